@@ -1,0 +1,138 @@
+/**
+ * Why an attempt did not complete, as a value. Rendered in exactly one place
+ * (describeFailure) with an exhaustive switch, so a new reason cannot be added
+ * without saying what it means to the user and what to do about it.
+ */
+import { unreachable } from './result.js';
+
+export type Failure =
+  /** The agent exited non-zero without a structured error we recognise. */
+  | { reason: 'agent-exit'; exitCode: number; message: string }
+  /** The agent reported an error (claude `is_error`, codex `turn.failed`). */
+  | { reason: 'agent-error'; message: string; apiStatus?: number }
+  /** Usage limit or rate limit; `resetsAt` (ISO) when the CLI said when. */
+  | { reason: 'rate-limited'; message: string; resetsAt?: string; apiStatus?: number }
+  /** Authentication failed: retrying will not help. */
+  | { reason: 'auth-error'; message: string }
+  | { reason: 'max-turns'; message: string; turns?: number }
+  | { reason: 'budget-exceeded'; message: string; costUsd?: number }
+  /** The agent said it succeeded but was denied tools: the work was not done. */
+  | { reason: 'permission-denied'; message: string; tools: string[] }
+  | { reason: 'agent-timeout'; kind: 'wall' | 'idle'; afterMs: number }
+  /** We ended it (Ctrl-C, SIGTERM to bearing). */
+  | { reason: 'interrupted'; message: string }
+  /** Someone else killed it with a signal. */
+  | { reason: 'signal'; signal: string }
+  | { reason: 'spawn-error'; command: string; message: string }
+  /** Output we could not make sense of (no result event, broken JSON). */
+  | { reason: 'unparseable-output'; message: string }
+  /** The `verify` gate (or a shell task's `run`) exited non-zero. */
+  | { reason: 'verify-failed'; command: string; exitCode: number; output: string }
+  | { reason: 'command-failed'; command: string; exitCode: number; output: string }
+  /** A dependency failed or was skipped, so this task cannot run. */
+  | { reason: 'dependency-failed'; dependency: string }
+  /** A bug in Bearing, caught at the task boundary. */
+  | { reason: 'internal-error'; message: string; version: string };
+
+export type FailureReason = Failure['reason'];
+
+/** One line for status.md, the terminal and retry prompts. */
+export function describeFailure(f: Failure): string {
+  switch (f.reason) {
+    case 'agent-exit':
+      return `agent exited with code ${f.exitCode}${f.message ? `: ${f.message}` : ''}`;
+    case 'agent-error':
+      return `agent reported an error${f.apiStatus ? ` (API status ${f.apiStatus})` : ''}: ${f.message}`;
+    case 'rate-limited':
+      return `rate or usage limit reached${f.resetsAt ? ` (resets ${f.resetsAt})` : ''}: ${f.message}`;
+    case 'auth-error':
+      return `authentication failed: ${f.message}`;
+    case 'max-turns':
+      return `turn limit reached${f.turns === undefined ? '' : ` after ${f.turns} turns`}: ${f.message}`;
+    case 'budget-exceeded':
+      return `budget exceeded${f.costUsd === undefined ? '' : ` ($${f.costUsd.toFixed(4)} spent)`}: ${f.message}`;
+    case 'permission-denied':
+      return `agent was denied permission for ${f.tools.join(', ') || 'a tool'}: ${f.message}`;
+    case 'agent-timeout':
+      return f.kind === 'wall'
+        ? `timed out after ${formatMs(f.afterMs)} (timeout)`
+        : `no output for ${formatMs(f.afterMs)} (idle_timeout)`;
+    case 'interrupted':
+      return `interrupted: ${f.message}`;
+    case 'signal':
+      return `agent was killed by ${f.signal}`;
+    case 'spawn-error':
+      return `could not start \`${f.command}\`: ${f.message}`;
+    case 'unparseable-output':
+      return `could not read the agent's output: ${f.message}`;
+    case 'verify-failed':
+      return `verify \`${f.command}\` exited with code ${f.exitCode}`;
+    case 'command-failed':
+      return `\`${f.command}\` exited with code ${f.exitCode}`;
+    case 'dependency-failed':
+      return `dependency "${f.dependency}" did not complete`;
+    case 'internal-error':
+      return `internal error in bearing ${f.version}: ${f.message} (please report this)`;
+    default:
+      return unreachable(f);
+  }
+}
+
+/** What the user can do about it; empty when the message says it all. */
+export function adviseFailure(f: Failure): string {
+  switch (f.reason) {
+    case 'rate-limited':
+      return 'wait for the limit to reset, then `bearing retry <id>` and `bearing run`';
+    case 'auth-error':
+      return 'log the CLI in (`claude` then /login, or `codex login`), then `bearing retry <id>`';
+    case 'max-turns':
+      return 'raise max_turns or split the task, then `bearing retry <id>`';
+    case 'budget-exceeded':
+      return 'raise budget_usd or split the task, then `bearing retry <id>`';
+    case 'permission-denied':
+      return 'set permission_mode (e.g. bypassPermissions in a sandbox) or narrow the task, then `bearing retry <id>`';
+    case 'agent-timeout':
+      return 'raise timeout/idle_timeout or split the task, then `bearing retry <id>`';
+    case 'spawn-error':
+      return 'check the CLI is installed and on PATH';
+    case 'verify-failed':
+    case 'command-failed':
+      return 'see `bearing log <id>` for the output';
+    case 'internal-error':
+      return 'run again; if it repeats, report it with `bearing log <id>`';
+    case 'agent-exit':
+    case 'agent-error':
+    case 'interrupted':
+    case 'signal':
+    case 'unparseable-output':
+    case 'dependency-failed':
+      return '';
+    default:
+      return unreachable(f);
+  }
+}
+
+/** Failures a retry can plausibly fix; others need the person. */
+export function isRetryable(f: Failure): boolean {
+  switch (f.reason) {
+    case 'auth-error':
+    case 'rate-limited':
+    case 'spawn-error':
+    case 'dependency-failed':
+    case 'interrupted':
+      return false;
+    default:
+      return true;
+  }
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  const rest = s % 60;
+  if (m < 60) return rest ? `${m}m${rest}s` : `${m}m`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+}

@@ -1,0 +1,93 @@
+/**
+ * What Bearing records about tasks (bearing/.state/state.json). Task files
+ * are never written; everything learned from running lives here.
+ */
+import type { Failure } from './failure.js';
+
+export type TaskStatus =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'skipped'
+  | 'awaiting-review'
+  | 'interrupted';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export const ZERO_USAGE: Usage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+};
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+  };
+}
+
+export interface AttemptRecord {
+  /** 1-based; also the directory name under .state/runs/<task>/. */
+  attempt: number;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  outcome: 'running' | 'completed' | 'failed' | 'interrupted';
+  failure?: Failure;
+  costUsd?: number;
+  usage?: Usage;
+  turns?: number;
+  sessionId?: string;
+  summary?: string;
+  exitCode?: number;
+}
+
+export interface TaskRecord {
+  id: string;
+  status: TaskStatus;
+  attempts: AttemptRecord[];
+  /** The hand-off: final message of the completing attempt. */
+  summary?: string;
+  /** Files the completing attempt changed, relative to the project root. */
+  filesChanged?: string[];
+  /** Totals across all attempts. */
+  costUsd: number;
+  usage: Usage;
+  turns: number;
+  durationMs: number;
+  /** Newest agent session id, for resuming. */
+  sessionId?: string;
+  /** The last failure, while the task is not completed. */
+  failure?: Failure;
+  /** checkpoint: notify — flagged for the person's attention. */
+  flagged?: boolean;
+  updatedAt: string;
+}
+
+export interface RunInfo {
+  startedAt: string;
+  endedAt?: string;
+  pid: number;
+  /** Why the last run ended, for status.md's "what happens next". */
+  stopReason?: string;
+}
+
+export interface RunState {
+  version: 1;
+  tasks: Record<string, TaskRecord>;
+  lastRun?: RunInfo;
+}
+
+export function emptyState(): RunState {
+  return { version: 1, tasks: {} };
+}

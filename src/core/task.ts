@@ -1,0 +1,78 @@
+/**
+ * The normalised task used everywhere inside Bearing: precedence applied,
+ * durations in milliseconds, camelCase. Built from the written form by
+ * src/tasks/normalize.ts; nothing else constructs one from user input.
+ */
+import type {
+  CHECKPOINTS,
+  EFFORTS,
+  FAILURE_POLICIES,
+  OUTPUT_FORMATS,
+  PERMISSION_MODES,
+  PROMPT_FORMATS,
+  SANDBOX_MODES,
+} from '../tasks/schema.js';
+
+export type Effort = (typeof EFFORTS)[number];
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+export type Checkpoint = (typeof CHECKPOINTS)[number];
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export type PromptFormat = (typeof PROMPT_FORMATS)[number];
+
+/** Where a task was written, for messages and `bearing validate`. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Task {
+  id: string;
+  name: string;
+  /** `claude`, `codex`, `shell`, or a custom agent name from config.yaml. */
+  cli: string;
+  model?: string;
+  effort?: Effort;
+  budgetUsd?: number;
+  maxTurns?: number;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  permissionMode: PermissionMode;
+  sandbox: SandboxMode;
+  focus: string[];
+  skip: string[];
+  dependsOn: string[];
+  checkpoint: Checkpoint;
+  onFailure: FailurePolicy;
+  retries: number;
+  verify?: string;
+  /** Agent tasks. */
+  prompt?: string;
+  /** Shell tasks. */
+  run?: string;
+  source: SourceLocation;
+}
+
+export interface CustomAgent {
+  name: string;
+  command: string;
+  args: string[];
+  output: OutputFormat;
+  installHint?: string;
+}
+
+export interface RunSettings {
+  concurrency: number;
+  promptFormat: PromptFormat;
+  contextLimit: number;
+}
+
+/** Everything loaded from `bearing/`: the validated plan. */
+export interface Plan {
+  /** In deterministic dependency order (topological, ties broken by id). */
+  tasks: Task[];
+  agents: Record<string, CustomAgent>;
+  run: RunSettings;
+}

@@ -1,0 +1,267 @@
+/**
+ * The written form of task files and `config.yaml`: one zod definition that
+ * validation, the shipped JSON Schema, the README reference and the planner
+ * prompts are all derived from, so none of them can drift from the code.
+ *
+ * The written schema has no `.default()`s on purpose: precedence (task > file
+ * defaults > config defaults > built-in) needs to know what the user actually
+ * wrote. Built-in defaults live in BUILTIN_DEFAULTS and are attached to the
+ * JSON Schema when it is generated.
+ */
+import { z } from 'zod';
+
+/** Task ids become file and directory names under `.state/runs/`: keep them path-safe. */
+export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+export const TASK_ID_MAX_LENGTH = 100;
+
+/** `90s`, `30m`, `1h30m`, `500ms`, or a bare number of seconds. */
+export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+
+export const BUILTIN_CLIS = ['claude', 'codex', 'shell'] as const;
+
+export const EFFORTS = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+/** What each built-in CLI accepts (claude `--effort`, codex `model_reasoning_effort`). */
+export const EFFORTS_BY_CLI: Record<'claude' | 'codex', readonly (typeof EFFORTS)[number][]> = {
+  claude: ['low', 'medium', 'high', 'xhigh', 'max'],
+  codex: ['minimal', 'low', 'medium', 'high', 'xhigh'],
+};
+
+/** Claude Code's `--permission-mode` choices, as its `--help` lists them. */
+export const PERMISSION_MODES = [
+  'acceptEdits',
+  'auto',
+  'bypassPermissions',
+  'default',
+  'dontAsk',
+  'plan',
+] as const;
+
+/** Codex's `--sandbox` choices, as `codex exec --help` lists them. */
+export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+
+export const CHECKPOINTS = ['auto', 'notify', 'pause'] as const;
+export const FAILURE_POLICIES = ['retry', 'skip', 'pause', 'stop'] as const;
+export const OUTPUT_FORMATS = ['text', 'claude', 'codex'] as const;
+export const PROMPT_FORMATS = ['structured', 'prose'] as const;
+
+const duration = z
+  .union([z.string(), z.number()])
+  .describe('A duration: `90s`, `30m`, `1h30m`, `500ms`, or a number of seconds.');
+
+const stringList = z.array(z.string());
+
+/**
+ * Keys that may be set on a task, in file `defaults:` or in `config.yaml`
+ * `defaults:`. Order here is the order of the reference documentation.
+ */
+export const taskSettingsShape = {
+  cli: z
+    .string()
+    .describe(
+      'Which agent runs the task: `claude`, `codex`, `shell` (runs `run`, no agent), or the name of a custom agent from `config.yaml` `agents:`.',
+    ),
+  model: z
+    .string()
+    .describe(
+      "Model passed to the agent (`--model`), e.g. `sonnet`, `opus` for claude or `gpt-5.2-codex` for codex. Unset: the CLI's own default.",
+    ),
+  effort: z
+    .enum(EFFORTS)
+    .describe(
+      'Reasoning effort. claude (`--effort`): low, medium, high, xhigh, max. codex (`-c model_reasoning_effort`): minimal, low, medium, high, xhigh. Unset: the CLI default.',
+    ),
+  budget_usd: z
+    .number()
+    .describe(
+      'Spending ceiling in US dollars for one attempt (claude `--max-budget-usd`). Claude checks it after spending, so cost can exceed it slightly.',
+    ),
+  max_turns: z
+    .number()
+    .int()
+    .describe('Turn limit for one attempt (claude `--max-turns`; codex has no turn limit).'),
+  timeout: duration.describe(
+    'Wall-clock limit for one attempt; Bearing kills the agent and its children when it passes. Enforced for every CLI.',
+  ),
+  idle_timeout: duration.describe(
+    'Kill the agent when it prints nothing for this long (hung network calls, stuck MCP servers).',
+  ),
+  permission_mode: z
+    .enum(PERMISSION_MODES)
+    .describe(
+      'What claude may do unattended (`--permission-mode`). `acceptEdits` edits files but asks (and is denied) for shell commands; `bypassPermissions` allows everything.',
+    ),
+  sandbox: z
+    .enum(SANDBOX_MODES)
+    .describe(
+      "What codex may do (`--sandbox`). codex's own default is read-only, where writes fail silently, so Bearing defaults to workspace-write.",
+    ),
+  focus: stringList.describe('Files the agent should read first (`FOCUS:` in the prompt).'),
+  skip: stringList.describe(
+    'Paths or patterns the agent must not read or modify (`SKIP:`); `bearing/` is always added.',
+  ),
+  checkpoint: z
+    .enum(CHECKPOINTS)
+    .describe(
+      '`auto`: go on. `notify`: go on and flag the task in status.md. `pause`: stop the run after the task until `bearing approve <id>`.',
+    ),
+  on_failure: z
+    .enum(FAILURE_POLICIES)
+    .describe(
+      '`retry`: run again up to `retries` times with the error appended, then stop this branch. `skip`: mark skipped, dependents run with the failure as context. `pause`: stop the run for review. `stop`: end the run.',
+    ),
+  retries: z.number().int().describe('How many extra attempts `on_failure: retry` makes.'),
+  verify: z
+    .string()
+    .describe(
+      'A gate command run (through `sh -c`, in the project) after the agent reports success; the task completes only if it exits 0.',
+    ),
+} as const;
+
+export type TaskSettingKey = keyof typeof taskSettingsShape;
+
+/** Per-task keys that make no sense as defaults. */
+export const taskOnlyShape = {
+  id: z
+    .string()
+    .describe(
+      'Unique id across all task files: lowercase letters, digits, `.`, `_`, `-`, starting with a letter or digit.',
+    ),
+  name: z.string().describe('Human-readable name; defaults to the id.'),
+  depends_on: stringList.describe(
+    'Ids of tasks that must complete first; their summaries and changed files are handed to this task.',
+  ),
+  prompt: z
+    .string()
+    .describe(
+      'What the agent must do. Required for agent tasks. Write it for a fresh agent that knows nothing else: goal, constraints, definition of done.',
+    ),
+  run: z
+    .string()
+    .describe(
+      'The command a `shell` task runs (through `sh -c`, in the project). Required for shell tasks.',
+    ),
+} as const;
+
+export const taskSchema = z
+  .strictObject({ ...taskOnlyShape, ...taskSettingsShape })
+  .partial()
+  .describe('One Bearing task.');
+
+export const taskDefaultsSchema = z
+  .strictObject(taskSettingsShape)
+  .partial()
+  .describe('Defaults for every task in this file (a task value wins).');
+
+/** A task file: either one task (a mapping with `id`) or `tasks:` with optional `defaults:`. */
+export const taskFileSchema = z
+  .strictObject({
+    $schema: z.string().describe('Editor hint: path or URL of the Bearing JSON Schema.'),
+    defaults: taskDefaultsSchema,
+    tasks: z.array(taskSchema).describe('The tasks in this file.'),
+  })
+  .partial()
+  .describe('A Bearing task file holding several tasks.');
+
+export const customAgentSchema = z
+  .strictObject({
+    command: z.string().describe('Executable to run (looked up on PATH); no shell is involved.'),
+    args: z
+      .array(z.string())
+      .describe(
+        'Argument template; `{prompt}` and `{model}` are replaced in each argument. An argument that is exactly `{model}` is dropped when no model is set.',
+      ),
+    output: z
+      .enum(OUTPUT_FORMATS)
+      .describe(
+        'What the command prints: `text` (the whole stdout is the summary), `claude` (stream-json), or `codex` (`exec --json` JSONL).',
+      ),
+    install_hint: z
+      .string()
+      .describe('Shown when the command is not installed, e.g. `pipx install aider-chat`.'),
+  })
+  .partial()
+  .describe('A custom agent CLI.');
+
+export const runSettingsSchema = z
+  .strictObject({
+    concurrency: z.number().int().describe('How many tasks run side by side.'),
+    prompt_format: z
+      .enum(PROMPT_FORMATS)
+      .describe(
+        'How FOCUS/SKIP/PRIOR context is written: `structured` (compact JSON lines) or `prose`.',
+      ),
+    context_limit: z
+      .number()
+      .int()
+      .describe(
+        'Upper bound, in characters, of the PRIOR context handed to one task; the oldest, most distant entries are trimmed first.',
+      ),
+  })
+  .partial()
+  .describe('How `bearing run` behaves.');
+
+export const configFileSchema = z
+  .strictObject({
+    $schema: z.string().describe('Editor hint: path or URL of the Bearing JSON Schema.'),
+    defaults: taskDefaultsSchema.describe('Defaults for every task in the project.'),
+    agents: z
+      .record(z.string(), customAgentSchema)
+      .describe('Custom agents by name; a task selects one with `cli: <name>`.'),
+    run: runSettingsSchema,
+  })
+  .partial()
+  .describe('Bearing project configuration (`bearing/config.yaml`).');
+
+export type WrittenTask = z.infer<typeof taskSchema>;
+export type WrittenTaskDefaults = z.infer<typeof taskDefaultsSchema>;
+export type WrittenTaskFile = z.infer<typeof taskFileSchema>;
+export type WrittenConfig = z.infer<typeof configFileSchema>;
+export type WrittenCustomAgent = z.infer<typeof customAgentSchema>;
+
+/**
+ * Built-in values for every key that has one. `undefined` means "not passed:
+ * the agent CLI's own default applies" and is documented as such.
+ */
+export const BUILTIN_DEFAULTS = {
+  task: {
+    cli: 'claude',
+    model: undefined,
+    effort: undefined,
+    budget_usd: undefined,
+    max_turns: undefined,
+    timeout: '30m',
+    idle_timeout: '10m',
+    permission_mode: 'auto',
+    sandbox: 'workspace-write',
+    focus: [] as string[],
+    skip: [] as string[],
+    checkpoint: 'auto',
+    on_failure: 'retry',
+    retries: 1,
+    verify: undefined,
+    name: undefined,
+    depends_on: [] as string[],
+    prompt: undefined,
+    run: undefined,
+    id: undefined,
+  },
+  agent: { args: ['{prompt}'], output: 'text', install_hint: undefined, command: undefined },
+  run: { concurrency: 1, prompt_format: 'structured', context_limit: 8000 },
+} as const satisfies {
+  task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
+  agent: Record<keyof z.infer<typeof customAgentSchema>, unknown>;
+  run: Record<keyof z.infer<typeof runSettingsSchema>, unknown>;
+};
+
+/** What "no built-in default" means for each key without one, for documentation. */
+export const UNSET_MEANING: Partial<Record<keyof typeof BUILTIN_DEFAULTS.task, string>> = {
+  model: "the CLI's default model",
+  effort: "the CLI's default effort",
+  budget_usd: 'no ceiling',
+  max_turns: 'no limit',
+  verify: 'no gate',
+  name: 'the id',
+  prompt: 'required for agent tasks',
+  run: 'required for shell tasks',
+  id: 'required',
+};

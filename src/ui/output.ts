@@ -1,0 +1,42 @@
+/**
+ * The only place that writes to the terminal. Commands receive an Output so
+ * tests can capture what a user would see without touching process.stdout.
+ */
+import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
+
+export interface Output {
+  /** Normal results, to stdout. */
+  out(line: string): void;
+  /** Problems and progress notes, to stderr. */
+  err(line: string): void;
+  /** Colours, disabled when the stream is not a terminal or NO_COLOR is set. */
+  color: ChalkInstance;
+  /** Whether stdout is an interactive terminal (live progress lines). */
+  isTTY: boolean;
+}
+
+export function terminalOutput(): Output {
+  const color = new Chalk({
+    level: process.stdout.isTTY && !process.env.NO_COLOR && supportsColor ? supportsColor.level : 0,
+  });
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    color,
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+/** Captures lines in memory; for tests. */
+export function memoryOutput(): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    color: new Chalk({ level: 0 }),
+    isTTY: false,
+  };
+}
