@@ -1,6 +1,48 @@
 import type { Command } from 'commander';
+import { initProject } from '../../run/init.js';
 import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
 
-export function registerInit(program: Command, _ctx: CommandContext): void {
-  program.command('init [dir]').description('Create bearing/ in a project');
+export function registerInit(program: Command, ctx: CommandContext): void {
+  program
+    .command('init')
+    .argument('[dir]', 'project directory', '.')
+    .description(
+      'Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, and a .gitignore for .state/. Never overwrites a file.',
+    )
+    .option('--json', 'print what was created as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing init            # in the current directory\n  $ bearing init ../my-app',
+    )
+    .action((dir: string, opts: { json?: boolean }) => {
+      const root = resolveProjectDir(ctx, dir);
+      let result: ReturnType<typeof initProject>;
+      try {
+        result = initProject(root);
+      } catch (error) {
+        ctx.output.err(
+          `bearing init: cannot create bearing/ in ${root}: ${(error as Error).message}`,
+        );
+        ctx.setExitCode(EXIT.failed);
+        return;
+      }
+      if (opts.json) {
+        ctx.output.out(JSON.stringify(result, null, 2));
+        return;
+      }
+      const { color } = ctx.output;
+      if (result.created.length === 0) {
+        ctx.output.out(`bearing/ already set up in ${root}; nothing changed.`);
+      } else {
+        ctx.output.out(`Initialised bearing/ in ${root}`);
+        for (const f of result.created) ctx.output.out(`  ${color.green('created')} ${f}`);
+      }
+      for (const f of result.kept) ctx.output.out(`  ${color.dim('kept')}    ${f}`);
+      ctx.output.out('');
+      ctx.output.out('Next: write tasks in bearing/tasks/ (see the example), then:');
+      ctx.output.out('  bearing validate   check them');
+      ctx.output.out('  bearing run        run them; results go to bearing/status.md');
+    });
 }

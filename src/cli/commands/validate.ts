@@ -1,6 +1,87 @@
 import type { Command } from 'commander';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import type { Plan } from '../../core/task.js';
+import { loadProject } from '../../tasks/load.js';
 import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
 
-export function registerValidate(program: Command, _ctx: CommandContext): void {
-  program.command('validate [dir]').description('Check task files');
+export function registerValidate(program: Command, ctx: CommandContext): void {
+  program
+    .command('validate')
+    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .description(
+      'Check bearing/config.yaml and every task file; on success print the task graph in dependency order, otherwise every problem as file:line:col: field: message (exit code 2).',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing validate\n  $ bearing validate examples/quickstart --json',
+    )
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      const root = resolveProjectDir(ctx, dir);
+      const result = await loadProject(root, { displayBase: ctx.cwd });
+      if (opts.json) {
+        ctx.output.out(
+          JSON.stringify(
+            {
+              valid: result.plan !== undefined,
+              files: result.files,
+              tasks: result.plan ? graphJson(result.plan) : [],
+              diagnostics: result.diagnostics,
+            },
+            null,
+            2,
+          ),
+        );
+        if (!result.plan) ctx.setExitCode(EXIT.invalid);
+        return;
+      }
+      if (!result.plan) {
+        for (const d of result.diagnostics) ctx.output.err(formatDiagnostic(d));
+        const files = new Set(result.diagnostics.map((d) => d.file)).size;
+        const n = result.diagnostics.length;
+        ctx.output.err(
+          `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was run.`,
+        );
+        ctx.setExitCode(EXIT.invalid);
+        return;
+      }
+      const plan = result.plan;
+      const nFiles = result.files.length;
+      ctx.output.out(
+        `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} in ${nFiles} file${nFiles === 1 ? '' : 's'}, valid. In dependency order:`,
+      );
+      for (const line of graphLines(plan)) ctx.output.out(line);
+    });
+}
+
+function agentLabel(t: Plan['tasks'][number]): string {
+  return t.model ? `${t.cli} ${t.model}` : t.cli;
+}
+
+/** Aligned columns: id, name, agent, dependencies. */
+export function graphLines(plan: Plan): string[] {
+  const rows = plan.tasks.map((t) => [
+    t.id,
+    t.name === t.id ? '' : t.name,
+    agentLabel(t),
+    t.dependsOn.length ? `<- ${t.dependsOn.join(', ')}` : '',
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.min(40, Math.max(...rows.map((r) => r[i]!.length))));
+  return rows.map((r) =>
+    `  ${r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`.trimEnd(),
+  );
+}
+
+function graphJson(plan: Plan) {
+  return plan.tasks.map((t) => ({
+    id: t.id,
+    name: t.name,
+    cli: t.cli,
+    model: t.model ?? null,
+    depends_on: t.dependsOn,
+    file: t.source.file,
+    line: t.source.line,
+  }));
 }

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ancestors, descendants, schedule } from './graph.js';
+import { emptyState, type RunState } from './state.js';
+import { completed, makePlan, makeTask } from './test-support.js';
+
+const a = makeTask({ id: 'a' });
+const b = makeTask({ id: 'b', dependsOn: ['a'] });
+const c = makeTask({ id: 'c', dependsOn: ['b'] });
+const d = makeTask({ id: 'd' });
+const plan = makePlan([a, d, b, c]);
+
+function withStatus(statuses: Record<string, RunState['tasks'][string]['status']>): RunState {
+  const state = emptyState();
+  for (const [id, status] of Object.entries(statuses)) {
+    state.tasks[id] = { ...completed(id, ''), status };
+  }
+  return state;
+}
+
+const ids = (tasks: { id: string }[]) => tasks.map((t) => t.id);
+
+describe('schedule', () => {
+  it('starts with the roots, in plan order', () => {
+    const s = schedule(plan, emptyState());
+    expect(ids(s.ready)).toEqual(['a', 'd']);
+    expect(ids(s.waiting)).toEqual(['b', 'c']);
+    expect(s.blocked).toEqual([]);
+  });
+
+  it('releases a dependent once its dependency completed', () => {
+    const s = schedule(plan, withStatus({ a: 'completed' }));
+    expect(ids(s.ready)).toEqual(['d', 'b']);
+  });
+
+  it('treats a skipped dependency as satisfied (dependents get the failure as context)', () => {
+    const s = schedule(plan, withStatus({ a: 'skipped', d: 'completed' }));
+    expect(ids(s.ready)).toEqual(['b']);
+  });
+
+  it('blocks every descendant of a failed task and names the culprit', () => {
+    const s = schedule(plan, withStatus({ a: 'failed' }));
+    expect(ids(s.ready)).toEqual(['d']);
+    expect(s.blocked.map((x) => [x.task.id, x.dependency, x.dependencyStatus])).toEqual([
+      ['b', 'a', 'failed'],
+      ['c', 'a', 'failed'],
+    ]);
+  });
+
+  it('holds dependents of a task awaiting review', () => {
+    const s = schedule(plan, withStatus({ a: 'awaiting-review' }));
+    expect(s.blocked.map((x) => x.task.id)).toEqual(['b', 'c']);
+  });
+
+  it('does not offer running tasks or their dependents', () => {
+    const s = schedule(plan, emptyState(), new Set(['a']));
+    expect(ids(s.running)).toEqual(['a']);
+    expect(ids(s.ready)).toEqual(['d']);
+    expect(ids(s.waiting)).toEqual(['b', 'c']);
+  });
+
+  it('runs interrupted tasks again', () => {
+    const s = schedule(plan, withStatus({ a: 'interrupted' }));
+    expect(ids(s.ready)).toEqual(['a', 'd']);
+  });
+});
+
+describe('ancestors and descendants', () => {
+  it('lists ancestors nearest first with their distance', () => {
+    expect(ancestors(plan, c).map((x) => [x.task.id, x.distance])).toEqual([
+      ['b', 1],
+      ['a', 2],
+    ]);
+  });
+
+  it('lists each ancestor once in a diamond', () => {
+    const top = makeTask({ id: 'top' });
+    const l = makeTask({ id: 'l', dependsOn: ['top'] });
+    const r = makeTask({ id: 'r', dependsOn: ['top'] });
+    const bottom = makeTask({ id: 'bottom', dependsOn: ['l', 'r'] });
+    const p = makePlan([top, l, r, bottom]);
+    expect(ancestors(p, bottom).map((x) => [x.task.id, x.distance])).toEqual([
+      ['l', 1],
+      ['r', 1],
+      ['top', 2],
+    ]);
+    expect(ids(descendants(p, 'top'))).toEqual(['l', 'r', 'bottom']);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Scheduling decisions over the plan and the recorded state: which tasks are
+ * ready, which are blocked and why. Pure: the run loop calls this before every
+ * decision with freshly loaded task files.
+ */
+import type { RunState, TaskStatus } from './state.js';
+import type { Plan, Task } from './task.js';
+
+export function statusOf(state: RunState, id: string): TaskStatus {
+  return state.tasks[id]?.status ?? 'queued';
+}
+
+/** A dependency lets its dependents run once it completed, or was skipped by policy. */
+export function satisfies(status: TaskStatus): boolean {
+  return status === 'completed' || status === 'skipped';
+}
+
+/** Still to run in this project: nothing recorded yet, queued again, or cut short by a crash. */
+export function isRunnable(status: TaskStatus): boolean {
+  return status === 'queued' || status === 'interrupted';
+}
+
+export interface Blocked {
+  task: Task;
+  /** The dependency that failed, or awaits review, and so holds this task back. */
+  dependency: string;
+  dependencyStatus: TaskStatus;
+}
+
+export interface Schedule {
+  /** Runnable now, in plan order (dependency order, ties by declaration). */
+  ready: Task[];
+  /** Runnable but waiting for dependencies that are themselves still to run or running. */
+  waiting: Task[];
+  /** Runnable but held back by a failed or paused dependency, directly or further up. */
+  blocked: Blocked[];
+  running: Task[];
+}
+
+/**
+ * Classify every task. Order follows plan.tasks, which the loader sorts
+ * topologically with declaration order as the tie-break, so the result is
+ * deterministic for a given plan and state.
+ */
+export function schedule(
+  plan: Plan,
+  state: RunState,
+  running: ReadonlySet<string> = new Set(),
+): Schedule {
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const holdCache = new Map<string, { dependency: string; status: TaskStatus } | null>();
+
+  // The first dependency, searching upward, that can no longer become satisfied on its own.
+  const heldBy = (task: Task): { dependency: string; status: TaskStatus } | null => {
+    const cached = holdCache.get(task.id);
+    if (cached !== undefined) return cached;
+    let result: { dependency: string; status: TaskStatus } | null = null;
+    for (const depId of task.dependsOn) {
+      const status = running.has(depId) ? 'running' : statusOf(state, depId);
+      if (status === 'failed' || status === 'awaiting-review') {
+        result = { dependency: depId, status };
+        break;
+      }
+      const dep = byId.get(depId);
+      if (dep && !satisfies(status)) {
+        const upstream = heldBy(dep);
+        if (upstream) {
+          result = upstream;
+          break;
+        }
+      }
+    }
+    holdCache.set(task.id, result);
+    return result;
+  };
+
+  const out: Schedule = { ready: [], waiting: [], blocked: [], running: [] };
+  for (const task of plan.tasks) {
+    if (running.has(task.id)) {
+      out.running.push(task);
+      continue;
+    }
+    const status = statusOf(state, task.id);
+    if (!isRunnable(status)) continue;
+    const held = heldBy(task);
+    if (held) {
+      out.blocked.push({ task, dependency: held.dependency, dependencyStatus: held.status });
+    } else if (task.dependsOn.every((d) => satisfies(statusOf(state, d)) && !running.has(d))) {
+      out.ready.push(task);
+    } else {
+      out.waiting.push(task);
+    }
+  }
+  return out;
+}
+
+export interface Ancestor {
+  task: Task;
+  /** 1 for a direct dependency, 2 for a dependency's dependency, ... */
+  distance: number;
+}
+
+/** Every task this one depends on, directly or not, nearest first, each once. */
+export function ancestors(plan: Plan, task: Task): Ancestor[] {
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const seen = new Set<string>([task.id]);
+  const out: Ancestor[] = [];
+  let frontier = [task];
+  let distance = 1;
+  while (frontier.length > 0) {
+    const next: Task[] = [];
+    for (const t of frontier) {
+      for (const depId of t.dependsOn) {
+        if (seen.has(depId)) continue;
+        seen.add(depId);
+        const dep = byId.get(depId);
+        if (!dep) continue;
+        out.push({ task: dep, distance });
+        next.push(dep);
+      }
+    }
+    frontier = next;
+    distance++;
+  }
+  return out;
+}
+
+/** Every task that depends on `id`, directly or not. */
+export function descendants(plan: Plan, id: string): Task[] {
+  const dependents = new Map<string, Task[]>();
+  for (const t of plan.tasks) {
+    for (const d of t.dependsOn) {
+      const list = dependents.get(d) ?? [];
+      list.push(t);
+      dependents.set(d, list);
+    }
+  }
+  const seen = new Set<string>();
+  const out: Task[] = [];
+  const stack = [id];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    for (const t of dependents.get(cur) ?? []) {
+      if (seen.has(t.id)) continue;
+      seen.add(t.id);
+      out.push(t);
+      stack.push(t.id);
+    }
+  }
+  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  return out.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}

@@ -1,0 +1,220 @@
+/**
+ * What an agent receives. One function builds it for `bearing run` and for
+ * `bearing prompt <id>`, so what the person inspects is exactly what is sent.
+ *
+ * Order (DESIGN.md): FOCUS/SKIP directives, PRIOR context from completed (or
+ * skipped) dependencies, the task's own prompt, a retry note when the last
+ * attempt failed, and a closing line asking for the hand-off summary.
+ */
+import { describeFailure } from './failure.js';
+import { ancestors } from './graph.js';
+import type { RunState, TaskRecord } from './state.js';
+import type { Plan, PromptFormat, Task } from './task.js';
+
+/** Never sent to an agent: Bearing's own files. */
+export const ALWAYS_SKIPPED = 'bearing/';
+
+export const CLOSING_LINE =
+  'When you are done, end your reply with a short summary: what you changed (files and behaviour), how you checked it, and what is left undone. It is handed to the tasks that build on yours.';
+
+/** How many changed files one PRIOR entry lists before "... and N more". */
+const MAX_FILES_PER_ENTRY = 40;
+/** Ancestors beyond direct dependencies get one line of summary, at most this long. */
+const ANCESTOR_SUMMARY_CHARS = 160;
+/** The end of a failed gate's output is what explains it; keep that much in a retry note. */
+const MAX_GATE_OUTPUT_CHARS = 4000;
+/** A direct dependency's summary is never trimmed below this before the entry is dropped. */
+const MIN_SUMMARY_CHARS = 200;
+
+export interface RetryNote {
+  /** The attempt about to run (2 for the first retry). */
+  attempt: number;
+  /** describeFailure of the previous attempt. */
+  error: string;
+  /** Output of the failed verify gate, if that is why. */
+  gateOutput?: string;
+}
+
+export interface PromptOptions {
+  format: PromptFormat;
+  /** Upper bound for the PRIOR section, in characters. */
+  contextLimit: number;
+  retry?: RetryNote;
+}
+
+interface PriorEntry {
+  id: string;
+  name: string;
+  distance: number;
+  status: string;
+  summary: string;
+  files: string[];
+  error?: string;
+  /** For trimming: older completions go first. */
+  updatedAt: string;
+}
+
+/** The prompt text for a task's next attempt. */
+export function assemblePrompt(
+  plan: Plan,
+  state: RunState,
+  task: Task,
+  options: PromptOptions,
+): string {
+  const parts: string[] = [];
+  const directives = renderDirectives(task, options.format);
+  if (directives) parts.push(directives);
+  const prior = renderPrior(priorEntries(plan, state, task), options);
+  if (prior) parts.push(prior);
+  parts.push(task.prompt?.trim() ?? '');
+  if (options.retry) parts.push(renderRetry(options.retry, options.format));
+  parts.push(CLOSING_LINE);
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** The note sent on its own when a retry resumes the agent's previous session. */
+export function resumePrompt(retry: RetryNote, format: PromptFormat): string {
+  return `${renderRetry(retry, format)}\n\n${CLOSING_LINE}\n`;
+}
+
+function skipList(task: Task): string[] {
+  return task.skip.includes(ALWAYS_SKIPPED) ? task.skip : [...task.skip, ALWAYS_SKIPPED];
+}
+
+function renderDirectives(task: Task, format: PromptFormat): string {
+  const skip = skipList(task);
+  if (format === 'structured') {
+    const lines: string[] = [];
+    if (task.focus.length > 0) lines.push(`FOCUS: ${JSON.stringify(task.focus)}`);
+    lines.push(`SKIP: ${JSON.stringify(skip)}`);
+    return lines.join('\n');
+  }
+  const lines: string[] = [];
+  if (task.focus.length > 0) lines.push(`Read these files first: ${task.focus.join(', ')}.`);
+  lines.push(`Do not read or modify: ${skip.join(', ')}.`);
+  return lines.join('\n');
+}
+
+function priorEntries(plan: Plan, state: RunState, task: Task): PriorEntry[] {
+  const entries: PriorEntry[] = [];
+  for (const { task: dep, distance } of ancestors(plan, task)) {
+    const record: TaskRecord | undefined = state.tasks[dep.id];
+    if (!record || (record.status !== 'completed' && record.status !== 'skipped')) continue;
+    const entry: PriorEntry = {
+      id: dep.id,
+      name: dep.name,
+      distance,
+      status: record.status,
+      summary: (record.summary ?? '').trim(),
+      files: record.filesChanged ?? [],
+      updatedAt: record.updatedAt,
+    };
+    if (record.status === 'skipped' && record.failure)
+      entry.error = describeFailure(record.failure);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function renderEntry(e: PriorEntry, format: PromptFormat): string {
+  const files =
+    e.files.length > MAX_FILES_PER_ENTRY
+      ? [
+          ...e.files.slice(0, MAX_FILES_PER_ENTRY),
+          `... and ${e.files.length - MAX_FILES_PER_ENTRY} more`,
+        ]
+      : e.files;
+  if (e.distance > 1) {
+    const line = oneLine(e.summary, ANCESTOR_SUMMARY_CHARS);
+    if (format === 'structured') {
+      return `PRIOR: ${JSON.stringify({ id: e.id, name: e.name, status: e.status, earlier: true, summary: line, ...(e.error ? { error: e.error } : {}) })}`;
+    }
+    return `- Earlier, ${e.id} (${e.name})${e.status === 'skipped' ? ' was skipped' : ''}: ${line || 'no summary'}`;
+  }
+  if (format === 'structured') {
+    return `PRIOR: ${JSON.stringify({ id: e.id, name: e.name, status: e.status, summary: e.summary, files_changed: files, ...(e.error ? { error: e.error } : {}) })}`;
+  }
+  const head =
+    e.status === 'skipped'
+      ? `- ${e.id} (${e.name}) did not complete and was skipped${e.error ? `: ${e.error}` : ''}.`
+      : `- ${e.id} (${e.name}) is done.`;
+  const filesLine =
+    files.length > 0 ? `\n  Files it changed: ${files.join(', ')}` : '\n  It changed no files.';
+  const summary = e.summary ? `\n  Its summary:\n${indent(e.summary, '    ')}` : '';
+  return `${head}${filesLine}${summary}`;
+}
+
+/**
+ * Render PRIOR entries within the context limit: the most distant, then the
+ * oldest, are shortened and then dropped first; direct dependencies keep at
+ * least their id, name and files as long as anything fits.
+ */
+function renderPrior(entries: PriorEntry[], options: PromptOptions): string {
+  if (entries.length === 0) return '';
+  const { format, contextLimit } = options;
+  const header =
+    format === 'structured' ? '' : 'Work already done by the tasks this one builds on:';
+  // Lowest priority first: farthest, then oldest.
+  const trimOrder = [...entries].sort(
+    (a, b) =>
+      b.distance - a.distance ||
+      (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0),
+  );
+  const kept = new Set(entries);
+  let omitted = 0;
+  const render = (): string => {
+    const lines = entries.filter((e) => kept.has(e)).map((e) => renderEntry(e, format));
+    if (omitted > 0) {
+      lines.push(
+        format === 'structured'
+          ? `PRIOR: ${JSON.stringify({ omitted, note: 'older context trimmed to fit context_limit' })}`
+          : `- (${omitted} earlier task${omitted === 1 ? '' : 's'} omitted to fit the context limit)`,
+      );
+    }
+    return [header, ...lines].filter(Boolean).join('\n');
+  };
+  let text = render();
+  for (const e of trimOrder) {
+    if (text.length <= contextLimit) break;
+    if (e.distance === 1 && e.summary.length > MIN_SUMMARY_CHARS) {
+      const excess = text.length - contextLimit;
+      const target = Math.max(MIN_SUMMARY_CHARS, e.summary.length - excess - 40);
+      e.summary = `${e.summary.slice(0, target).trimEnd()} [... trimmed]`;
+      text = render();
+      if (text.length <= contextLimit) break;
+    }
+    kept.delete(e);
+    omitted++;
+    text = render();
+  }
+  return kept.size === 0 && omitted === 0 ? '' : text;
+}
+
+function renderRetry(retry: RetryNote, format: PromptFormat): string {
+  const gate = tail(retry.gateOutput?.trim() ?? '', MAX_GATE_OUTPUT_CHARS);
+  if (format === 'structured') {
+    const payload: Record<string, unknown> = { attempt: retry.attempt, error: retry.error };
+    if (gate) payload.gate_output = gate;
+    return `PREVIOUS ATTEMPT FAILED: ${JSON.stringify(payload)}\nFix the cause and finish the task.`;
+  }
+  const gateText = gate ? `\nOutput of the check:\n${indent(gate, '    ')}` : '';
+  return `This is attempt ${retry.attempt}. The previous attempt failed: ${retry.error}${gateText}\nFix the cause and finish the task.`;
+}
+
+function tail(text: string, max: number): string {
+  return text.length > max
+    ? `[... ${text.length - max} characters cut]\n${text.slice(-max)}`
+    : text;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? prefix + l : l))
+    .join('\n');
+}

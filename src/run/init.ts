@@ -1,0 +1,149 @@
+/**
+ * `bearing init`: lay out bearing/ in a project without ever overwriting a
+ * file the person or the planner already has.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the shipped JSON Schemas are, whatever directory Bearing is installed in. */
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+export const TASK_SCHEMA_FILE = join(SCHEMA_DIR, 'task-file.schema.json');
+export const CONFIG_SCHEMA_FILE = join(SCHEMA_DIR, 'config.schema.json');
+
+export interface InitResult {
+  root: string;
+  created: string[];
+  kept: string[];
+}
+
+/**
+ * The `$schema` reference an editor resolves from a file in `fromDir`:
+ * relative when the schema sits inside the project (a local install), else
+ * absolute (a global install), so completion works either way.
+ */
+export function schemaRef(fromDir: string, schemaFile: string, projectRoot: string): string {
+  const rel = relative(projectRoot, schemaFile);
+  if (!rel.startsWith('..') && !rel.startsWith(sep)) {
+    return relative(fromDir, schemaFile).split(sep).join('/');
+  }
+  return schemaFile.split(sep).join('/');
+}
+
+export function exampleTaskFile(schema: string): string {
+  return `# yaml-language-server: $schema=${schema}
+#
+# A Bearing task file. \`bearing run\` runs each task in a fresh, headless agent
+# process (claude -p, codex exec, or any CLI), in dependency order, and writes
+# the results to bearing/status.md. Bearing never writes this file: edit it at
+# any time, even during a run. \`bearing validate\` checks it.
+#
+# Every key, its default and its meaning: the JSON Schema on the first line
+# (your editor completes and checks keys with it) and the README.
+
+# Defaults for the tasks in this file; a task's own value wins.
+defaults:
+  cli: claude          # claude | codex | shell | a custom agent from config.yaml
+  timeout: 30m         # wall clock for one attempt; the agent is killed after it
+  on_failure: retry    # retry | skip | pause | stop
+  retries: 1           # extra attempts for on_failure: retry
+
+tasks:
+  - id: hello          # lowercase letters, digits, . _ - ; unique across all files
+    name: Say hello
+    # model: sonnet      # unset: the CLI's default model
+    # budget_usd: 1      # spending ceiling for one attempt
+    # max_turns: 20
+    skip: [node_modules] # never read or modify these (bearing/ is always skipped)
+    prompt: |
+      Create the file hello.txt containing exactly the line: Hello from Bearing
+      Done when hello.txt exists with that line and nothing else changed.
+
+  - id: check-hello
+    name: Check the greeting
+    cli: shell         # a deterministic step: no agent, runs \`run\` with sh -c
+    run: grep -qx "Hello from Bearing" hello.txt
+    depends_on: [hello]
+    checkpoint: notify # auto | notify (flag in status.md) | pause (wait for bearing approve)
+`;
+}
+
+export function configFile(schema: string): string {
+  return `# yaml-language-server: $schema=${schema}
+#
+# Bearing project configuration. Everything here is optional.
+
+# Defaults for every task in the project; a task file's \`defaults:\` and the
+# task's own values win over these.
+# defaults:
+#   cli: claude
+#   model: sonnet
+#   permission_mode: auto      # what claude may do unattended
+#   sandbox: workspace-write   # what codex may do
+#   timeout: 30m
+#   idle_timeout: 10m
+
+# Custom agents: any CLI that takes a prompt as an argument. A task selects
+# one with \`cli: <name>\`. No shell is involved: each list item is one argument.
+# agents:
+#   aider:
+#     command: aider
+#     args: ["--yes-always", "--no-pretty", "--model", "{model}", "--message", "{prompt}"]
+#     output: text             # text | claude | codex
+#     install_hint: pipx install aider-chat
+
+# How \`bearing run\` behaves.
+# run:
+#   concurrency: 1             # tasks side by side
+#   prompt_format: structured  # structured | prose
+#   context_limit: 8000        # characters of PRIOR context handed to one task
+`;
+}
+
+const PLAN_MD = `# Plan
+
+The planner's own notes: goals, decisions, open questions. Bearing never reads
+this file. Results of runs are in status.md.
+`;
+
+const GITIGNORE = `# Bearing's own run state: state.json, raw agent output, the run lock.
+.state/
+`;
+
+/** Create bearing/ under `root`; files that exist are kept untouched. */
+export function initProject(root: string): InitResult {
+  const bearing = join(root, 'bearing');
+  const tasksDir = join(bearing, 'tasks');
+  const files: [string, string][] = [
+    [join(bearing, 'config.yaml'), configFile(schemaRef(bearing, CONFIG_SCHEMA_FILE, root))],
+    [join(bearing, '.gitignore'), GITIGNORE],
+    [join(bearing, 'plan.md'), PLAN_MD],
+  ];
+  // The example only goes where there are no tasks yet: a project with tasks needs no example.
+  const hasTasks = existsSync(tasksDir) && readdirSync(tasksDir).some((f) => /\.ya?ml$/.test(f));
+  if (!hasTasks) {
+    files.push([
+      join(tasksDir, 'example.yaml'),
+      exampleTaskFile(schemaRef(tasksDir, TASK_SCHEMA_FILE, root)),
+    ]);
+  }
+  const result: InitResult = { root, created: [], kept: [] };
+  mkdirSync(tasksDir, { recursive: true });
+  mkdirSync(join(bearing, '.state'), { recursive: true });
+  for (const [path, contents] of files) {
+    const shown = relative(root, path).split(sep).join('/');
+    if (existsSync(path)) {
+      result.kept.push(shown);
+      continue;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    // 'wx' fails if the file appeared meanwhile: never overwrite.
+    try {
+      writeFileSync(path, contents, { flag: 'wx' });
+      result.created.push(shown);
+    } catch {
+      result.kept.push(shown);
+    }
+  }
+  return result;
+}
