@@ -5,6 +5,11 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerInit } from './commands/init.js';
 import { registerPrompt } from './commands/prompt.js';
+import { registerLog } from './commands/log.js';
+import { registerReview } from './commands/review.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerWatch } from './commands/watch.js';
 import { registerValidate } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { EXIT_DESCRIPTIONS } from './exit-codes.js';
@@ -29,6 +34,11 @@ export function buildProgram(ctx: CommandContext): Command {
     );
   registerInit(program, ctx);
   registerValidate(program, ctx);
+  registerRun(program, ctx);
+  registerStatus(program, ctx);
+  registerWatch(program, ctx);
   registerPrompt(program, ctx);
+  registerReview(program, ctx);
+  registerLog(program, ctx);
   return program;
 }

@@ -69,6 +69,11 @@ export interface TaskRecord {
   sessionId?: string;
   /** The last failure, while the task is not completed. */
   failure?: Failure;
+  /**
+   * Index into `attempts` where the current retry budget starts: `bearing
+   * retry` and completions reset it, so a re-queued task gets its retries again.
+   */
+  retryFrom?: number;
   /** checkpoint: notify — flagged for the person's attention. */
   flagged?: boolean;
   updatedAt: string;

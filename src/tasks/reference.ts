@@ -80,11 +80,11 @@ export function configFieldDocs(): { agents: FieldDoc[]; run: FieldDoc[] } {
 }
 
 function table(rows: FieldDoc[]): string {
-  const escape = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   return [
     '| key | type | default | meaning |',
     '|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.default} | ${escape(r.description)} |`),
+    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.default} | ${cell(r.description)} |`),
   ].join('\n');
 }
 

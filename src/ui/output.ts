@@ -11,6 +11,8 @@ export interface Output {
   err(line: string): void;
   /** Colours, disabled when the stream is not a terminal or NO_COLOR is set. */
   color: ChalkInstance;
+  /** Raw text to stdout without a newline: the live progress line on a terminal. */
+  raw(text: string): void;
   /** Whether stdout is an interactive terminal (live progress lines). */
   isTTY: boolean;
 }
@@ -22,6 +24,7 @@ export function terminalOutput(): Output {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
+    raw: (text) => process.stdout.write(text),
     color,
     isTTY: Boolean(process.stdout.isTTY),
   };
@@ -36,6 +39,7 @@ export function memoryOutput(): Output & { stdout: string[]; stderr: string[] } 
     stderr,
     out: (line) => stdout.push(line),
     err: (line) => stderr.push(line),
+    raw: () => {},
     color: new Chalk({ level: 0 }),
     isTTY: false,
   };

@@ -1,0 +1,126 @@
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { didYouMean } from '../../core/suggest.js';
+import { TASK_ID_PATTERN } from '../../tasks/schema.js';
+import { runsDir, taskRunsDir } from '../../state/paths.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
+
+type Part = 'stdout' | 'stderr' | 'prompt' | 'verify';
+const FILES: Record<Part, string> = {
+  stdout: 'stdout.log',
+  stderr: 'stderr.log',
+  prompt: 'prompt.txt',
+  verify: 'verify.log',
+};
+
+export function registerLog(program: Command, ctx: CommandContext): void {
+  program
+    .command('log')
+    .argument('<id>', 'task id')
+    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .description(
+      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+    )
+    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('--stderr', "print the agent's stderr instead")
+    .option('--prompt', 'print the prompt that was sent instead')
+    .option('--verify', "print the verify gate's output instead")
+    .option('--json', 'print the attempt directory, its files and result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
+    )
+    .action(
+      (
+        id: string,
+        dir: string,
+        opts: { attempt?: string; stderr?: boolean; prompt?: boolean; verify?: boolean; json?: boolean },
+      ) => {
+        const root = resolveProjectDir(ctx, dir);
+        if (!TASK_ID_PATTERN.test(id)) {
+          ctx.output.err(`bearing log: "${id}" is not a task id`);
+          ctx.setExitCode(EXIT.invalid);
+          return;
+        }
+        const taskDir = taskRunsDir(root, id);
+        const attempts = existsSync(taskDir)
+          ? readdirSync(taskDir)
+              .filter((n) => /^\d+$/.test(n))
+              .map(Number)
+              .sort((a, b) => a - b)
+          : [];
+        if (attempts.length === 0) {
+          const others = existsSync(runsDir(root)) ? readdirSync(runsDir(root)) : [];
+          ctx.output.err(`bearing log: ${id} has not run yet${didYouMean(id, others)}`);
+          ctx.setExitCode(EXIT.failed);
+          return;
+        }
+        const attempt = opts.attempt === undefined ? attempts.at(-1)! : Number(opts.attempt);
+        if (!attempts.includes(attempt)) {
+          ctx.output.err(`bearing log: ${id} has no attempt ${opts.attempt}; it has ${attempts.join(', ')}`);
+          ctx.setExitCode(EXIT.invalid);
+          return;
+        }
+        const dirPath = join(taskDir, String(attempt));
+        if (opts.json) {
+          const read = (name: string): unknown => {
+            try {
+              return JSON.parse(readFileSync(join(dirPath, name), 'utf8'));
+            } catch {
+              return null;
+            }
+          };
+          ctx.output.out(
+            JSON.stringify(
+              {
+                id,
+                attempt,
+                attempts,
+                dir: dirPath,
+                files: Object.fromEntries(
+                  Object.entries(FILES)
+                    .map(([k, f]) => [k, join(dirPath, f)] as const)
+                    .filter(([, p]) => existsSync(p)),
+                ),
+                meta: read('meta.json'),
+                result: read('result.json'),
+              },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        const part: Part = opts.prompt ? 'prompt' : opts.stderr ? 'stderr' : opts.verify ? 'verify' : 'stdout';
+        const file = join(dirPath, FILES[part]);
+        if (!existsSync(file)) {
+          ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${part} (${file})`);
+          ctx.setExitCode(EXIT.failed);
+          return;
+        }
+        ctx.output.err(`# ${id}, attempt ${attempt} of ${attempts.length}: ${file}`);
+        streamFile(file, (chunk) => ctx.output.raw(chunk));
+      },
+    );
+}
+
+/** Copy a possibly huge file to the output in chunks, never holding it whole. */
+function streamFile(path: string, write: (chunk: string) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    const decoder = new TextDecoder();
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      write(decoder.decode(buffer.subarray(0, n), { stream: true }));
+    }
+    const rest = decoder.decode();
+    if (rest) write(rest);
+  } finally {
+    closeSync(fd);
+  }
+}

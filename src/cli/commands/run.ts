@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import { runProject } from '../../run/runner.js';
+import { runView } from '../../ui/run-view.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
+
+export function registerRun(program: Command, ctx: CommandContext): void {
+  program
+    .command('run')
+    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .description(
+      'Run every ready task in a fresh headless agent process, in dependency order, until nothing is left to run. Task files are re-read before every decision, so edits and new tasks are picked up during the run. Results go to bearing/status.md.',
+    )
+    .option('-c, --concurrency <n>', 'tasks side by side (default: config.yaml run.concurrency, else 1)')
+    .option('--json', 'print one JSON object per event instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing run                    # the project in the current directory
+  $ bearing run examples/quickstart
+  $ bearing run --concurrency 3    # independent tasks side by side
+
+Ctrl-C stops spawning, ends every agent and its children, records what was
+interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
+    )
+    .action(async (dir: string, opts: { concurrency?: string; json?: boolean }) => {
+      let concurrency: number | undefined;
+      if (opts.concurrency !== undefined) {
+        concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) {
+          ctx.output.err(`bearing run: --concurrency: expected a whole number >= 1, got "${opts.concurrency}"`);
+          ctx.setExitCode(EXIT.invalid);
+          return;
+        }
+      }
+      const root = resolveProjectDir(ctx, dir);
+      const controller = new AbortController();
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++;
+        if (signals === 1) {
+          ctx.output.err(`\nbearing: ${signal}: stopping every agent and saving state (again to force)...`);
+          controller.abort();
+        } else {
+          ctx.output.err('bearing: forced exit; state already saved up to the last transition');
+          process.exit(EXIT.interrupted);
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const end = await runProject({
+          root,
+          displayBase: ctx.cwd,
+          env: ctx.env,
+          signal: controller.signal,
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          onEvent: runView(ctx.output, { json: Boolean(opts.json) }),
+        });
+        switch (end.kind) {
+          case 'done':
+            ctx.setExitCode(EXIT.ok);
+            break;
+          case 'failed':
+          case 'stopped':
+            ctx.setExitCode(EXIT.failed);
+            break;
+          case 'paused':
+            ctx.setExitCode(EXIT.paused);
+            break;
+          case 'interrupted':
+            ctx.setExitCode(EXIT.interrupted);
+            break;
+          case 'invalid':
+            for (const d of end.diagnostics) ctx.output.err(formatDiagnostic(d));
+            ctx.output.err(`\n${end.diagnostics.length} problem${end.diagnostics.length === 1 ? '' : 's'}; nothing was run.`);
+            ctx.setExitCode(EXIT.invalid);
+            break;
+          case 'locked':
+            ctx.output.err(
+              `bearing run: another run is working on this project (pid ${end.holder.pid} on ${end.holder.hostname}, since ${end.holder.startedAt}). Wait for it, or watch it with \`bearing watch\`.`,
+            );
+            ctx.setExitCode(EXIT.locked);
+            break;
+          case 'missing-cli':
+            for (const m of end.missing) {
+              ctx.output.err(
+                `bearing run: \`${m.command}\` is not installed or not on PATH (needed by ${m.tasks.join(', ')}). Install it: ${m.installHint}`,
+              );
+            }
+            ctx.output.err('Nothing was run.');
+            ctx.setExitCode(EXIT.missingCli);
+            break;
+          case 'state-error':
+            ctx.output.err(`bearing run: ${end.message}`);
+            ctx.setExitCode(EXIT.failed);
+            break;
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import { renderStatusMarkdown, renderSummary, statusJson } from '../../core/status-report.js';
+import { readSnapshot } from '../../run/snapshot.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
+
+export function registerStatus(program: Command, ctx: CommandContext): void {
+  const show = (kind: 'status' | 'summary') => async (dir: string, opts: { json?: boolean }) => {
+    const root = resolveProjectDir(ctx, dir);
+    const snap = await readSnapshot(root, ctx.cwd);
+    if (!snap.ok) {
+      ctx.output.err(`bearing ${kind}: ${snap.message}`);
+      ctx.setExitCode(EXIT.failed);
+      return;
+    }
+    const s = snap.value;
+    const input = { plan: s.plan, state: s.state, next: s.next, now: new Date(), running: s.running };
+    if (opts.json) {
+      ctx.output.out(
+        JSON.stringify(
+          {
+            ...statusJson(input),
+            run_active: s.lock.state === 'held',
+            diagnostics: s.diagnostics.map(formatDiagnostic),
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      for (const d of s.diagnostics) ctx.output.err(formatDiagnostic(d));
+      if (s.lock.state === 'held') {
+        ctx.output.out(`A run is active (pid ${s.lock.holder.pid}, since ${s.lock.holder.startedAt}).\n`);
+      }
+      const text = kind === 'status' ? renderStatusMarkdown(input) : renderSummary(input);
+      ctx.output.out(text.replace(/\n$/, ''));
+    }
+    if (s.diagnostics.length > 0) ctx.setExitCode(EXIT.invalid);
+  };
+  program
+    .command('status')
+    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .description(
+      'Show the full status: progress, cost, tokens, what happens next, and per task its state, summary, files changed and error (what bearing/status.md holds, computed now).',
+    )
+    .option('--json', 'print the status as JSON')
+    .addHelpText('after', '\nExamples:\n  $ bearing status\n  $ bearing status --json | jq ".tasks[] | select(.status == \\"failed\\")"')
+    .action(show('status'));
+  program
+    .command('summary')
+    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .description('One screen for the planner: progress, cost, what happens next, and one line per task.')
+    .option('--json', 'print the status as JSON')
+    .addHelpText('after', '\nExamples:\n  $ bearing summary')
+    .action(show('summary'));
+}

@@ -1,0 +1,70 @@
+/**
+ * "What happens next", the line at the top of status.md that tells the person
+ * and the planner whether to wait, approve, fix or add work. Pure.
+ */
+import { adviseFailure, describeFailure } from './failure.js';
+import { schedule } from './graph.js';
+import type { RunState } from './state.js';
+import type { Plan } from './task.js';
+
+/** Why a run stopped before running out of work; absent when it simply finished. */
+export type StopReason =
+  | { kind: 'interrupted' }
+  | { kind: 'paused'; task: string }
+  | { kind: 'stopped'; task: string }
+  | { kind: 'rate-limited'; task: string; cli: string; message: string; resetsAt?: string }
+  | { kind: 'auth-error'; task: string; cli: string; message: string };
+
+export function nextStep(
+  plan: Plan,
+  state: RunState,
+  running: ReadonlySet<string>,
+  stop: StopReason | undefined,
+): string {
+  const s = schedule(plan, state, running);
+  if (running.size > 0) {
+    const queued = s.ready.length + s.waiting.length;
+    return `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`;
+  }
+  if (stop) {
+    switch (stop.kind) {
+      case 'interrupted':
+        return 'Interrupted. Tasks that were running are marked interrupted and run again on the next `bearing run`.';
+      case 'paused':
+        return `Paused after \`${stop.task}\`, which awaits review. Read its section below, then \`bearing approve ${stop.task}\` (or \`bearing retry ${stop.task}\`) and \`bearing run\`.`;
+      case 'stopped':
+        return `Stopped: \`${stop.task}\` failed and its on_failure is stop. Fix the task or its prompt, then \`bearing retry ${stop.task}\` and \`bearing run\`.`;
+      case 'rate-limited':
+        return `Stopped: ${stop.cli} hit a usage or rate limit${stop.resetsAt ? ` (resets ${stop.resetsAt})` : ''} while running \`${stop.task}\`. \`${stop.task}\` stays queued: run \`bearing run\` again once the limit resets.`;
+      case 'auth-error':
+        return `Stopped: ${stop.cli} could not authenticate while running \`${stop.task}\` (${stop.message}). Log the CLI in, then \`bearing run\`; \`${stop.task}\` stays queued.`;
+    }
+  }
+  const failed = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'failed');
+  const review = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'awaiting-review');
+  const parts: string[] = [];
+  if (review.length > 0) {
+    parts.push(
+      `Awaiting review: ${review.map((t) => `\`${t.id}\``).join(', ')}. Approve with \`bearing approve <id>\`, or re-run with \`bearing retry <id>\`.`,
+    );
+  }
+  for (const t of failed) {
+    const f = state.tasks[t.id]?.failure;
+    const advice = f ? adviseFailure(f).replaceAll('<id>', t.id) : `bearing retry ${t.id}`;
+    const blocked = s.blocked.filter((b) => b.dependency === t.id).map((b) => b.task.id);
+    parts.push(
+      `Failed: \`${t.id}\`${f ? ` (${describeFailure(f)})` : ''}.${advice ? ` To go on: ${advice}.` : ` To go on: fix it, then \`bearing retry ${t.id}\`.`}${blocked.length ? ` Blocked by it: ${blocked.join(', ')}.` : ''}`,
+    );
+  }
+  if (s.ready.length > 0) {
+    const first = s.ready[0]!;
+    parts.push(
+      `Next: \`${first.id}\`${first.name !== first.id ? ` (${first.name})` : ''}${s.ready.length > 1 ? ` and ${s.ready.length - 1} more ready` : ''}. Run \`bearing run\`.`,
+    );
+  }
+  if (parts.length > 0) return parts.join('\n');
+  const done = plan.tasks.length;
+  return done === 0
+    ? 'No tasks yet. Write task files in bearing/tasks/ (or run `bearing start`), then `bearing run`.'
+    : `All ${done} task${done === 1 ? '' : 's'} done. Add tasks to bearing/tasks/ and run \`bearing run\` to continue.`;
+}

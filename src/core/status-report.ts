@@ -1,0 +1,619 @@
+/**
+ * What `bearing/status.md`, `bearing summary` and `bearing status --json` say.
+ * One reading of plan + state feeds all three, so they never disagree. Written
+ * for a person in an editor and for the planner, an AI that rereads the file
+ * to decide what to do next: progress, cost and "Next:" first, then one
+ * section per task in plan order. Pure and deterministic: the time is passed in.
+ */
+import { adviseFailure, describeFailure, type Failure, formatMs } from './failure.js';
+import { schedule } from './graph.js';
+import type { AttemptRecord, RunState, TaskRecord, TaskStatus, Usage } from './state.js';
+import type { Plan, Task } from './task.js';
+
+export interface StatusInput {
+  plan: Plan;
+  state: RunState;
+  /** "What happens next", computed by the caller (nextStep). */
+  next: string;
+  now: Date;
+  /** Tasks running in this process right now, with when their attempt started. */
+  running?: Record<string, { startedAt: string }>;
+}
+
+/** Changed files listed per task in status.md before "... and N more". */
+const MAX_FILES_LISTED = 30;
+/** Gate output shown for a failed verify, from the end (where the error is). */
+const MAX_OUTPUT_LINES = 20;
+/** Attempts listed in the "Attempts:" line, newest kept. */
+const MAX_ATTEMPTS_LISTED = 10;
+/** Task names shown where a cost is unknown. */
+const MAX_NAMES_LISTED = 5;
+const MAX_ERROR_CHARS = 500;
+/** renderSummary: one screen. */
+const SUMMARY_MAX_TASK_LINES = 32;
+const SUMMARY_LINE_WIDTH = 120;
+
+const STATUS_ORDER: readonly TaskStatus[] = [
+  'failed',
+  'running',
+  'interrupted',
+  'awaiting-review',
+  'skipped',
+  'queued',
+];
+
+// --- one reading of plan + state -------------------------------------------
+
+interface TaskView {
+  task: Task;
+  record: TaskRecord | undefined;
+  status: TaskStatus;
+  /** Running: when the current attempt started. */
+  startedAt?: string;
+  /** Queued: dependencies not yet done. */
+  waitingFor: string[];
+  /** Queued: held back by this failed or paused task. */
+  blockedBy?: { id: string; status: TaskStatus };
+  ready: boolean;
+  costUnknown: boolean;
+}
+
+interface Report {
+  views: TaskView[];
+  removed: TaskRecord[];
+  counts: Record<TaskStatus, number>;
+  total: number;
+  costUsd: number;
+  costUnknownFor: string[];
+  usage: Usage;
+}
+
+function read(input: StatusInput): Report {
+  const { plan, state } = input;
+  const running = input.running ?? {};
+  const runningIds = new Set(Object.keys(running));
+  const sched = schedule(plan, state, runningIds);
+  const ready = new Set(sched.ready.map((t) => t.id));
+  const blocked = new Map(sched.blocked.map((b) => [b.task.id, b]));
+  const counts = Object.fromEntries([...STATUS_ORDER, 'completed'].map((s) => [s, 0])) as Record<
+    TaskStatus,
+    number
+  >;
+
+  const views: TaskView[] = plan.tasks.map((task) => {
+    const record = state.tasks[task.id];
+    const status: TaskStatus = runningIds.has(task.id) ? 'running' : (record?.status ?? 'queued');
+    counts[status]++;
+    const view: TaskView = {
+      task,
+      record,
+      status,
+      waitingFor: [],
+      ready: ready.has(task.id),
+      costUnknown: task.cli !== 'shell' && hasUnknownCost(record),
+    };
+    if (status === 'running') {
+      const startedAt = running[task.id]?.startedAt ?? record?.attempts.at(-1)?.startedAt;
+      if (startedAt) view.startedAt = startedAt;
+    }
+    const held = blocked.get(task.id);
+    if (held) view.blockedBy = { id: held.dependency, status: held.dependencyStatus };
+    if (status === 'queued' || status === 'interrupted') {
+      view.waitingFor = task.dependsOn.filter((d) => {
+        const s = runningIds.has(d) ? 'running' : (state.tasks[d]?.status ?? 'queued');
+        return s !== 'completed' && s !== 'skipped';
+      });
+    }
+    return view;
+  });
+
+  const inPlan = new Set(plan.tasks.map((t) => t.id));
+  const removed = Object.values(state.tasks)
+    .filter((r) => !inPlan.has(r.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  // Money and tokens spent count whether or not the task is still planned.
+  let costUsd = 0;
+  let usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  for (const r of [...views.flatMap((v) => (v.record ? [v.record] : [])), ...removed]) {
+    costUsd += r.costUsd;
+    usage = {
+      inputTokens: usage.inputTokens + r.usage.inputTokens,
+      outputTokens: usage.outputTokens + r.usage.outputTokens,
+      cacheReadTokens: usage.cacheReadTokens + r.usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens + r.usage.cacheWriteTokens,
+    };
+  }
+  return {
+    views,
+    removed,
+    counts,
+    total: plan.tasks.length,
+    costUsd,
+    costUnknownFor: views.filter((v) => v.costUnknown).map((v) => v.task.id),
+    usage,
+  };
+}
+
+/** An attempt that ended without reporting a cost: its CLI does not say (codex, custom text agents). */
+function hasUnknownCost(record: TaskRecord | undefined): boolean {
+  return (record?.attempts ?? []).some((a) => a.outcome !== 'running' && a.costUsd === undefined);
+}
+
+function progressLine(r: Report): string {
+  const parts = [`${r.counts.completed}/${r.total} completed`];
+  for (const s of STATUS_ORDER) {
+    if (r.counts[s] > 0) parts.push(`${r.counts[s]} ${s.replace('-', ' ')}`);
+  }
+  return parts.join(', ');
+}
+
+function costText(r: Report): string {
+  const base = usd(r.costUsd);
+  if (r.costUnknownFor.length === 0) return base;
+  const n = r.costUnknownFor.length;
+  return `${base}, plus unknown for ${nameList(r.costUnknownFor, (id) => `\`${id}\``)} (${n === 1 ? 'its CLI reports' : 'their CLIs report'} no cost)`;
+}
+
+function tokensText(u: Usage): string {
+  return `${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
+}
+
+function configText(task: Task): string {
+  const parts = [`cli ${task.cli}`];
+  if (task.cli === 'shell') {
+    parts.push(`run ${code(oneLine(task.run ?? ''))}`);
+  } else {
+    parts.push(
+      `model ${task.model ?? '(CLI default)'}`,
+      `effort ${task.effort ?? '(CLI default)'}`,
+    );
+  }
+  parts.push(`checkpoint ${task.checkpoint}`);
+  parts.push(
+    task.onFailure === 'retry'
+      ? `on_failure retry (retries ${task.retries})`
+      : `on_failure ${task.onFailure}`,
+  );
+  return parts.join(', ');
+}
+
+function stateText(v: TaskView, now: Date): string {
+  const marker = `[${v.status}]`;
+  if (v.status === 'running') {
+    if (!v.startedAt) return marker;
+    const elapsed = now.getTime() - Date.parse(v.startedAt);
+    return `${marker} since ${v.startedAt}${Number.isFinite(elapsed) && elapsed >= 0 ? ` (${formatMs(elapsed)})` : ''}`;
+  }
+  if (v.status !== 'queued' && v.status !== 'interrupted') return marker;
+  const again = v.status === 'interrupted' ? ', runs again on the next `bearing run`' : '';
+  if (v.blockedBy) {
+    return `${marker}${again}; blocked: ${code(v.blockedBy.id)} is ${v.blockedBy.status}`;
+  }
+  if (v.waitingFor.length > 0) {
+    return `${marker}${again}; waiting for ${v.waitingFor.map((d) => code(d)).join(', ')}`;
+  }
+  return v.ready ? `${marker}${again}; ready to run` : `${marker}${again}`;
+}
+
+function attemptsText(attempts: AttemptRecord[]): string {
+  const shown = attempts.slice(-MAX_ATTEMPTS_LISTED).map((a) => `#${a.attempt} ${a.outcome}`);
+  const hidden = attempts.length - shown.length;
+  return `${attempts.length} (${hidden > 0 ? '... ' : ''}${shown.join(', ')})`;
+}
+
+function spendText(v: TaskView): string {
+  const r = v.record!;
+  const cost = v.costUnknown
+    ? r.costUsd > 0
+      ? `${usd(r.costUsd)} + unknown`
+      : 'cost unknown'
+    : usd(r.costUsd);
+  return `${cost}, ${r.turns} ${r.turns === 1 ? 'turn' : 'turns'}, ${formatMs(r.durationMs)}`;
+}
+
+function errorText(f: Failure): string {
+  return truncate(oneLine(describeFailure(f)), MAX_ERROR_CHARS);
+}
+
+function adviceText(f: Failure, id: string): string {
+  return adviseFailure(f).replaceAll('<id>', id);
+}
+
+function failureOutput(f: Failure): string | undefined {
+  if (f.reason !== 'verify-failed' && f.reason !== 'command-failed') return undefined;
+  const lines = f.output.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+  if (lines.length === 1 && lines[0] === '') return undefined;
+  return lines.slice(-MAX_OUTPUT_LINES).join('\n');
+}
+
+// --- status.md --------------------------------------------------------------
+
+/** The full bearing/status.md. */
+export function renderStatusMarkdown(input: StatusInput): string {
+  const r = read(input);
+  const out: string[] = [
+    '# Bearing status',
+    '',
+    `- Progress: ${progressLine(r)}`,
+    `- Cost: ${costText(r)}`,
+    `- Tokens: ${tokensText(r.usage)}`,
+    `- Next: ${oneLine(input.next)}`,
+    `- Updated: ${input.now.toISOString()}`,
+    '',
+    'Bearing rewrites this file after every change. To change the plan, edit the files in bearing/tasks/.',
+  ];
+
+  for (const v of r.views) {
+    out.push('', ...taskSection(v, input.now));
+  }
+
+  if (r.removed.length > 0) {
+    out.push(
+      '',
+      '## Removed tasks',
+      '',
+      'Recorded in bearing/.state/state.json but no longer in any task file:',
+      '',
+    );
+    for (const rec of r.removed) {
+      const files = rec.filesChanged?.length ?? 0;
+      out.push(
+        `- ${code(rec.id)} [${rec.status}], ${plural(rec.attempts.length, 'attempt')}, ${usd(rec.costUsd)}, ${plural(files, 'file')} changed`,
+      );
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function taskSection(v: TaskView, now: Date): string[] {
+  const { task, record } = v;
+  const name = oneLine(task.name);
+  const out = [`## ${task.id}${name && name !== task.id ? ` — ${name}` : ''}`, ''];
+  out.push(`- State: ${stateText(v, now)}`);
+  out.push(`- Config: ${configText(task)}`);
+  if (task.dependsOn.length > 0) {
+    out.push(`- Depends on: ${task.dependsOn.map((d) => code(d)).join(', ')}`);
+  }
+  if (record && record.attempts.length > 0) {
+    out.push(`- Attempts: ${attemptsText(record.attempts)}`);
+    out.push(`- Spent: ${spendText(v)}`);
+  }
+  if (record?.sessionId) out.push(`- Session: ${code(record.sessionId)}`);
+  if (record?.flagged) out.push('- Flagged for review (checkpoint: notify); the run went on');
+  if (v.status === 'awaiting-review') {
+    out.push(
+      `- Awaiting review: \`bearing approve ${task.id}\` to accept it, or \`bearing retry ${task.id}\` to run it again`,
+    );
+  }
+  const failure = v.status !== 'completed' ? record?.failure : undefined;
+  if (failure) {
+    out.push(`- Error: ${errorText(failure)}`);
+    const advice = adviceText(failure, task.id);
+    if (advice) out.push(`- What to do: ${advice}`);
+  }
+  const output = failure ? failureOutput(failure) : undefined;
+  if (output !== undefined) {
+    out.push('', `Output (last ${MAX_OUTPUT_LINES} lines at most):`, '', ...fenced(output));
+  }
+  const summary = record?.summary?.replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  if (summary) out.push('', 'Summary:', '', ...fenced(summary));
+  const files = record?.filesChanged ?? [];
+  if (record?.filesChanged && (v.status === 'completed' || files.length > 0)) {
+    out.push('', `Files changed (${files.length}):`);
+    if (files.length > 0) out.push('');
+    for (const f of files.slice(0, MAX_FILES_LISTED)) out.push(`- ${code(f)}`);
+    if (files.length > MAX_FILES_LISTED)
+      out.push(`- ... and ${files.length - MAX_FILES_LISTED} more`);
+  }
+  return out;
+}
+
+// --- bearing summary ----------------------------------------------------------
+
+/** One screen (about 40 lines at most) for `bearing summary`: what the planner needs at a glance. */
+export function renderSummary(input: StatusInput): string {
+  const r = read(input);
+  const out = [
+    `Bearing: ${progressLine(r)}`,
+    `Cost: ${costText(r)}`,
+    `Tokens: ${tokensText(r.usage)}`,
+    truncate(`Next: ${oneLine(input.next)}`, SUMMARY_LINE_WIDTH * 2),
+    '',
+  ];
+  const width = Math.max(0, ...r.views.map((v) => v.status.length + 2));
+  const line = (v: TaskView): string =>
+    truncate(`${`[${v.status}]`.padEnd(width)} ${summaryDetail(v, input.now)}`, SUMMARY_LINE_WIDTH);
+
+  if (r.views.length <= SUMMARY_MAX_TASK_LINES) {
+    out.push(...r.views.map(line));
+  } else {
+    // Too many to list: completed tasks on one line, the ones that need attention listed.
+    const done = r.views.filter((v) => v.status === 'completed');
+    const rest = r.views.filter((v) => v.status !== 'completed');
+    if (done.length > 0) {
+      out.push(
+        truncate(
+          `${'[completed]'.padEnd(width)} ${done.length} tasks: ${done.map((v) => v.task.id).join(', ')}`,
+          SUMMARY_LINE_WIDTH,
+        ),
+      );
+    }
+    const room = SUMMARY_MAX_TASK_LINES - 2;
+    out.push(...rest.slice(0, room).map(line));
+    if (rest.length > room) {
+      out.push(`... and ${rest.length - room} more (bearing status lists every task)`);
+    }
+  }
+  if (r.removed.length > 0) {
+    out.push(
+      truncate(
+        `Removed from the task files: ${r.removed.map((rec) => `${rec.id} (${rec.status})`).join(', ')}`,
+        SUMMARY_LINE_WIDTH,
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function summaryDetail(v: TaskView, now: Date): string {
+  const { task, record } = v;
+  const name = oneLine(task.name);
+  const head = name && name !== task.id ? `${task.id} — ${name}` : task.id;
+  const bits: string[] = [];
+  switch (v.status) {
+    case 'completed': {
+      if (record) {
+        bits.push(
+          v.costUnknown ? 'cost unknown' : usd(record.costUsd),
+          formatMs(record.durationMs),
+        );
+        bits.push(plural(record.filesChanged?.length ?? 0, 'file'));
+      }
+      if (record?.flagged) bits.push('flagged');
+      break;
+    }
+    case 'running': {
+      const elapsed = v.startedAt ? now.getTime() - Date.parse(v.startedAt) : Number.NaN;
+      bits.push(
+        Number.isFinite(elapsed) && elapsed >= 0 ? `running ${formatMs(elapsed)}` : 'running',
+      );
+      break;
+    }
+    case 'awaiting-review':
+      bits.push(`bearing approve ${task.id}`);
+      break;
+    default: {
+      const f = record?.failure;
+      if (f && v.status !== 'queued') bits.push(oneLine(describeFailure(f)));
+      if (v.blockedBy) bits.push(`blocked: ${v.blockedBy.id} is ${v.blockedBy.status}`);
+      else if (v.waitingFor.length > 0) bits.push(`waiting for ${v.waitingFor.join(', ')}`);
+      else if (v.ready) bits.push('ready');
+    }
+  }
+  return bits.length > 0 ? `${head} · ${bits.join(' · ')}` : head;
+}
+
+// --- bearing status --json -------------------------------------------------------
+
+/**
+ * `bearing status --json`. A stable contract for scripts and the planner:
+ * fields are only ever added; a breaking change bumps `version`. Keys are
+ * snake_case like the task files. Costs are US dollars.
+ */
+export interface StatusJson {
+  /** Version of this JSON shape. */
+  version: 1;
+  /** ISO time the report was made. */
+  generated_at: string;
+  /** Counts over the tasks in the task files (removed tasks are not counted). */
+  progress: {
+    total: number;
+    completed: number;
+    failed: number;
+    running: number;
+    interrupted: number;
+    awaiting_review: number;
+    skipped: number;
+    queued: number;
+  };
+  /** Total spend, removed tasks included; `unknown_for` lists tasks whose CLI reported no cost. */
+  cost: { usd: number; unknown_for: string[] };
+  tokens: StatusJsonTokens;
+  /** What happens next: the next task, or why the run stopped and what to do. */
+  next: string;
+  /** Every task in the task files, in plan (dependency) order. */
+  tasks: StatusJsonTask[];
+  /** Tasks recorded in state but no longer in any task file, by id. */
+  removed: StatusJsonRemoved[];
+}
+
+export interface StatusJsonTokens {
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write: number;
+}
+
+export interface StatusJsonTask {
+  id: string;
+  name: string;
+  status: TaskStatus;
+  cli: string;
+  /** null: the CLI's default. */
+  model: string | null;
+  effort: string | null;
+  checkpoint: string;
+  on_failure: string;
+  retries: number;
+  depends_on: string[];
+  /** Queued tasks: dependencies not completed (or skipped) yet. */
+  waiting_for: string[];
+  /** Queued tasks held back by a failed or paused task: which one. */
+  blocked_by: string | null;
+  /** Queued with every dependency done. */
+  ready: boolean;
+  /** Running tasks: when the current attempt started (ISO); otherwise null. */
+  started_at: string | null;
+  attempts: number;
+  /** Sum over attempts of the cost the CLI reported. */
+  cost_usd: number;
+  /** True when some attempt's CLI reported no cost, so cost_usd is a lower bound. */
+  cost_unknown: boolean;
+  tokens: StatusJsonTokens;
+  turns: number;
+  duration_ms: number;
+  /** checkpoint: notify flagged it. */
+  flagged: boolean;
+  awaiting_review: boolean;
+  /** The hand-off: the completing attempt's final message. */
+  summary: string | null;
+  files_changed: string[];
+  session_id: string | null;
+  /** Set while the task is not completed and its last attempt failed. */
+  error: { reason: string; message: string; advice: string } | null;
+}
+
+export interface StatusJsonRemoved {
+  id: string;
+  status: TaskStatus;
+  attempts: number;
+  cost_usd: number;
+  summary: string | null;
+  files_changed: string[];
+}
+
+export function statusJson(input: StatusInput): StatusJson {
+  const r = read(input);
+  return {
+    version: 1,
+    generated_at: input.now.toISOString(),
+    progress: {
+      total: r.total,
+      completed: r.counts.completed,
+      failed: r.counts.failed,
+      running: r.counts.running,
+      interrupted: r.counts.interrupted,
+      awaiting_review: r.counts['awaiting-review'],
+      skipped: r.counts.skipped,
+      queued: r.counts.queued,
+    },
+    cost: { usd: roundUsd(r.costUsd), unknown_for: r.costUnknownFor },
+    tokens: tokensJson(r.usage),
+    next: input.next,
+    tasks: r.views.map((v) => taskJson(v)),
+    removed: r.removed.map((rec) => ({
+      id: rec.id,
+      status: rec.status,
+      attempts: rec.attempts.length,
+      cost_usd: roundUsd(rec.costUsd),
+      summary: rec.summary ?? null,
+      files_changed: rec.filesChanged ?? [],
+    })),
+  };
+}
+
+function taskJson(v: TaskView): StatusJsonTask {
+  const { task, record } = v;
+  const failure = v.status !== 'completed' ? record?.failure : undefined;
+  return {
+    id: task.id,
+    name: task.name,
+    status: v.status,
+    cli: task.cli,
+    model: task.model ?? null,
+    effort: task.effort ?? null,
+    checkpoint: task.checkpoint,
+    on_failure: task.onFailure,
+    retries: task.retries,
+    depends_on: task.dependsOn,
+    waiting_for: v.waitingFor,
+    blocked_by: v.blockedBy?.id ?? null,
+    ready: v.ready,
+    started_at: v.startedAt ?? null,
+    attempts: record?.attempts.length ?? 0,
+    cost_usd: roundUsd(record?.costUsd ?? 0),
+    cost_unknown: v.costUnknown,
+    tokens: tokensJson(
+      record?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    ),
+    turns: record?.turns ?? 0,
+    duration_ms: record?.durationMs ?? 0,
+    flagged: record?.flagged ?? false,
+    awaiting_review: v.status === 'awaiting-review',
+    summary: record?.summary ?? null,
+    files_changed: record?.filesChanged ?? [],
+    session_id: record?.sessionId ?? null,
+    error: failure
+      ? {
+          reason: failure.reason,
+          message: describeFailure(failure),
+          advice: adviceText(failure, task.id),
+        }
+      : null,
+  };
+}
+
+function tokensJson(u: Usage): StatusJsonTokens {
+  return {
+    input: u.inputTokens,
+    output: u.outputTokens,
+    cache_read: u.cacheReadTokens,
+    cache_write: u.cacheWriteTokens,
+  };
+}
+
+// --- text helpers ------------------------------------------------------------------
+
+function usd(n: number): string {
+  return `$${n.toFixed(4)}`;
+}
+
+/** Sums of floats drift (0.1 + 0.2); JSON consumers get what status.md shows, to 1e-6. */
+function roundUsd(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+/** 1234567 -> "1,234,567", independent of the machine's locale. */
+export function thousands(n: number): string {
+  const s = String(Math.trunc(Math.abs(n)));
+  const grouped = s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${grouped}` : grouped;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function nameList(ids: string[], fmt: (id: string) => string): string {
+  const shown = ids.slice(0, MAX_NAMES_LISTED).map(fmt);
+  const more = ids.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
+}
+
+/** An inline code span that stays one span whatever backticks the text holds. */
+export function code(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * A fenced block that the text cannot close early: the fence is longer than
+ * any backtick run inside, so agent summaries full of markdown stay verbatim
+ * and cannot inject headings that look like task sections.
+ */
+export function fenced(text: string): string[] {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}text`, ...text.split('\n'), fence];
+}

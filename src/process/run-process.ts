@@ -1,0 +1,454 @@
+/**
+ * Runs one external program (an agent CLI, a `verify` gate) and says precisely
+ * how it ended: exited with a code, killed by someone else's signal, timed out
+ * (wall clock or no output), aborted by us, or never started. The only module
+ * that imports execa.
+ *
+ * Division of labour with execa 9: execa spawns (no shell, stdin from
+ * /dev/null, exactly the given environment, its own process group via
+ * `detached`) and does not buffer (`buffer: false`). Termination is ours:
+ * execa 9's `cancelSignal`, `timeout` and `forceKillAfterDelay` signal only
+ * the CLI's pid, never its children (group kill, `killDescendants`, arrived in
+ * execa 10, which needs Node 22). Line splitting is ours too: execa's `lines`
+ * keeps a whole line in memory however long it is, and its `{file}` targets
+ * report a missing log directory as ENOENT, the same code as a missing CLI.
+ */
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa } from 'execa';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
+import { type OutputFile, openOutputFiles } from './output-file.js';
+import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
+import { TailBuffer } from './tail-buffer.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** What to run and how to watch it. Timeouts of 0 or less (or absent) are off. */
+export interface RunProcessOptions {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  /** The child's whole environment: process.env is not merged in (the caller decides what agents see). */
+  env: Record<string, string | undefined>;
+  /** Our cancellation (Ctrl-C): the group is terminated and the outcome is `aborted`. */
+  signal?: AbortSignal;
+  /** Wall-clock limit, counted from the spawn. */
+  timeoutMs?: number;
+  /** Limit on silence: no byte on stdout or stderr for this long. */
+  idleTimeoutMs?: number;
+  /** Raw stdout bytes are appended here as they arrive, however long the lines. */
+  stdoutFile?: string;
+  /** Raw stderr bytes; may be the same path as stdoutFile (one stream, arrival order kept). */
+  stderrFile?: string;
+  /** Each complete line of either stream, without its newline, cut at `maxLineBytes`. */
+  onLine?: (line: string, stream: OutputStream) => void;
+  onSpawn?: (pid: number) => void;
+  /** Between SIGTERM to the group and SIGKILL to what is left. Default 5000. */
+  killGraceMs?: number;
+  /** Cap for one line handed to onLine (the file keeps everything). Default 1 MiB. */
+  maxLineBytes?: number;
+}
+
+interface OutcomeCommon {
+  durationMs: number;
+  pid?: number;
+  /** The last ~4 KB of stderr, for error messages. */
+  stderrTail: string;
+}
+
+/**
+ * How the run ended. Each kind means something different to the user (and to
+ * retry policy), so they are never folded together: `signaled` is someone
+ * else's kill, `aborted` is ours, `timeout` is a limit we enforced.
+ */
+export type ProcessOutcome = OutcomeCommon &
+  (
+    | { kind: 'exited'; exitCode: number }
+    | { kind: 'signaled'; signal: string }
+    | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
+    | { kind: 'aborted' }
+    | { kind: 'spawn-error'; code?: string; message: string }
+  );
+
+export type ProcessOutcomeKind = ProcessOutcome['kind'];
+
+export const DEFAULT_KILL_GRACE_MS = 5000;
+const STDERR_TAIL_BYTES = 4096;
+/**
+ * Once the group is gone, how long the pipes may stay open. Only a process
+ * that left the group (setsid) can still hold them; we stop reading rather
+ * than wait for it forever.
+ */
+const PIPE_DRAIN_MS = 2000;
+/** setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Spawns the program and resolves when it and every process of its group
+ * have ended and the output files are flushed. Child failures are outcomes;
+ * the promise rejects only for our own faults: a log file that cannot be
+ * opened or written, or an exception thrown by onLine/onSpawn (the child is
+ * killed first).
+ */
+export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> {
+  return new ProcessRun(options).run();
+}
+
+/** Why we are ending the child. The first reason wins. */
+type StopReason =
+  | { kind: 'aborted' }
+  | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
+  /** Our own fault (a callback threw, a log write failed): kill, then reject. */
+  | { kind: 'failed' };
+
+/**
+ * The leader's life (wireit's script-child-process.ts is the model):
+ * - starting: spawn requested, not confirmed; a stop is remembered and carried
+ *   out once the pid exists (there is nothing to signal before).
+ * - running: timers armed.
+ * - killing: the group got SIGTERM, SIGKILL follows after the grace period;
+ *   further stops (a second Ctrl-C, a timer) change nothing.
+ * - done: the leader has exited (or never started). The rest of the group is
+ *   then terminated as orphans, whatever the outcome.
+ */
+type RunState =
+  | { name: 'starting'; pending: StopReason | undefined }
+  | { name: 'running' }
+  | { name: 'killing'; reason: StopReason }
+  | { name: 'done' };
+
+type LeaderExit = { code: number | null; signal: NodeJS.Signals | null };
+
+type Subprocess = ReturnType<typeof spawnChild>;
+
+function spawnChild(options: RunProcessOptions) {
+  return execa(options.file, [...options.args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    shell: false,
+    // Agent CLIs wait (claude) or hang (codex) while stdin is an open pipe.
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    encoding: 'buffer',
+    // setsid(): the child leads a new process group, so one kill(-pid) reaches
+    // everything it starts, and the terminal's Ctrl-C goes to us, not to it.
+    detached: true,
+    // execa's own exit cleanup ignores detached children; see trackGroup().
+    cleanup: false,
+    forceKillAfterDelay: false,
+    reject: false,
+    verbose: 'none',
+  });
+}
+
+class ProcessRun {
+  readonly #options: RunProcessOptions;
+  readonly #startedAt = performance.now();
+  readonly #killGraceMs: number;
+  readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+  #state: RunState = { name: 'starting', pending: undefined };
+  #pid: number | undefined;
+  #termination: Promise<unknown> | undefined;
+  #wallTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #failed = false;
+  #failure: unknown;
+
+  constructor(options: RunProcessOptions) {
+    this.#options = options;
+    this.#killGraceMs = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+  }
+
+  /**
+   * Everything up to the spawn is synchronous: a stop requested right after
+   * runProcess() returns finds the run in `starting`, never half set up.
+   */
+  async run(): Promise<ProcessOutcome> {
+    const { signal } = this.#options;
+    if (signal?.aborted) {
+      this.#state = { name: 'done' };
+      return this.#outcome({ kind: 'aborted' });
+    }
+    const cwdProblem = checkCwd(this.#options.cwd);
+    if (cwdProblem !== undefined) {
+      this.#state = { name: 'done' };
+      return this.#outcome(cwdProblem);
+    }
+    const { files, all: outputFiles } = openOutputFiles([
+      this.#options.stdoutFile,
+      this.#options.stderrFile,
+    ]);
+    for (const file of outputFiles) file.onError((error) => this.#fail(error));
+
+    let child: Subprocess;
+    try {
+      child = spawnChild(this.#options);
+    } catch (error) {
+      await closeAll(outputFiles);
+      throw error;
+    }
+    // execa's promise never rejects (reject: false); we read the events instead.
+    child.then(
+      () => {},
+      () => {},
+    );
+    const onAbort = () => this.#stop({ kind: 'aborted' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.#supervise(child, files[0], files[1], outputFiles);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#clearTimers();
+    }
+  }
+
+  async #supervise(
+    child: Subprocess,
+    stdoutFile: OutputFile | undefined,
+    stderrFile: OutputFile | undefined,
+    outputFiles: OutputFile[],
+  ): Promise<ProcessOutcome> {
+    // Listeners go on before the first tick: 'spawn', 'error' and 'exit' are
+    // emitted later, and execa resumes unread pipes after a setImmediate.
+    const spawned = new Promise<{ ok: true } | { ok: false; error: NodeJS.ErrnoException }>(
+      (resolve) => {
+        child.once('spawn', () => resolve({ ok: true }));
+        child.once('error', (error) => resolve({ ok: false, error }));
+      },
+    );
+    child.on('error', () => {}); // post-spawn errors (a failed kill) are not fatal
+    const exited = new Promise<LeaderExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const stdout = child.stdout as Readable | null;
+    const stderr = child.stderr as Readable | null;
+    const pipesClosed = Promise.all([
+      this.#pump(stdout, 'stdout', stdoutFile),
+      this.#pump(stderr, 'stderr', stderrFile),
+    ]);
+
+    const spawn = await spawned;
+    if (!spawn.ok) {
+      // A stop requested meanwhile changes nothing: nothing ran, and why it
+      // could not run is the more useful fact.
+      this.#state = { name: 'done' };
+      stdout?.destroy();
+      stderr?.destroy();
+      await closeAll(outputFiles, (error) => this.#fail(error));
+      this.#throwIfFailed();
+      return this.#outcome(describeSpawnError(this.#options.file, spawn.error));
+    }
+
+    const pid = child.pid!;
+    this.#pid = pid;
+    trackGroup(pid);
+    const pending = this.#state.name === 'starting' ? this.#state.pending : undefined;
+    this.#state = { name: 'running' };
+    this.#armTimers();
+    this.#callOnSpawn(pid); // even when a stop is pending: the pid existed, callers may record it
+    if (pending !== undefined) this.#stop(pending);
+
+    const exit = await exited;
+    const state = this.#state as RunState;
+    const reason = state.name === 'killing' ? state.reason : undefined;
+    this.#state = { name: 'done' };
+    this.#clearTimers();
+
+    // Orphans: a CLI that exits while its MCP server or a background tool is
+    // still running must not leave them behind. Same path as a kill: SIGTERM
+    // to the group, SIGKILL after the grace period; free when the group is empty.
+    await this.#terminate(pid);
+    untrackGroup(pid);
+    await this.#drainPipes(pipesClosed, [stdout, stderr]);
+    await closeAll(outputFiles, (error) => this.#fail(error));
+    this.#throwIfFailed();
+    return this.#outcome(classify(exit, reason));
+  }
+
+  /** Reads one pipe: log file, stderr tail, lines, idle watchdog. Resolves when the pipe closes. */
+  #pump(source: Readable | null, name: OutputStream, file: OutputFile | undefined): Promise<void> {
+    if (source === null) return Promise.resolve();
+    const onLine = this.#options.onLine;
+    const lines =
+      onLine === undefined
+        ? undefined
+        : new LineSplitter(this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (line) =>
+            this.#emitLine(onLine, line, name),
+          );
+    source.on('data', (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.#idleTimer?.refresh();
+      file?.write(bytes, source);
+      if (name === 'stderr') this.#stderrTail.push(bytes);
+      lines?.push(bytes);
+    });
+    source.on('error', () => {}); // a read error ends the pipe; the exit status says the rest
+    return new Promise<void>((resolve) => {
+      source.once('close', () => {
+        lines?.end();
+        resolve();
+      });
+    });
+  }
+
+  #emitLine(onLine: NonNullable<RunProcessOptions['onLine']>, line: string, name: OutputStream) {
+    if (this.#failed) return;
+    try {
+      onLine(line, name);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #callOnSpawn(pid: number): void {
+    try {
+      this.#options.onSpawn?.(pid);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Our own fault: remember the first error, end the child, reject once it is gone. */
+  #fail(error: unknown): void {
+    if (!this.#failed) {
+      this.#failed = true;
+      this.#failure = error;
+    }
+    this.#stop({ kind: 'failed' });
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failed) throw this.#failure;
+  }
+
+  #stop(reason: StopReason): void {
+    const state = this.#state;
+    switch (state.name) {
+      case 'starting':
+        // No pid yet: remember it, act on 'spawn'.
+        this.#state = { name: 'starting', pending: state.pending ?? reason };
+        return;
+      case 'running':
+        this.#state = { name: 'killing', reason };
+        this.#clearTimers();
+        void this.#terminate(this.#pid!);
+        return;
+      case 'killing':
+      case 'done':
+        return;
+    }
+  }
+
+  /** Memoised: the kill and the post-exit orphan sweep share one SIGTERM and one grace period. */
+  #terminate(pid: number): Promise<unknown> {
+    this.#termination ??= terminateGroup(pid, this.#killGraceMs);
+    return this.#termination;
+  }
+
+  async #drainPipes(closed: Promise<unknown>, pipes: Array<Readable | null>): Promise<void> {
+    const timer = new AbortController();
+    const drained = await Promise.race([
+      closed.then(() => true),
+      delay(PIPE_DRAIN_MS, false, { signal: timer.signal }).catch(() => false),
+    ]);
+    timer.abort();
+    if (drained) return;
+    for (const pipe of pipes) pipe?.destroy();
+    await closed;
+  }
+
+  #armTimers(): void {
+    const { timeoutMs, idleTimeoutMs } = this.#options;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.#wallTimer = setTimeout(
+        () => this.#stop({ kind: 'timeout', which: 'wall', afterMs: timeoutMs }),
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
+    }
+    if (idleTimeoutMs !== undefined && idleTimeoutMs > 0) {
+      this.#idleTimer = setTimeout(
+        () => this.#stop({ kind: 'timeout', which: 'idle', afterMs: idleTimeoutMs }),
+        Math.min(idleTimeoutMs, MAX_TIMER_MS),
+      );
+    }
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#wallTimer);
+    clearTimeout(this.#idleTimer);
+    this.#wallTimer = undefined;
+    this.#idleTimer = undefined;
+  }
+
+  #outcome(result: DistributiveOmit<ProcessOutcome, keyof OutcomeCommon>): ProcessOutcome {
+    const common: OutcomeCommon = {
+      durationMs: Math.round(performance.now() - this.#startedAt),
+      stderrTail: this.#stderrTail.toString(),
+    };
+    if (this.#pid !== undefined) common.pid = this.#pid;
+    return { ...result, ...common };
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function classify(
+  exit: LeaderExit,
+  reason: StopReason | undefined,
+): DistributiveOmit<ProcessOutcome, keyof OutcomeCommon> {
+  // Once we decided to end it, how it died (exit 143, SIGTERM, SIGKILL) is our doing.
+  if (reason !== undefined) {
+    return reason.kind === 'timeout'
+      ? { kind: 'timeout', which: reason.which, afterMs: reason.afterMs }
+      : { kind: 'aborted' };
+  }
+  if (exit.signal !== null) return { kind: 'signaled', signal: exit.signal };
+  return { kind: 'exited', exitCode: exit.code ?? 1 };
+}
+
+function describeSpawnError(
+  file: string,
+  error: NodeJS.ErrnoException,
+): { kind: 'spawn-error'; code?: string; message: string } {
+  const code = error.code;
+  const message =
+    code === 'ENOENT'
+      ? `${file}: not found (ENOENT)`
+      : code === 'EACCES'
+        ? `${file}: permission denied, is it executable? (EACCES)`
+        : error.message;
+  return code === undefined
+    ? { kind: 'spawn-error', message }
+    : { kind: 'spawn-error', code, message };
+}
+
+/** Node reports a missing cwd as `spawn <file> ENOENT`, which reads as "not installed". */
+function checkCwd(
+  cwd: string,
+): { kind: 'spawn-error'; code?: string; message: string } | undefined {
+  try {
+    if (statSync(cwd).isDirectory()) return undefined;
+    return {
+      kind: 'spawn-error',
+      code: 'ENOTDIR',
+      message: `working directory is not a directory: ${cwd}`,
+    };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    return {
+      kind: 'spawn-error',
+      code,
+      message: `working directory is not accessible: ${cwd} (${code})`,
+    };
+  }
+}
+
+async function closeAll(files: OutputFile[], onError?: (error: unknown) => void): Promise<void> {
+  for (const result of await Promise.allSettled(files.map((file) => file.close()))) {
+    if (result.status === 'rejected') onError?.(result.reason);
+  }
+}

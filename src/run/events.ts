@@ -1,0 +1,46 @@
+/**
+ * What the run loop tells the terminal. The loop emits these; src/ui renders
+ * them (live lines on a TTY, one line per event otherwise, JSON lines with
+ * --json). Nothing here writes to a stream.
+ */
+import type { Diagnostic } from '../core/diagnostic.js';
+import type { Failure } from '../core/failure.js';
+import type { AttemptRecord, TaskRecord } from '../core/state.js';
+import type { Task } from '../core/task.js';
+
+export type TaskEndOutcome =
+  | 'completed'
+  | 'awaiting-review'
+  | 'retrying'
+  | 'failed'
+  | 'skipped'
+  | 'interrupted'
+  | 'requeued';
+
+export type RunEvent =
+  | { type: 'run-start'; tasks: number; pending: number; concurrency: number }
+  | { type: 'recovered'; ids: string[] }
+  | { type: 'plan-changed'; added: string[]; removed: string[] }
+  | { type: 'plan-invalid'; diagnostics: Diagnostic[] }
+  | { type: 'missing-cli'; task: string; cli: string; command: string; installHint: string }
+  | { type: 'request'; action: 'approve' | 'retry'; id: string; applied: boolean; message: string }
+  | {
+      type: 'task-start';
+      task: Task;
+      attempt: number;
+      resume: boolean;
+      startedAt: number;
+    }
+  | {
+      type: 'task-end';
+      task: Task;
+      attempt: AttemptRecord;
+      record: TaskRecord;
+      outcome: TaskEndOutcome;
+      failure?: Failure;
+    }
+  | { type: 'tick'; running: { id: string; startedAt: number }[]; costUsd: number; done: number; total: number }
+  | { type: 'stopping'; reason: string }
+  | { type: 'run-end'; next: string };
+
+export type EventSink = (event: RunEvent) => void;

@@ -1,0 +1,69 @@
+/**
+ * `bearing approve` and `bearing retry`: change one task's state. When no run
+ * is active they apply it under the lock; when one is, they leave a request
+ * that the run applies at its next decision, so two processes never write
+ * state.json at once and no update is lost.
+ */
+import { nextStep } from '../core/next-step.js';
+import { renderStatusMarkdown } from '../core/status-report.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { writeRequest } from '../state/inbox.js';
+import { acquireLock } from '../state/lock.js';
+import { statusFile } from '../state/paths.js';
+import { loadState, saveState } from '../state/store.js';
+import { loadProject } from '../tasks/load.js';
+import { applyReviewAction } from './runner.js';
+
+export type ReviewOutcome =
+  | { kind: 'applied'; message: string }
+  | { kind: 'refused'; message: string }
+  | { kind: 'queued-for-run'; message: string }
+  | { kind: 'unknown-task'; message: string }
+  | { kind: 'error'; message: string };
+
+export async function review(
+  root: string,
+  displayBase: string,
+  action: 'approve' | 'retry',
+  id: string,
+): Promise<ReviewOutcome> {
+  const loaded = await loadProject(root, { displayBase });
+  const known = loaded.plan?.tasks.some((t) => t.id === id);
+  const state0 = loadState(root);
+  if (!state0.ok) return { kind: 'error', message: state0.error.message };
+  if (!known && !state0.value.tasks[id]) {
+    return { kind: 'unknown-task', message: `no task "${id}" in the task files or the recorded state` };
+  }
+  const lock = acquireLock(root);
+  if (!lock.ok) {
+    if (lock.error.reason === 'held') {
+      writeRequest(root, { action, id, requestedAt: new Date().toISOString() });
+      return {
+        kind: 'queued-for-run',
+        message: `a run is active (pid ${lock.error.pid}); it will ${action} ${id} at its next step`,
+      };
+    }
+    return { kind: 'error', message: lock.error.message };
+  }
+  try {
+    const state = loadState(root);
+    if (!state.ok) return { kind: 'error', message: state.error.message };
+    const result = applyReviewAction(state.value, action, id, false, new Date());
+    if (!result.ok) return { kind: 'refused', message: result.message };
+    saveState(root, state.value);
+    if (loaded.plan) {
+      writeFileAtomic(
+        statusFile(root),
+        renderStatusMarkdown({
+          plan: loaded.plan,
+          state: state.value,
+          next: nextStep(loaded.plan, state.value, new Set(), undefined),
+          now: new Date(),
+        }),
+      );
+    }
+    return { kind: 'applied', message: result.message };
+  } finally {
+    lock.value.release();
+  }
+}

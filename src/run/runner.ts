@@ -1,0 +1,609 @@
+/**
+ * `bearing run`: the loop that connects task files, agents, processes and
+ * state. Before every decision it re-reads the task files (cheaply: only
+ * when they changed), asks the pure scheduler what is ready, and starts it
+ * through a worker pool. Every transition is saved atomically and status.md
+ * is rewritten, so a crash, kill -9 or Ctrl-C never loses a recorded result
+ * and a completed task never runs twice.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adapterFor, requiredCommands } from '../agents/registry.js';
+import type { AgentRunResult } from '../agents/types.js';
+import { nextAttempt } from '../core/attempt.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
+import { schedule, statusOf } from '../core/graph.js';
+import { nextStep, type StopReason } from '../core/next-step.js';
+import { assemblePrompt, resumePrompt } from '../core/prompt.js';
+import {
+  type AttemptRecord,
+  addUsage,
+  type RunState,
+  type TaskRecord,
+  ZERO_USAGE,
+} from '../core/state.js';
+import type { Plan, Task } from '../core/task.js';
+import { renderStatusMarkdown } from '../core/status-report.js';
+import { runProcess, type ProcessOutcome } from '../process/run-process.js';
+import { runShellCommand } from '../process/shell-command.js';
+import { which } from '../process/which.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { changedFiles, isGitRepo, snapshotWorkTree } from '../state/changes.js';
+import { type InboxRequest, readInbox } from '../state/inbox.js';
+import { acquireLock, type LockHeld } from '../state/lock.js';
+import { attemptDir, statusFile } from '../state/paths.js';
+import { recoverInterrupted } from '../core/recovery.js';
+import { loadState, saveState } from '../state/store.js';
+import { VERSION } from '../version.js';
+import type { EventSink, TaskEndOutcome } from './events.js';
+import { PlanWatcher } from './plan-watcher.js';
+
+export interface RunOptions {
+  root: string;
+  /** Paths in messages are shown relative to this. */
+  displayBase: string;
+  env: NodeJS.ProcessEnv;
+  /** Ctrl-C / SIGTERM: stop spawning, end every agent, record the interruption. */
+  signal: AbortSignal;
+  /** Overrides config.yaml run.concurrency. */
+  concurrency?: number;
+  onEvent: EventSink;
+  now?: () => Date;
+  /** Kill grace for agents (SIGTERM → SIGKILL); tests shorten it. */
+  killGraceMs?: number;
+}
+
+export type RunEnd =
+  | { kind: 'done'; next: string }
+  | { kind: 'failed'; next: string }
+  | { kind: 'paused'; next: string }
+  | { kind: 'stopped'; next: string }
+  | { kind: 'interrupted'; next: string }
+  | { kind: 'invalid'; diagnostics: Diagnostic[] }
+  | { kind: 'locked'; holder: LockHeld }
+  | { kind: 'missing-cli'; missing: { cli: string; command: string; installHint: string; tasks: string[] }[] }
+  | { kind: 'state-error'; message: string };
+
+const TERMINAL_OK = new Set(['completed', 'skipped']);
+
+export async function runProject(options: RunOptions): Promise<RunEnd> {
+  const { root, env, signal, onEvent } = options;
+  const now = options.now ?? (() => new Date());
+  const watcher = new PlanWatcher(root, options.displayBase);
+  const first = await watcher.load();
+  if (!first.plan) return { kind: 'invalid', diagnostics: first.diagnostics };
+  let plan: Plan = first.plan;
+
+  const initialState = loadState(root);
+  if (!initialState.ok) return { kind: 'state-error', message: initialState.error.message };
+
+  // A missing CLI is reported before anything starts, with how to install it.
+  const pending = plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(initialState.value, t.id)));
+  const missing = missingCommands(pending, plan, env);
+  if (missing.length > 0) return { kind: 'missing-cli', missing };
+
+  const lock = acquireLock(root);
+  if (!lock.ok) return { kind: 'locked', holder: lock.error };
+
+  try {
+    // Re-read under the lock: the previous holder may have written since.
+    const loaded = loadState(root);
+    if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
+    const recovered = recoverInterrupted(loaded.value, now());
+    const state: RunState = recovered.state;
+    if (recovered.recovered.length > 0) onEvent({ type: 'recovered', ids: recovered.recovered });
+    state.lastRun = { startedAt: now().toISOString(), pid: process.pid };
+
+    const running = new Map<string, Promise<void>>();
+    const runningSince = new Map<string, number>();
+    let stop: StopReason | undefined;
+    const gitRepo = await isGitRepo(root);
+    const concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
+
+    const persist = (): void => {
+      saveState(root, state);
+      const next = nextStep(plan, state, new Set(running.keys()), stop);
+      writeFileAtomic(
+        statusFile(root),
+        renderStatusMarkdown({
+          plan,
+          state,
+          next,
+          now: now(),
+          running: Object.fromEntries(
+            [...runningSince].map(([id, t]) => [id, { startedAt: new Date(t).toISOString() }]),
+          ),
+        }),
+        { fsync: false },
+      );
+    };
+
+    const requestStop = (reason: StopReason): void => {
+      if (!stop || reason.kind === 'interrupted') stop = reason;
+    };
+
+    const onAbort = (): void => {
+      requestStop({ kind: 'interrupted' });
+      onEvent({ type: 'stopping', reason: 'interrupted: ending every agent' });
+      watcher.wake();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    persist();
+    onEvent({
+      type: 'run-start',
+      tasks: plan.tasks.length,
+      pending: plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(state, t.id))).length,
+      concurrency,
+    });
+
+    const tick = setInterval(() => {
+      onEvent({
+        type: 'tick',
+        running: [...runningSince].map(([id, startedAt]) => ({ id, startedAt })),
+        costUsd: totalCost(state),
+        done: plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(state, t.id))).length,
+        total: plan.tasks.length,
+      });
+    }, 1000);
+    tick.unref();
+
+    const reportedMissing = new Set<string>();
+    try {
+      await watcher.start();
+      while (true) {
+        // Requests from `bearing approve/retry` made while this run holds the lock.
+        for (const request of readInbox(root)) applyRequest(state, request, running, onEvent);
+
+        const reloaded = await watcher.reloadIfChanged();
+        if (reloaded.kind === 'invalid') {
+          onEvent({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
+        } else if (reloaded.kind === 'changed') {
+          onEvent({ type: 'plan-changed', added: reloaded.added, removed: reloaded.removed });
+          plan = reloaded.plan;
+        }
+
+        if (!stop && !signal.aborted) {
+          const s = schedule(plan, state, new Set(running.keys()));
+          for (const task of s.ready) {
+            if (running.size >= concurrency) break;
+            const lacking = missingCommands([task], plan, env);
+            if (lacking.length > 0) {
+              if (!reportedMissing.has(task.id)) {
+                reportedMissing.add(task.id);
+                const m = lacking[0]!;
+                onEvent({ type: 'missing-cli', task: task.id, cli: m.cli, command: m.command, installHint: m.installHint });
+              }
+              continue;
+            }
+            const started = Date.now();
+            runningSince.set(task.id, started);
+            const job = executeTask({
+              task,
+              plan,
+              state,
+              root,
+              env,
+              signal,
+              gitRepo,
+              killGraceMs: options.killGraceMs,
+              now,
+              onStarted: (attempt, resume) => {
+                onEvent({ type: 'task-start', task, attempt, resume, startedAt: started });
+                persist();
+              },
+            })
+              .catch((error: unknown): TaskOutcome => internalFailure(state, task, error, now))
+              .then((outcome) => {
+                running.delete(task.id);
+                runningSince.delete(task.id);
+                const reason = stopReasonFor(outcome, task);
+                if (reason) requestStop(reason);
+                persist();
+                onEvent({
+                  type: 'task-end',
+                  task,
+                  attempt: outcome.attempt,
+                  record: state.tasks[task.id]!,
+                  outcome: outcome.outcome,
+                  ...(outcome.failure ? { failure: outcome.failure } : {}),
+                });
+                watcher.wake();
+              });
+            running.set(task.id, job);
+          }
+        }
+        if (running.size === 0) break;
+        await watcher.nextWake();
+      }
+    } finally {
+      clearInterval(tick);
+      signal.removeEventListener('abort', onAbort);
+      await watcher.close();
+    }
+
+    if (signal.aborted) requestStop({ kind: 'interrupted' });
+    state.lastRun = { ...state.lastRun!, endedAt: now().toISOString() };
+    const next = nextStep(plan, state, new Set(), stop);
+    state.lastRun.stopReason = next;
+    persist();
+    onEvent({ type: 'run-end', next });
+    if (stop?.kind === 'interrupted') return { kind: 'interrupted', next };
+    if (stop?.kind === 'paused') return { kind: 'paused', next };
+    if (stop) return { kind: 'stopped', next };
+    const statuses = plan.tasks.map((t) => statusOf(state, t.id));
+    if (statuses.includes('awaiting-review')) return { kind: 'paused', next };
+    if (statuses.some((st) => st === 'failed' || st === 'queued' || st === 'interrupted')) {
+      return { kind: 'failed', next };
+    }
+    return { kind: 'done', next };
+  } finally {
+    lock.value.release();
+  }
+}
+
+function missingCommands(
+  tasks: Task[],
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+): { cli: string; command: string; installHint: string; tasks: string[] }[] {
+  const out = new Map<string, { cli: string; command: string; installHint: string; tasks: string[] }>();
+  for (const task of tasks) {
+    for (const req of requiredCommands([task], plan.agents)) {
+      if (which(req.command, env)) continue;
+      const entry = out.get(req.command) ?? { ...req, tasks: [] };
+      entry.tasks.push(task.id);
+      out.set(req.command, entry);
+    }
+  }
+  return [...out.values()];
+}
+
+function totalCost(state: RunState): number {
+  let sum = 0;
+  for (const r of Object.values(state.tasks)) sum += r.costUsd;
+  return sum;
+}
+
+interface TaskOutcome {
+  outcome: TaskEndOutcome;
+  attempt: AttemptRecord;
+  failure?: Failure;
+}
+
+function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
+  const f = o.failure;
+  if (o.outcome === 'interrupted') return { kind: 'interrupted' };
+  if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
+  if (f?.reason === 'rate-limited') {
+    return {
+      kind: 'rate-limited',
+      task: task.id,
+      cli: task.cli,
+      message: f.message,
+      ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
+    };
+  }
+  if (f?.reason === 'auth-error') return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
+  if (o.outcome === 'failed' && task.onFailure === 'stop') return { kind: 'stopped', task: task.id };
+  return undefined;
+}
+
+function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
+  let record = state.tasks[task.id];
+  if (!record) {
+    record = {
+      id: task.id,
+      status: 'queued',
+      attempts: [],
+      costUsd: 0,
+      usage: ZERO_USAGE,
+      turns: 0,
+      durationMs: 0,
+      updatedAt: now.toISOString(),
+    };
+    state.tasks[task.id] = record;
+  }
+  return record;
+}
+
+function internalFailure(state: RunState, task: Task, error: unknown, now: () => Date): TaskOutcome {
+  const record = recordFor(state, task, now());
+  const failure: Failure = {
+    reason: 'internal-error',
+    message: error instanceof Error ? error.message : String(error),
+    version: VERSION,
+  };
+  const last = record.attempts.at(-1);
+  const attempt: AttemptRecord =
+    last && last.outcome === 'running'
+      ? Object.assign(last, { outcome: 'failed' as const, failure, endedAt: now().toISOString() })
+      : { attempt: record.attempts.length + 1, startedAt: now().toISOString(), outcome: 'failed', failure };
+  if (attempt !== last) record.attempts.push(attempt);
+  record.status = 'failed';
+  record.failure = failure;
+  record.updatedAt = now().toISOString();
+  return { outcome: 'failed', attempt, failure };
+}
+
+/** Approve or retry requested by another process while this run holds the lock. */
+function applyRequest(
+  state: RunState,
+  request: InboxRequest,
+  running: ReadonlyMap<string, unknown>,
+  onEvent: EventSink,
+): void {
+  const result = applyReviewAction(state, request.action, request.id, running.has(request.id), new Date());
+  onEvent({ type: 'request', action: request.action, id: request.id, applied: result.ok, message: result.message });
+}
+
+/**
+ * `bearing approve` / `bearing retry` on the state: shared by the commands
+ * (when no run is active) and the run loop (when one is).
+ */
+export function applyReviewAction(
+  state: RunState,
+  action: 'approve' | 'retry',
+  id: string,
+  isRunning: boolean,
+  now: Date,
+): { ok: boolean; message: string } {
+  const record = state.tasks[id];
+  if (isRunning || record?.status === 'running') {
+    return { ok: false, message: `${id} is running; wait for it to finish` };
+  }
+  if (action === 'approve') {
+    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
+      return {
+        ok: false,
+        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
+      };
+    }
+    const wasFailed = record.status === 'failed';
+    record.status = 'completed';
+    record.flagged = false;
+    if (wasFailed) {
+      record.summary = record.summary ?? record.attempts.at(-1)?.summary ?? '';
+      delete record.failure;
+    }
+    record.updatedAt = now.toISOString();
+    return {
+      ok: true,
+      message: wasFailed
+        ? `${id} accepted as completed despite its failure; its dependents can run`
+        : `${id} approved; its dependents can run`,
+    };
+  }
+  if (!record || record.status === 'queued') {
+    return { ok: false, message: `${id} is already queued` };
+  }
+  record.status = 'queued';
+  record.flagged = false;
+  record.retryFrom = record.attempts.length;
+  record.updatedAt = now.toISOString();
+  return { ok: true, message: `${id} queued to run again` };
+}
+
+interface ExecuteInput {
+  task: Task;
+  plan: Plan;
+  state: RunState;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  gitRepo: boolean;
+  killGraceMs: number | undefined;
+  now: () => Date;
+  onStarted: (attempt: number, resume: boolean) => void;
+}
+
+/** One attempt of one task, from prompt to recorded result. */
+async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
+  const { task, plan, state, root, env, signal, now } = input;
+  const record = recordFor(state, task, now());
+  const adapter = adapterFor(task, plan.agents);
+  const next = nextAttempt(record, adapter.resumable);
+  const format = plan.run.promptFormat;
+  const resume = Boolean(next.resumeSessionId && next.retry);
+  const prompt =
+    task.cli === 'shell'
+      ? ''
+      : resume
+        ? resumePrompt(next.retry!, format)
+        : assemblePrompt(plan, state, task, {
+            format,
+            contextLimit: plan.run.contextLimit,
+            ...(next.retry ? { retry: next.retry } : {}),
+          });
+  const invocation = adapter.buildInvocation({
+    task,
+    prompt,
+    isGitRepo: input.gitRepo,
+    ...(resume ? { resumeSessionId: next.resumeSessionId! } : {}),
+    ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
+  });
+
+  const dir = attemptDir(root, task.id, next.attempt);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'prompt.txt'), prompt);
+  writeFileSync(
+    join(dir, 'meta.json'),
+    `${JSON.stringify({ task: task.id, attempt: next.attempt, cli: task.cli, file: invocation.file, args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)), resume: resume ? next.resumeSessionId : null, startedAt: now().toISOString() }, null, 2)}\n`,
+  );
+
+  const before = await snapshotWorkTree(root);
+  const attempt: AttemptRecord = {
+    attempt: next.attempt,
+    startedAt: now().toISOString(),
+    outcome: 'running',
+  };
+  record.attempts.push(attempt);
+  record.status = 'running';
+  record.updatedAt = attempt.startedAt;
+  input.onStarted(next.attempt, resume);
+
+  const parser = adapter.createParser();
+  const outcome = await runProcess({
+    file: invocation.file,
+    args: invocation.args,
+    cwd: root,
+    env: { ...env, ...invocation.env, BEARING_TASK_ID: task.id, BEARING_ATTEMPT: String(next.attempt) },
+    signal,
+    timeoutMs: task.timeoutMs,
+    idleTimeoutMs: task.idleTimeoutMs,
+    stdoutFile: join(dir, 'stdout.log'),
+    stderrFile: join(dir, 'stderr.log'),
+    onLine: (line, stream) => {
+      if (stream === 'stdout') parser.push(line);
+    },
+    ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
+  });
+
+  let result = resultFromOutcome(outcome, parser, invocation.file);
+  if (result.status === 'completed' && task.verify && !signal.aborted) {
+    const gate = await runShellCommand(task.verify, {
+      cwd: root,
+      env: { ...env, BEARING_TASK_ID: task.id },
+      signal,
+      timeoutMs: task.timeoutMs,
+      outputFile: join(dir, 'verify.log'),
+    });
+    if (gate.outcome.kind === 'aborted') {
+      result = { ...result, status: 'failed', failure: { reason: 'interrupted', message: 'verify was interrupted' } };
+    } else if (gate.outcome.kind !== 'exited' || gate.outcome.exitCode !== 0) {
+      result = {
+        ...result,
+        status: 'failed',
+        failure: {
+          reason: 'verify-failed',
+          command: task.verify,
+          exitCode: gate.outcome.kind === 'exited' ? gate.outcome.exitCode : -1,
+          output: gate.output,
+        },
+      };
+    }
+  }
+
+  const after = await snapshotWorkTree(root);
+  const files = changedFiles(before, after);
+  const endedAt = now();
+  Object.assign(attempt, {
+    endedAt: endedAt.toISOString(),
+    durationMs: outcome.durationMs,
+    outcome: result.status === 'completed' ? 'completed' : result.failure?.reason === 'interrupted' ? 'interrupted' : 'failed',
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+    usage: result.usage,
+    ...(result.turns !== undefined ? { turns: result.turns } : {}),
+    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
+    summary: result.summary,
+    ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
+  } satisfies Partial<AttemptRecord>);
+  writeFileSync(join(dir, 'result.json'), `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`);
+
+  record.costUsd += result.costUsd ?? 0;
+  record.usage = addUsage(record.usage, result.usage);
+  record.turns += result.turns ?? 0;
+  record.durationMs += outcome.durationMs;
+  if (result.sessionId) record.sessionId = result.sessionId;
+  record.updatedAt = endedAt.toISOString();
+
+  if (result.status === 'completed') {
+    record.summary = result.summary;
+    record.filesChanged = files;
+    delete record.failure;
+    if (task.checkpoint === 'pause') {
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt };
+    }
+    record.status = 'completed';
+    record.flagged = task.checkpoint === 'notify';
+    return { outcome: 'completed', attempt };
+  }
+
+  const failure = result.failure ?? { reason: 'agent-exit', exitCode: -1, message: 'no result' };
+  record.failure = failure;
+  // The work an attempt did is still worth knowing about when it failed.
+  record.filesChanged = files;
+  if (failure.reason === 'interrupted') {
+    record.status = 'interrupted';
+    return { outcome: 'interrupted', attempt, failure };
+  }
+  if (failure.reason === 'rate-limited' || failure.reason === 'auth-error') {
+    // Not the task's fault: it stays queued and the run stops instead of hammering the limit.
+    record.status = 'queued';
+    return { outcome: 'requeued', attempt, failure };
+  }
+  switch (task.onFailure) {
+    case 'retry': {
+      const failedInChain = trailingFailures(record);
+      if (failedInChain <= task.retries && isRetryable(failure)) {
+        record.status = 'queued';
+        return { outcome: 'retrying', attempt, failure };
+      }
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+    }
+    case 'skip':
+      record.status = 'skipped';
+      return { outcome: 'skipped', attempt, failure };
+    case 'pause':
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt, failure };
+    case 'stop':
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+  }
+}
+
+/** Failed attempts since the last completion or fresh start: the retry budget in use. */
+function trailingFailures(record: TaskRecord): number {
+  let n = 0;
+  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
+    const a = record.attempts[i]!;
+    if (a.outcome === 'failed') n++;
+    else if (a.outcome === 'completed') break;
+  }
+  return n;
+}
+
+function resultFromOutcome(
+  outcome: ProcessOutcome,
+  parser: { finish(exit: { exitCode?: number; signal?: string }): AgentRunResult },
+  file: string,
+): AgentRunResult {
+  const base = { summary: '', usage: ZERO_USAGE };
+  switch (outcome.kind) {
+    case 'exited':
+      return parser.finish({ exitCode: outcome.exitCode });
+    case 'signaled': {
+      const parsed = parser.finish({ signal: outcome.signal });
+      return { ...parsed, status: 'failed', failure: { reason: 'signal', signal: outcome.signal } };
+    }
+    case 'timeout': {
+      const parsed = parser.finish({});
+      return {
+        ...parsed,
+        status: 'failed',
+        failure: { reason: 'agent-timeout', kind: outcome.which, afterMs: outcome.afterMs },
+      };
+    }
+    case 'aborted': {
+      const parsed = parser.finish({});
+      return {
+        ...parsed,
+        status: 'failed',
+        failure: { reason: 'interrupted', message: 'stopped by Ctrl-C or SIGTERM' },
+      };
+    }
+    case 'spawn-error':
+      return {
+        ...base,
+        status: 'failed',
+        failure: { reason: 'spawn-error', command: file, message: outcome.message },
+      };
+  }
+}
+
+export { describeFailure };

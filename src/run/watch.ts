@@ -1,0 +1,103 @@
+/**
+ * `bearing watch`: follow a run from another terminal. A state machine around
+ * chokidar (waiting for a run -> watching -> ended), debounced, that reports
+ * each task's status change as the run records it and stops when the run
+ * ends or the signal aborts.
+ */
+import { mkdirSync } from 'node:fs';
+import { type FSWatcher, watch } from 'chokidar';
+import type { RunState, TaskStatus } from '../core/state.js';
+import { readLock } from '../state/lock.js';
+import { stateDir } from '../state/paths.js';
+import { loadState } from '../state/store.js';
+
+export type WatchEvent =
+  | { type: 'waiting' }
+  | { type: 'run-active'; pid: number; startedAt: string }
+  | { type: 'change'; id: string; from: TaskStatus | 'new'; to: TaskStatus; costUsd: number; error?: string }
+  | { type: 'run-ended'; next: string };
+
+export interface WatchOptions {
+  root: string;
+  signal: AbortSignal;
+  onEvent: (e: WatchEvent) => void;
+  /** Debounce for bursts of writes; also the lock polling interval. */
+  intervalMs?: number;
+}
+
+export async function watchProject(options: WatchOptions): Promise<void> {
+  const { root, signal, onEvent } = options;
+  const interval = options.intervalMs ?? 200;
+  mkdirSync(stateDir(root), { recursive: true });
+  let phase: 'waiting' | 'active' = 'waiting';
+  let known = new Map<string, TaskStatus>();
+  const loaded = loadState(root);
+  if (loaded.ok) known = statuses(loaded.value);
+
+  const check = (): boolean => {
+    const state = loadState(root);
+    if (state.ok) {
+      const now = statuses(state.value);
+      for (const [id, to] of now) {
+        const from = known.get(id) ?? 'new';
+        if (from !== to) {
+          const r = state.value.tasks[id]!;
+          onEvent({
+            type: 'change',
+            id,
+            from,
+            to,
+            costUsd: r.costUsd,
+            ...(r.failure && to !== 'completed' ? { error: r.failure.reason } : {}),
+          });
+        }
+      }
+      known = now;
+    }
+    const lock = readLock(root);
+    if (lock.state === 'held' && phase === 'waiting') {
+      phase = 'active';
+      onEvent({ type: 'run-active', pid: lock.holder.pid, startedAt: lock.holder.startedAt });
+    } else if (lock.state !== 'held' && phase === 'active') {
+      onEvent({
+        type: 'run-ended',
+        next: (state.ok ? state.value.lastRun?.stopReason : undefined) ?? 'The run ended.',
+      });
+      return true;
+    }
+    return false;
+  };
+
+  if (readLock(root).state !== 'held') onEvent({ type: 'waiting' });
+  if (check()) return;
+  let watcher: FSWatcher | undefined;
+  await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (timer) clearTimeout(timer);
+      clearInterval(poll);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    const schedule = (): void => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (check()) finish();
+      }, interval);
+    };
+    watcher = watch(stateDir(root), { ignoreInitial: true, depth: 0 });
+    watcher.on('all', (_event, path) => {
+      if (path.endsWith('state.json') || path.endsWith('lock')) schedule();
+    });
+    watcher.on('error', () => {});
+    // The lock can vanish without a state write (a crashed run): poll it too.
+    const poll = setInterval(schedule, Math.max(interval, 1000));
+    signal.addEventListener('abort', finish, { once: true });
+  });
+  await watcher?.close();
+}
+
+function statuses(state: RunState): Map<string, TaskStatus> {
+  return new Map(Object.values(state.tasks).map((r) => [r.id, r.status]));
+}

@@ -1,0 +1,104 @@
+/**
+ * Written form -> the normalised types the rest of Bearing uses: precedence
+ * applied (task > file `defaults:` > config.yaml `defaults:` > built-in),
+ * durations in milliseconds, camelCase. Only called on input that passed
+ * validation, so a failure here is a bug and throws.
+ */
+import type { CustomAgent, RunSettings, SourceLocation, Task } from '../core/task.js';
+import { parseDuration } from './duration.js';
+import {
+  BUILTIN_DEFAULTS,
+  type TaskSettingKey,
+  type WrittenConfig,
+  type WrittenCustomAgent,
+  type WrittenTask,
+  type WrittenTaskDefaults,
+} from './schema.js';
+
+type Builtin = typeof BUILTIN_DEFAULTS.task;
+
+function durationMs(value: string | number): number {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) throw new Error(`bug: unvalidated duration reached normalisation: ${parsed.error}`);
+  return parsed.value;
+}
+
+/**
+ * One task with precedence applied. `layers` are the defaults from the most
+ * to the least specific: the file's `defaults:`, then config.yaml's.
+ * Lists (focus, skip) are replaced by a more specific value, never merged.
+ */
+export function normalizeTask(
+  task: WrittenTask,
+  layers: readonly (WrittenTaskDefaults | undefined)[],
+  source: SourceLocation,
+): Task {
+  function pick<K extends TaskSettingKey>(key: K): NonNullable<WrittenTask[K]> | Builtin[K] {
+    const own = task[key];
+    if (own !== undefined) return own as NonNullable<WrittenTask[K]>;
+    for (const layer of layers) {
+      const value = layer?.[key];
+      if (value !== undefined) return value as NonNullable<WrittenTask[K]>;
+    }
+    return BUILTIN_DEFAULTS.task[key];
+  }
+  const id = task.id;
+  if (id === undefined) throw new Error('bug: a task without an id reached normalisation');
+  const out: Task = {
+    id,
+    name: task.name ?? id,
+    cli: pick('cli'),
+    timeoutMs: durationMs(pick('timeout')),
+    idleTimeoutMs: durationMs(pick('idle_timeout')),
+    permissionMode: pick('permission_mode'),
+    sandbox: pick('sandbox'),
+    focus: [...pick('focus')],
+    skip: [...pick('skip')],
+    dependsOn: [...(task.depends_on ?? [])],
+    checkpoint: pick('checkpoint'),
+    onFailure: pick('on_failure'),
+    retries: pick('retries'),
+    source,
+  };
+  const model = pick('model');
+  if (model !== undefined) out.model = model;
+  const effort = pick('effort');
+  if (effort !== undefined) out.effort = effort;
+  const budget = pick('budget_usd');
+  if (budget !== undefined) out.budgetUsd = budget;
+  const maxTurns = pick('max_turns');
+  if (maxTurns !== undefined) out.maxTurns = maxTurns;
+  const verify = pick('verify');
+  if (verify !== undefined) out.verify = verify;
+  if (task.prompt !== undefined) out.prompt = task.prompt;
+  if (task.run !== undefined) out.run = task.run;
+  return out;
+}
+
+/** Custom agents with `args` and `output` defaulted. */
+export function normalizeAgents(
+  agents: Iterable<readonly [string, WrittenCustomAgent]>,
+): Record<string, CustomAgent> {
+  return Object.fromEntries(
+    [...agents].map(([name, agent]): [string, CustomAgent] => {
+      if (agent.command === undefined) throw new Error(`bug: agent "${name}" has no command`);
+      const out: CustomAgent = {
+        name,
+        command: agent.command,
+        args: [...(agent.args ?? BUILTIN_DEFAULTS.agent.args)],
+        output: agent.output ?? BUILTIN_DEFAULTS.agent.output,
+      };
+      if (agent.install_hint !== undefined) out.installHint = agent.install_hint;
+      return [name, out];
+    }),
+  );
+}
+
+/** `run:` settings with built-in defaults. */
+export function normalizeRun(run: WrittenConfig['run']): RunSettings {
+  return {
+    concurrency: run?.concurrency ?? BUILTIN_DEFAULTS.run.concurrency,
+    promptFormat: run?.prompt_format ?? BUILTIN_DEFAULTS.run.prompt_format,
+    contextLimit: run?.context_limit ?? BUILTIN_DEFAULTS.run.context_limit,
+  };
+}

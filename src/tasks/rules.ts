@@ -1,0 +1,49 @@
+/**
+ * Limits and value rules the zod schema cannot express without defaults or
+ * refinements. The validator and the generated JSON Schema both read them
+ * here, so an editor flags exactly what `bearing validate` rejects.
+ */
+
+/** Task files above this size are refused unread: a plan this big is a generator bug. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Flow collections (`[`, `{`) and compact indicators (`- - -`) nested deeper
+ * than this are refused before the YAML library builds them: deeply nested
+ * input makes it slow and memory-hungry, and no task file needs more than a
+ * few levels.
+ */
+export const MAX_NESTING = 64;
+
+/** YAML alias expansions allowed per file (the `yaml` package's guard against "billion laughs"). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Node timers fire at once for delays above 2^31-1 ms, so longer durations are refused. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+export interface NumberRule {
+  /** Smallest allowed value. */
+  min: number;
+  /** When true, `min` itself is not allowed. */
+  exclusive: boolean;
+}
+
+/** Lower bounds of numeric keys, by key name (the names are unique across the schema). */
+export const NUMBER_RULES: Readonly<Record<string, NumberRule>> = {
+  budget_usd: { min: 0, exclusive: true },
+  max_turns: { min: 1, exclusive: false },
+  retries: { min: 0, exclusive: false },
+  concurrency: { min: 1, exclusive: false },
+  context_limit: { min: 500, exclusive: false },
+};
+
+/** `undefined` when the value passes, else what was expected, for a message. */
+export function checkNumberRule(rule: NumberRule, value: number): string | undefined {
+  if (rule.exclusive ? value > rule.min : value >= rule.min) return undefined;
+  if (rule.exclusive) return `a number greater than ${rule.min}`;
+  return rule.min === 0 ? '0 or more' : `at least ${rule.min}`;
+}
+
+/** What a task id may look like, as the start of an "expected ..., got ..." message. */
+export const TASK_ID_RULE =
+  'expected an id of lowercase letters, digits, ".", "_" and "-" that starts with a letter or digit (ids become file names)';

@@ -1,0 +1,150 @@
+/**
+ * How a run looks in the terminal: one line per event, plus on a TTY a live
+ * line showing what runs, for how long, and the cost so far. With --json,
+ * one JSON object per event (for scripts and the planner).
+ */
+import { formatDiagnostic } from '../core/diagnostic.js';
+import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
+import type { RunEvent } from '../run/events.js';
+import type { Output } from './output.js';
+
+export function runView(output: Output, options: { json: boolean }): (e: RunEvent) => void {
+  if (options.json) return (e) => output.out(JSON.stringify(eventJson(e)));
+  const { color } = output;
+  let live = '';
+  const clearLive = (): void => {
+    if (live && output.isTTY) output.raw('\r\x1b[2K');
+    live = '';
+  };
+  const line = (text: string): void => {
+    clearLive();
+    output.out(`${color.dim(clock())} ${text}`);
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'run-start':
+        line(
+          `${e.pending} of ${e.tasks} task${e.tasks === 1 ? '' : 's'} to run (concurrency ${e.concurrency}); results in bearing/status.md`,
+        );
+        break;
+      case 'recovered':
+        line(
+          color.yellow(`recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)`),
+        );
+        break;
+      case 'plan-changed':
+        if (e.added.length || e.removed.length) {
+          line(
+            `task files changed${e.added.length ? `; added ${e.added.join(', ')}` : ''}${e.removed.length ? `; removed ${e.removed.join(', ')}` : ''}`,
+          );
+        } else {
+          line('task files changed; using the new version');
+        }
+        break;
+      case 'plan-invalid':
+        line(color.yellow('task files were edited and are now invalid; still using the last valid version:'));
+        for (const d of e.diagnostics) output.err(`  ${formatDiagnostic(d)}`);
+        break;
+      case 'missing-cli':
+        line(
+          color.red(`${e.task} needs \`${e.command}\` (${e.cli}), which is not installed: ${e.installHint}. Skipping it for now.`),
+        );
+        break;
+      case 'request':
+        line(`${e.action} ${e.id}: ${e.message}`);
+        break;
+      case 'task-start': {
+        const t = e.task;
+        const agent = t.cli === 'shell' ? 'shell' : [t.cli, t.model].filter(Boolean).join(' ');
+        line(
+          `${color.cyan('▶')} ${color.bold(t.id)} started (${agent}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}${e.resume ? ', resuming session' : ''})`,
+        );
+        break;
+      }
+      case 'task-end': {
+        const a = e.attempt;
+        const facts = [
+          a.durationMs !== undefined ? formatMs(a.durationMs) : undefined,
+          a.costUsd !== undefined ? `$${a.costUsd.toFixed(4)}` : undefined,
+          a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : undefined,
+          e.record.filesChanged && e.outcome === 'completed'
+            ? `${e.record.filesChanged.length} file${e.record.filesChanged.length === 1 ? '' : 's'} changed`
+            : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ');
+        const id = color.bold(e.task.id);
+        const why = e.failure ? describeFailure(e.failure) : '';
+        switch (e.outcome) {
+          case 'completed':
+            line(`${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`);
+            break;
+          case 'awaiting-review':
+            line(
+              `${color.yellow('⏸')} ${id} ${e.failure ? `failed: ${why}; ` : 'done; '}awaits review (\`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\`)`,
+            );
+            break;
+          case 'retrying':
+            line(`${color.yellow('↻')} ${id} failed: ${why}; retrying${facts ? ` (${facts})` : ''}`);
+            break;
+          case 'skipped':
+            line(`${color.yellow('↷')} ${id} failed: ${why}; skipped (on_failure: skip), dependents go on`);
+            break;
+          case 'requeued':
+            line(`${color.yellow('⏸')} ${id} ${why}; it stays queued`);
+            break;
+          case 'interrupted':
+            line(`${color.yellow('■')} ${id} interrupted; it runs again on the next \`bearing run\``);
+            break;
+          case 'failed': {
+            const advice = e.failure ? adviseFailure(e.failure).replaceAll('<id>', e.task.id) : '';
+            line(`${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${advice}` : ''}`);
+            break;
+          }
+        }
+        break;
+      }
+      case 'tick': {
+        if (!output.isTTY || e.running.length === 0) return;
+        const now = Date.now();
+        const running = e.running.map((r) => `${r.id} ${formatMs(now - r.startedAt)}`).join(', ');
+        clearLive();
+        live = `${color.cyan('…')} running ${running} · $${e.costUsd.toFixed(4)} so far · ${e.done}/${e.total} done`;
+        output.raw(live);
+        break;
+      }
+      case 'stopping':
+        line(color.yellow(`stopping: ${e.reason}`));
+        break;
+      case 'run-end':
+        clearLive();
+        output.out('');
+        for (const l of e.next.split('\n')) output.out(l);
+        break;
+    }
+  };
+}
+
+function clock(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+function eventJson(e: RunEvent): Record<string, unknown> {
+  switch (e.type) {
+    case 'task-start':
+      return { type: e.type, id: e.task.id, cli: e.task.cli, model: e.task.model ?? null, attempt: e.attempt, resume: e.resume };
+    case 'task-end':
+      return {
+        type: e.type,
+        id: e.task.id,
+        outcome: e.outcome,
+        attempt: e.attempt,
+        ...(e.failure ? { failure: e.failure, error: describeFailure(e.failure) } : {}),
+        files_changed: e.record.filesChanged ?? [],
+      };
+    case 'plan-invalid':
+      return { type: e.type, diagnostics: e.diagnostics.map(formatDiagnostic) };
+    default:
+      return { ...e };
+  }
+}
