@@ -9,7 +9,18 @@ import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
+/** `bearing status | head`: a closed pipe is the reader's choice, not an error. */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE')
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
+}
+
 async function main(): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   const output = terminalOutput();
   let exitCode: ExitCode = EXIT.ok;
   const ctx: CommandContext = {
@@ -20,8 +31,8 @@ async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
   };
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, process.argv);
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -28,7 +28,7 @@ export function nextAttempt(record: TaskRecord | undefined, cliCanResume: boolea
   const attempts = record?.attempts ?? [];
   const attempt = attempts.length + 1;
   const last = attempts.at(-1);
-  if (!last || last.outcome !== 'failed' || !last.failure) return { attempt };
+  if (last?.outcome !== 'failed' || !last.failure) return { attempt };
   const retry: RetryNote = { attempt, error: describeFailure(last.failure) };
   if (last.failure.reason === 'verify-failed') retry.gateOutput = last.failure.output;
   const next: NextAttempt = { attempt, retry };

@@ -7,7 +7,15 @@
  */
 import { adviseFailure, describeFailure, type Failure, formatMs } from './failure.js';
 import { schedule } from './graph.js';
-import type { AttemptRecord, RunState, TaskRecord, TaskStatus, Usage } from './state.js';
+import {
+  type AttemptRecord,
+  addUsage,
+  type RunState,
+  type TaskRecord,
+  type TaskStatus,
+  type Usage,
+  ZERO_USAGE,
+} from './state.js';
 import type { Plan, Task } from './task.js';
 
 export interface StatusInput {
@@ -75,10 +83,15 @@ function read(input: StatusInput): Report {
   const sched = schedule(plan, state, runningIds);
   const ready = new Set(sched.ready.map((t) => t.id));
   const blocked = new Map(sched.blocked.map((b) => [b.task.id, b]));
-  const counts = Object.fromEntries([...STATUS_ORDER, 'completed'].map((s) => [s, 0])) as Record<
-    TaskStatus,
-    number
-  >;
+  const counts: Record<TaskStatus, number> = {
+    queued: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    'awaiting-review': 0,
+    interrupted: 0,
+  };
 
   const views: TaskView[] = plan.tasks.map((task) => {
     const record = state.tasks[task.id];
@@ -114,15 +127,10 @@ function read(input: StatusInput): Report {
 
   // Money and tokens spent count whether or not the task is still planned.
   let costUsd = 0;
-  let usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  let usage: Usage = ZERO_USAGE;
   for (const r of [...views.flatMap((v) => (v.record ? [v.record] : [])), ...removed]) {
     costUsd += r.costUsd;
-    usage = {
-      inputTokens: usage.inputTokens + r.usage.inputTokens,
-      outputTokens: usage.outputTokens + r.usage.outputTokens,
-      cacheReadTokens: usage.cacheReadTokens + r.usage.cacheReadTokens,
-      cacheWriteTokens: usage.cacheWriteTokens + r.usage.cacheWriteTokens,
-    };
+    usage = addUsage(usage, r.usage);
   }
   return {
     views,
@@ -135,9 +143,19 @@ function read(input: StatusInput): Report {
   };
 }
 
-/** An attempt that ended without reporting a cost: its CLI does not say (codex, custom text agents). */
+/**
+ * An attempt whose CLI reported tokens but no cost (codex, some custom
+ * agents). Attempts that reported nothing at all (killed, failed to start)
+ * are not counted either way: costs are what the CLIs reported.
+ */
 function hasUnknownCost(record: TaskRecord | undefined): boolean {
-  return (record?.attempts ?? []).some((a) => a.outcome !== 'running' && a.costUsd === undefined);
+  return (record?.attempts ?? []).some(
+    (a) =>
+      a.outcome !== 'running' &&
+      a.costUsd === undefined &&
+      a.usage !== undefined &&
+      a.usage.inputTokens + a.usage.outputTokens > 0,
+  );
 }
 
 function progressLine(r: Report): string {
@@ -188,12 +206,17 @@ function stateText(v: TaskView, now: Date): string {
   if (v.status !== 'queued' && v.status !== 'interrupted') return marker;
   const again = v.status === 'interrupted' ? ', runs again on the next `bearing run`' : '';
   if (v.blockedBy) {
-    return `${marker}${again}; blocked: ${code(v.blockedBy.id)} is ${v.blockedBy.status}`;
+    return `${marker}${again}; blocked: ${code(v.blockedBy.id)} ${holdText(v.blockedBy.status)}`;
   }
   if (v.waitingFor.length > 0) {
     return `${marker}${again}; waiting for ${v.waitingFor.map((d) => code(d)).join(', ')}`;
   }
-  return v.ready ? `${marker}${again}; ready to run` : `${marker}${again}`;
+  return v.ready && !again ? `${marker}; ready to run` : `${marker}${again}`;
+}
+
+/** Why a dependency holds its dependents back, as a verb phrase. */
+function holdText(status: TaskStatus): string {
+  return status === 'awaiting-review' ? 'awaits review' : status;
 }
 
 function attemptsText(attempts: AttemptRecord[]): string {
@@ -209,7 +232,9 @@ function spendText(v: TaskView): string {
       ? `${usd(r.costUsd)} + unknown`
       : 'cost unknown'
     : usd(r.costUsd);
-  return `${cost}, ${r.turns} ${r.turns === 1 ? 'turn' : 'turns'}, ${formatMs(r.durationMs)}`;
+  // codex reports no turns: say nothing rather than "0 turns".
+  const turns = r.turns > 0 ? `, ${plural(r.turns, 'turn')}` : '';
+  return `${cost}${turns}, ${formatMs(r.durationMs)}`;
 }
 
 function errorText(f: Failure): string {
@@ -220,11 +245,19 @@ function adviceText(f: Failure, id: string): string {
   return adviseFailure(f).replaceAll('<id>', id);
 }
 
-function failureOutput(f: Failure): string | undefined {
+/** The end of a failed gate's or shell task's output: where the error usually is. */
+function failureOutput(
+  f: Failure,
+): { label: string; text: string; truncated: boolean } | undefined {
   if (f.reason !== 'verify-failed' && f.reason !== 'command-failed') return undefined;
-  const lines = f.output.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
-  if (lines.length === 1 && lines[0] === '') return undefined;
-  return lines.slice(-MAX_OUTPUT_LINES).join('\n');
+  const text = f.output.replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+  if (!text) return undefined;
+  const lines = text.split('\n');
+  return {
+    label: f.reason === 'verify-failed' ? 'Verify output' : 'Command output',
+    text: lines.slice(-MAX_OUTPUT_LINES).join('\n'),
+    truncated: lines.length > MAX_OUTPUT_LINES,
+  };
 }
 
 // --- status.md --------------------------------------------------------------
@@ -277,7 +310,7 @@ function taskSection(v: TaskView, now: Date): string[] {
   }
   if (record && record.attempts.length > 0) {
     out.push(`- Attempts: ${attemptsText(record.attempts)}`);
-    out.push(`- Spent: ${spendText(v)}`);
+    if (record.attempts.some((a) => a.outcome !== 'running')) out.push(`- Spent: ${spendText(v)}`);
   }
   if (record?.sessionId) out.push(`- Session: ${code(record.sessionId)}`);
   if (record?.flagged) out.push('- Flagged for review (checkpoint: notify); the run went on');
@@ -293,18 +326,22 @@ function taskSection(v: TaskView, now: Date): string[] {
     if (advice) out.push(`- What to do: ${advice}`);
   }
   const output = failure ? failureOutput(failure) : undefined;
-  if (output !== undefined) {
-    out.push('', `Output (last ${MAX_OUTPUT_LINES} lines at most):`, '', ...fenced(output));
+  if (output) {
+    const label = output.truncated
+      ? `${output.label} (last ${MAX_OUTPUT_LINES} lines)`
+      : output.label;
+    out.push('', `${label}:`, '', ...fenced(output.text));
   }
   const summary = record?.summary?.replace(/\r\n?/g, '\n').replace(/\s+$/, '');
   if (summary) out.push('', 'Summary:', '', ...fenced(summary));
-  const files = record?.filesChanged ?? [];
-  if (record?.filesChanged && (v.status === 'completed' || files.length > 0)) {
-    out.push('', `Files changed (${files.length}):`);
-    if (files.length > 0) out.push('');
+  const files = record?.filesChanged;
+  if (files && files.length === 0) out.push('', 'Files changed: none');
+  if (files && files.length > 0) {
+    out.push('', `Files changed (${files.length}):`, '');
     for (const f of files.slice(0, MAX_FILES_LISTED)) out.push(`- ${code(f)}`);
-    if (files.length > MAX_FILES_LISTED)
+    if (files.length > MAX_FILES_LISTED) {
       out.push(`- ... and ${files.length - MAX_FILES_LISTED} more`);
+    }
   }
   return out;
 }
@@ -386,7 +423,7 @@ function summaryDetail(v: TaskView, now: Date): string {
     default: {
       const f = record?.failure;
       if (f && v.status !== 'queued') bits.push(oneLine(describeFailure(f)));
-      if (v.blockedBy) bits.push(`blocked: ${v.blockedBy.id} is ${v.blockedBy.status}`);
+      if (v.blockedBy) bits.push(`blocked: ${v.blockedBy.id} ${holdText(v.blockedBy.status)}`);
       else if (v.waitingFor.length > 0) bits.push(`waiting for ${v.waitingFor.join(', ')}`);
       else if (v.ready) bits.push('ready');
     }
@@ -534,9 +571,7 @@ function taskJson(v: TaskView): StatusJsonTask {
     attempts: record?.attempts.length ?? 0,
     cost_usd: roundUsd(record?.costUsd ?? 0),
     cost_unknown: v.costUnknown,
-    tokens: tokensJson(
-      record?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
-    ),
+    tokens: tokensJson(record?.usage ?? ZERO_USAGE),
     turns: record?.turns ?? 0,
     duration_ms: record?.durationMs ?? 0,
     flagged: record?.flagged ?? false,

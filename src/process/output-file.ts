@@ -7,6 +7,7 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
+/** One append-only log file fed by one or two pipes. */
 export class OutputFile {
   readonly path: string;
   readonly #stream: WriteStream;

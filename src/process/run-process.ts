@@ -22,6 +22,7 @@ import { type OutputFile, openOutputFiles } from './output-file.js';
 import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
+/** Which pipe a line came from: adapters parse stdout; stderr carries CLI warnings. */
 export type OutputStream = 'stdout' | 'stderr';
 
 /** What to run and how to watch it. Timeouts of 0 or less (or absent) are off. */
@@ -73,6 +74,7 @@ export type ProcessOutcome = OutcomeCommon &
 
 export type ProcessOutcomeKind = ProcessOutcome['kind'];
 
+/** Long enough for a CLI to save its session on SIGTERM, short enough for Ctrl-C to feel prompt. */
 export const DEFAULT_KILL_GRACE_MS = 5000;
 const STDERR_TAIL_BYTES = 4096;
 /**

@@ -39,7 +39,13 @@ export type RunEvent =
       outcome: TaskEndOutcome;
       failure?: Failure;
     }
-  | { type: 'tick'; running: { id: string; startedAt: number }[]; costUsd: number; done: number; total: number }
+  | {
+      type: 'tick';
+      running: { id: string; startedAt: number }[];
+      costUsd: number;
+      done: number;
+      total: number;
+    }
   | { type: 'stopping'; reason: string }
   | { type: 'run-end'; next: string };
 

@@ -6,13 +6,13 @@
  * for a running one to finish. An invalid edit is reported once and the last
  * valid plan stays in force.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Plan } from '../core/task.js';
-import { type LoadResult, loadProject } from '../tasks/load.js';
+import { type LoadResult, listTaskFilesSync, loadProject } from '../tasks/load.js';
 
 export type Reload =
   | { kind: 'same' }
@@ -46,10 +46,13 @@ export class PlanWatcher {
   async start(): Promise<void> {
     const bearing = join(this.root, 'bearing');
     try {
-      this.#watcher = watch([join(bearing, 'tasks'), join(bearing, 'config.yaml'), join(bearing, '.state', 'inbox')], {
-        ignoreInitial: true,
-        depth: 2,
-      });
+      this.#watcher = watch(
+        [join(bearing, 'tasks'), join(bearing, 'config.yaml'), join(bearing, '.state', 'inbox')],
+        {
+          ignoreInitial: true,
+          depth: 2,
+        },
+      );
       this.#watcher.on('all', () => this.#debouncedWake());
       this.#watcher.on('error', () => {});
       await new Promise<void>((resolve) => {
@@ -127,22 +130,10 @@ export class PlanWatcher {
       }
     };
     add(join(bearing, 'config.yaml'));
-    const walk = (dir: string, depth: number): void => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        parts.push(`${dir}:-`);
-        return;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-      for (const e of entries) {
-        const path = join(dir, e.name);
-        if (e.isDirectory() && depth > 0) walk(path, depth - 1);
-        else if (/\.ya?ml$/.test(e.name)) add(path);
-      }
-    };
-    walk(join(bearing, 'tasks'), 4);
+    // Exactly the files the loader reads, so an edit anywhere it looks is seen.
+    const dir = join(bearing, 'tasks');
+    parts.push(`dir:${dir}`);
+    for (const file of listTaskFilesSync(dir)) add(file);
     return parts.join('\n');
   }
 }

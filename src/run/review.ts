@@ -32,7 +32,10 @@ export async function review(
   const state0 = loadState(root);
   if (!state0.ok) return { kind: 'error', message: state0.error.message };
   if (!known && !state0.value.tasks[id]) {
-    return { kind: 'unknown-task', message: `no task "${id}" in the task files or the recorded state` };
+    return {
+      kind: 'unknown-task',
+      message: `no task "${id}" in the task files or the recorded state`,
+    };
   }
   const lock = acquireLock(root);
   if (!lock.ok) {

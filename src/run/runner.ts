@@ -16,6 +16,7 @@ import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
 import { schedule, statusOf } from '../core/graph.js';
 import { nextStep, type StopReason } from '../core/next-step.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
+import { recoverInterrupted } from '../core/recovery.js';
 import {
   type AttemptRecord,
   addUsage,
@@ -23,9 +24,9 @@ import {
   type TaskRecord,
   ZERO_USAGE,
 } from '../core/state.js';
-import type { Plan, Task } from '../core/task.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
-import { runProcess, type ProcessOutcome } from '../process/run-process.js';
+import type { Plan, Task } from '../core/task.js';
+import { type ProcessOutcome, runProcess } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { which } from '../process/which.js';
 import { writeFileAtomic } from '../state/atomic.js';
@@ -33,7 +34,6 @@ import { changedFiles, isGitRepo, snapshotWorkTree } from '../state/changes.js';
 import { type InboxRequest, readInbox } from '../state/inbox.js';
 import { acquireLock, type LockHeld } from '../state/lock.js';
 import { attemptDir, statusFile } from '../state/paths.js';
-import { recoverInterrupted } from '../core/recovery.js';
 import { loadState, saveState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import type { EventSink, TaskEndOutcome } from './events.js';
@@ -62,7 +62,10 @@ export type RunEnd =
   | { kind: 'interrupted'; next: string }
   | { kind: 'invalid'; diagnostics: Diagnostic[] }
   | { kind: 'locked'; holder: LockHeld }
-  | { kind: 'missing-cli'; missing: { cli: string; command: string; installHint: string; tasks: string[] }[] }
+  | {
+      kind: 'missing-cli';
+      missing: { cli: string; command: string; installHint: string; tasks: string[] }[];
+    }
   | { kind: 'state-error'; message: string };
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
@@ -84,7 +87,11 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
   const lock = acquireLock(root);
-  if (!lock.ok) return { kind: 'locked', holder: lock.error };
+  if (!lock.ok) {
+    return lock.error.reason === 'held'
+      ? { kind: 'locked', holder: lock.error }
+      : { kind: 'state-error', message: lock.error.message };
+  }
 
   try {
     // Re-read under the lock: the previous holder may have written since.
@@ -173,7 +180,13 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
               if (!reportedMissing.has(task.id)) {
                 reportedMissing.add(task.id);
                 const m = lacking[0]!;
-                onEvent({ type: 'missing-cli', task: task.id, cli: m.cli, command: m.command, installHint: m.installHint });
+                onEvent({
+                  type: 'missing-cli',
+                  task: task.id,
+                  cli: m.cli,
+                  command: m.command,
+                  installHint: m.installHint,
+                });
               }
               continue;
             }
@@ -248,7 +261,10 @@ function missingCommands(
   plan: Plan,
   env: NodeJS.ProcessEnv,
 ): { cli: string; command: string; installHint: string; tasks: string[] }[] {
-  const out = new Map<string, { cli: string; command: string; installHint: string; tasks: string[] }>();
+  const out = new Map<
+    string,
+    { cli: string; command: string; installHint: string; tasks: string[] }
+  >();
   for (const task of tasks) {
     for (const req of requiredCommands([task], plan.agents)) {
       if (which(req.command, env)) continue;
@@ -285,8 +301,10 @@ function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
       ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
     };
   }
-  if (f?.reason === 'auth-error') return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
-  if (o.outcome === 'failed' && task.onFailure === 'stop') return { kind: 'stopped', task: task.id };
+  if (f?.reason === 'auth-error')
+    return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
+  if (o.outcome === 'failed' && task.onFailure === 'stop')
+    return { kind: 'stopped', task: task.id };
   return undefined;
 }
 
@@ -308,7 +326,12 @@ function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
   return record;
 }
 
-function internalFailure(state: RunState, task: Task, error: unknown, now: () => Date): TaskOutcome {
+function internalFailure(
+  state: RunState,
+  task: Task,
+  error: unknown,
+  now: () => Date,
+): TaskOutcome {
   const record = recordFor(state, task, now());
   const failure: Failure = {
     reason: 'internal-error',
@@ -319,7 +342,12 @@ function internalFailure(state: RunState, task: Task, error: unknown, now: () =>
   const attempt: AttemptRecord =
     last && last.outcome === 'running'
       ? Object.assign(last, { outcome: 'failed' as const, failure, endedAt: now().toISOString() })
-      : { attempt: record.attempts.length + 1, startedAt: now().toISOString(), outcome: 'failed', failure };
+      : {
+          attempt: record.attempts.length + 1,
+          startedAt: now().toISOString(),
+          outcome: 'failed',
+          failure,
+        };
   if (attempt !== last) record.attempts.push(attempt);
   record.status = 'failed';
   record.failure = failure;
@@ -334,8 +362,20 @@ function applyRequest(
   running: ReadonlyMap<string, unknown>,
   onEvent: EventSink,
 ): void {
-  const result = applyReviewAction(state, request.action, request.id, running.has(request.id), new Date());
-  onEvent({ type: 'request', action: request.action, id: request.id, applied: result.ok, message: result.message });
+  const result = applyReviewAction(
+    state,
+    request.action,
+    request.id,
+    running.has(request.id),
+    new Date(),
+  );
+  onEvent({
+    type: 'request',
+    action: request.action,
+    id: request.id,
+    applied: result.ok,
+    message: result.message,
+  });
 }
 
 /**
@@ -448,7 +488,12 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
     file: invocation.file,
     args: invocation.args,
     cwd: root,
-    env: { ...env, ...invocation.env, BEARING_TASK_ID: task.id, BEARING_ATTEMPT: String(next.attempt) },
+    env: {
+      ...env,
+      ...invocation.env,
+      BEARING_TASK_ID: task.id,
+      BEARING_ATTEMPT: String(next.attempt),
+    },
     signal,
     timeoutMs: task.timeoutMs,
     idleTimeoutMs: task.idleTimeoutMs,
@@ -470,7 +515,11 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
       outputFile: join(dir, 'verify.log'),
     });
     if (gate.outcome.kind === 'aborted') {
-      result = { ...result, status: 'failed', failure: { reason: 'interrupted', message: 'verify was interrupted' } };
+      result = {
+        ...result,
+        status: 'failed',
+        failure: { reason: 'interrupted', message: 'verify was interrupted' },
+      };
     } else if (gate.outcome.kind !== 'exited' || gate.outcome.exitCode !== 0) {
       result = {
         ...result,
@@ -491,7 +540,12 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
   Object.assign(attempt, {
     endedAt: endedAt.toISOString(),
     durationMs: outcome.durationMs,
-    outcome: result.status === 'completed' ? 'completed' : result.failure?.reason === 'interrupted' ? 'interrupted' : 'failed',
+    outcome:
+      result.status === 'completed'
+        ? 'completed'
+        : result.failure?.reason === 'interrupted'
+          ? 'interrupted'
+          : 'failed',
     ...(result.failure ? { failure: result.failure } : {}),
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
     usage: result.usage,
@@ -500,7 +554,10 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
     summary: result.summary,
     ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
   } satisfies Partial<AttemptRecord>);
-  writeFileSync(join(dir, 'result.json'), `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'result.json'),
+    `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`,
+  );
 
   record.costUsd += result.costUsd ?? 0;
   record.usage = addUsage(record.usage, result.usage);

@@ -38,7 +38,8 @@ export async function readSnapshot(
   }
   const plan: Plan = loaded.plan ?? planFromState(state.value);
   let next = nextStep(plan, state.value, new Set(Object.keys(running)), undefined);
-  if (!active && state.value.lastRun?.stopReason && !loaded.plan) next = state.value.lastRun.stopReason;
+  if (!active && state.value.lastRun?.stopReason && !loaded.plan)
+    next = state.value.lastRun.stopReason;
   if (loaded.diagnostics.length > 0) {
     next = `The task files have ${loaded.diagnostics.length} problem(s); run \`bearing validate\` and fix them.\n${next}`;
   }

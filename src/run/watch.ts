@@ -14,7 +14,14 @@ import { loadState } from '../state/store.js';
 export type WatchEvent =
   | { type: 'waiting' }
   | { type: 'run-active'; pid: number; startedAt: string }
-  | { type: 'change'; id: string; from: TaskStatus | 'new'; to: TaskStatus; costUsd: number; error?: string }
+  | {
+      type: 'change';
+      id: string;
+      from: TaskStatus | 'new';
+      to: TaskStatus;
+      costUsd: number;
+      error?: string;
+    }
   | { type: 'run-ended'; next: string };
 
 export interface WatchOptions {

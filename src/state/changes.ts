@@ -45,7 +45,7 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 
 /** Whether `projectDir` is inside a git work tree (and git is installed). */
 export async function isGitRepo(projectDir: string): Promise<boolean> {
-  return (await gitPrefix(projectDir)) !== undefined;
+  return (await gitLocation(projectDir)) !== undefined;
 }
 
 /** Record the state of the project's files, to compare after a task with changedFiles. */
@@ -53,10 +53,10 @@ export async function snapshotWorkTree(
   projectDir: string,
   options: SnapshotOptions = {},
 ): Promise<Snapshot> {
-  const prefix = await gitPrefix(projectDir);
-  if (prefix !== undefined) {
+  const location = await gitLocation(projectDir);
+  if (location !== undefined) {
     try {
-      return await gitSnapshot(projectDir, prefix, options.maxHashed ?? DEFAULT_MAX_HASHED);
+      return await gitSnapshot(projectDir, location, options.maxHashed ?? DEFAULT_MAX_HASHED);
     } catch {
       // A broken repository (corrupt index, unreadable objects): fall back to file times.
     }
@@ -122,13 +122,25 @@ async function gitOk(cwd: string, args: string[], input?: string): Promise<Buffe
   return r.stdout;
 }
 
-/** The project's path inside its repository ('' at the top, 'sub/dir/' below), or undefined without git. */
-async function gitPrefix(projectDir: string): Promise<string | undefined> {
+interface GitLocation {
+  /** The work tree's top directory. */
+  top: string;
+  /** The project's path inside it: '' at the top, 'sub/dir/' below. */
+  prefix: string;
+}
+
+/** Where the project sits in its git work tree, or undefined without one (or without git). */
+async function gitLocation(projectDir: string): Promise<GitLocation | undefined> {
   try {
-    const r = await runGit(projectDir, ['rev-parse', '--is-inside-work-tree', '--show-prefix']);
+    const r = await runGit(projectDir, [
+      'rev-parse',
+      '--is-inside-work-tree',
+      '--show-toplevel',
+      '--show-prefix',
+    ]);
     if (r.code !== 0) return undefined;
-    const [inside, prefix] = r.stdout.toString('utf8').split('\n');
-    return inside === 'true' ? (prefix ?? '') : undefined;
+    const [inside, top, prefix] = r.stdout.toString('utf8').split('\n');
+    return inside === 'true' && top ? { top, prefix: prefix ?? '' } : undefined;
   } catch {
     return undefined; // git not installed
   }
@@ -143,7 +155,7 @@ function splitZ(buf: Buffer): string[] {
 
 async function gitSnapshot(
   projectDir: string,
-  prefix: string,
+  { top, prefix }: GitLocation,
   maxHashed: number,
 ): Promise<Snapshot> {
   const pathspec = ['--', '.', `:(exclude)${BEARING_DIR}`];
@@ -206,9 +218,9 @@ async function gitSnapshot(
     }
   }
   if (toHash.length > 0) {
-    const ids = (
-      await gitOk(projectDir, ['hash-object', '--stdin-paths'], `${toHash.join('\n')}\n`)
-    )
+    // --stdin-paths reads paths from the top of the work tree, whatever the cwd.
+    const input = `${toHash.map((p) => prefix + p).join('\n')}\n`;
+    const ids = (await gitOk(top, ['hash-object', '--stdin-paths'], input))
       .toString('utf8')
       .split('\n');
     toHash.forEach((path, i) => {

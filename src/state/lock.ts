@@ -74,7 +74,9 @@ export interface Lock {
 export type LockStatus =
   | { state: 'free' }
   | { state: 'held'; holder: LockInfo; sameHost: boolean }
-  | { state: 'stale'; holder?: LockInfo; why: string };
+  | { state: 'stale'; holder?: LockInfo; why: string }
+  /** Unreadable, or unparseable and recent (being written, or damaged moments ago). */
+  | { state: 'unknown'; why: string };
 
 /** How the lock learns about processes; injectable so tests can stage pid reuse or other hosts. */
 export interface ProcessProbe {
@@ -168,7 +170,12 @@ export function acquireLock(
 
 /** Whether a run holds the lock right now; never changes anything. */
 export function readLock(projectDir: string, probe: ProcessProbe = realProbe): LockStatus {
-  const seen = readLockFile(lockFile(projectDir));
+  let seen: SeenLock | undefined;
+  try {
+    seen = readLockFile(lockFile(projectDir));
+  } catch (e) {
+    return { state: 'unknown', why: `cannot read the lock (${(e as NodeJS.ErrnoException).code})` };
+  }
   if (!seen) return { state: 'free' };
   const verdict = judge(seen, probe);
   switch (verdict.kind) {
@@ -181,7 +188,7 @@ export function readLock(projectDir: string, probe: ProcessProbe = realProbe): L
         ...(verdict.holder ? { holder: verdict.holder } : {}),
       };
     case 'unsure':
-      return { state: 'stale', why: verdict.why };
+      return { state: 'unknown', why: verdict.why };
   }
 }
 
@@ -242,8 +249,11 @@ function takeOver(path: string, staleRaw: string, content: string, probe: Proces
     try {
       if (readLockFile(path)?.raw === staleRaw) unlinkQuiet(path);
     } finally {
+      // Claims only (not other processes' temp files, which share the prefix).
       for (const name of readdirSync(dirname(path))) {
-        if (name.startsWith(prefix)) unlinkQuiet(join(dirname(path), name));
+        if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) {
+          unlinkQuiet(join(dirname(path), name));
+        }
       }
     }
     return true;

@@ -16,6 +16,7 @@ import { type FileReport, formatPath } from './report.js';
 import { BUILTIN_CLIS, configFileSchema, taskOnlyShape, taskSettingsShape } from './schema.js';
 import type { ParsedYaml } from './yaml-file.js';
 
+/** What the task checks need from config.yaml, kept even when parts of it are invalid. */
 export interface ConfigResult {
   defaults: Entity | undefined;
   /** Every agent name written, even when its settings are broken (so `cli:` can refer to it). */
@@ -25,6 +26,7 @@ export interface ConfigResult {
   run: Entity | undefined;
 }
 
+/** No config.yaml, an empty one, or one too broken to read: everything built in. */
 export const EMPTY_CONFIG: ConfigResult = {
   defaults: undefined,
   agentNames: [],
@@ -43,7 +45,10 @@ export function checkConfigFile(parsed: ParsedYaml, report: FileReport): ConfigR
   }
   if (parsed.empty || root === null) return EMPTY_CONFIG;
   if (!isPlainObject(root)) {
-    report.value([], `expected a mapping with defaults:, agents: or run:, got ${describeValue(root)}`);
+    report.value(
+      [],
+      `expected a mapping with defaults:, agents: or run:, got ${describeValue(root)}`,
+    );
     return EMPTY_CONFIG;
   }
 
@@ -106,6 +111,7 @@ export function checkConfigFile(parsed: ParsedYaml, report: FileReport): ConfigR
   }
 
   const runValue = section('run');
-  const run = runValue === undefined ? undefined : validateEntity(RUN_SPEC, runValue, ['run'], report);
+  const run =
+    runValue === undefined ? undefined : validateEntity(RUN_SPEC, runValue, ['run'], report);
   return { defaults, agentNames, agents, run };
 }

@@ -13,19 +13,31 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 /** What a duration looks like, for messages. */
 export const DURATION_EXAMPLES = 'a duration such as 90s, 30m or 1h30m (or a number of seconds)';
 
+/** Plans repeat the same few durations thousands of times; remember the answers. */
+const cache = new Map<string | number, Result<number, string>>();
+
 /** Milliseconds, or what is wrong as "expected ..., got ..." (the caller adds where). */
 export function parseDuration(value: string | number): Result<number, string> {
+  let result = cache.get(value);
+  if (result === undefined) {
+    result = parse(value);
+    if (cache.size > 1000) cache.clear();
+    cache.set(value, result);
+  }
+  return result;
+}
+
+function parse(value: string | number): Result<number, string> {
   let ms: number;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return err(`expected ${DURATION_EXAMPLES}, got ${value}`);
     ms = value * 1000;
   } else {
-    const text = value.trim();
-    if (!DURATION_PATTERN.test(text)) {
+    if (!DURATION_PATTERN.test(value)) {
       return err(`expected ${DURATION_EXAMPLES}, got ${JSON.stringify(value)}`);
     }
     ms = 0;
-    for (const [, amount, unit] of text.matchAll(PART)) {
+    for (const [, amount, unit] of value.matchAll(PART)) {
       ms += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
     }
   }

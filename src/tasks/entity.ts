@@ -31,6 +31,7 @@ export interface Entity {
   values: Record<string, unknown>;
 }
 
+/** How to validate and describe one kind of mapping. */
 export interface EntitySpec {
   schema: z.ZodObject;
   /** What the mapping is, for "expected ..., got ..." when it is not a mapping. */
@@ -41,11 +42,13 @@ export interface EntitySpec {
   alsoSuggest?: readonly string[];
 }
 
+/** A task, in either file form. */
 export const TASK_SPEC: EntitySpec = {
   schema: taskSchema,
   what: 'a task (a mapping with id:)',
 };
 
+/** `defaults:` in a task file or config.yaml: settings only, no per-task keys. */
 export const DEFAULTS_SPEC: EntitySpec = {
   schema: taskDefaultsSchema,
   what: 'a mapping of task settings',
@@ -53,12 +56,17 @@ export const DEFAULTS_SPEC: EntitySpec = {
     key in taskOnlyShape ? `"${key}" cannot be a default; set it on each task` : undefined,
 };
 
+/** One entry of config.yaml `agents:`. */
 export const AGENT_SPEC: EntitySpec = {
   schema: customAgentSchema,
   what: 'a custom agent (a mapping with command:)',
 };
 
-export const RUN_SPEC: EntitySpec = { schema: runSettingsSchema, what: 'a mapping of run settings' };
+/** config.yaml `run:`. */
+export const RUN_SPEC: EntitySpec = {
+  schema: runSettingsSchema,
+  what: 'a mapping of run settings',
+};
 
 /** Keys whose schema is the duration union. */
 export const DURATION_KEYS: ReadonlySet<string> = new Set(
@@ -67,8 +75,12 @@ export const DURATION_KEYS: ReadonlySet<string> = new Set(
     .map(([k]) => k),
 );
 
+/** Unknown keys reported one by one per mapping; a mapping with more is not what it claims to be. */
+const MAX_UNKNOWN_KEYS = 20;
+
 const NON_EMPTY: ReadonlySet<string> = new Set(['cli', 'model', 'verify', 'name', 'command']);
 
+/** A YAML mapping as loaded (not a list, a date, binary data or a set). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -118,7 +130,10 @@ function issueMessage(issue: z.core.$ZodIssue, actual: unknown, key: string): st
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       let hint = '';
-      if (issue.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) {
+      if (
+        issue.expected === 'string' &&
+        (typeof actual === 'number' || typeof actual === 'boolean')
+      ) {
         hint = ' (put it in quotes)';
       } else if (issue.expected === 'array' && typeof actual === 'string') {
         hint = ` (write a list: [${actual}])`;
@@ -132,7 +147,8 @@ function issueMessage(issue: z.core.$ZodIssue, actual: unknown, key: string): st
       return `expected one of ${values.join(', ')}, got ${got}${dym}`;
     }
     case 'invalid_union':
-      if (DURATION_KEYS.has(key)) return `expected ${DURATION_EXAMPLES}, got ${describeValue(actual)}`;
+      if (DURATION_KEYS.has(key))
+        return `expected ${DURATION_EXAMPLES}, got ${describeValue(actual)}`;
       return `${issue.message}, got ${describeValue(actual)}`;
     case 'too_big':
       return `expected at most ${String(issue.maximum)}, got ${describeValue(actual)}`;
@@ -160,7 +176,8 @@ export function checkTaskId(id: string): string | undefined {
 
 /** Rules beyond the zod types; a message when the value breaks one. */
 function checkRule(key: string, value: unknown, spec: EntitySpec): string | undefined {
-  if (spec === TASK_SPEC && key === 'id' && typeof value === 'string') return checkTaskId(value);
+  if (spec.schema === taskSchema && key === 'id' && typeof value === 'string')
+    return checkTaskId(value);
   if (DURATION_KEYS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
     const parsed = parseDuration(value);
     return parsed.ok ? undefined : parsed.error;
@@ -196,13 +213,17 @@ export function validateEntity(
     const known = Object.keys(spec.schema.shape);
     for (const issue of result.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
+        const candidates = [...known, ...(spec.alsoSuggest ?? [])];
+        issue.keys.forEach((key, i) => {
           bad.add(key);
+          if (i > MAX_UNKNOWN_KEYS) return;
+          const rest = issue.keys.length - MAX_UNKNOWN_KEYS;
           const message =
-            spec.misplaced?.(key) ??
-            `unknown key "${key}"${didYouMean(key, [...known, ...(spec.alsoSuggest ?? [])])}`;
+            i === MAX_UNKNOWN_KEYS
+              ? `${rest} more unknown keys from here on, not shown: is this really ${spec.what}?`
+              : (spec.misplaced?.(key) ?? `unknown key "${key}"${didYouMean(key, candidates)}`);
           report.key([...path, key], message);
-        }
+        });
         continue;
       }
       const key = String(issue.path[0] ?? '');

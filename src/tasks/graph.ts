@@ -10,6 +10,7 @@ export interface GraphNode {
   readonly dependsOn: readonly string[];
 }
 
+/** The result of dependencyOrder. */
 export interface DependencyOrder<T extends GraphNode> {
   /** Every node not on or behind a cycle, dependencies before dependents. */
   ordered: T[];

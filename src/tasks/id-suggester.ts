@@ -1,79 +1,109 @@
 /**
  * Did-you-mean over thousands of task ids. The core `suggest` computes a full
- * edit distance to every candidate; here candidates are bucketed by length
- * and the distance is computed only within the small band a typo allows,
- * and answers are cached, so a plan full of broken references stays fast.
- * Same acceptance rule as core `suggest`: at most a third of the longer word
- * differs (at least one edit).
+ * edit distance to every candidate; here candidates are bucketed by length,
+ * the distance is computed only within the band a plausible typo allows, and
+ * answers are cached. A plan full of distinct broken references could still
+ * cost ids x references comparisons, so the total work is capped: past the
+ * budget, references are reported without a suggestion. Same threshold as
+ * core `suggest` (at most a third of the longer word differs, at least one
+ * edit), applied to each candidate; ties go to the earliest-declared id.
  */
 
 const limitFor = (a: number, b: number) => Math.max(1, Math.floor(Math.max(a, b) / 3));
 
-/** Edit distance if it is at most `max`, else `max + 1` (Ukkonen's band). */
-function boundedDistance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  const n = b.length;
-  let prev = new Array<number>(n + 1);
-  let cur = new Array<number>(n + 1);
-  for (let j = 0; j <= n; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const from = Math.max(1, i - max);
-    const to = Math.min(n, i + max);
-    cur.fill(max + 1);
-    cur[0] = i;
-    let rowMin = from > 1 ? max + 1 : i;
-    for (let j = from; j <= to; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > max) return max + 1;
-    [prev, cur] = [cur, prev];
-  }
-  return Math.min(prev[n]!, max + 1);
+/** Distance comparisons allowed per suggester before it stops suggesting. */
+const DEFAULT_BUDGET = 1_000_000;
+
+interface Candidate {
+  id: string;
+  lower: string;
+  order: number;
 }
 
+/** Did-you-mean for task ids, built once per load over every valid id. */
 export class IdSuggester {
-  private readonly byLength = new Map<number, { id: string; order: number }[]>();
+  private readonly byLength = new Map<number, Candidate[]>();
   private readonly cache = new Map<string, string | undefined>();
+  private prev = new Int32Array(0);
+  private cur = new Int32Array(0);
+  private budget: number;
 
   /** Candidates in declaration order: the earliest wins a tie. */
-  constructor(candidates: Iterable<string>) {
+  constructor(candidates: Iterable<string>, budget = DEFAULT_BUDGET) {
+    this.budget = budget;
     let order = 0;
     for (const id of candidates) {
       const list = this.byLength.get(id.length) ?? [];
-      list.push({ id, order: order++ });
+      list.push({ id, lower: id.toLowerCase(), order: order++ });
       this.byLength.set(id.length, list);
     }
+  }
+
+  /** Edit distance if it is at most `max`, else `max + 1` (only the diagonal band is computed). */
+  private distance(a: string, b: string, max: number): number {
+    if (Math.abs(a.length - b.length) > max) return max + 1;
+    const n = b.length;
+    if (this.prev.length < n + 1) {
+      this.prev = new Int32Array(n + 1);
+      this.cur = new Int32Array(n + 1);
+    }
+    let prev = this.prev;
+    let cur = this.cur;
+    const over = max + 1;
+    for (let j = 0; j <= n; j++) prev[j] = j <= max ? j : over;
+    for (let i = 1; i <= a.length; i++) {
+      const from = Math.max(1, i - max);
+      const to = Math.min(n, i + max);
+      cur[0] = i <= max ? i : over;
+      if (from > 1) cur[from - 1] = over;
+      let rowMin = cur[0]!;
+      const ca = a.charCodeAt(i - 1);
+      for (let j = from; j <= to; j++) {
+        const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
+        let v = prev[j - 1]! + cost;
+        const up = (j <= i - 1 + max ? prev[j]! : over) + 1;
+        const left = cur[j - 1]! + 1;
+        if (up < v) v = up;
+        if (left < v) v = left;
+        if (v > over) v = over;
+        cur[j] = v;
+        if (v < rowMin) rowMin = v;
+      }
+      if (to < n) cur[to + 1] = over;
+      if (rowMin > max) return over;
+      const t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return Math.min(prev[n]!, over);
   }
 
   /** The closest plausible candidate, or undefined. */
   suggest(input: string): string | undefined {
     if (this.cache.has(input)) return this.cache.get(input);
     const lower = input.toLowerCase();
-    let best: string | undefined;
+    let best: Candidate | undefined;
     let bestDistance = Number.POSITIVE_INFINITY;
-    let bestOrder = Number.POSITIVE_INFINITY;
     // A candidate of length L can only be accepted if |L - len| <= limitFor(len, L).
     const maxLen = Math.floor(input.length * 1.5) + 2;
     for (let len = Math.max(0, Math.ceil((input.length * 2) / 3) - 2); len <= maxLen; len++) {
       const list = this.byLength.get(len);
       if (!list) continue;
+      if (this.budget < list.length) return undefined; // out of budget: no suggestion, not cached
+      this.budget -= list.length;
       const limit = limitFor(input.length, len);
-      for (const { id, order } of list) {
+      for (const candidate of list) {
         const cap = Math.min(limit, bestDistance);
-        const d = boundedDistance(lower, id.toLowerCase(), cap);
+        const d = this.distance(lower, candidate.lower, cap);
         if (d > cap) continue;
-        if (d < bestDistance || order < bestOrder) {
-          best = id;
+        if (d < bestDistance || (best !== undefined && candidate.order < best.order)) {
+          best = candidate;
           bestDistance = d;
-          bestOrder = order;
         }
       }
     }
-    this.cache.set(input, best);
-    return best;
+    this.cache.set(input, best?.id);
+    return best?.id;
   }
 
   /** ` (did you mean "x"?)` or the empty string. */

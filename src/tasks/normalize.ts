@@ -19,7 +19,8 @@ type Builtin = typeof BUILTIN_DEFAULTS.task;
 
 function durationMs(value: string | number): number {
   const parsed = parseDuration(value);
-  if (!parsed.ok) throw new Error(`bug: unvalidated duration reached normalisation: ${parsed.error}`);
+  if (!parsed.ok)
+    throw new Error(`bug: unvalidated duration reached normalisation: ${parsed.error}`);
   return parsed.value;
 }
 

@@ -18,6 +18,7 @@ export function formatPath(path: Path): string {
   return out;
 }
 
+/** Reports problems of one file at the line and column of a value path. */
 export class FileReport {
   constructor(
     /** The file as shown to the user. */

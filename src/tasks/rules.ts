@@ -8,10 +8,9 @@
 export const MAX_FILE_BYTES = 1024 * 1024;
 
 /**
- * Flow collections (`[`, `{`) and compact indicators (`- - -`) nested deeper
- * than this are refused before the YAML library builds them: deeply nested
- * input makes it slow and memory-hungry, and no task file needs more than a
- * few levels.
+ * Collections (block or flow) nested deeper than this are refused while
+ * parsing: deeply nested input makes the YAML library slow and memory-hungry,
+ * and no task file needs more than a few levels.
  */
 export const MAX_NESTING = 64;
 
@@ -21,6 +20,7 @@ export const MAX_ALIAS_COUNT = 100;
 /** Node timers fire at once for delays above 2^31-1 ms, so longer durations are refused. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/** A lower bound on a numeric key. */
 export interface NumberRule {
   /** Smallest allowed value. */
   min: number;

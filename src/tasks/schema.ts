@@ -254,7 +254,9 @@ export const BUILTIN_DEFAULTS = {
 };
 
 /** What "no built-in default" means for each key without one, for documentation. */
-export const UNSET_MEANING: Partial<Record<keyof typeof BUILTIN_DEFAULTS.task, string>> = {
+export const UNSET_MEANING: Partial<
+  Record<keyof typeof BUILTIN_DEFAULTS.task | keyof typeof BUILTIN_DEFAULTS.agent, string>
+> = {
   model: "the CLI's default model",
   effort: "the CLI's default effort",
   budget_usd: 'no ceiling',
@@ -264,4 +266,6 @@ export const UNSET_MEANING: Partial<Record<keyof typeof BUILTIN_DEFAULTS.task, s
   prompt: 'required for agent tasks',
   run: 'required for shell tasks',
   id: 'required',
+  command: 'required',
+  install_hint: 'a generic hint naming the command',
 };

@@ -16,6 +16,7 @@ import type { FileReport } from './report.js';
 import { taskFileSchema, taskOnlyShape, taskSettingsShape } from './schema.js';
 import type { ParsedYaml, Path, Position } from './yaml-file.js';
 
+/** A validated task with what precedence needs: its file's defaults and where it is written. */
 export interface TaskEntity extends Entity {
   /** The `defaults:` of the task's file, if any. */
   fileDefaults: Entity | undefined;
@@ -23,6 +24,7 @@ export interface TaskEntity extends Entity {
   source: Position;
 }
 
+/** What one task file contributes to the project-wide checks. */
 export interface TaskFileResult {
   tasks: TaskEntity[];
   /** The file's own `defaults:` (checked once, not per task). */

@@ -17,6 +17,7 @@ import {
   type Pair,
   Parser,
   type YAMLError,
+  type YAMLMap,
 } from 'yaml';
 import { err, ok, type Result } from '../core/result.js';
 import { MAX_ALIAS_COUNT, MAX_NESTING } from './rules.js';
@@ -24,6 +25,7 @@ import { MAX_ALIAS_COUNT, MAX_NESTING } from './rules.js';
 /** A path into a parsed value: mapping keys and list indexes. */
 export type Path = readonly (string | number)[];
 
+/** 1-based line and column; 0 and 0 when there is no position. */
 export interface Position {
   line: number;
   col: number;
@@ -37,6 +39,7 @@ export interface YamlProblem {
   message: string;
 }
 
+/** One parsed file: the value to validate, where things are, and what went wrong. */
 export interface ParsedYaml {
   /** The plain value (mappings as objects); undefined when the file could not be parsed at all. */
   value: unknown;
@@ -64,6 +67,22 @@ export function decodeText(bytes: Uint8Array): Result<string, string> {
   }
 }
 
+/** YAML errors shown per file; the rest are counted (a binary-ish file can have thousands). */
+const MAX_SYNTAX_ERRORS = 20;
+
+function capped(errors: readonly YAMLError[], kind: string): YamlProblem[] {
+  const shown = errors.slice(0, MAX_SYNTAX_ERRORS).map(problemFrom);
+  const rest = errors.length - shown.length;
+  if (rest > 0) {
+    shown.push({
+      offset: errors[MAX_SYNTAX_ERRORS]!.pos[0],
+      path: undefined,
+      message: `${rest} more YAML ${kind}${rest === 1 ? '' : 's'} from here on, not shown`,
+    });
+  }
+  return shown;
+}
+
 class TooDeep {
   constructor(readonly offset: number) {}
 }
@@ -72,7 +91,9 @@ const FRIENDLY: Partial<Record<string, string>> = {
   TAB_AS_INDENT: 'tabs are not allowed as indentation in YAML; indent with spaces',
   MULTIPLE_DOCS:
     'a task file holds one YAML document; remove the "---" separator or split the file',
-  RESOURCE_EXHAUSTION: `nested too deeply; task files need only a few levels`,
+  RESOURCE_EXHAUSTION: 'nested too deeply; task files need only a few levels',
+  BLOCK_AS_IMPLICIT_KEY:
+    'unexpected nested mapping: put a value that contains ": " in quotes (or use a | block), or check the indentation',
 };
 
 function problemFrom(e: YAMLError): YamlProblem {
@@ -85,8 +106,9 @@ function problemFrom(e: YAMLError): YamlProblem {
 
 /**
  * Parse one YAML document. The lexer's tokens are fed to the parser one by
- * one so nesting can be measured and refused before the library builds it
- * (the library's cost grows faster than linearly with depth).
+ * one so nesting can be measured and refused as soon as it gets too deep:
+ * the library's time and memory grow faster than linearly with depth, and
+ * its own stack-overflow guard fires at a depth that depends on the caller.
  */
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
@@ -97,34 +119,27 @@ export function parseYaml(text: string): ParsedYaml {
     uniqueKeys: false,
     merge: false,
     prettyErrors: false,
+    // Problems are collected below; the library must not print to stderr itself.
+    logLevel: 'error',
   });
   lineCounter.addNewLine(0);
 
+  // parser.stack holds the document and every collection still open, so its
+  // length is the nesting depth at this point of the input.
   function* tokens() {
-    let flow = 0;
-    let indicators = 0;
-    let scalarNext = false;
     for (const lexeme of new Lexer().lex(text)) {
-      if (scalarNext) {
-        scalarNext = false;
-      } else if (lexeme === '\x1f') {
-        scalarNext = true;
-      } else if (lexeme === '[' || lexeme === '{') {
-        if (++flow > MAX_NESTING) throw new TooDeep(parser.offset);
-      } else if (lexeme === ']' || lexeme === '}') {
-        if (flow > 0) flow--;
-      } else if (lexeme === '-' || lexeme === '?') {
-        if (++indicators > MAX_NESTING) throw new TooDeep(parser.offset);
-      } else if (lexeme === '\n' || lexeme === '\r\n') {
-        indicators = 0;
-      }
       yield* parser.next(lexeme);
+      if (parser.stack.length > MAX_NESTING + 1) throw new TooDeep(parser.offset);
     }
     yield* parser.end();
   }
 
   const problems: YamlProblem[] = [];
   let doc: Document.Parsed | undefined;
+  // The library builds an Error per problem; without stack traces a file full
+  // of errors costs a fraction of the time. Restored before returning.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     for (const d of composer.compose(tokens(), true, text.length)) {
       if (!doc) {
@@ -141,14 +156,22 @@ export function parseYaml(text: string): ParsedYaml {
       path: undefined,
       message: `nested more than ${MAX_NESTING} levels deep; task files need only a few levels`,
     });
-    return { value: undefined, usable: false, locator: new Locator(undefined, lineCounter), problems, empty: false };
+    return {
+      value: undefined,
+      usable: false,
+      locator: new Locator(undefined, lineCounter),
+      problems,
+      empty: false,
+    };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   const locator = new Locator(doc, lineCounter);
   if (!doc) return { value: undefined, usable: false, locator, problems, empty: true };
 
-  for (const e of doc.errors) problems.push(problemFrom(e));
+  problems.push(...capped(doc.errors, 'error'));
   const usable = problems.length === 0;
-  for (const w of doc.warnings) problems.push(problemFrom(w));
+  problems.push(...capped(doc.warnings, 'warning'));
   problems.push(...duplicateKeys(doc, lineCounter));
 
   let value: unknown;
@@ -165,8 +188,9 @@ export function parseYaml(text: string): ParsedYaml {
   return { value, usable, locator, problems, empty: doc.contents === null };
 }
 
+/** A mapping key as the loaded value spells it (`: x` has the empty string as key). */
 function keyText(key: unknown): string {
-  if (isScalar(key)) return String(key.value);
+  if (isScalar(key)) return key.value === null ? '' : String(key.value);
   if (key === null || key === undefined) return '';
   return String(key);
 }
@@ -212,6 +236,8 @@ function duplicateKeys(doc: Document.Parsed, lineCounter: LineCounter): YamlProb
  * so each costs the path's depth, not the document's size.
  */
 export class Locator {
+  private readonly index = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   constructor(
     private readonly doc: Document.Parsed | undefined,
     private readonly lineCounter: LineCounter,
@@ -220,6 +246,24 @@ export class Locator {
   position(offset: number | undefined): Position {
     if (offset === undefined) return { line: 0, col: 0 };
     return this.lineCounter.linePos(offset);
+  }
+
+  /** The pair holding `key` (the last one, as in the loaded value); indexed once for big mappings. */
+  private pairIn(map: YAMLMap, key: string): Pair | undefined {
+    if (map.items.length > 8) {
+      let index = this.index.get(map);
+      if (!index) {
+        index = new Map();
+        for (const p of map.items) index.set(keyText(p.key), p);
+        this.index.set(map, index);
+      }
+      return index.get(key);
+    }
+    for (let i = map.items.length - 1; i >= 0; i--) {
+      const p = map.items[i]!;
+      if (keyText(p.key) === key) return p;
+    }
+    return undefined;
   }
 
   /** The node at `path`, or the deepest ancestor that exists, with the pair holding it. */
@@ -231,15 +275,8 @@ export class Locator {
       let next: unknown;
       let nextPair: Pair | undefined;
       if (isMap(node)) {
-        const want = String(seg);
-        for (let i = node.items.length - 1; i >= 0; i--) {
-          const p = node.items[i]!;
-          if (keyText(p.key) === want) {
-            nextPair = p;
-            next = p.value;
-            break;
-          }
-        }
+        nextPair = this.pairIn(node, String(seg));
+        next = nextPair?.value;
       } else if (isSeq(node) && typeof seg === 'number') {
         next = node.items[seg];
       }
@@ -253,8 +290,9 @@ export class Locator {
   /** Where the value at `path` starts; its key when the value is empty; else the nearest ancestor. */
   value(path: Path): Position {
     const { node, pair } = this.walk(path);
-    const empty = node === null || (isScalar(node) && (node as Node).range?.[0] === (node as Node).range?.[1]);
-    const offset = empty && pair ? offsetOf(pair.key) : offsetOf(node) ?? offsetOf(pair?.key);
+    const empty =
+      node === null || (isScalar(node) && (node as Node).range?.[0] === (node as Node).range?.[1]);
+    const offset = empty && pair ? offsetOf(pair.key) : (offsetOf(node) ?? offsetOf(pair?.key));
     return this.position(offset ?? 0);
   }
 

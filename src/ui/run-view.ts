@@ -29,7 +29,9 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
         break;
       case 'recovered':
         line(
-          color.yellow(`recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)`),
+          color.yellow(
+            `recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)`,
+          ),
         );
         break;
       case 'plan-changed':
@@ -42,12 +44,18 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
         }
         break;
       case 'plan-invalid':
-        line(color.yellow('task files were edited and are now invalid; still using the last valid version:'));
+        line(
+          color.yellow(
+            'task files were edited and are now invalid; still using the last valid version:',
+          ),
+        );
         for (const d of e.diagnostics) output.err(`  ${formatDiagnostic(d)}`);
         break;
       case 'missing-cli':
         line(
-          color.red(`${e.task} needs \`${e.command}\` (${e.cli}), which is not installed: ${e.installHint}. Skipping it for now.`),
+          color.red(
+            `${e.task} needs \`${e.command}\` (${e.cli}), which is not installed: ${e.installHint}. Skipping it for now.`,
+          ),
         );
         break;
       case 'request':
@@ -77,7 +85,9 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
         const why = e.failure ? describeFailure(e.failure) : '';
         switch (e.outcome) {
           case 'completed':
-            line(`${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`);
+            line(
+              `${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`,
+            );
             break;
           case 'awaiting-review':
             line(
@@ -85,20 +95,28 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
             );
             break;
           case 'retrying':
-            line(`${color.yellow('↻')} ${id} failed: ${why}; retrying${facts ? ` (${facts})` : ''}`);
+            line(
+              `${color.yellow('↻')} ${id} failed: ${why}; retrying${facts ? ` (${facts})` : ''}`,
+            );
             break;
           case 'skipped':
-            line(`${color.yellow('↷')} ${id} failed: ${why}; skipped (on_failure: skip), dependents go on`);
+            line(
+              `${color.yellow('↷')} ${id} failed: ${why}; skipped (on_failure: skip), dependents go on`,
+            );
             break;
           case 'requeued':
             line(`${color.yellow('⏸')} ${id} ${why}; it stays queued`);
             break;
           case 'interrupted':
-            line(`${color.yellow('■')} ${id} interrupted; it runs again on the next \`bearing run\``);
+            line(
+              `${color.yellow('■')} ${id} interrupted; it runs again on the next \`bearing run\``,
+            );
             break;
           case 'failed': {
             const advice = e.failure ? adviseFailure(e.failure).replaceAll('<id>', e.task.id) : '';
-            line(`${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${advice}` : ''}`);
+            line(
+              `${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${advice}` : ''}`,
+            );
             break;
           }
         }
@@ -132,7 +150,14 @@ function clock(): string {
 function eventJson(e: RunEvent): Record<string, unknown> {
   switch (e.type) {
     case 'task-start':
-      return { type: e.type, id: e.task.id, cli: e.task.cli, model: e.task.model ?? null, attempt: e.attempt, resume: e.resume };
+      return {
+        type: e.type,
+        id: e.task.id,
+        cli: e.task.cli,
+        model: e.task.model ?? null,
+        attempt: e.attempt,
+        resume: e.resume,
+      };
     case 'task-end':
       return {
         type: e.type,

@@ -11,6 +11,7 @@ import {
 import {
   isAlive,
   killQuietly,
+  killRecordedPids,
   makeTempDir,
   NODE,
   readPid,
@@ -30,6 +31,7 @@ beforeEach(() => {
 
 afterEach(() => {
   for (const pid of leftovers.splice(0)) killQuietly(pid);
+  killRecordedPids(dir);
   cleanup();
 });
 
@@ -184,7 +186,9 @@ describe('runProcess: the child and its environment', () => {
     });
     expect(outcome.kind).toBe('aborted');
     expect(pgid).toBe(pid);
-    expect(pgid).not.toBe(Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' })));
+    expect(pgid).not.toBe(
+      Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' })),
+    );
   });
 
   it('runs with the given cwd and no shell: arguments arrive verbatim', async () => {
@@ -212,7 +216,8 @@ describe('runProcess: timeouts', () => {
       setInterval(() => {}, 1000);
       `,
       {
-        timeoutMs: 3000,
+        // Generous: two node processes must start before the deadline.
+        timeoutMs: 4000,
         killGraceMs: 1000,
         onLine: (line) => {
           if (line === 'ready') ready = true;
@@ -222,8 +227,8 @@ describe('runProcess: timeouts', () => {
     expect(ready, 'the grandchild was set up before the deadline').toBe(true);
     const grandchildPid = readPid(pidFile);
     leftovers.push(grandchildPid);
-    expect(outcome).toMatchObject({ kind: 'timeout', which: 'wall', afterMs: 3000 });
-    expect(outcome.durationMs).toBeGreaterThanOrEqual(3000);
+    expect(outcome).toMatchObject({ kind: 'timeout', which: 'wall', afterMs: 4000 });
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(4000);
     expect(await waitForDeath(outcome.pid!)).toBe(true);
     expect(await waitForDeath(grandchildPid)).toBe(true);
   });
@@ -454,11 +459,14 @@ describe('runProcess: our own faults reject, after the child is gone', () => {
   it('writes what it read to the files even when the child is killed', async () => {
     const controller = new AbortController();
     const stdoutFile = join(dir, 'out.log');
-    const { outcome } = await runNode(`console.log('before the kill'); setInterval(() => {}, 1000);`, {
-      signal: controller.signal,
-      stdoutFile,
-      onLine: () => controller.abort(),
-    });
+    const { outcome } = await runNode(
+      `console.log('before the kill'); setInterval(() => {}, 1000);`,
+      {
+        signal: controller.signal,
+        stdoutFile,
+        onLine: () => controller.abort(),
+      },
+    );
     expect(outcome.kind).toBe('aborted');
     expect(readFileSync(stdoutFile, 'utf8')).toBe('before the kill\n');
   });

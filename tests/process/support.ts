@@ -2,7 +2,7 @@
  * Small node child scripts in temp dirs, and process-liveness checks that
  * treat zombies as dead (PID 1 does not reap orphans in every container).
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -80,5 +80,14 @@ export function killQuietly(pid: number | undefined): void {
     process.kill(pid, 'SIGKILL');
   } catch {
     // gone
+  }
+}
+
+/** Kills every pid published in a `*.pid` file of `dir`: grandchildren of a failed test. */
+export function killRecordedPids(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.pid')) continue;
+    const pid = readPid(join(dir, name));
+    if (Number.isInteger(pid) && pid > 0) killQuietly(pid);
   }
 }

@@ -2,8 +2,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } 
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { didYouMean } from '../../core/suggest.js';
-import { TASK_ID_PATTERN } from '../../tasks/schema.js';
 import { runsDir, taskRunsDir } from '../../state/paths.js';
+import { TASK_ID_PATTERN } from '../../tasks/schema.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -37,7 +37,13 @@ export function registerLog(program: Command, ctx: CommandContext): void {
       (
         id: string,
         dir: string,
-        opts: { attempt?: string; stderr?: boolean; prompt?: boolean; verify?: boolean; json?: boolean },
+        opts: {
+          attempt?: string;
+          stderr?: boolean;
+          prompt?: boolean;
+          verify?: boolean;
+          json?: boolean;
+        },
       ) => {
         const root = resolveProjectDir(ctx, dir);
         if (!TASK_ID_PATTERN.test(id)) {
@@ -60,7 +66,9 @@ export function registerLog(program: Command, ctx: CommandContext): void {
         }
         const attempt = opts.attempt === undefined ? attempts.at(-1)! : Number(opts.attempt);
         if (!attempts.includes(attempt)) {
-          ctx.output.err(`bearing log: ${id} has no attempt ${opts.attempt}; it has ${attempts.join(', ')}`);
+          ctx.output.err(
+            `bearing log: ${id} has no attempt ${opts.attempt}; it has ${attempts.join(', ')}`,
+          );
           ctx.setExitCode(EXIT.invalid);
           return;
         }
@@ -94,7 +102,13 @@ export function registerLog(program: Command, ctx: CommandContext): void {
           );
           return;
         }
-        const part: Part = opts.prompt ? 'prompt' : opts.stderr ? 'stderr' : opts.verify ? 'verify' : 'stdout';
+        const part: Part = opts.prompt
+          ? 'prompt'
+          : opts.stderr
+            ? 'stderr'
+            : opts.verify
+              ? 'verify'
+              : 'stdout';
         const file = join(dirPath, FILES[part]);
         if (!existsSync(file)) {
           ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${part} (${file})`);

@@ -5,28 +5,31 @@ import { EXIT } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
 
 export function registerReview(program: Command, ctx: CommandContext): void {
-  const action = (name: 'approve' | 'retry') => async (id: string, dir: string, opts: { json?: boolean }) => {
-    const root = resolveProjectDir(ctx, dir);
-    const result = await review(root, ctx.cwd, name, id);
-    if (opts.json) ctx.output.out(JSON.stringify({ id, action: name, ...result }));
-    else if (result.kind === 'applied' || result.kind === 'queued-for-run') ctx.output.out(result.message);
-    else ctx.output.err(`bearing ${name}: ${result.message}`);
-    switch (result.kind) {
-      case 'applied':
-      case 'queued-for-run':
-        if (!opts.json && result.kind === 'applied') ctx.output.out('Run `bearing run` to continue.');
-        break;
-      case 'refused':
-        ctx.setExitCode(EXIT.failed);
-        break;
-      case 'unknown-task':
-        ctx.setExitCode(EXIT.invalid);
-        break;
-      case 'error':
-        ctx.setExitCode(EXIT.failed);
-        break;
-    }
-  };
+  const action =
+    (name: 'approve' | 'retry') => async (id: string, dir: string, opts: { json?: boolean }) => {
+      const root = resolveProjectDir(ctx, dir);
+      const result = await review(root, ctx.cwd, name, id);
+      if (opts.json) ctx.output.out(JSON.stringify({ id, action: name, ...result }));
+      else if (result.kind === 'applied' || result.kind === 'queued-for-run')
+        ctx.output.out(result.message);
+      else ctx.output.err(`bearing ${name}: ${result.message}`);
+      switch (result.kind) {
+        case 'applied':
+        case 'queued-for-run':
+          if (!opts.json && result.kind === 'applied')
+            ctx.output.out('Run `bearing run` to continue.');
+          break;
+        case 'refused':
+          ctx.setExitCode(EXIT.failed);
+          break;
+        case 'unknown-task':
+          ctx.setExitCode(EXIT.invalid);
+          break;
+        case 'error':
+          ctx.setExitCode(EXIT.failed);
+          break;
+      }
+    };
   program
     .command('approve')
     .argument('<id>', 'task id')

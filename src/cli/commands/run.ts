@@ -13,7 +13,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .description(
       'Run every ready task in a fresh headless agent process, in dependency order, until nothing is left to run. Task files are re-read before every decision, so edits and new tasks are picked up during the run. Results go to bearing/status.md.',
     )
-    .option('-c, --concurrency <n>', 'tasks side by side (default: config.yaml run.concurrency, else 1)')
+    .option(
+      '-c, --concurrency <n>',
+      'tasks side by side (default: config.yaml run.concurrency, else 1)',
+    )
     .option('--json', 'print one JSON object per event instead of text')
     .addHelpText(
       'after',
@@ -31,7 +34,9 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
       if (opts.concurrency !== undefined) {
         concurrency = Number(opts.concurrency);
         if (!Number.isInteger(concurrency) || concurrency < 1) {
-          ctx.output.err(`bearing run: --concurrency: expected a whole number >= 1, got "${opts.concurrency}"`);
+          ctx.output.err(
+            `bearing run: --concurrency: expected a whole number >= 1, got "${opts.concurrency}"`,
+          );
           ctx.setExitCode(EXIT.invalid);
           return;
         }
@@ -42,7 +47,9 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;
         if (signals === 1) {
-          ctx.output.err(`\nbearing: ${signal}: stopping every agent and saving state (again to force)...`);
+          ctx.output.err(
+            `\nbearing: ${signal}: stopping every agent and saving state (again to force)...`,
+          );
           controller.abort();
         } else {
           ctx.output.err('bearing: forced exit; state already saved up to the last transition');
@@ -76,13 +83,13 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
             break;
           case 'invalid':
             for (const d of end.diagnostics) ctx.output.err(formatDiagnostic(d));
-            ctx.output.err(`\n${end.diagnostics.length} problem${end.diagnostics.length === 1 ? '' : 's'}; nothing was run.`);
+            ctx.output.err(
+              `\n${end.diagnostics.length} problem${end.diagnostics.length === 1 ? '' : 's'}; nothing was run.`,
+            );
             ctx.setExitCode(EXIT.invalid);
             break;
           case 'locked':
-            ctx.output.err(
-              `bearing run: another run is working on this project (pid ${end.holder.pid} on ${end.holder.hostname}, since ${end.holder.startedAt}). Wait for it, or watch it with \`bearing watch\`.`,
-            );
+            ctx.output.err(`bearing run: ${end.holder.message}. Follow it with \`bearing watch\`.`);
             ctx.setExitCode(EXIT.locked);
             break;
           case 'missing-cli':

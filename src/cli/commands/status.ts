@@ -16,7 +16,13 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       return;
     }
     const s = snap.value;
-    const input = { plan: s.plan, state: s.state, next: s.next, now: new Date(), running: s.running };
+    const input = {
+      plan: s.plan,
+      state: s.state,
+      next: s.next,
+      now: new Date(),
+      running: s.running,
+    };
     if (opts.json) {
       ctx.output.out(
         JSON.stringify(
@@ -32,7 +38,9 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     } else {
       for (const d of s.diagnostics) ctx.output.err(formatDiagnostic(d));
       if (s.lock.state === 'held') {
-        ctx.output.out(`A run is active (pid ${s.lock.holder.pid}, since ${s.lock.holder.startedAt}).\n`);
+        ctx.output.out(
+          `A run is active (pid ${s.lock.holder.pid}, since ${s.lock.holder.startedAt}).\n`,
+        );
       }
       const text = kind === 'status' ? renderStatusMarkdown(input) : renderSummary(input);
       ctx.output.out(text.replace(/\n$/, ''));
@@ -46,12 +54,17 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       'Show the full status: progress, cost, tokens, what happens next, and per task its state, summary, files changed and error (what bearing/status.md holds, computed now).',
     )
     .option('--json', 'print the status as JSON')
-    .addHelpText('after', '\nExamples:\n  $ bearing status\n  $ bearing status --json | jq ".tasks[] | select(.status == \\"failed\\")"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing status\n  $ bearing status --json | jq ".tasks[] | select(.status == \\"failed\\")"',
+    )
     .action(show('status'));
   program
     .command('summary')
     .argument('[dir]', 'project directory (the one holding bearing/)', '.')
-    .description('One screen for the planner: progress, cost, what happens next, and one line per task.')
+    .description(
+      'One screen for the planner: progress, cost, what happens next, and one line per task.',
+    )
     .option('--json', 'print the status as JSON')
     .addHelpText('after', '\nExamples:\n  $ bearing summary')
     .action(show('summary'));

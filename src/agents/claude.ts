@@ -1,0 +1,347 @@
+/**
+ * Claude Code (`claude -p`). Invocation and stream-json reading, built from
+ * the real CLI's `--help` and captured output (tests/fixtures/reference/).
+ *
+ * The outcome is read from the final `result` event, never from the exit
+ * code: claude exits 1 on success when an MCP server fails to connect, and
+ * exits 0 when tools were denied.
+ */
+import type { Failure } from '../core/failure.js';
+import { type Usage, ZERO_USAGE } from '../core/state.js';
+import { EFFORTS_BY_CLI } from '../tasks/schema.js';
+import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
+import { arr, count, type JsonObject, num, obj, parseJsonObject, str } from './json-line.js';
+import type {
+  AgentAdapter,
+  AgentInvocation,
+  AgentRunResult,
+  InvocationInput,
+  OutputParser,
+  ProcessExit,
+} from './types.js';
+import { epochToIso, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
+
+/**
+ * `claude -p <flags> -- <prompt>`. The `--` is verified against claude
+ * 2.1.197: without it a prompt starting with `-` is rejected as an unknown
+ * option; with it the prompt reaches the model verbatim. stream-json needs
+ * `--verbose` in print mode. `--max-turns` is hidden from `--help` but works.
+ */
+export function claudeArgs(input: InvocationInput): string[] {
+  const { task } = input;
+  const args = ['-p', '--output-format', 'stream-json', '--verbose'];
+  if (task.model !== undefined) args.push('--model', task.model);
+  if (task.maxTurns !== undefined) args.push('--max-turns', String(task.maxTurns));
+  if (task.budgetUsd !== undefined) args.push('--max-budget-usd', String(task.budgetUsd));
+  // Validation rejects efforts claude lacks; an unknown one would only draw a warning.
+  if (task.effort !== undefined && EFFORTS_BY_CLI.claude.includes(task.effort)) {
+    args.push('--effort', task.effort);
+  }
+  args.push('--permission-mode', task.permissionMode);
+  if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
+  args.push('--', input.prompt);
+  return args;
+}
+
+/** Tool names kept in a permission-denied failure; more are counted, not listed. */
+const MAX_DENIED_TOOLS = 20;
+
+interface ResultFields {
+  subtype: string;
+  isError: boolean;
+  apiStatus?: number;
+  turns?: number;
+  text: string;
+  costUsd?: number;
+  usage: Usage;
+  deniedTools: string[];
+  deniedCount: number;
+  errors: string[];
+}
+
+/** Tokens of a `result` event: `modelUsage` summed over models, else `usage` (which undercounts). */
+function resultUsage(event: JsonObject): Usage {
+  const models = obj(event.modelUsage);
+  const perModel = models ? Object.values(models).map(obj) : [];
+  if (perModel.length > 0) {
+    return perModel.reduce<Usage>(
+      (sum, m) => ({
+        inputTokens: sum.inputTokens + count(m?.inputTokens),
+        outputTokens: sum.outputTokens + count(m?.outputTokens),
+        cacheReadTokens: sum.cacheReadTokens + count(m?.cacheReadInputTokens),
+        cacheWriteTokens: sum.cacheWriteTokens + count(m?.cacheCreationInputTokens),
+      }),
+      ZERO_USAGE,
+    );
+  }
+  const usage = obj(event.usage);
+  return {
+    inputTokens: count(usage?.input_tokens),
+    outputTokens: count(usage?.output_tokens),
+    cacheReadTokens: count(usage?.cache_read_input_tokens),
+    cacheWriteTokens: count(usage?.cache_creation_input_tokens),
+  };
+}
+
+function readResult(event: JsonObject): ResultFields {
+  const denials = arr(event.permission_denials);
+  const tools: string[] = [];
+  for (const d of denials) {
+    const name = str(obj(d)?.tool_name) ?? 'unknown tool';
+    if (!tools.includes(name) && tools.length < MAX_DENIED_TOOLS) tools.push(name);
+  }
+  return {
+    subtype: str(event.subtype) ?? 'unknown',
+    isError: event.is_error === true,
+    apiStatus: num(event.api_error_status),
+    turns: num(event.num_turns),
+    text: clipTail(str(event.result) ?? '', SUMMARY_MAX_CHARS),
+    costUsd: num(event.total_cost_usd),
+    usage: resultUsage(event),
+    deniedTools: tools,
+    deniedCount: denials.length,
+    errors: arr(event.errors)
+      .map(str)
+      .filter((e): e is string => e !== undefined)
+      .slice(0, 5)
+      .map((e) => clipTail(e, 2000)),
+  };
+}
+
+/** Reads `claude -p --output-format stream-json --verbose` (and `json`, which is the result line alone). */
+export class ClaudeStreamParser implements OutputParser {
+  #lines = 0;
+  #nonJson = 0;
+  #otherText = new TailLines(5, 2000);
+  #sessionId?: string;
+  #model?: string;
+  #lastText = '';
+  #result?: ResultFields;
+  #rateLimitStatus?: string;
+  #rateLimitType?: string;
+  #rateLimitResetsAt?: string;
+  #apiRetries = 0;
+  #lastRetry = '';
+  #fallbacks: string[] = [];
+
+  push(line: string): void {
+    if (line.trim() === '') return;
+    this.#lines++;
+    const event = parseJsonObject(line);
+    if (!event) {
+      this.#nonJson++;
+      this.#otherText.push(line.trim());
+      return;
+    }
+    const sessionId = str(event.session_id);
+    if (sessionId) this.#sessionId = sessionId;
+    switch (event.type) {
+      case 'system':
+        this.#system(event);
+        break;
+      case 'assistant':
+        this.#assistant(event);
+        break;
+      case 'rate_limit_event':
+        this.#rateLimit(event);
+        break;
+      case 'result':
+        this.#result = readResult(event);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #system(event: JsonObject): void {
+    switch (event.subtype) {
+      case 'init':
+        this.#model = str(event.model) ?? this.#model;
+        break;
+      case 'api_retry':
+        this.#apiRetries++;
+        this.#lastRetry = `${num(event.error_status) ?? '?'} ${str(event.error) ?? ''}`.trim();
+        break;
+      case 'model_fallback': {
+        const to = str(event.fallback_model);
+        if (to) this.#model = to;
+        if (this.#fallbacks.length < 5) {
+          this.#fallbacks.push(
+            `model fell back from ${str(event.original_model) ?? '?'} to ${to ?? '?'} (${str(event.trigger) ?? 'unknown trigger'})`,
+          );
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Each stream-json `assistant` event carries one content block; keep the last text. */
+  #assistant(event: JsonObject): void {
+    for (const block of arr(obj(event.message)?.content)) {
+      const b = obj(block);
+      const text = b?.type === 'text' ? str(b.text) : undefined;
+      if (text !== undefined && text.trim() !== '') {
+        this.#lastText = clipTail(text, SUMMARY_MAX_CHARS);
+      }
+    }
+  }
+
+  #rateLimit(event: JsonObject): void {
+    const info = obj(event.rate_limit_info);
+    const status = str(info?.status);
+    if (!status) return;
+    this.#rateLimitStatus = status;
+    this.#rateLimitType = str(info?.rateLimitType) ?? this.#rateLimitType;
+    const resetsAt = num(info?.resetsAt);
+    if (status !== 'allowed' && resetsAt !== undefined) {
+      this.#rateLimitResetsAt = epochToIso(resetsAt) ?? this.#rateLimitResetsAt;
+    }
+  }
+
+  finish(exit: ProcessExit): AgentRunResult {
+    const r = this.#result;
+    const notes = this.#notes();
+    const base = {
+      sessionId: this.#sessionId,
+      model: this.#model,
+      rateLimitResetsAt: this.#rateLimitResetsAt,
+    };
+    if (!r) {
+      const failure = this.#noResultFailure(exit);
+      return {
+        ...base,
+        status: 'failed',
+        failure,
+        summary: this.#lastText,
+        usage: { ...ZERO_USAGE },
+        rateLimitResetsAt:
+          failure.reason === 'rate-limited' ? failure.resetsAt : base.rateLimitResetsAt,
+        notes,
+      };
+    }
+    // A run can succeed with an empty `result` (cc#38769): fall back to the last message.
+    const summary = r.text || this.#lastText;
+    const failure = this.#classify(r);
+    if (!failure && r.text === '') {
+      notes.push(
+        this.#lastText
+          ? 'claude returned an empty result; the summary is its last message'
+          : 'claude returned an empty result and no message',
+      );
+    }
+    return {
+      ...base,
+      status: failure ? 'failed' : 'completed',
+      ...(failure ? { failure } : {}),
+      summary,
+      costUsd: r.costUsd,
+      usage: r.usage,
+      turns: r.turns,
+      rateLimitResetsAt:
+        failure?.reason === 'rate-limited' ? failure.resetsAt : base.rateLimitResetsAt,
+      notes,
+    };
+  }
+
+  #classify(r: ResultFields): Failure | undefined {
+    const errors = r.errors.join('; ');
+    if (r.subtype === 'error_max_turns') {
+      return { reason: 'max-turns', message: errors || 'reached the turn limit', turns: r.turns };
+    }
+    if (r.subtype === 'error_max_budget_usd') {
+      return {
+        reason: 'budget-exceeded',
+        message: errors || 'reached the budget',
+        costUsd: r.costUsd,
+      };
+    }
+    if (r.isError || r.subtype !== 'success') {
+      const message = r.text || errors || `claude ended with ${r.subtype}`;
+      if (this.#rateLimitStatus === 'rejected') {
+        return this.#rateLimited(message, r.apiStatus);
+      }
+      if (r.apiStatus === 401 || r.apiStatus === 403) return { reason: 'auth-error', message };
+      if (r.apiStatus === 429 || isUsageLimitText(message)) {
+        return this.#rateLimited(message, r.apiStatus);
+      }
+      if (r.apiStatus === undefined && /^Invalid API key\b/i.test(message)) {
+        return { reason: 'auth-error', message };
+      }
+      return r.apiStatus === undefined
+        ? { reason: 'agent-error', message }
+        : { reason: 'agent-error', message, apiStatus: r.apiStatus };
+    }
+    if (r.deniedCount > 0) {
+      const more = r.deniedCount > r.deniedTools.length ? ` (${r.deniedCount} denials)` : '';
+      return {
+        reason: 'permission-denied',
+        message: `claude reported success but ${r.deniedCount} tool call(s) were denied${more}; its summary may claim work it did not do`,
+        tools: r.deniedTools,
+      };
+    }
+    return undefined;
+  }
+
+  #rateLimited(message: string, apiStatus?: number): Failure {
+    const resetsAt = this.#rateLimitResetsAt ?? resetsAtFromText(message);
+    return {
+      reason: 'rate-limited',
+      message,
+      ...(resetsAt === undefined ? {} : { resetsAt }),
+      ...(apiStatus === undefined ? {} : { apiStatus }),
+    };
+  }
+
+  /** No `result` event: the run did not finish (a retry may succeed), unless a limit explains it. */
+  #noResultFailure(exit: ProcessExit): Failure {
+    if (exit.signal) return { reason: 'signal', signal: exit.signal };
+    const other = this.#otherText.text();
+    if (this.#rateLimitStatus === 'rejected') {
+      return this.#rateLimited(
+        `usage limit reached${this.#rateLimitType ? ` (${this.#rateLimitType})` : ''}`,
+      );
+    }
+    const limitText = [other, this.#lastText].find(isUsageLimitText);
+    if (limitText !== undefined) return this.#rateLimited(limitText);
+    if (exit.exitCode !== undefined && exit.exitCode !== 0) {
+      return {
+        reason: 'agent-exit',
+        exitCode: exit.exitCode,
+        message: other || 'claude printed no result event',
+      };
+    }
+    return {
+      reason: 'unparseable-output',
+      message: `no result event in ${this.#lines} line(s) of output${this.#nonJson ? ` (${this.#nonJson} not JSON)` : ''}`,
+    };
+  }
+
+  #notes(): string[] {
+    const notes: string[] = [];
+    if (this.#apiRetries > 0) {
+      notes.push(`API request retried ${this.#apiRetries} time(s), last: ${this.#lastRetry}`);
+    }
+    notes.push(...this.#fallbacks);
+    if (this.#rateLimitStatus === 'allowed_warning') {
+      const type = this.#rateLimitType ? ` (${this.#rateLimitType})` : '';
+      notes.push(`close to a usage limit${type}`);
+    }
+    if (this.#nonJson > 0) notes.push(`${this.#nonJson} non-JSON line(s) ignored`);
+    return notes;
+  }
+}
+
+/** The built-in `claude` adapter. */
+export const claudeAdapter: AgentAdapter = {
+  name: 'claude',
+  installHint: 'npm install -g @anthropic-ai/claude-code',
+  resumable: true,
+  buildInvocation(input: InvocationInput): AgentInvocation {
+    return { file: 'claude', args: claudeArgs(input), env: {} };
+  },
+  createParser(): OutputParser {
+    return new ClaudeStreamParser();
+  },
+};

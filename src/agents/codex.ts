@@ -1,0 +1,215 @@
+/**
+ * OpenAI Codex (`codex exec --json`). Invocation and JSONL reading, built
+ * from the real CLI's `--help` and captured output (tests/fixtures/reference/).
+ *
+ * codex prints no cost and has no turn limit; Bearing enforces the timeout.
+ * A top-level `error` event is not fatal (reconnect notices are errors);
+ * `turn.failed` is.
+ */
+import type { Failure } from '../core/failure.js';
+import { type Usage, ZERO_USAGE } from '../core/state.js';
+import { EFFORTS_BY_CLI } from '../tasks/schema.js';
+import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
+import { arr, count, type JsonObject, obj, parseJsonObject, str } from './json-line.js';
+import type {
+  AgentAdapter,
+  AgentInvocation,
+  AgentRunResult,
+  InvocationInput,
+  OutputParser,
+  ParserOptions,
+  ProcessExit,
+} from './types.js';
+import { isUsageLimitText, statusFromText } from './usage-limit.js';
+
+/**
+ * `codex exec --json <flags> -- <prompt>`, or on resume
+ * `codex exec resume --json <flags> -- <id> <prompt>`. Verified against codex
+ * 0.169.0: `--` makes a prompt starting with `-` a positional (clap rejects it
+ * otherwise); `exec resume` accepts `--json`, `-m`, `-c`, `--skip-git-repo-check`
+ * but not `-s`, so the sandbox is pinned with `-c sandbox_mode="..."`, which
+ * the resumed turn honours.
+ */
+export function codexArgs(input: InvocationInput): string[] {
+  const { task } = input;
+  const resuming = input.resumeSessionId !== undefined;
+  const args = resuming ? ['exec', 'resume', '--json'] : ['exec', '--json'];
+  if (task.model !== undefined) args.push('-m', task.model);
+  // Values are from fixed enums (schema), so TOML quoting needs no escaping.
+  if (resuming) args.push('-c', `sandbox_mode="${task.sandbox}"`);
+  else args.push('-s', task.sandbox);
+  if (task.effort !== undefined && EFFORTS_BY_CLI.codex.includes(task.effort)) {
+    args.push('-c', `model_reasoning_effort="${task.effort}"`);
+  }
+  if (!input.isGitRepo) args.push('--skip-git-repo-check');
+  args.push('--');
+  if (input.resumeSessionId !== undefined) args.push(input.resumeSessionId);
+  args.push(input.prompt);
+  return args;
+}
+
+/** Paths kept from `file_change` items; git measures the real change set. */
+const MAX_FILES_TOUCHED = 1000;
+
+function usageOf(u: JsonObject | undefined): Usage {
+  return {
+    inputTokens: count(u?.input_tokens),
+    outputTokens: count(u?.output_tokens),
+    cacheReadTokens: count(u?.cached_input_tokens),
+    cacheWriteTokens: count(u?.cache_write_input_tokens),
+  };
+}
+
+function minus(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
+    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
+    cacheReadTokens: Math.max(0, a.cacheReadTokens - b.cacheReadTokens),
+    cacheWriteTokens: Math.max(0, a.cacheWriteTokens - b.cacheWriteTokens),
+  };
+}
+
+/** What a codex error message means: limits and auth are not worth an immediate retry. */
+export function classifyCodexError(message: string): Failure {
+  const apiStatus = statusFromText(message);
+  if (isUsageLimitText(message) || apiStatus === 429) {
+    return apiStatus === undefined
+      ? { reason: 'rate-limited', message }
+      : { reason: 'rate-limited', message, apiStatus };
+  }
+  if (apiStatus === 401 || apiStatus === 403) return { reason: 'auth-error', message };
+  return apiStatus === undefined
+    ? { reason: 'agent-error', message }
+    : { reason: 'agent-error', message, apiStatus };
+}
+
+/**
+ * Reads `codex exec --json`. Token usage: `turn.completed.usage` is
+ * cumulative for the session, so the last one counts (not the sum), minus
+ * `previousUsage` when the session was resumed. `inputTokens` is codex's
+ * `input_tokens`, which (OpenAI's convention) includes the cached tokens
+ * also reported as `cacheReadTokens`.
+ */
+export class CodexJsonParser implements OutputParser {
+  readonly #previous: Usage;
+  #lines = 0;
+  #nonJson = 0;
+  #otherText = new TailLines(5, 2000);
+  #sessionId?: string;
+  #lastMessage = '';
+  #files = new Set<string>();
+  #usage?: Usage;
+  #turnsCompleted = 0;
+  #lastTurn?: { ok: true } | { ok: false; message: string };
+  #lastError?: string;
+  #errorEvents = 0;
+
+  constructor(options: ParserOptions = {}) {
+    this.#previous = options.previousUsage ?? ZERO_USAGE;
+  }
+
+  push(line: string): void {
+    if (line.trim() === '') return;
+    this.#lines++;
+    const event = parseJsonObject(line);
+    if (!event) {
+      this.#nonJson++;
+      this.#otherText.push(line.trim());
+      return;
+    }
+    switch (event.type) {
+      case 'thread.started':
+        this.#sessionId = str(event.thread_id) ?? this.#sessionId;
+        break;
+      case 'item.completed':
+        this.#item(obj(event.item));
+        break;
+      case 'turn.completed':
+        this.#turnsCompleted++;
+        this.#usage = usageOf(obj(event.usage));
+        this.#lastTurn = { ok: true };
+        break;
+      case 'turn.failed':
+        this.#lastTurn = {
+          ok: false,
+          message: clipTail(str(obj(event.error)?.message) ?? 'turn failed', 4000),
+        };
+        break;
+      case 'error':
+        this.#errorEvents++;
+        this.#lastError = clipTail(str(event.message) ?? 'error', 4000);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #item(item: JsonObject | undefined): void {
+    if (!item) return;
+    if (item.type === 'agent_message') {
+      const text = str(item.text);
+      if (text !== undefined) this.#lastMessage = clipTail(text, SUMMARY_MAX_CHARS);
+    } else if (item.type === 'file_change' && item.status === 'completed') {
+      for (const change of arr(item.changes)) {
+        const path = str(obj(change)?.path);
+        if (path && this.#files.size < MAX_FILES_TOUCHED) this.#files.add(path);
+      }
+    }
+  }
+
+  finish(exit: ProcessExit): AgentRunResult {
+    const failure = this.#failure(exit);
+    const notes: string[] = [];
+    if (this.#errorEvents > 0 && this.#lastTurn?.ok) {
+      notes.push(`${this.#errorEvents} error event(s) before the turn completed`);
+    }
+    if (this.#nonJson > 0) notes.push(`${this.#nonJson} non-JSON line(s) ignored`);
+    return {
+      status: failure ? 'failed' : 'completed',
+      ...(failure ? { failure } : {}),
+      summary: this.#lastMessage,
+      costUsd: undefined,
+      usage: this.#usage ? minus(this.#usage, this.#previous) : { ...ZERO_USAGE },
+      turns: this.#turnsCompleted,
+      sessionId: this.#sessionId,
+      filesTouched: [...this.#files],
+      rateLimitResetsAt: undefined,
+      notes,
+    };
+  }
+
+  #failure(exit: ProcessExit): Failure | undefined {
+    if (this.#lastTurn?.ok === false) return classifyCodexError(this.#lastTurn.message);
+    if (this.#lastTurn?.ok) return undefined;
+    if (exit.signal) return { reason: 'signal', signal: exit.signal };
+    const lastWords = this.#lastError ?? this.#otherText.text();
+    if (lastWords) {
+      const f = classifyCodexError(lastWords);
+      if (f.reason !== 'agent-error') return f;
+    }
+    if (exit.exitCode !== undefined && exit.exitCode !== 0) {
+      return {
+        reason: 'agent-exit',
+        exitCode: exit.exitCode,
+        message: lastWords || 'codex printed no turn.completed event',
+      };
+    }
+    return {
+      reason: 'unparseable-output',
+      message: `no turn.completed event in ${this.#lines} line(s) of output${this.#nonJson ? ` (${this.#nonJson} not JSON)` : ''}`,
+    };
+  }
+}
+
+/** The built-in `codex` adapter. */
+export const codexAdapter: AgentAdapter = {
+  name: 'codex',
+  installHint: 'npm install -g @openai/codex',
+  resumable: true,
+  buildInvocation(input: InvocationInput): AgentInvocation {
+    return { file: 'codex', args: codexArgs(input), env: {} };
+  },
+  createParser(options?: ParserOptions): OutputParser {
+    return new CodexJsonParser(options);
+  },
+};

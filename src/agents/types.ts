@@ -1,0 +1,91 @@
+/**
+ * The contract between Bearing and an agent CLI, kept pure: an adapter turns
+ * a task into an argv (no shell, no IO) and reads the CLI's output back into
+ * a result. The process layer owns spawning; it feeds output lines in and
+ * decides nothing about what they mean.
+ */
+import type { Failure } from '../core/failure.js';
+import type { Usage } from '../core/state.js';
+import type { CustomAgent, Task } from '../core/task.js';
+
+/**
+ * What to spawn. `env` holds only the variables to add to the environment the
+ * process layer already chose; stdin is always ignored (/dev/null) because
+ * claude waits 3 s and warns, and codex hangs, while stdin is an open pipe.
+ */
+export interface AgentInvocation {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** What one attempt produced, as far as the agent's own output tells. */
+export interface AgentRunResult {
+  status: 'completed' | 'failed';
+  failure?: Failure;
+  /** The agent's final message (bounded), the hand-off to dependents. */
+  summary: string;
+  /** The CLI's own cost estimate; undefined when it prints none (codex, text). */
+  costUsd?: number;
+  usage: Usage;
+  turns?: number;
+  /** Newest session id seen, for resuming. */
+  sessionId?: string;
+  model?: string;
+  /** What the agent says it changed (codex `file_change`); git remains the truth. */
+  filesTouched?: string[];
+  /** ISO time a usage/rate limit resets, when the CLI said so. */
+  rateLimitResetsAt?: string;
+  /** Things worth a line in the attempt log: retries, fallbacks, ignored lines. */
+  notes?: string[];
+}
+
+/** How the process ended, as the process layer saw it. */
+export interface ProcessExit {
+  exitCode?: number;
+  signal?: string;
+}
+
+/**
+ * Incremental reader of one attempt's output. Memory stays bounded however
+ * long the agent runs: parsers keep only what the result needs.
+ */
+export interface OutputParser {
+  /** One line of output, without its newline. */
+  push(line: string): void;
+  finish(exit: ProcessExit): AgentRunResult;
+}
+
+export interface InvocationInput {
+  task: Task;
+  /** The assembled prompt (ignored by shell tasks, which run `task.run`). */
+  prompt: string;
+  /** Continue this agent session instead of starting a new one (resumable adapters only). */
+  resumeSessionId?: string;
+  /** codex refuses to run outside a git repo unless told to. */
+  isGitRepo: boolean;
+  /** The custom agent definition when `task.cli` names one; overrides the registry's copy. */
+  agent?: CustomAgent;
+}
+
+/** Extra knowledge a parser may need that is not in the output itself. */
+export interface ParserOptions {
+  /**
+   * Usage the resumed session had already reported. codex's `turn.completed`
+   * usage is cumulative for the session, so after a resume this is subtracted
+   * to get what this attempt used.
+   */
+  previousUsage?: Usage;
+}
+
+/** One agent CLI: how to run it and how to read it. */
+export interface AgentAdapter {
+  /** `claude`, `codex`, `shell`, or the custom agent's name. */
+  name: string;
+  buildInvocation(input: InvocationInput): AgentInvocation;
+  createParser(options?: ParserOptions): OutputParser;
+  /** Shown when the command is not on PATH. */
+  installHint: string;
+  /** Whether `resumeSessionId` is honoured. */
+  resumable: boolean;
+}

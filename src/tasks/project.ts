@@ -1,0 +1,347 @@
+/**
+ * Everything read from `bearing/`, checked as a whole: each file on its own,
+ * then the rules that span files (unique ids, known dependencies and agents,
+ * cycles, what each CLI accepts), then, when nothing is wrong, the normalised
+ * plan. Pure: bytes in, plan or diagnostics out; load.ts does the reading.
+ */
+
+import { LineCounter } from 'yaml';
+import { compareDiagnostics, type Diagnostic } from '../core/diagnostic.js';
+import type { Result } from '../core/result.js';
+import { didYouMean } from '../core/suggest.js';
+import type { Plan, Task } from '../core/task.js';
+import { VERSION } from '../version.js';
+import { type ConfigResult, checkConfigFile, EMPTY_CONFIG } from './config-file.js';
+import type { Entity } from './entity.js';
+import { dependencyOrder } from './graph.js';
+import { IdSuggester } from './id-suggester.js';
+import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
+import { FileReport, formatPath } from './report.js';
+import {
+  BUILTIN_CLIS,
+  BUILTIN_DEFAULTS,
+  EFFORTS_BY_CLI,
+  type TaskSettingKey,
+  type WrittenCustomAgent,
+  type WrittenTask,
+  type WrittenTaskDefaults,
+} from './schema.js';
+import { checkTaskFile, type TaskEntity } from './task-file.js';
+import { decodeText, Locator, type ParsedYaml, parseYaml } from './yaml-file.js';
+
+/** One file as read from disk: its bytes, or why it could not be read. */
+export interface SourceFile {
+  /** The path as shown to the user. */
+  display: string;
+  content: Result<Uint8Array, string>;
+}
+
+/** The files of one project as read from disk; see load.ts. */
+export interface ProjectInput {
+  config: SourceFile | undefined;
+  /** In declaration order (sorted by path). */
+  taskFiles: SourceFile[];
+}
+
+/** A plan when nothing is wrong, else every problem, sorted. */
+export interface Analysis {
+  plan: Plan | undefined;
+  diagnostics: Diagnostic[];
+}
+
+const NO_POSITION = new Locator(undefined, new LineCounter());
+
+/** Read bytes as YAML, reporting what stops it; undefined when there is nothing to validate. */
+function parseFile(
+  file: SourceFile,
+  sink: Diagnostic[],
+): { parsed: ParsedYaml; report: FileReport } | undefined {
+  const bare = new FileReport(file.display, NO_POSITION, sink);
+  if (!file.content.ok) {
+    bare.at({ line: 0, col: 0 }, '', file.content.error);
+    return undefined;
+  }
+  const text = decodeText(file.content.value);
+  if (!text.ok) {
+    bare.at({ line: 0, col: 0 }, '', text.error);
+    return undefined;
+  }
+  const parsed = parseYaml(text.value);
+  const report = new FileReport(file.display, parsed.locator, sink);
+  for (const p of parsed.problems) {
+    const pos = parsed.locator.position(p.offset);
+    report.at(pos, p.path ? formatPath(p.path) : 'yaml', p.message);
+  }
+  return { parsed, report };
+}
+
+/** An exception while checking one file becomes that file's diagnostic, never a crash. */
+function guarded<T>(display: string, sink: Diagnostic[], fallback: T, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    sink.push({
+      file: display,
+      line: 0,
+      col: 0,
+      field: '',
+      message: `internal error while checking this file (bearing ${VERSION}): ${detail}; please report it`,
+    });
+    return fallback;
+  }
+}
+
+interface Resolved {
+  value: unknown;
+  /** The mapping the value came from; undefined for a built-in default. */
+  origin: Entity | undefined;
+  /** The key was written where it came from, but its value was invalid (already reported). */
+  broken: boolean;
+}
+
+function resolveSetting(
+  task: TaskEntity,
+  config: Entity | undefined,
+  key: TaskSettingKey,
+): Resolved {
+  for (const layer of [task, task.fileDefaults, config]) {
+    if (layer?.given.has(key)) {
+      return { value: layer.values[key], origin: layer, broken: !(key in layer.values) };
+    }
+  }
+  return { value: BUILTIN_DEFAULTS.task[key], origin: undefined, broken: false };
+}
+
+function fieldOf(entity: Entity, key: string): string {
+  return formatPath([...entity.path, key]);
+}
+
+function label(task: TaskEntity): string {
+  const id = task.values.id;
+  return typeof id === 'string' ? `task "${id}"` : 'this task';
+}
+
+function listNames(names: readonly string[], max = 3): string {
+  const shown = names.slice(0, max).map((n) => `"${n}"`);
+  const more = names.length - shown.length;
+  if (more > 0) return `${shown.join(', ')} and ${more} more`;
+  if (shown.length <= 1) return shown.join('');
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
+/** Check every file and, when nothing is wrong, build the plan. Never throws. */
+export function analyseProject(input: ProjectInput): Analysis {
+  const sink: Diagnostic[] = [];
+  try {
+    return analyse(input, sink);
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    sink.push({
+      file: input.config?.display ?? input.taskFiles[0]?.display ?? 'bearing',
+      line: 0,
+      col: 0,
+      field: '',
+      message: `internal error while checking the project (bearing ${VERSION}): ${detail}; please report it`,
+    });
+    return { plan: undefined, diagnostics: sink.sort(compareDiagnostics) };
+  }
+}
+
+function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
+  // 1. Each file on its own.
+  let config: ConfigResult = EMPTY_CONFIG;
+  if (input.config) {
+    const file = input.config;
+    config = guarded(file.display, sink, EMPTY_CONFIG, () => {
+      const read = parseFile(file, sink);
+      return read ? checkConfigFile(read.parsed, read.report) : EMPTY_CONFIG;
+    });
+  }
+  const tasks: TaskEntity[] = [];
+  const fileDefaults: Entity[] = [];
+  const looseIds = new Set<string>();
+  for (const file of input.taskFiles) {
+    guarded(file.display, sink, undefined, () => {
+      const read = parseFile(file, sink);
+      if (!read) return;
+      const result = checkTaskFile(read.parsed, read.report);
+      tasks.push(...result.tasks);
+      if (result.defaults) fileDefaults.push(result.defaults);
+      for (const id of result.looseIds) looseIds.add(id);
+    });
+  }
+
+  // 2. Rules that need every file.
+  const knownClis = [...BUILTIN_CLIS, ...config.agentNames];
+  const checkCli = (entity: Entity) => {
+    const cli = entity.values.cli;
+    if (typeof cli !== 'string' || knownClis.includes(cli)) return;
+    const agents = config.agentNames.filter(
+      (n) => !(BUILTIN_CLIS as readonly string[]).includes(n),
+    );
+    const expected =
+      agents.length === 0
+        ? 'expected claude, codex or shell, or a custom agent defined under agents: in bearing/config.yaml'
+        : `expected claude, codex, shell or one of the custom agents in bearing/config.yaml (${agents.join(', ')})`;
+    entity.report.value(
+      [...entity.path, 'cli'],
+      `unknown cli "${cli}"${didYouMean(cli, knownClis)}: ${expected}`,
+    );
+  };
+  if (config.defaults) checkCli(config.defaults);
+  for (const d of fileDefaults) checkCli(d);
+
+  const firstById = new Map<string, TaskEntity>();
+  for (const task of tasks) {
+    const id = task.values.id;
+    if (typeof id !== 'string') {
+      if (!task.given.has('id')) {
+        task.report.value(task.path, 'missing: every task needs an id', fieldOf(task, 'id'));
+      }
+      continue;
+    }
+    const first = firstById.get(id);
+    if (first) {
+      task.report.value(
+        [...task.path, 'id'],
+        `duplicate id "${id}": also defined at ${first.report.where([...first.path, 'id'])}`,
+      );
+    } else {
+      firstById.set(id, task);
+    }
+  }
+  const knownIds = new Set([...firstById.keys(), ...looseIds]);
+  const suggester = new IdSuggester(firstById.keys());
+
+  // Effort problems inherited from a defaults block are reported once, where it is written.
+  const effortByOrigin = new Map<Entity, Map<string, string[]>>();
+
+  for (const task of tasks) {
+    checkCli(task);
+    const cli = resolveSetting(task, config.defaults, 'cli');
+    const cliName =
+      typeof cli.value === 'string' && knownClis.includes(cli.value) ? cli.value : undefined;
+
+    if (cliName !== undefined) {
+      const isShell = cliName === 'shell';
+      if (isShell && !task.given.has('run')) {
+        task.report.value(
+          task.path,
+          `missing: shell ${label(task)} needs run: (the command to run)`,
+          fieldOf(task, 'run'),
+        );
+      }
+      if (!isShell && !task.given.has('prompt')) {
+        task.report.value(
+          task.path,
+          `missing: ${label(task)} runs on ${cliName} and needs a prompt: (what the agent must do)`,
+          fieldOf(task, 'prompt'),
+        );
+      }
+      if (!isShell && task.given.has('run')) {
+        task.report.key(
+          [...task.path, 'run'],
+          `only shell tasks have run:, but ${label(task)} runs on ${cliName}; use prompt:, or set cli: shell`,
+        );
+      }
+      // The key this task runs on must say something.
+      const needed = isShell ? 'run' : 'prompt';
+      const text = task.values[needed];
+      if (typeof text === 'string' && text.trim() === '') {
+        const what = isShell ? 'a command' : 'a prompt';
+        task.report.value([...task.path, needed], `expected ${what}, got an empty string`);
+      }
+
+      const effort = resolveSetting(task, config.defaults, 'effort');
+      const accepted = (EFFORTS_BY_CLI as Record<string, readonly string[] | undefined>)[cliName];
+      if (
+        accepted &&
+        typeof effort.value === 'string' &&
+        !accepted.includes(effort.value) &&
+        effort.origin
+      ) {
+        if (effort.origin === task) {
+          task.report.value(
+            [...task.path, 'effort'],
+            `"${effort.value}" is not accepted by ${cliName} (accepted: ${accepted.join(', ')})`,
+          );
+        } else {
+          const byCli = effortByOrigin.get(effort.origin) ?? new Map<string, string[]>();
+          effortByOrigin.set(effort.origin, byCli);
+          const ids = byCli.get(cliName) ?? [];
+          ids.push(typeof task.values.id === 'string' ? task.values.id : `#${task.path.join('.')}`);
+          byCli.set(cliName, ids);
+        }
+      }
+    }
+
+    const deps = task.values.depends_on as string[] | undefined;
+    if (deps) {
+      const seen = new Set<string>();
+      deps.forEach((dep, i) => {
+        const at = [...task.path, 'depends_on', i];
+        const field = fieldOf(task, 'depends_on');
+        if (dep === task.values.id) {
+          task.report.value(at, `${label(task)} depends on itself`, field);
+        } else if (seen.has(dep)) {
+          task.report.value(at, `"${dep}" is listed twice`, field);
+        } else if (!knownIds.has(dep)) {
+          task.report.value(at, `unknown task "${dep}"${suggester.didYouMean(dep)}`, field);
+        }
+        seen.add(dep);
+      });
+    }
+  }
+
+  for (const [origin, byCli] of effortByOrigin) {
+    for (const [cliName, ids] of byCli) {
+      const accepted = EFFORTS_BY_CLI[cliName as keyof typeof EFFORTS_BY_CLI];
+      const tasksWord = ids.length === 1 ? 'task' : 'tasks';
+      origin.report.value(
+        [...origin.path, 'effort'],
+        `"${String(origin.values.effort)}" is not accepted by ${cliName}, which runs ${tasksWord} ${listNames(ids)} (accepted: ${accepted.join(', ')})`,
+      );
+    }
+  }
+
+  // 3. Cycles, over tasks whose id and dependencies are valid.
+  const nodes = [...firstById.values()].map((task) => ({
+    id: task.values.id as string,
+    dependsOn: ((task.values.depends_on as string[] | undefined) ?? []).filter(
+      (d) => d !== task.values.id,
+    ),
+    task,
+  }));
+  const { ordered, cycles } = dependencyOrder(nodes);
+  for (const cycle of cycles) {
+    const start = firstById.get(cycle[0]!)!;
+    const deps = (start.values.depends_on as string[] | undefined) ?? [];
+    const index = Math.max(0, deps.indexOf(cycle[1]!));
+    start.report.value(
+      [...start.path, 'depends_on', index],
+      `dependency cycle: ${cycle.join(' -> ')}`,
+      fieldOf(start, 'depends_on'),
+    );
+  }
+
+  if (sink.length > 0) return { plan: undefined, diagnostics: sink.sort(compareDiagnostics) };
+
+  // 4. Nothing wrong: normalise.
+  const configDefaults = config.defaults?.values as WrittenTaskDefaults | undefined;
+  const planTasks: Task[] = ordered.map(({ task }) =>
+    normalizeTask(
+      task.values as WrittenTask,
+      [task.fileDefaults?.values as WrittenTaskDefaults | undefined, configDefaults],
+      { file: task.report.file, line: task.source.line, col: task.source.col },
+    ),
+  );
+  const plan: Plan = {
+    tasks: planTasks,
+    agents: normalizeAgents(
+      [...config.agents].map(([name, e]) => [name, e.values as WrittenCustomAgent] as const),
+    ),
+    run: normalizeRun(config.run?.values),
+  };
+  return { plan, diagnostics: [] };
+}
