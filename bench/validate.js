@@ -125,6 +125,8 @@ for (const [filesCount, label] of layouts) {
         : fmt('  bearing validate subprocess', sub),
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // --keep leaves the generated projects for profiling: node --cpu-prof bin/bearing.js validate DIR
+    if (process.argv.includes('--keep')) console.log(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

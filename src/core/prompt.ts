@@ -154,40 +154,43 @@ function renderPrior(entries: PriorEntry[], options: PromptOptions): string {
   const { format, contextLimit } = options;
   const header =
     format === 'structured' ? '' : 'Work already done by the tasks this one builds on:';
+  const omittedLine = (n: number): string =>
+    n === 0
+      ? ''
+      : format === 'structured'
+        ? `PRIOR: ${JSON.stringify({ omitted: n, note: 'older context trimmed to fit context_limit' })}`
+        : `- (${n} earlier task${n === 1 ? '' : 's'} omitted to fit the context limit)`;
+  // Each entry is rendered once and re-rendered only when its own summary is shortened,
+  // so trimming a long chain of ancestors stays linear.
+  const rendered = new Map(entries.map((e) => [e, renderEntry(e, format)]));
+  const lineCost = (text: string): number => (text ? text.length + 1 : 0);
+  let omitted = 0;
+  let total = lineCost(header);
+  for (const text of rendered.values()) total += lineCost(text);
+  const size = (): number => total + lineCost(omittedLine(omitted)) - 1;
   // Lowest priority first: farthest, then oldest.
   const trimOrder = [...entries].sort(
     (a, b) =>
       b.distance - a.distance ||
       (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0),
   );
-  const kept = new Set(entries);
-  let omitted = 0;
-  const render = (): string => {
-    const lines = entries.filter((e) => kept.has(e)).map((e) => renderEntry(e, format));
-    if (omitted > 0) {
-      lines.push(
-        format === 'structured'
-          ? `PRIOR: ${JSON.stringify({ omitted, note: 'older context trimmed to fit context_limit' })}`
-          : `- (${omitted} earlier task${omitted === 1 ? '' : 's'} omitted to fit the context limit)`,
-      );
-    }
-    return [header, ...lines].filter(Boolean).join('\n');
-  };
-  let text = render();
   for (const e of trimOrder) {
-    if (text.length <= contextLimit) break;
+    if (size() <= contextLimit) break;
     if (e.distance === 1 && e.summary.length > MIN_SUMMARY_CHARS) {
-      const excess = text.length - contextLimit;
-      const target = Math.max(MIN_SUMMARY_CHARS, e.summary.length - excess - 40);
+      const target = Math.max(MIN_SUMMARY_CHARS, e.summary.length - (size() - contextLimit) - 40);
       e.summary = `${e.summary.slice(0, target).trimEnd()} [... trimmed]`;
-      text = render();
-      if (text.length <= contextLimit) break;
+      const text = renderEntry(e, format);
+      total += lineCost(text) - lineCost(rendered.get(e)!);
+      rendered.set(e, text);
+      if (size() <= contextLimit) break;
     }
-    kept.delete(e);
+    total -= lineCost(rendered.get(e)!);
+    rendered.delete(e);
     omitted++;
-    text = render();
   }
-  return kept.size === 0 && omitted === 0 ? '' : text;
+  const lines = entries.filter((e) => rendered.has(e)).map((e) => rendered.get(e)!);
+  if (omitted > 0) lines.push(omittedLine(omitted));
+  return [header, ...lines].filter(Boolean).join('\n');
 }
 
 function renderRetry(retry: RetryNote, format: PromptFormat): string {

@@ -30,7 +30,7 @@ import { type ProcessOutcome, runProcess } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { which } from '../process/which.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { changedFiles, isGitRepo, snapshotWorkTree } from '../state/changes.js';
+import { changedFiles, isGitRepo, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 import { type InboxRequest, readInbox } from '../state/inbox.js';
 import { acquireLock, type LockHeld } from '../state/lock.js';
 import { attemptDir, statusFile } from '../state/paths.js';
@@ -108,8 +108,13 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const gitRepo = await isGitRepo(root);
     const concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
 
-    const persist = (): void => {
-      saveState(root, state);
+    // state.json is saved at once after every transition (a result is never lost);
+    // status.md, derived from it, is rewritten once per loop iteration, which
+    // folds the end of one task and the start of the next into one write.
+    let statusDirty = false;
+    const writeStatus = (): void => {
+      if (!statusDirty) return;
+      statusDirty = false;
       const next = nextStep(plan, state, new Set(running.keys()), stop);
       writeFileAtomic(
         statusFile(root),
@@ -125,6 +130,13 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
         { fsync: false },
       );
     };
+    const persist = (): void => {
+      saveState(root, state);
+      statusDirty = true;
+    };
+    // With nothing else running, the work tree after one task is the work tree
+    // before the next: reuse that snapshot instead of measuring it twice.
+    const snapshots: SnapshotCache = { latest: undefined, generation: 0 };
 
     const requestStop = (reason: StopReason): void => {
       if (!stop || reason.kind === 'interrupted') stop = reason;
@@ -138,6 +150,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     signal.addEventListener('abort', onAbort, { once: true });
 
     persist();
+    writeStatus();
     onEvent({
       type: 'run-start',
       tasks: plan.tasks.length,
@@ -200,6 +213,8 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
               env,
               signal,
               gitRepo,
+              snapshots,
+              alone: running.size === 0,
               killGraceMs: options.killGraceMs,
               now,
               onStarted: (attempt, resume) => {
@@ -227,6 +242,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
             running.set(task.id, job);
           }
         }
+        writeStatus();
         if (running.size === 0) break;
         await watcher.nextWake();
       }
@@ -241,6 +257,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const next = nextStep(plan, state, new Set(), stop);
     state.lastRun.stopReason = next;
     persist();
+    writeStatus();
     onEvent({ type: 'run-end', next });
     if (stop?.kind === 'interrupted') return { kind: 'interrupted', next };
     if (stop?.kind === 'paused') return { kind: 'paused', next };
@@ -425,6 +442,12 @@ export function applyReviewAction(
   return { ok: true, message: `${id} queued to run again` };
 }
 
+interface SnapshotCache {
+  latest: Snapshot | undefined;
+  /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
+  generation: number;
+}
+
 interface ExecuteInput {
   task: Task;
   plan: Plan;
@@ -433,6 +456,9 @@ interface ExecuteInput {
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   gitRepo: boolean;
+  snapshots: SnapshotCache;
+  /** No other task runs alongside this one (so far): its before-snapshot may be reused. */
+  alone: boolean;
   killGraceMs: number | undefined;
   now: () => Date;
   onStarted: (attempt: number, resume: boolean) => void;
@@ -472,7 +498,12 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
     `${JSON.stringify({ task: task.id, attempt: next.attempt, cli: task.cli, file: invocation.file, args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)), resume: resume ? next.resumeSessionId : null, startedAt: now().toISOString() }, null, 2)}\n`,
   );
 
-  const before = await snapshotWorkTree(root);
+  // Invalidate first: a task started alongside this one must measure for itself.
+  const cached = input.snapshots.latest;
+  input.snapshots.latest = undefined;
+  input.snapshots.generation++;
+  const before = input.alone && cached ? cached : await snapshotWorkTree(root);
+  const generation = input.snapshots.generation;
   const attempt: AttemptRecord = {
     attempt: next.attempt,
     startedAt: now().toISOString(),
@@ -536,6 +567,8 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
 
   const after = await snapshotWorkTree(root);
   const files = changedFiles(before, after);
+  // Reusable only if no other task started since this one did.
+  if (input.snapshots.generation === generation) input.snapshots.latest = after;
   const endedAt = now();
   Object.assign(attempt, {
     endedAt: endedAt.toISOString(),

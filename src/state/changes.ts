@@ -130,7 +130,22 @@ interface GitLocation {
 }
 
 /** Where the project sits in its git work tree, or undefined without one (or without git). */
-async function gitLocation(projectDir: string): Promise<GitLocation | undefined> {
+/**
+ * Whether (and where) a project is in a git work tree does not change during a
+ * run, and asking git costs a process spawn: remembered per directory.
+ */
+const locations = new Map<string, Promise<GitLocation | undefined>>();
+
+function gitLocation(projectDir: string): Promise<GitLocation | undefined> {
+  let found = locations.get(projectDir);
+  if (!found) {
+    found = findGitLocation(projectDir);
+    locations.set(projectDir, found);
+  }
+  return found;
+}
+
+async function findGitLocation(projectDir: string): Promise<GitLocation | undefined> {
   try {
     const r = await runGit(projectDir, [
       'rev-parse',

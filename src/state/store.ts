@@ -86,7 +86,8 @@ export function loadState(
  */
 export function saveState(projectDir: string, state: RunState): void {
   mkdirSync(stateDir(projectDir), { recursive: true });
-  writeFileAtomic(stateFile(projectDir), `${JSON.stringify(state, null, 2)}\n`);
+  // Compact: it is rewritten after every transition, and `jq` reads it as well either way.
+  writeFileAtomic(stateFile(projectDir), `${JSON.stringify(state)}\n`);
 }
 
 function damaged(

@@ -1,0 +1,103 @@
+// Orchestration overhead per task: the time from one agent's exit to the next
+// agent's start, with agents that exit at once, for plans of 10 and 1,000
+// tasks. Each plan is a dependency chain (the worst case for PRIOR hand-off:
+// every task has every earlier one as an ancestor). The agent is a custom
+// agent (`sh -c`) that stamps its own start and end with `date +%s%N`, so the
+// gap between one task's end stamp and the next task's start stamp is what
+// Bearing spends: reaping the process, parsing, measuring changed files,
+// saving state.json and status.md, re-reading task files, scheduling,
+// assembling the prompt and spawning. Run after `npm run build`:
+//   node bench/overhead.js [--sizes 10,1000] [--git]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const SIZES = arg('--sizes', '10,1000').split(',').map(Number);
+const GIT = process.argv.includes('--git');
+
+function writeProject(dir, n) {
+  mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
+  writeFileSync(
+    join(dir, 'bearing', 'config.yaml'),
+    [
+      'agents:',
+      '  stamp:',
+      '    command: sh',
+      // $1 is the prompt; the agent ignores it and stamps start and end.
+      `    args: ["-c", "date +%s%N >> stamps; echo done; date +%s%N >> stamps", "stamp", "{prompt}"]`,
+      '    output: text',
+      '',
+    ].join('\n'),
+  );
+  const lines = ['defaults:', '  cli: stamp', 'tasks:'];
+  for (let i = 0; i < n; i++) {
+    lines.push(`  - id: t${String(i).padStart(4, '0')}`);
+    if (i > 0) lines.push(`    depends_on: [t${String(i - 1).padStart(4, '0')}]`);
+    lines.push(`    prompt: Step ${i} of the chain. Change nothing; say done.`);
+  }
+  writeFileSync(join(dir, 'bearing', 'tasks', 'chain.yaml'), `${lines.join('\n')}\n`);
+  if (GIT) {
+    spawnSync('git', ['init', '-q'], { cwd: dir });
+    spawnSync(
+      'git',
+      ['-c', 'user.email=b@b', '-c', 'user.name=b', 'commit', '-q', '--allow-empty', '-m', 'init'],
+      {
+        cwd: dir,
+      },
+    );
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+};
+
+const results = [];
+for (const n of SIZES) {
+  const dir = mkdtempSync(join(tmpdir(), 'bearing-overhead-'));
+  try {
+    writeProject(dir, n);
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'bearing.js'), 'run', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const wall = performance.now() - started;
+    if (run.status !== 0) {
+      console.log(
+        `${n} tasks: run failed (exit ${run.status}): ${run.stderr.trim().split('\n')[0]}`,
+      );
+      continue;
+    }
+    const stamps = readFileSync(join(dir, 'stamps'), 'utf8').trim().split('\n').map(BigInt);
+    const gaps = [];
+    for (let i = 1; i + 1 < stamps.length; i += 2)
+      gaps.push(Number(stamps[i + 1] - stamps[i]) / 1e6);
+    const m = median(gaps);
+    results.push({ n, median: m });
+    console.log(
+      `overhead per task, ${n} tasks${GIT ? ' (git repo)' : ''}: median ${m.toFixed(1)} ms, p90 ${pct(gaps, 0.9).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms (n=${gaps.length}); whole run ${(wall / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (results.length >= 2) {
+  const [a, b] = [results[0], results.at(-1)];
+  console.log(
+    `growth: median at ${b.n} tasks / median at ${a.n} tasks = ${(b.median / a.median).toFixed(2)} (tasks grew ${b.n / a.n}x)`,
+  );
+}
