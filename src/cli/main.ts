@@ -36,11 +36,13 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are not errors; commander already printed them.
+      // Help and version are not errors; commander already printed them. Help
+      // shown because no command was given (`commander.help` with a non-zero
+      // exit code) is a usage error.
       exitCode =
         error.code === 'commander.helpDisplayed' ||
         error.code === 'commander.version' ||
-        error.code === 'commander.help'
+        (error.code === 'commander.help' && error.exitCode === 0)
           ? EXIT.ok
           : EXIT.invalid;
     } else {

@@ -2,7 +2,7 @@
  * `bearing init`: lay out bearing/ in a project without ever overwriting a
  * file the person or the planner already has.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,6 +109,20 @@ this file. Results of runs are in status.md.
 const GITIGNORE = `# Bearing's own run state: state.json, raw agent output, the run lock.
 .state/
 `;
+
+/**
+ * The path that is a file where init needs a folder (the project folder or one
+ * of its parents, bearing/, bearing/tasks/ or bearing/.state/), so the error
+ * can name it instead of repeating mkdir's ENOTDIR.
+ */
+export function fileInTheWay(root: string): string | undefined {
+  const notDir = (p: string) => existsSync(p) && !statSync(p).isDirectory();
+  let nearest = root;
+  while (!existsSync(nearest) && dirname(nearest) !== nearest) nearest = dirname(nearest);
+  if (notDir(nearest)) return nearest;
+  const bearing = join(root, 'bearing');
+  return [bearing, join(bearing, 'tasks'), join(bearing, '.state')].find(notDir);
+}
 
 /** Create bearing/ under `root`; files that exist are kept untouched. */
 export function initProject(root: string): InitResult {

@@ -514,7 +514,17 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
   record.updatedAt = attempt.startedAt;
   input.onStarted(next.attempt, resume);
 
-  const parser = adapter.createParser();
+  // codex reports usage cumulatively per session: on resume, subtract what the
+  // earlier attempts of that session already reported.
+  const parser = adapter.createParser(
+    resume
+      ? {
+          previousUsage: record.attempts
+            .filter((a) => a !== attempt && a.sessionId === next.resumeSessionId && a.usage)
+            .reduce((sum, a) => addUsage(sum, a.usage!), ZERO_USAGE),
+        }
+      : undefined,
+  );
   const outcome = await runProcess({
     file: invocation.file,
     args: invocation.args,

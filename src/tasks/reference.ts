@@ -20,6 +20,12 @@ export interface FieldDoc {
   description: string;
 }
 
+/** The schema inside `.optional()` (config sections are `.partial()`). */
+function unwrap(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
+  return def.type === 'optional' && def.innerType ? unwrap(def.innerType) : schema;
+}
+
 function typeOf(schema: z.ZodType): string {
   const def = (
     schema as unknown as {
@@ -56,12 +62,15 @@ function docs(
   defaults: Record<string, unknown>,
   unset: Record<string, string | undefined> = {},
 ): FieldDoc[] {
-  return Object.entries(shape).map(([key, schema]) => ({
-    key,
-    type: typeOf(schema),
-    default: formatDefault(defaults[key], unset[key]),
-    description: schema.description ?? '',
-  }));
+  return Object.entries(shape).map(([key, wrapped]) => {
+    const schema = unwrap(wrapped);
+    return {
+      key,
+      type: typeOf(schema),
+      default: formatDefault(defaults[key], unset[key]),
+      description: wrapped.description ?? schema.description ?? '',
+    };
+  });
 }
 
 /** Every task key: the per-task ones first, then those that may also be defaults. */

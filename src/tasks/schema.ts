@@ -88,7 +88,7 @@ export const taskSettingsShape = {
   permission_mode: z
     .enum(PERMISSION_MODES)
     .describe(
-      'What claude may do unattended (`--permission-mode`). `acceptEdits` edits files but asks (and is denied) for shell commands; `bypassPermissions` allows everything.',
+      'What claude may do unattended (`--permission-mode`). `auto`: Claude Code approves safe actions itself; `acceptEdits`: file edits only, shell commands are denied; `bypassPermissions`: everything (as root only with IS_SANDBOX=1). A task whose agent was denied a permission is not completed.',
     ),
   sandbox: z
     .enum(SANDBOX_MODES)
@@ -168,12 +168,12 @@ export const customAgentSchema = z
     args: z
       .array(z.string())
       .describe(
-        'Argument template; `{prompt}` and `{model}` are replaced in each argument. An argument that is exactly `{model}` is dropped when no model is set.',
+        "Argument template, one list item per argument (never split or shell-parsed); `{prompt}` and `{model}` are replaced inside each. With no model set, an argument holding `{model}` is dropped, and so is a bare `{model}`'s preceding flag (e.g. `--model`).",
       ),
     output: z
       .enum(OUTPUT_FORMATS)
       .describe(
-        'What the command prints: `text` (the whole stdout is the summary), `claude` (stream-json), or `codex` (`exec --json` JSONL).',
+        'What the command prints: `text` (the exit code decides; the last 64 KiB of stdout is the summary), `claude` (stream-json events), or `codex` (`exec --json` JSONL).',
       ),
     install_hint: z
       .string()

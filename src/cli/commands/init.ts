@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initProject } from '../../run/init.js';
+import { fileInTheWay, initProject } from '../../run/init.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -18,6 +18,14 @@ export function registerInit(program: Command, ctx: CommandContext): void {
     )
     .action((dir: string, opts: { json?: boolean }) => {
       const root = resolveProjectDir(ctx, dir);
+      const blocker = fileInTheWay(root);
+      if (blocker !== undefined) {
+        ctx.output.err(
+          `bearing init: cannot create bearing/ in ${root}: ${blocker} is a file, not a folder`,
+        );
+        ctx.setExitCode(EXIT.failed);
+        return;
+      }
       let result: ReturnType<typeof initProject>;
       try {
         result = initProject(root);
