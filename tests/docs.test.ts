@@ -19,7 +19,8 @@ describe('README task file reference', () => {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${key}\` |`));
       expect(row, key).toBeDefined();
       const value = (BUILTIN_DEFAULTS.task as Record<string, unknown>)[key];
-      if (typeof value === 'string' || typeof value === 'number') expect(row).toContain(`\`${value}\``);
+      if (typeof value === 'string' || typeof value === 'number')
+        expect(row).toContain(`\`${value}\``);
     }
   });
 });
