@@ -220,6 +220,9 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
               onStarted: (attempt, resume) => {
                 onEvent({ type: 'task-start', task, attempt, resume, startedAt: started });
                 persist();
+                // Folded into the loop's own write when the start happened within this
+                // iteration; written on its own when it came after an await.
+                setImmediate(writeStatus);
               },
             })
               .catch((error: unknown): TaskOutcome => internalFailure(state, task, error, now))
@@ -662,7 +665,9 @@ function trailingFailures(record: TaskRecord): number {
   let n = 0;
   for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
     const a = record.attempts[i]!;
-    if (a.outcome === 'failed') n++;
+    // A usage limit or a login problem is not the task's failure: it costs no retry.
+    const external = a.failure?.reason === 'rate-limited' || a.failure?.reason === 'auth-error';
+    if (a.outcome === 'failed' && !external) n++;
     else if (a.outcome === 'completed') break;
   }
   return n;

@@ -8,10 +8,14 @@ import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
 import type { RunEvent } from '../run/events.js';
 import type { Output } from './output.js';
 
+/** How often a run writing to a file or pipe says what is still running. */
+const HEARTBEAT_MS = 60_000;
+
 export function runView(output: Output, options: { json: boolean }): (e: RunEvent) => void {
   if (options.json) return (e) => output.out(JSON.stringify(eventJson(e)));
   const { color } = output;
   let live = '';
+  let lastHeartbeat = Date.now();
   const clearLive = (): void => {
     if (live && output.isTTY) output.raw('\r\x1b[2K');
     live = '';
@@ -123,12 +127,19 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
         break;
       }
       case 'tick': {
-        if (!output.isTTY || e.running.length === 0) return;
+        if (e.running.length === 0) return;
         const now = Date.now();
         const running = e.running.map((r) => `${r.id} ${formatMs(now - r.startedAt)}`).join(', ');
-        clearLive();
-        live = `${color.cyan('…')} running ${running} · $${e.costUsd.toFixed(4)} so far · ${e.done}/${e.total} done`;
-        output.raw(live);
+        const text = `${color.cyan('…')} running ${running} · $${e.costUsd.toFixed(4)} so far · ${e.done}/${e.total} done`;
+        if (output.isTTY) {
+          clearLive();
+          live = text;
+          output.raw(live);
+        } else if (now - lastHeartbeat >= HEARTBEAT_MS) {
+          // A log file gets a line now and then, so an unattended run shows it is alive.
+          lastHeartbeat = now;
+          line(text);
+        }
         break;
       }
       case 'stopping':
