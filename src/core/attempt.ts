@@ -29,6 +29,9 @@ export function nextAttempt(record: TaskRecord | undefined, cliCanResume: boolea
   const attempt = attempts.length + 1;
   const last = attempts.at(-1);
   if (last?.outcome !== 'failed' || !last.failure) return { attempt };
+  // A usage limit or a login problem says nothing about the work: start clean.
+  if (last.failure.reason === 'rate-limited' || last.failure.reason === 'auth-error')
+    return { attempt };
   const retry: RetryNote = { attempt, error: describeFailure(last.failure) };
   if (last.failure.reason === 'verify-failed') retry.gateOutput = last.failure.output;
   const next: NextAttempt = { attempt, retry };

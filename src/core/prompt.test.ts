@@ -207,6 +207,19 @@ describe('retries', () => {
     );
   });
 
+  it('adds no retry note after a usage limit, which says nothing about the work', () => {
+    const limited = {
+      ...failedRecord,
+      attempts: [
+        {
+          ...failedRecord.attempts[0]!,
+          failure: { reason: 'rate-limited' as const, message: "You've hit your limit" },
+        },
+      ],
+    };
+    expect(nextAttempt(limited, true)).toEqual({ attempt: 2 });
+  });
+
   it('starts fresh after a completed attempt', () => {
     expect(nextAttempt(completed('auth', 'ok'), true)).toEqual({ attempt: 2 });
   });

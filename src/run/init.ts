@@ -2,9 +2,10 @@
  * `bearing init`: lay out bearing/ in a project without ever overwriting a
  * file the person or the planner already has.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listTaskFilesSync } from '../tasks/load.js';
 
 /** Where the shipped JSON Schemas are, whatever directory Bearing is installed in. */
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -134,7 +135,8 @@ export function initProject(root: string): InitResult {
     [join(bearing, 'plan.md'), PLAN_MD],
   ];
   // The example only goes where there are no tasks yet: a project with tasks needs no example.
-  const hasTasks = existsSync(tasksDir) && readdirSync(tasksDir).some((f) => /\.ya?ml$/.test(f));
+  // Tasks are found as the loader finds them (subfolders too), or the example's tasks would run.
+  const hasTasks = listTaskFilesSync(tasksDir).length > 0;
   if (!hasTasks) {
     files.push([
       join(tasksDir, 'example.yaml'),
