@@ -169,7 +169,7 @@ export function parseYaml(text: string): ParsedYaml {
   const locator = new Locator(doc, lineCounter);
   if (!doc) return { value: undefined, usable: false, locator, problems, empty: true };
 
-  problems.push(...capped(doc.errors, 'error'));
+  problems.push(...tabbedOrCapped(text, doc.errors));
   const usable = problems.length === 0;
   problems.push(...capped(doc.warnings, 'warning'));
   problems.push(...duplicateKeys(doc, lineCounter));
@@ -186,6 +186,39 @@ export function parseYaml(text: string): ParsedYaml {
     return { value: undefined, usable: false, locator, problems, empty: false };
   }
   return { value, usable, locator, problems, empty: doc.contents === null };
+}
+
+/**
+ * A tab in indentation derails the YAML parser into a cascade of messages
+ * about block scalars and implicit keys. When the first syntax error comes at
+ * or after a line indented with a tab, the tab is the cause: report that
+ * (every such line, capped), plus only the errors before it. Tabs are left
+ * alone when the file parses (they may be content inside a block scalar).
+ */
+function tabbedOrCapped(text: string, errors: readonly YAMLError[]): YamlProblem[] {
+  if (errors.length === 0) return [];
+  // Offsets of tab characters in the leading whitespace of a line.
+  const tabs = [...text.matchAll(/^ *\t/gm)].map((m) => m.index + m[0].length - 1);
+  let firstError = Number.POSITIVE_INFINITY;
+  for (const e of errors) firstError = Math.min(firstError, e.pos[0]);
+  if (tabs.length === 0 || tabs[0]! > lineEnd(text, firstError)) return capped(errors, 'error');
+  const lineStart = text.lastIndexOf('\n', tabs[0]!) + 1;
+  return [
+    ...capped(
+      errors.filter((e) => e.pos[0] < lineStart),
+      'error',
+    ),
+    ...tabs.slice(0, 20).map((offset) => ({
+      offset,
+      path: undefined,
+      message: FRIENDLY.TAB_AS_INDENT!,
+    })),
+  ];
+}
+
+function lineEnd(text: string, offset: number): number {
+  const end = text.indexOf('\n', offset);
+  return end < 0 ? text.length : end;
 }
 
 /** A mapping key as the loaded value spells it (`: x` has the empty string as key). */

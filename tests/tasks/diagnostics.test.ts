@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { useProjects, yaml } from './support.js';
 
-const { problems } = useProjects();
+const { problems, plan } = useProjects();
 
 const T = 'bearing/tasks';
 const CONFIG = 'bearing/config.yaml';
@@ -509,5 +509,37 @@ describe('everything at once', () => {
       'bearing/tasks/b.yaml:4:10: retries: expected 0 or more, got -1',
       'bearing/tasks/sub/c.yaml:3:1: yaml: Missing closing "quote',
     ]);
+  });
+});
+
+describe('a tab in indentation', () => {
+  it('is reported as the cause instead of the parser errors it sets off', async () => {
+    expect(
+      await problems({
+        [`${T}/a.yaml`]: yaml(
+          'tasks:',
+          '  - id: a',
+          '    prompt: |',
+          '\t  Add auth',
+          '  - id: b',
+          '    prompt: x',
+        ),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:4:1: yaml: tabs are not allowed as indentation in YAML; indent with spaces',
+    ]);
+  });
+
+  it('is left alone inside a block scalar that parses', async () => {
+    const p = await plan({
+      [`${T}/a.yaml`]: yaml(
+        'id: a',
+        'prompt: |',
+        '  Keep this Makefile rule:',
+        '  all:',
+        '  \techo hi',
+      ),
+    });
+    expect(p.tasks[0]?.prompt).toBe('Keep this Makefile rule:\nall:\n\techo hi\n');
   });
 });
