@@ -24,6 +24,7 @@ interface Candidate {
 export class IdSuggester {
   private readonly byLength = new Map<number, Candidate[]>();
   private readonly cache = new Map<string, string | undefined>();
+  private before = new Int32Array(0);
   private prev = new Int32Array(0);
   private cur = new Int32Array(0);
   private budget: number;
@@ -39,14 +40,19 @@ export class IdSuggester {
     }
   }
 
-  /** Edit distance if it is at most `max`, else `max + 1` (only the diagonal band is computed). */
+  /**
+   * Edit distance (a swap of neighbours counts once, as in core `editDistance`)
+   * if it is at most `max`, else `max + 1`; only the diagonal band is computed.
+   */
   private distance(a: string, b: string, max: number): number {
     if (Math.abs(a.length - b.length) > max) return max + 1;
     const n = b.length;
     if (this.prev.length < n + 1) {
+      this.before = new Int32Array(n + 1);
       this.prev = new Int32Array(n + 1);
       this.cur = new Int32Array(n + 1);
     }
+    let before = this.before;
     let prev = this.prev;
     let cur = this.cur;
     const over = max + 1;
@@ -65,13 +71,24 @@ export class IdSuggester {
         const left = cur[j - 1]! + 1;
         if (up < v) v = up;
         if (left < v) v = left;
+        // Within the band: j - 2 lies in row i - 2's band whenever j >= i - max.
+        if (
+          i > 1 &&
+          j > 1 &&
+          ca === b.charCodeAt(j - 2) &&
+          a.charCodeAt(i - 2) === b.charCodeAt(j - 1)
+        ) {
+          const swap = before[j - 2]! + 1;
+          if (swap < v) v = swap;
+        }
         if (v > over) v = over;
         cur[j] = v;
         if (v < rowMin) rowMin = v;
       }
       if (to < n) cur[to + 1] = over;
       if (rowMin > max) return over;
-      const t = prev;
+      const t = before;
+      before = prev;
       prev = cur;
       cur = t;
     }
