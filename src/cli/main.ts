@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     output,
     setExitCode: (code) => {
       exitCode = code;
+      // Also now: a closed pipe ends the process early with process.exitCode.
+      process.exitCode = code;
     },
     env: process.env,
     cwd: process.cwd(),

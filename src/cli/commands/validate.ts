@@ -56,8 +56,14 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     });
 }
 
+/** A shell task has no model, even when a `defaults:` model reaches it. */
+function modelOf(t: Plan['tasks'][number]): string | undefined {
+  return t.cli === 'shell' ? undefined : t.model;
+}
+
 function agentLabel(t: Plan['tasks'][number]): string {
-  return t.model ? `${t.cli} ${t.model}` : t.cli;
+  const model = modelOf(t);
+  return model ? `${t.cli} ${model}` : t.cli;
 }
 
 /** Aligned columns: id, name, agent, dependencies. */
@@ -69,8 +75,10 @@ export function graphLines(plan: Plan): string[] {
     t.dependsOn.length ? `<- ${t.dependsOn.join(', ')}` : '',
   ]);
   const widths = [0, 1, 2].map((i) => Math.min(40, Math.max(...rows.map((r) => r[i]!.length))));
+  // A column empty in every row (no task has a name) takes no room.
+  const shown = [0, 1, 2, 3].filter((i) => i === 3 || widths[i]! > 0);
   return rows.map((r) =>
-    `  ${r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`.trimEnd(),
+    `  ${shown.map((i) => (i < 3 ? r[i]!.padEnd(widths[i]!) : r[i]!)).join('  ')}`.trimEnd(),
   );
 }
 
@@ -79,7 +87,7 @@ function graphJson(plan: Plan) {
     id: t.id,
     name: t.name,
     cli: t.cli,
-    model: t.model ?? null,
+    model: modelOf(t) ?? null,
     depends_on: t.dependsOn,
     file: t.source.file,
     line: t.source.line,
