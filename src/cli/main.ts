@@ -9,26 +9,13 @@ import type { CommandContext } from './context.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
-/** `bearing status | head`: a closed pipe is the reader's choice, not an error. */
-function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE')
-      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    throw error;
-  });
-}
-
 async function main(): Promise<void> {
-  exitQuietlyOnClosedPipe(process.stdout);
-  exitQuietlyOnClosedPipe(process.stderr);
   const output = terminalOutput();
   let exitCode: ExitCode = EXIT.ok;
   const ctx: CommandContext = {
     output,
     setExitCode: (code) => {
       exitCode = code;
-      // Also now: a closed pipe ends the process early with process.exitCode.
-      process.exitCode = code;
     },
     env: process.env,
     cwd: process.cwd(),

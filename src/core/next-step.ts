@@ -13,7 +13,9 @@ export type StopReason =
   | { kind: 'paused'; task: string }
   | { kind: 'stopped'; task: string }
   | { kind: 'rate-limited'; task: string; cli: string; message: string; resetsAt?: string }
-  | { kind: 'auth-error'; task: string; cli: string; message: string };
+  | { kind: 'auth-error'; task: string; cli: string; message: string }
+  /** Tasks that were ready but whose CLI was not installed (or vanished) during the run. */
+  | { kind: 'missing-cli'; tasks: { task: string; command: string; installHint: string }[] };
 
 export function nextStep(
   plan: Plan,
@@ -38,6 +40,13 @@ export function nextStep(
         return `Stopped: ${stop.cli} hit a usage or rate limit${stop.resetsAt ? ` (resets ${stop.resetsAt})` : ''} while running \`${stop.task}\`. \`${stop.task}\` stays queued: run \`bearing run\` again once the limit resets.`;
       case 'auth-error':
         return `Stopped: ${stop.cli} could not authenticate while running \`${stop.task}\` (${stop.message}). Log the CLI in, then \`bearing run\`; \`${stop.task}\` stays queued.`;
+      case 'missing-cli':
+        return `${stop.tasks
+          .map(
+            (m) =>
+              `\`${m.task}\` could not start: \`${m.command}\` is not installed or not on PATH (${m.installHint}).`,
+          )
+          .join(' ')} Install it, then \`bearing run\`.`;
     }
   }
   const failed = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'failed');
@@ -59,7 +68,7 @@ export function nextStep(
   if (s.ready.length > 0) {
     const first = s.ready[0]!;
     parts.push(
-      `Next: \`${first.id}\`${first.name !== first.id ? ` (${first.name})` : ''}${s.ready.length > 1 ? ` and ${s.ready.length - 1} more ready` : ''}. Run \`bearing run\`.`,
+      `Ready to run: \`${first.id}\`${first.name !== first.id ? ` (${first.name})` : ''}${s.ready.length > 1 ? ` and ${s.ready.length - 1} more` : ''}. Run \`bearing run\`.`,
     );
   }
   if (parts.length > 0) return parts.join('\n');

@@ -13,7 +13,7 @@ import type { AgentRunResult } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
-import { schedule, statusOf } from '../core/graph.js';
+import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type StopReason } from '../core/next-step.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
 import { recoverInterrupted } from '../core/recovery.js';
@@ -139,8 +139,11 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const snapshots: SnapshotCache = { latest: undefined, generation: 0 };
 
     const requestStop = (reason: StopReason): void => {
+      if (reason.kind === 'paused') pausedInRun.push(reason.task);
       if (!stop || reason.kind === 'interrupted') stop = reason;
     };
+    /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
+    const pausedInRun: string[] = [];
 
     const onAbort = (): void => {
       requestStop({ kind: 'interrupted' });
@@ -169,12 +172,24 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     }, 1000);
     tick.unref();
 
-    const reportedMissing = new Set<string>();
+    // Ready tasks whose CLI is missing: each reported once, and named when the run ends.
+    const reportedMissing = new Map<string, { command: string; installHint: string }>();
     try {
       await watcher.start();
       while (true) {
         // Requests from `bearing approve/retry` made while this run holds the lock.
-        for (const request of readInbox(root)) applyRequest(state, request, running, onEvent);
+        let requestsApplied = false;
+        for (const request of readInbox(root)) {
+          if (applyRequest(state, request, running, onEvent)) requestsApplied = true;
+        }
+        if (requestsApplied) {
+          persist();
+          // A pause of this run ends once what it waited for is approved or re-queued.
+          if (stop?.kind === 'paused') {
+            const still = pausedInRun.find((id) => statusOf(state, id) === 'awaiting-review');
+            stop = still === undefined ? undefined : { kind: 'paused', task: still };
+          }
+        }
 
         const reloaded = await watcher.reloadIfChanged();
         if (reloaded.kind === 'invalid') {
@@ -191,8 +206,8 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
             const lacking = missingCommands([task], plan, env);
             if (lacking.length > 0) {
               if (!reportedMissing.has(task.id)) {
-                reportedMissing.add(task.id);
                 const m = lacking[0]!;
+                reportedMissing.set(task.id, { command: m.command, installHint: m.installHint });
                 onEvent({
                   type: 'missing-cli',
                   task: task.id,
@@ -256,6 +271,11 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     }
 
     if (signal.aborted) requestStop({ kind: 'interrupted' });
+    // The run ran out of work because a CLI is missing: say so, not "run again".
+    const unstarted = [...reportedMissing]
+      .filter(([id]) => plan.tasks.some((t) => t.id === id) && isRunnable(statusOf(state, id)))
+      .map(([task, m]) => ({ task, ...m }));
+    if (unstarted.length > 0) requestStop({ kind: 'missing-cli', tasks: unstarted });
     state.lastRun = { ...state.lastRun!, endedAt: now().toISOString() };
     const next = nextStep(plan, state, new Set(), stop);
     state.lastRun.stopReason = next;
@@ -381,7 +401,7 @@ function applyRequest(
   request: InboxRequest,
   running: ReadonlyMap<string, unknown>,
   onEvent: EventSink,
-): void {
+): boolean {
   const result = applyReviewAction(
     state,
     request.action,
@@ -396,6 +416,7 @@ function applyRequest(
     applied: result.ok,
     message: result.message,
   });
+  return result.ok;
 }
 
 /**
@@ -420,11 +441,13 @@ export function applyReviewAction(
         message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
       };
     }
-    const wasFailed = record.status === 'failed';
+    // on_failure: pause leaves a failed attempt awaiting review: accepting it is accepting a failure.
+    const wasFailed = record.status === 'failed' || record.failure !== undefined;
     record.status = 'completed';
     record.flagged = false;
     if (wasFailed) {
-      record.summary = record.summary ?? record.attempts.at(-1)?.summary ?? '';
+      // The accepted work is the last attempt's: its last words are the hand-off.
+      record.summary = record.attempts.at(-1)?.summary || record.summary || '';
       delete record.failure;
     }
     record.updatedAt = now.toISOString();
@@ -544,7 +567,8 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
     stdoutFile: join(dir, 'stdout.log'),
     stderrFile: join(dir, 'stderr.log'),
     onLine: (line, stream) => {
-      if (stream === 'stdout') parser.push(line);
+      // A shell step's errors are on stderr: its output is both streams, as in a terminal.
+      if (stream === 'stdout' || task.cli === 'shell') parser.push(line);
     },
     ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
   });
@@ -681,7 +705,7 @@ function resultFromOutcome(
   const base = { summary: '', usage: ZERO_USAGE };
   switch (outcome.kind) {
     case 'exited':
-      return parser.finish({ exitCode: outcome.exitCode });
+      return withStderr(parser.finish({ exitCode: outcome.exitCode }), outcome.stderrTail);
     case 'signaled': {
       const parsed = parser.finish({ signal: outcome.signal });
       return { ...parsed, status: 'failed', failure: { reason: 'signal', signal: outcome.signal } };
@@ -709,6 +733,22 @@ function resultFromOutcome(
         failure: { reason: 'spawn-error', command: file, message: outcome.message },
       };
   }
+}
+
+/**
+ * An agent that exits non-zero without a structured error (a crash, a bad
+ * flag) says why on stderr, which the parser never sees: quote its end.
+ */
+function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult {
+  const f = result.failure;
+  if (f?.reason !== 'agent-exit' && f?.reason !== 'unparseable-output') return result;
+  const lines = stderrTail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const tail = lines.slice(-5).join(' | ').slice(-1000);
+  if (!tail) return result;
+  return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
 }
 
 export { describeFailure };

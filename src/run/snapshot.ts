@@ -6,6 +6,7 @@
  */
 import type { Diagnostic } from '../core/diagnostic.js';
 import { nextStep } from '../core/next-step.js';
+import { recoverInterrupted } from '../core/recovery.js';
 import type { RunState } from '../core/state.js';
 import type { Plan } from '../core/task.js';
 import { type LockStatus, readLock } from '../state/lock.js';
@@ -37,7 +38,11 @@ export async function readSnapshot(
     if (active && r.status === 'running' && last) running[r.id] = { startedAt: last.startedAt };
   }
   const plan: Plan = loaded.plan ?? planFromState(state.value);
-  let next = nextStep(plan, state.value, new Set(Object.keys(running)), undefined);
+  // Without a live run, a task recorded as running was cut short by a crash or
+  // kill -9: show it as the next run will see it (interrupted, to run again).
+  const gone = lock.state === 'free' || lock.state === 'stale';
+  const shown = gone ? recoverInterrupted(state.value, new Date()).state : state.value;
+  let next = nextStep(plan, shown, new Set(Object.keys(running)), undefined);
   if (!active && state.value.lastRun?.stopReason && !loaded.plan)
     next = state.value.lastRun.stopReason;
   if (loaded.diagnostics.length > 0) {
@@ -45,7 +50,7 @@ export async function readSnapshot(
   }
   return {
     ok: true,
-    value: { plan, state: state.value, lock, next, running, diagnostics: loaded.diagnostics },
+    value: { plan, state: shown, lock, next, running, diagnostics: loaded.diagnostics },
   };
 }
 

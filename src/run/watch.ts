@@ -40,8 +40,15 @@ export async function watchProject(options: WatchOptions): Promise<void> {
   let known = new Map<string, TaskStatus>();
   const loaded = loadState(root);
   if (loaded.ok) known = statuses(loaded.value);
+  const runBefore = loaded.ok ? loaded.value.lastRun?.startedAt : undefined;
 
   const check = (): boolean => {
+    // The lock first: "run active" comes before the changes that run makes.
+    const lock = readLock(root);
+    if (lock.state === 'held' && phase === 'waiting') {
+      phase = 'active';
+      onEvent({ type: 'run-active', pid: lock.holder.pid, startedAt: lock.holder.startedAt });
+    }
     const state = loadState(root);
     if (state.ok) {
       const now = statuses(state.value);
@@ -61,11 +68,18 @@ export async function watchProject(options: WatchOptions): Promise<void> {
       }
       known = now;
     }
-    const lock = readLock(root);
-    if (lock.state === 'held' && phase === 'waiting') {
+    // A run that started and ended between two looks still counts.
+    const lastRun = state.ok ? state.value.lastRun : undefined;
+    if (
+      phase === 'waiting' &&
+      lock.state !== 'held' &&
+      lastRun?.endedAt !== undefined &&
+      lastRun.startedAt !== runBefore
+    ) {
       phase = 'active';
-      onEvent({ type: 'run-active', pid: lock.holder.pid, startedAt: lock.holder.startedAt });
-    } else if (lock.state !== 'held' && phase === 'active') {
+      onEvent({ type: 'run-active', pid: lastRun.pid, startedAt: lastRun.startedAt });
+    }
+    if (lock.state !== 'held' && phase === 'active') {
       onEvent({
         type: 'run-ended',
         next: (state.ok ? state.value.lastRun?.stopReason : undefined) ?? 'The run ended.',

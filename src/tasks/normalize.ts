@@ -61,10 +61,12 @@ export function normalizeTask(
     retries: pick('retries'),
     source,
   };
+  // A shell task has no model or effort, whatever the defaults say.
+  const agentTask = out.cli !== 'shell';
   const model = pick('model');
-  if (model !== undefined) out.model = model;
+  if (model !== undefined && agentTask) out.model = model;
   const effort = pick('effort');
-  if (effort !== undefined) out.effort = effort;
+  if (effort !== undefined && agentTask) out.effort = effort;
   const budget = pick('budget_usd');
   if (budget !== undefined) out.budgetUsd = budget;
   const maxTurns = pick('max_turns');

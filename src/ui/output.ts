@@ -17,14 +17,35 @@ export interface Output {
   isTTY: boolean;
 }
 
+/**
+ * Writes to the process's stdout and stderr. A reader that closes the pipe
+ * early (`bearing status | head`, `bearing run | head`) is not an error: output
+ * to that stream stops and the command carries on to its normal end, so a run
+ * is never cut short and its exit code stays meaningful.
+ */
 export function terminalOutput(): Output {
   const color = new Chalk({
     level: process.stdout.isTTY && !process.env.NO_COLOR && supportsColor ? supportsColor.level : 0,
   });
+  const open = { stdout: true, stderr: true };
+  const guard = (stream: NodeJS.WriteStream, name: keyof typeof open): void => {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      open[name] = false;
+    });
+  };
+  guard(process.stdout, 'stdout');
+  guard(process.stderr, 'stderr');
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    raw: (text) => process.stdout.write(text),
+    out: (line) => {
+      if (open.stdout) process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      if (open.stderr) process.stderr.write(`${line}\n`);
+    },
+    raw: (text) => {
+      if (open.stdout) process.stdout.write(text);
+    },
     color,
     isTTY: Boolean(process.stdout.isTTY),
   };

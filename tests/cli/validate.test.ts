@@ -45,7 +45,7 @@ const GRAPH: FixtureFiles = {
 function expectProblems(result: BearingResult, problems: string[], count: string): void {
   expectNoStackTrace(result);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toBe(lines(...problems, '', `${count}; nothing was run.`));
+  expect(result.stderr).toBe(lines(...problems, '', `${count}.`));
   expect(result.code).toBe(2);
 }
 

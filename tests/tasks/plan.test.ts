@@ -85,8 +85,7 @@ describe('a valid multi-file project', () => {
         id: 'lint',
         name: 'lint',
         cli: 'shell',
-        model: 'sonnet',
-        effort: 'high',
+        // No model or effort from the defaults: a shell task runs no agent.
         timeoutMs: 3_600_000,
         idleTimeoutMs: 600_000,
         permissionMode: 'auto',

@@ -42,7 +42,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         const files = new Set(result.diagnostics.map((d) => d.file)).size;
         const n = result.diagnostics.length;
         ctx.output.err(
-          `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}; nothing was run.`,
+          `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}.`,
         );
         ctx.setExitCode(EXIT.invalid);
         return;
