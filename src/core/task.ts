@@ -67,6 +67,8 @@ export interface RunSettings {
   concurrency: number;
   promptFormat: PromptFormat;
   contextLimit: number;
+  /** Wait for a usage limit to reset rather than stop the run. */
+  waitForLimits: boolean;
 }
 
 /** Everything loaded from `bearing/`: the validated plan. */

@@ -74,6 +74,6 @@ function planFromState(state: RunState): Plan {
       source: { file: '', line: 0, col: 0 },
     })),
     agents: {},
-    run: { concurrency: 1, promptFormat: 'structured', contextLimit: 8000 },
+    run: { concurrency: 1, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true },
   };
 }

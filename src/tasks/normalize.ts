@@ -103,5 +103,6 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     concurrency: run?.concurrency ?? BUILTIN_DEFAULTS.run.concurrency,
     promptFormat: run?.prompt_format ?? BUILTIN_DEFAULTS.run.prompt_format,
     contextLimit: run?.context_limit ?? BUILTIN_DEFAULTS.run.context_limit,
+    waitForLimits: run?.wait_for_limits ?? BUILTIN_DEFAULTS.run.wait_for_limits,
   };
 }

@@ -196,6 +196,11 @@ export const runSettingsSchema = z
       .describe(
         'Upper bound, in characters, of the PRIOR context handed to one task; the oldest, most distant entries are trimmed first.',
       ),
+    wait_for_limits: z
+      .boolean()
+      .describe(
+        "When an agent CLI hits a usage or rate limit, wait and go on instead of stopping the run: until the reset time the CLI reports (if within 6 hours), else after 5, 15 and 30 minutes. Other CLIs' tasks keep running meanwhile; Ctrl-C stops the wait.",
+      ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -246,7 +251,7 @@ export const BUILTIN_DEFAULTS = {
     id: undefined,
   },
   agent: { args: ['{prompt}'], output: 'text', install_hint: undefined, command: undefined },
-  run: { concurrency: 1, prompt_format: 'structured', context_limit: 8000 },
+  run: { concurrency: 1, prompt_format: 'structured', context_limit: 8000, wait_for_limits: true },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
   agent: Record<keyof z.infer<typeof customAgentSchema>, unknown>;
