@@ -17,16 +17,33 @@ export type StopReason =
   /** Tasks that were ready but whose CLI was not installed (or vanished) during the run. */
   | { kind: 'missing-cli'; tasks: { task: string; command: string; installHint: string }[] };
 
+/** A CLI whose tasks wait for its usage limit to reset. */
+export interface Wait {
+  cli: string;
+  /** ISO time the run goes on. */
+  until: string;
+  message: string;
+}
+
 export function nextStep(
   plan: Plan,
   state: RunState,
   running: ReadonlySet<string>,
   stop: StopReason | undefined,
+  waits: readonly Wait[] = [],
 ): string {
   const s = schedule(plan, state, running);
+  const waiting = waits.map(
+    (w) =>
+      `Waiting: ${w.cli} hit a usage or rate limit (${w.message}); its tasks go on at ${w.until}. Ctrl-C stops the run; \`bearing run\` later picks up where it left off.`,
+  );
+  if (waiting.length > 0 && running.size === 0) return waiting.join('\n');
   if (running.size > 0) {
     const queued = s.ready.length + s.waiting.length;
-    return `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`;
+    return [
+      `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`,
+      ...waiting,
+    ].join('\n');
   }
   if (stop) {
     switch (stop.kind) {

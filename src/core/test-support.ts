@@ -30,7 +30,13 @@ export function makePlan(tasks: Task[], run: Partial<Plan['run']> = {}): Plan {
   return {
     tasks,
     agents: {},
-    run: { concurrency: 1, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true, ...run },
+    run: {
+      concurrency: 1,
+      promptFormat: 'structured',
+      contextLimit: 8000,
+      waitForLimits: true,
+      ...run,
+    },
   };
 }
 

@@ -46,6 +46,7 @@ export type RunEvent =
       done: number;
       total: number;
     }
+  | { type: 'waiting'; cli: string; until: number; message: string }
   | { type: 'stopping'; reason: string }
   | { type: 'run-end'; next: string };
 

@@ -14,7 +14,7 @@ import { nextAttempt } from '../core/attempt.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
-import { nextStep, type StopReason } from '../core/next-step.js';
+import { nextStep, type StopReason, type Wait } from '../core/next-step.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import {
@@ -50,6 +50,8 @@ export interface RunOptions {
   concurrency?: number;
   onEvent: EventSink;
   now?: () => Date;
+  /** How long after a reported limit reset to go on; tests shorten it. */
+  limitMarginMs?: number;
   /** Kill grace for agents (SIGTERM → SIGKILL); tests shorten it. */
   killGraceMs?: number;
 }
@@ -69,6 +71,44 @@ export type RunEnd =
   | { kind: 'state-error'; message: string };
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
+
+/** The longest wait for a usage limit whose reset time the CLI reported. */
+const MAX_LIMIT_WAIT_MS = 6 * 60 * 60 * 1000;
+/** Waits when the CLI gave no reset time; after the last, the run stops. */
+const LIMIT_BACKOFF_MS = [5 * 60 * 1000, 15 * 60 * 1000, 30 * 60 * 1000];
+/** Resets are not exact to the second: start a little after. */
+const RESET_MARGIN_MS = 30 * 1000;
+
+/** A CLI whose tasks are held back until its usage limit resets. */
+interface Hold {
+  until: number;
+  /** Waits made without a reported reset time (bounded by LIMIT_BACKOFF_MS). */
+  backoffs: number;
+  message: string;
+}
+
+/** How long to hold a CLI after a usage limit, or undefined to stop the run instead. */
+export function limitHold(
+  previous: Hold | undefined,
+  failure: { message: string; resetsAt?: string },
+  now: number,
+  marginMs = RESET_MARGIN_MS,
+): Hold | undefined {
+  // Several tasks of one CLI hit the same limit: one wait, not one each.
+  if (previous && previous.until > now) return previous;
+  const resetsAt = failure.resetsAt ? Date.parse(failure.resetsAt) : Number.NaN;
+  if (Number.isFinite(resetsAt) && resetsAt - now <= MAX_LIMIT_WAIT_MS) {
+    return {
+      until: Math.max(now, resetsAt) + marginMs,
+      backoffs: previous?.backoffs ?? 0,
+      message: failure.message,
+    };
+  }
+  const backoffs = previous?.backoffs ?? 0;
+  const wait = LIMIT_BACKOFF_MS[backoffs];
+  if (wait === undefined) return undefined;
+  return { until: now + wait, backoffs: backoffs + 1, message: failure.message };
+}
 
 export async function runProject(options: RunOptions): Promise<RunEnd> {
   const { root, env, signal, onEvent } = options;
@@ -104,6 +144,8 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
 
     const running = new Map<string, Promise<void>>();
     const runningSince = new Map<string, number>();
+    // CLIs waiting for a usage limit to reset (run.wait_for_limits).
+    const holds = new Map<string, Hold>();
     let stop: StopReason | undefined;
     const gitRepo = await isGitRepo(root);
     const concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
@@ -115,7 +157,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const writeStatus = (): void => {
       if (!statusDirty) return;
       statusDirty = false;
-      const next = nextStep(plan, state, new Set(running.keys()), stop);
+      const next = nextStep(plan, state, new Set(running.keys()), stop, waitsOf(holds));
       writeFileAtomic(
         statusFile(root),
         renderStatusMarkdown({
@@ -199,9 +241,15 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
           plan = reloaded.plan;
         }
 
+        let heldUntil: number | undefined;
         if (!stop && !signal.aborted) {
           const s = schedule(plan, state, new Set(running.keys()));
           for (const task of s.ready) {
+            const hold = holds.get(task.cli);
+            if (hold && hold.until > Date.now()) {
+              heldUntil = Math.min(heldUntil ?? Number.POSITIVE_INFINITY, hold.until);
+              continue;
+            }
             if (running.size >= concurrency) break;
             const lacking = missingCommands([task], plan, env);
             if (lacking.length > 0) {
@@ -245,7 +293,24 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
                 running.delete(task.id);
                 runningSince.delete(task.id);
                 const reason = stopReasonFor(outcome, task);
-                if (reason) requestStop(reason);
+                const limit =
+                  outcome.failure?.reason === 'rate-limited' ? outcome.failure : undefined;
+                const hold =
+                  limit && plan.run.waitForLimits
+                    ? limitHold(holds.get(task.cli), limit, Date.now(), options.limitMarginMs)
+                    : undefined;
+                if (hold) {
+                  holds.set(task.cli, hold);
+                  onEvent({
+                    type: 'waiting',
+                    cli: task.cli,
+                    until: hold.until,
+                    message: hold.message,
+                  });
+                } else if (reason) {
+                  requestStop(reason);
+                }
+                if (outcome.outcome === 'completed') holds.delete(task.cli);
                 persist();
                 onEvent({
                   type: 'task-end',
@@ -261,8 +326,15 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
           }
         }
         writeStatus();
-        if (running.size === 0) break;
+        if (running.size === 0 && heldUntil === undefined) break;
+        // Nothing else to do until a hold ends: sleep until then (a task's end,
+        // an edit or Ctrl-C wakes the loop earlier).
+        const timer =
+          heldUntil === undefined
+            ? undefined
+            : setTimeout(() => watcher.wake(), Math.max(0, heldUntil - Date.now()) + 10);
         await watcher.nextWake();
+        if (timer) clearTimeout(timer);
       }
     } finally {
       clearInterval(tick);
@@ -277,7 +349,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
       .map(([task, m]) => ({ task, ...m }));
     if (unstarted.length > 0) requestStop({ kind: 'missing-cli', tasks: unstarted });
     state.lastRun = { ...state.lastRun!, endedAt: now().toISOString() };
-    const next = nextStep(plan, state, new Set(), stop);
+    const next = nextStep(plan, state, new Set(), stop, []);
     state.lastRun.stopReason = next;
     persist();
     writeStatus();
@@ -294,6 +366,13 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   } finally {
     lock.value.release();
   }
+}
+
+function waitsOf(holds: ReadonlyMap<string, Hold>): Wait[] {
+  const now = Date.now();
+  return [...holds]
+    .filter(([, h]) => h.until > now)
+    .map(([cli, h]) => ({ cli, until: new Date(h.until).toISOString(), message: h.message }));
 }
 
 function missingCommands(

@@ -142,6 +142,13 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
         }
         break;
       }
+      case 'waiting':
+        line(
+          color.yellow(
+            `${e.cli} hit a usage or rate limit (${e.message}); its tasks wait until ${new Date(e.until).toTimeString().slice(0, 8)}, then the run goes on (Ctrl-C to stop)`,
+          ),
+        );
+        break;
       case 'stopping':
         line(color.yellow(`stopping: ${e.reason}`));
         break;
