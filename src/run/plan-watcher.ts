@@ -6,7 +6,7 @@
  * for a running one to finish. An invalid edit is reported once and the last
  * valid plan stays in force.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Diagnostic } from '../core/diagnostic.js';
@@ -20,6 +20,12 @@ export type Reload =
   | { kind: 'invalid'; diagnostics: Diagnostic[] };
 
 const DEBOUNCE_MS = 100;
+/**
+ * chokidar misses edits made in the moment after 'ready' (its directory watches
+ * are attached a little later) and on file systems without change events; a
+ * cheap poll of the same fingerprint backs it up.
+ */
+const POLL_MS = 1000;
 
 export class PlanWatcher {
   #fingerprint = '';
@@ -29,6 +35,7 @@ export class PlanWatcher {
   #pendingWake = false;
   #resolveWake: (() => void) | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly root: string,
@@ -60,6 +67,21 @@ export class PlanWatcher {
       });
     } catch {
       this.#watcher = undefined;
+    }
+    this.#poll = setInterval(() => {
+      if (this.fingerprint() !== this.#fingerprint || this.hasRequests()) this.wake();
+    }, POLL_MS);
+    this.#poll.unref();
+  }
+
+  /** Whether `bearing approve/retry` left a request for the run. */
+  private hasRequests(): boolean {
+    try {
+      return readdirSync(join(this.root, 'bearing', '.state', 'inbox')).some((n) =>
+        n.endsWith('.json'),
+      );
+    } catch {
+      return false;
     }
   }
 
@@ -114,6 +136,7 @@ export class PlanWatcher {
 
   async close(): Promise<void> {
     if (this.#debounce) clearTimeout(this.#debounce);
+    clearInterval(this.#poll);
     await this.#watcher?.close();
   }
 

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { afterEach, beforeAll } from 'vitest';
 import type { RunState, TaskRecord } from '../../src/core/state.js';
 import { createFixture, type Fixture, type FixtureFiles } from '../helpers/fixtures.js';
 
@@ -88,7 +88,15 @@ const tempDirs: string[] = [];
 
 /** Call once per test file: cleans up processes, then temp dirs, after each test. */
 export function useRig(): void {
+  beforeAll(() => {
+    if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+      throw new Error('end-to-end tests spawn the built bin: run `npm run build` first');
+    }
+  });
   afterEach(async () => {
+    // Agents lead their own process groups: end them (and their children) first,
+    // or killing a bearing that is still running would orphan them.
+    for (const pid of livePids) for (const child of childrenOf(pid)) liveGroups.add(child);
     for (const pid of livePids) killQuietly(pid, 'SIGKILL');
     for (const pgid of liveGroups) killQuietly(-pgid, 'SIGKILL');
     livePids.clear();
@@ -162,7 +170,8 @@ export async function waitFor<T>(
   for (;;) {
     const value = check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(intervalMs);
   }
 }
@@ -239,15 +248,16 @@ export class Project {
   }
 
   /** Spawn `node bin/bearing.js <args>` in the project dir; resolves when it exits. */
-  run(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+  run(args: string[], options: StartOptions = {}) {
     return this.start(args, options).done;
   }
 
-  start(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+  start(args: string[], options: StartOptions = {}) {
     return startBin(args, {
       cwd: this.dir,
       env: { ...this.env, ...options.env },
       timeoutMs: options.timeoutMs ?? 60_000,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
     });
   }
 
@@ -314,12 +324,21 @@ export class Project {
   }
 }
 
+export interface StartOptions {
+  timeoutMs?: number;
+  /** Added to (and overriding) the project's environment. */
+  env?: Record<string, string>;
+  /** Run the bin under this command, e.g. `/usr/bin/time -f %M`. */
+  prefix?: string[];
+}
+
 export function startBin(
   args: string[],
-  options: { cwd: string; env: Record<string, string>; timeoutMs: number },
+  options: { cwd: string; env: Record<string, string>; timeoutMs: number; prefix?: string[] },
 ): Running {
   const started = Date.now();
-  const child = spawn(NODE, [BIN, ...args], {
+  const argv = [...(options.prefix ?? []), NODE, BIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

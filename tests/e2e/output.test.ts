@@ -1,0 +1,213 @@
+/**
+ * Output through the real bin: an agent printing ~50 MB completes with bounded
+ * memory and its log kept whole; `bearing log`, `status --json`, `summary` and
+ * `watch` read what the run recorded.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Project, tasksYaml, useRig } from './rig.js';
+
+useRig();
+
+const TIME = '/usr/bin/time';
+const MB = 1024 * 1024;
+
+describe('large output', () => {
+  it('a fake printing ~50 MB completes, the log keeps it all, and bearing stays under 150 MB RSS', async () => {
+    const p = await Project.create(
+      { 'bearing/tasks/t.yaml': tasksYaml([{ id: 'chatty', prompt: '[[chatty]]' }]) },
+      {
+        scenarios: [
+          { match: '[[chatty]]', printBytes: 50 * MB, summary: 'Printed a lot, then this.' },
+        ],
+      },
+    );
+    const useTime = existsSync(TIME);
+    const run = p.start(['run'], {
+      timeoutMs: 80_000,
+      ...(useTime ? { prefix: [TIME, '-f', 'BEARING_MAX_RSS_KB=%M'] } : {}),
+    });
+    // Fallback without GNU time: sample the bearing process's high-water mark.
+    let sampledKb = 0;
+    const sampler = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.pid}/status`, 'utf8'));
+        if (m) sampledKb = Math.max(sampledKb, Number(m[1]));
+      } catch {
+        // Exited.
+      }
+    }, 50);
+    const r = await run.done;
+    clearInterval(sampler);
+    expect(r.code).toBe(0);
+    const rec = p.task('chatty');
+    expect(rec.status).toBe('completed');
+    expect(rec.summary).toBe('Printed a lot, then this.');
+    const log = join(p.attemptDir('chatty', 1), 'stdout.log');
+    expect(statSync(log).size).toBeGreaterThanOrEqual(50 * MB);
+
+    const peakKb = useTime ? Number(/BEARING_MAX_RSS_KB=(\d+)/.exec(r.stderr)?.[1]) : sampledKb;
+    expect(peakKb).toBeGreaterThan(10_000);
+    expect(peakKb).toBeLessThan(150 * 1024);
+  }, 90_000);
+});
+
+describe('reading commands', () => {
+  it('`bearing log`, `status --json` and `summary` reflect what was recorded', async () => {
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'build', name: 'Build it', prompt: '[[build]]' },
+          { id: 'broken', cli: 'codex', retries: 0, prompt: '[[broken]]' },
+          { id: 'blocked', depends_on: ['broken'], prompt: '[[blocked]]' },
+        ]),
+      },
+      {
+        scenarios: [
+          {
+            match: '[[build]]',
+            summary: 'Built.',
+            costUsd: 0.5,
+            writeFiles: { 'src/app.js': 'app\n' },
+          },
+          { match: '[[broken]]', outcome: 'http-500' },
+        ],
+      },
+    );
+    const r = await p.run(['run']);
+    expect(r.code).toBe(1);
+
+    // log: the raw output exactly as the agent printed it; the header goes to stderr.
+    const log = await p.run(['log', 'build']);
+    expect(log.code).toBe(0);
+    const rawFile = join(p.attemptDir('build', 1), 'stdout.log');
+    expect(log.stdout).toBe(readFileSync(rawFile, 'utf8'));
+    expect(log.stdout.split('\n')[0]).toContain('"type":"system","subtype":"init"');
+    expect(log.stderr).toBe(`# build, attempt 1 of 1: ${rawFile}\n`);
+    const prompt = await p.run(['log', 'build', '--prompt']);
+    expect(prompt.stdout).toBe(p.promptOf('build', 1));
+    const stderrLog = await p.run(['log', 'broken', '--stderr']);
+    expect(stderrLog.stdout).toBe('Reading additional input from stdin...\n');
+    const json = JSON.parse((await p.run(['log', 'broken', '--json'])).stdout);
+    expect(json).toMatchObject({ id: 'broken', attempt: 1, attempts: [1] });
+    expect(json.result.failure).toMatchObject({ reason: 'agent-error' });
+    expect(json.meta.args.at(-1)).toBe('<prompt.txt>');
+    const never = await p.run(['log', 'blocked']);
+    expect(never.code).toBe(1);
+    expect(never.stderr).toMatch(/^bearing log: blocked has not run yet/);
+
+    // status --json
+    const status = await p.run(['status', '--json']);
+    expect(status.code).toBe(0);
+    const s = JSON.parse(status.stdout);
+    expect(s.run_active).toBe(false);
+    expect(s.progress).toEqual({
+      total: 3,
+      completed: 1,
+      failed: 1,
+      running: 0,
+      interrupted: 0,
+      awaiting_review: 0,
+      skipped: 0,
+      queued: 1,
+    });
+    expect(s.cost).toEqual({ usd: 0.5, unknown_for: [] });
+    const byId = Object.fromEntries(s.tasks.map((t: { id: string }) => [t.id, t]));
+    expect(byId.build).toMatchObject({
+      name: 'Build it',
+      status: 'completed',
+      cost_usd: 0.5,
+      turns: 2,
+      summary: 'Built.',
+      files_changed: ['src/app.js'],
+      error: null,
+    });
+    expect(byId.broken).toMatchObject({
+      status: 'failed',
+      cli: 'codex',
+      error: { reason: 'agent-error' },
+    });
+    expect(byId.blocked).toMatchObject({ status: 'queued', blocked_by: 'broken', ready: false });
+    expect(s.next).toMatch(/^Failed: `broken` .*Blocked by it: blocked\.$/);
+
+    // summary
+    const summary = await p.run(['summary']);
+    expect(summary.code).toBe(0);
+    const lines = summary.stdout.split('\n');
+    expect(lines[0]).toBe('Bearing: 1/3 completed, 1 failed, 1 queued');
+    expect(lines[1]).toBe('Cost: $0.5000');
+    expect(summary.stdout).toMatch(
+      /^\[completed\] build — Build it · \$0\.5000 · \d+ms · 1 file$/m,
+    );
+    expect(summary.stdout).toMatch(/^\[failed\] +broken · agent reported an error: /m);
+    expect(summary.stdout).toMatch(/^\[queued\] +blocked · blocked: broken failed$/m);
+
+    // status (text) is what status.md holds, computed now.
+    const text = await p.run(['status']);
+    expect(text.stdout).toContain('## build — Build it');
+    expect(text.stdout).toContain('- Progress: 1/3 completed, 1 failed, 1 queued');
+  });
+
+  it('`bearing watch` prints the state changes of a run and exits when it ends', async () => {
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'one', prompt: '[[one]]' },
+          { id: 'two', depends_on: ['one'], retries: 0, prompt: '[[two]]' },
+        ]),
+      },
+      {
+        scenarios: [
+          { match: '[[one]]', delayMs: 2000 },
+          { match: '[[two]]', delayMs: 2000, outcome: 'max-turns', costUsd: 0.01 },
+        ],
+      },
+    );
+    const watch = p.start(['watch']);
+    await watch.waitForOutput(/no run is active; waiting for one/);
+    const run = p.start(['run']);
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    const w = await watch.done;
+    expect(w.code).toBe(0);
+    const lines = w.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''));
+    expect(lines[0]).toBe('no run is active; waiting for one (Ctrl-C to stop)');
+    expect(lines[1]).toMatch(new RegExp(`^run active \\(pid ${run.pid}, since `));
+    expect(lines.slice(2, -2)).toEqual([
+      'one: new -> running',
+      'one: running -> completed ($0.0234)',
+      'two: new -> running',
+      'two: running -> failed ($0.0100) [max-turns]',
+    ]);
+    expect(lines.at(-2)).toBe('run ended');
+    expect(lines.at(-1)).toMatch(/^Failed: `two` \(turn limit reached/);
+  });
+
+  it('`bearing watch` also ends after a run too quick to be seen while it held the lock', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([{ id: 'quick', cli: 'shell', run: 'echo hi' }]),
+    });
+    const watch = p.start(['watch', '--json'], { timeoutMs: 20_000 });
+    await watch.waitForOutput(/"type":"waiting"/);
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    const w = await watch.done;
+    expect(w.code).toBe(0);
+    const events = w.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id?: string; to?: string; next?: string });
+    expect(events.filter((e) => e.type === 'run-active')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'change' && e.id === 'quick').at(-1)?.to).toBe(
+      'completed',
+    );
+    expect(events.at(-1)).toEqual({
+      type: 'run-ended',
+      next: 'All 1 task done. Add tasks to bearing/tasks/ and run `bearing run` to continue.',
+    });
+  });
+});
