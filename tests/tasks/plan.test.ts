@@ -128,7 +128,12 @@ describe('a valid multi-file project', () => {
       },
       plain: { name: 'plain', command: 'my-agent', args: ['{prompt}'], output: 'text' },
     });
-    expect(p.run).toEqual({ concurrency: 3, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true });
+    expect(p.run).toEqual({
+      concurrency: 3,
+      promptFormat: 'structured',
+      contextLimit: 8000,
+      waitForLimits: true,
+    });
   });
 
   it('uses built-in defaults when nothing is set', async () => {
@@ -153,7 +158,12 @@ describe('a valid multi-file project', () => {
       },
     ]);
     expect(p.agents).toEqual({});
-    expect(p.run).toEqual({ concurrency: 1, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true });
+    expect(p.run).toEqual({
+      concurrency: 1,
+      promptFormat: 'structured',
+      contextLimit: 8000,
+      waitForLimits: true,
+    });
   });
 
   it('treats empty config sections (all commented out) as unset', async () => {
@@ -171,7 +181,12 @@ describe('a valid multi-file project', () => {
       plan: {
         tasks: [],
         agents: {},
-        run: { concurrency: 1, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true },
+        run: {
+          concurrency: 1,
+          promptFormat: 'structured',
+          contextLimit: 8000,
+          waitForLimits: true,
+        },
       },
       diagnostics: [],
       files: [],
