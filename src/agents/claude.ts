@@ -6,11 +6,13 @@
  * code: claude exits 1 on success when an MCP server fails to connect, and
  * exits 0 when tools were denied.
  */
+
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/schema.js';
 import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
 import { arr, count, type JsonObject, num, obj, parseJsonObject, str } from './json-line.js';
+import { missingFinalEvent } from './no-result.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -305,17 +307,7 @@ export class ClaudeStreamParser implements OutputParser {
     }
     const limitText = [other, this.#lastText].find(isUsageLimitText);
     if (limitText !== undefined) return this.#rateLimited(limitText);
-    if (exit.exitCode !== undefined && exit.exitCode !== 0) {
-      return {
-        reason: 'agent-exit',
-        exitCode: exit.exitCode,
-        message: other || 'claude printed no result event',
-      };
-    }
-    return {
-      reason: 'unparseable-output',
-      message: `no result event in ${this.#lines} line(s) of output${this.#nonJson ? ` (${this.#nonJson} not JSON)` : ''}`,
-    };
+    return missingFinalEvent('claude', 'result', exit, other, this.#lines, this.#nonJson);
   }
 
   #notes(): string[] {

@@ -6,11 +6,13 @@
  * A top-level `error` event is not fatal (reconnect notices are errors);
  * `turn.failed` is.
  */
+
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/schema.js';
 import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
 import { arr, count, type JsonObject, obj, parseJsonObject, str } from './json-line.js';
+import { missingFinalEvent } from './no-result.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -187,17 +189,14 @@ export class CodexJsonParser implements OutputParser {
       const f = classifyCodexError(lastWords);
       if (f.reason !== 'agent-error') return f;
     }
-    if (exit.exitCode !== undefined && exit.exitCode !== 0) {
-      return {
-        reason: 'agent-exit',
-        exitCode: exit.exitCode,
-        message: lastWords || 'codex printed no turn.completed event',
-      };
-    }
-    return {
-      reason: 'unparseable-output',
-      message: `no turn.completed event in ${this.#lines} line(s) of output${this.#nonJson ? ` (${this.#nonJson} not JSON)` : ''}`,
-    };
+    return missingFinalEvent(
+      'codex',
+      'turn.completed',
+      exit,
+      lastWords,
+      this.#lines,
+      this.#nonJson,
+    );
   }
 }
 
