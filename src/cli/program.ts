@@ -14,6 +14,7 @@ type Register = (program: Command, ctx: CommandContext) => void;
 /** In the order `bearing --help` lists them. */
 const COMMANDS: Record<string, () => Promise<Register[]>> = {
   init: async () => [(await import('./commands/init.js')).registerInit],
+  start: async () => [(await import('./commands/start.js')).registerStart],
   validate: async () => [(await import('./commands/validate.js')).registerValidate],
   run: async () => [(await import('./commands/run.js')).registerRun],
   status: async () => [(await import('./commands/status.js')).registerStatus],

@@ -13,6 +13,7 @@ const { project, run } = useCli();
 /** In the order `bearing --help` lists them. */
 const COMMANDS = [
   'init',
+  'start',
   'validate',
   'run',
   'status',

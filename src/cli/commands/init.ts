@@ -12,11 +12,12 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       'Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, and a .gitignore for .state/. Never overwrites a file.',
     )
     .option('--json', 'print what was created as JSON')
+    .option('--no-start', 'do not offer to start a planner session afterwards')
     .addHelpText(
       'after',
       '\nExamples:\n  $ bearing init            # in the current directory\n  $ bearing init ../my-app',
     )
-    .action((dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean; start?: boolean }) => {
       const root = resolveProjectDir(ctx, dir);
       const blocker = fileInTheWay(root);
       if (blocker !== undefined) {
@@ -52,5 +53,18 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       ctx.output.out('Next: write tasks in bearing/tasks/ (see the example), then:');
       ctx.output.out('  bearing validate   check them');
       ctx.output.out('  bearing run        run them; results go to bearing/status.md');
+      // At a terminal, offer the planner (bearing start); the answer defaults to No.
+      if (opts.start !== false && process.stdin.isTTY && process.stdout.isTTY) {
+        const start = await import('./start.js');
+        const answers = start.stdinAnswers(ctx);
+        let answer: string | undefined;
+        ctx.output.out('');
+        try {
+          answer = await answers.ask('Start a planner session now (bearing start)? [y/N] ');
+        } finally {
+          answers.close();
+        }
+        if (/^\s*y(es)?\s*$/i.test(answer ?? '')) await start.runStart(ctx, root, {});
+      }
     });
 }

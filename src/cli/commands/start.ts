@@ -1,0 +1,214 @@
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { type InteractiveSession, startInteractive } from '../../process/interactive.js';
+import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
+import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
+import { checkModelName, type Launch, missingPlannerCli, startPlanner } from '../../run/start.js';
+import type { CommandContext } from '../context.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { resolveProjectDir } from '../project-dir.js';
+
+export interface StartOptions {
+  cli?: string;
+  model?: string;
+  yes?: boolean;
+}
+
+/**
+ * Answers read line by line from stdin: typed at a terminal, or piped
+ * (`printf 'codex\n\n' | bearing start`), where each answer is echoed so the
+ * transcript reads as if typed. Closing it stops reading stdin, so the
+ * planner CLI that inherits it next gets every key.
+ */
+export function stdinAnswers(ctx: CommandContext): { ask: Ask; close(): void } {
+  const terminal = Boolean(process.stdin.isTTY);
+  const rl = createInterface({
+    input: process.stdin,
+    ...(terminal ? { output: process.stdout } : {}),
+    terminal,
+  });
+  const lines = rl[Symbol.asyncIterator]();
+  let ended = false;
+  return {
+    ask: async (question) => {
+      // At a terminal the question is readline's prompt, so line editing
+      // (which redraws the line) keeps it; piped, it is written as it is.
+      if (terminal) {
+        rl.setPrompt(question);
+        rl.prompt();
+      } else {
+        ctx.output.raw(question);
+      }
+      const next = ended ? undefined : await lines.next();
+      if (next === undefined || next.done) {
+        ended = true;
+        ctx.output.raw('\n');
+        return undefined;
+      }
+      if (!terminal) ctx.output.raw(`${next.value}\n`);
+      return next.value;
+    },
+    close: () => {
+      rl.close();
+      process.stdin.pause();
+    },
+  };
+}
+
+/** The exit code a shell reports for a process killed by `signal`. */
+function signalExitCode(signal: string): number {
+  const n = (constants.signals as Record<string, number | undefined>)[signal];
+  return n === undefined ? EXIT.failed : 128 + n;
+}
+
+/**
+ * The whole of `bearing start` once the directory is known; `bearing init`
+ * calls it too when the person accepts its offer.
+ */
+export async function runStart(
+  ctx: CommandContext,
+  root: string,
+  opts: StartOptions,
+): Promise<void> {
+  if (opts.cli !== undefined && !(PLANNER_CLIS as readonly string[]).includes(opts.cli)) {
+    ctx.output.err(`bearing start: --cli: expected claude or codex, got "${opts.cli}"`);
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  if (opts.model !== undefined) {
+    const problem = checkModelName(opts.model);
+    if (problem !== undefined) {
+      ctx.output.err(`bearing start: --model: ${problem}`);
+      ctx.setExitCode(EXIT.invalid);
+      return;
+    }
+  }
+  // Ask only for what is not given, and nothing with --yes. The CLI is
+  // checked before the model question, so a missing one is reported first.
+  const interactive = !opts.yes && (opts.cli === undefined || opts.model === undefined);
+  const answers = interactive ? stdinAnswers(ctx) : undefined;
+  const ask: Ask = answers ? answers.ask : async () => undefined;
+  const say = (line: string): void => ctx.output.err(line);
+  let choices: { cli: PlannerCli; model: string | undefined };
+  try {
+    const cli = (opts.cli as PlannerCli | undefined) ?? (await chooseCli(ask, say));
+    const missing = missingPlannerCli(cli, ctx.env, root);
+    if (missing !== undefined) {
+      ctx.output.err(
+        `bearing start: \`${missing.command}\` is not installed or not on PATH. Install it: ${missing.installHint}`,
+      );
+      ctx.output.err(
+        `Then log in once by running \`${missing.command}\` on its own, and run bearing start again.`,
+      );
+      ctx.setExitCode(EXIT.missingCli);
+      return;
+    }
+    choices = {
+      cli,
+      model: opts.model !== undefined ? opts.model : await chooseModel(cli, ask, say),
+    };
+  } finally {
+    answers?.close();
+  }
+
+  // While the planner has the terminal, Ctrl-C and Ctrl-\ are its keys (the
+  // terminal sends them to both of us): Bearing must not die of them. A
+  // SIGTERM or SIGHUP sent to Bearing is passed on.
+  let session: InteractiveSession | undefined;
+  const ignore = (): void => {};
+  const forward = (signal: NodeJS.Signals): void => session?.kill(signal);
+  const handlers: [NodeJS.Signals, (signal: NodeJS.Signals) => void][] = [
+    ['SIGINT', ignore],
+    ['SIGQUIT', ignore],
+    ['SIGTERM', forward],
+    ['SIGHUP', forward],
+  ];
+  const onLaunch = ({ command, initialised }: Launch): void => {
+    if (initialised !== undefined) {
+      ctx.output.err(
+        `Initialised bearing/ in ${root}: ${initialised.created.join(', ') || 'nothing to create'}`,
+      );
+    }
+    const model = choices.model === undefined ? "the CLI's default model" : choices.model;
+    ctx.output.err(
+      `Starting the planner: ${choices.cli} (${model}) in ${command.cwd}. End the session to return.`,
+    );
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+  };
+  try {
+    const outcome = await startPlanner({
+      root,
+      cli: choices.cli,
+      model: choices.model,
+      env: ctx.env,
+      startInteractive,
+      onLaunch,
+      onSession: (s) => {
+        session = s;
+      },
+    });
+    switch (outcome.kind) {
+      case 'missing-cli':
+        ctx.output.err(
+          `bearing start: \`${outcome.command}\` is not installed or not on PATH. Install it: ${outcome.installHint}`,
+        );
+        ctx.setExitCode(EXIT.missingCli);
+        return;
+      case 'init-failed':
+        ctx.output.err(`bearing start: cannot create bearing/ in ${root}: ${outcome.message}`);
+        ctx.setExitCode(EXIT.failed);
+        return;
+      case 'ended': {
+        const end = outcome.end;
+        switch (end.kind) {
+          case 'exited':
+            // The planner CLI's own exit code, passed on as it is.
+            ctx.setExitCode(end.exitCode as ExitCode);
+            return;
+          case 'signaled':
+            ctx.setExitCode(signalExitCode(end.signal) as ExitCode);
+            return;
+          case 'spawn-error':
+            ctx.output.err(`bearing start: could not start ${choices.cli}: ${end.message}`);
+            ctx.setExitCode(end.code === 'ENOENT' ? EXIT.missingCli : EXIT.failed);
+            return;
+        }
+      }
+    }
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
+}
+
+export function registerStart(program: Command, ctx: CommandContext): void {
+  program
+    .command('start')
+    .argument('[dir]', 'project directory (bearing/ is created there when missing)', '.')
+    .description(
+      "Open an interactive planner session (Claude Code or Codex) in the project: the planner's instructions go in as its system prompt, it reads bearing/status.md and the task files, and you decide together what the agents build. Asks which CLI and model unless given. Exits with the CLI's exit code.",
+    )
+    .option('--cli <cli>', 'planner CLI: claude or codex (default: ask; claude)')
+    .option(
+      '--model <model>',
+      "planner model (default: ask; opus for claude, the CLI's own default for codex)",
+    )
+    .option('-y, --yes', 'ask nothing: take the defaults for what --cli and --model leave open')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing start                         # asks: CLI [claude], model [opus]
+  $ bearing start --cli claude --model opus
+  $ bearing start ../my-app --cli codex --yes
+  $ printf 'codex\\n\\n' | bearing start   # answers piped on stdin
+
+The planner's instructions are planner-prompts/shared.md and claude.md or
+codex.md (with the task-file reference generated from the schema), passed as
+\`claude --append-system-prompt\` or \`codex -c developer_instructions=...\`,
+so they stay in force after the CLI compacts the conversation.`,
+    )
+    .action(async (dir: string, opts: StartOptions) => {
+      await runStart(ctx, resolveProjectDir(ctx, dir), opts);
+    });
+}

@@ -1,0 +1,197 @@
+/**
+ * `bearing start`: open an interactive planner session (Claude Code or Codex)
+ * in a project. The planner's instructions go in through each CLI's
+ * system-prompt mechanism, so they stay in force after the CLI compacts its
+ * context; the opening message goes in as the CLI's prompt argument:
+ *
+ *   claude [--model M] --append-system-prompt INSTRUCTIONS -- OPENING
+ *   codex  [-m M] -c developer_instructions="INSTRUCTIONS" -- OPENING
+ *
+ * (claude 2.1.197 and codex-cli 0.169.0; `--append-system-prompt` keeps
+ * Claude Code's own system prompt and adds ours; codex's
+ * `developer_instructions` becomes a developer message that codex puts back
+ * after every compaction.) No shell is involved and the CLI inherits the
+ * terminal; Bearing waits for it and passes its exit code on.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { claudeAdapter } from '../agents/claude.js';
+import { codexAdapter } from '../agents/codex.js';
+import type {
+  InteractiveCommand,
+  InteractiveEnd,
+  InteractiveSession,
+  StartInteractive,
+} from '../process/interactive.js';
+import { which } from '../process/which.js';
+import { listTaskFilesSync } from '../tasks/load.js';
+import { fileInTheWay, type InitResult, initProject } from './init.js';
+import { openingMessage, type PlannerCli, plannerInstructions } from './planner-prompt.js';
+
+/** The strongest planning model by default; `undefined` means the CLI's own default (no flag). */
+export const DEFAULT_PLANNER_MODEL: Record<PlannerCli, string | undefined> = {
+  claude: 'opus',
+  codex: undefined,
+};
+
+export const PLANNER_INSTALL_HINT: Record<PlannerCli, string> = {
+  claude: claudeAdapter.installHint,
+  codex: codexAdapter.installHint,
+};
+
+export const PLANNER_CLI_NAMES: Record<PlannerCli, string> = {
+  claude: 'Claude Code',
+  codex: 'Codex',
+};
+
+/** Model names as the CLIs take them: aliases (`opus`), ids (`claude-fable-5`, `opus[1m]`), provider paths. */
+const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/[\]-]*$/;
+
+/** `undefined` when `model` can be passed to a CLI, else what is wrong with it. */
+export function checkModelName(model: string): string | undefined {
+  if (MODEL_PATTERN.test(model) && model.length <= 200) return undefined;
+  return `expected a model name such as opus or sonnet (letters, digits, . _ - : @ / [ ]), got "${model}"`;
+}
+
+/**
+ * A TOML basic string holding `text`, for codex's `-c key=value` (the value
+ * is parsed as TOML). JSON's escapes are TOML's, except that TOML also wants
+ * DEL escaped; non-ASCII text is allowed as it is.
+ */
+export function tomlString(text: string): string {
+  return JSON.stringify(text).replace(/\u007f/g, '\\u007F');
+}
+
+/** The planner CLI's arguments: instructions as the system prompt, the opening message last. */
+export function plannerArgs(
+  cli: PlannerCli,
+  model: string | undefined,
+  instructions: string,
+  opening: string,
+): string[] {
+  switch (cli) {
+    case 'claude':
+      return [
+        ...(model !== undefined ? ['--model', model] : []),
+        '--append-system-prompt',
+        instructions,
+        '--',
+        opening,
+      ];
+    case 'codex':
+      return [
+        ...(model !== undefined ? ['-m', model] : []),
+        '-c',
+        `developer_instructions=${tomlString(instructions)}`,
+        '--',
+        opening,
+      ];
+  }
+}
+
+/** bin/bearing.js of this installation. */
+export const BEARING_BIN = fileURLToPath(new URL('../../bin/bearing.js', import.meta.url));
+
+/** A word for a POSIX shell: as it is when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * How the planner runs Bearing from its shell: `bearing` when it is on the
+ * PATH the planner gets, else node and this installation's bin/bearing.js
+ * (a clone run with `node bin/bearing.js`, an `npx` run).
+ */
+export function bearingCommand(env: NodeJS.ProcessEnv, cwd: string): string {
+  if (which('bearing', env, cwd) !== undefined) return 'bearing';
+  const node = which('node', env, cwd) !== undefined ? 'node' : process.execPath;
+  return `${shellWord(node)} ${shellWord(BEARING_BIN)}`;
+}
+
+export interface StartInput {
+  /** The project directory (absolute). */
+  root: string;
+  cli: PlannerCli;
+  model: string | undefined;
+  /** The planner's whole environment, and where its CLI and `bearing` are looked up. */
+  env: NodeJS.ProcessEnv;
+  startInteractive: StartInteractive;
+  /** Told what is about to run, after any init and before the terminal is handed over. */
+  onLaunch?: (launch: Launch) => void;
+  /** The running session, to pass signals on to it. */
+  onSession?: (session: InteractiveSession) => void;
+}
+
+export interface Launch {
+  command: InteractiveCommand;
+  /** What `bearing init` created, when bearing/ was missing. */
+  initialised: InitResult | undefined;
+}
+
+export type StartOutcome =
+  | { kind: 'missing-cli'; cli: PlannerCli; command: string; installHint: string }
+  | { kind: 'init-failed'; message: string }
+  | { kind: 'ended'; end: InteractiveEnd; launch: Launch };
+
+/** `undefined` when the planner CLI is on PATH, else the outcome that says how to install it. */
+export function missingPlannerCli(
+  cli: PlannerCli,
+  env: NodeJS.ProcessEnv,
+  root: string,
+): Extract<StartOutcome, { kind: 'missing-cli' }> | undefined {
+  return which(cli, env, root) === undefined ? missing(cli) : undefined;
+}
+
+function missing(cli: PlannerCli): Extract<StartOutcome, { kind: 'missing-cli' }> {
+  return { kind: 'missing-cli', cli, command: cli, installHint: PLANNER_INSTALL_HINT[cli] };
+}
+
+/** Everything before the hand-over: the CLI check, bearing/ when missing, the prompt. */
+export function prepareStart(
+  input: Omit<StartInput, 'startInteractive' | 'onLaunch' | 'onSession'>,
+): Exclude<StartOutcome, { kind: 'ended' }> | Launch {
+  const { root, cli, env } = input;
+  const file = which(cli, env, root);
+  if (file === undefined) return missing(cli);
+  let initialised: InitResult | undefined;
+  if (!existsSync(join(root, 'bearing'))) {
+    const blocker = fileInTheWay(root);
+    if (blocker !== undefined) {
+      return { kind: 'init-failed', message: `${blocker} is a file, not a folder` };
+    }
+    try {
+      initialised = initProject(root);
+    } catch (error) {
+      return { kind: 'init-failed', message: (error as Error).message };
+    }
+  }
+  const taskFiles = listTaskFilesSync(join(root, 'bearing', 'tasks')).map((f) =>
+    relative(root, f).split(sep).join('/'),
+  );
+  const opening = openingMessage({
+    initialised: initialised !== undefined,
+    hasStatus: existsSync(join(root, 'bearing', 'status.md')),
+    taskFiles,
+  });
+  const instructions = plannerInstructions(cli, { bearingCommand: bearingCommand(env, root) });
+  return {
+    command: {
+      file,
+      args: plannerArgs(cli, input.model, instructions, opening),
+      cwd: root,
+      env: { ...env },
+    },
+    initialised,
+  };
+}
+
+/** Prepares, hands the terminal to the planner CLI and waits until the person ends the session. */
+export async function startPlanner(input: StartInput): Promise<StartOutcome> {
+  const prepared = prepareStart(input);
+  if ('kind' in prepared) return prepared;
+  input.onLaunch?.(prepared);
+  const session = input.startInteractive(prepared.command);
+  input.onSession?.(session);
+  return { kind: 'ended', end: await session.done, launch: prepared };
+}
