@@ -278,7 +278,7 @@ export function renderStatusMarkdown(input: StatusInput): string {
   ];
 
   for (const v of r.views) {
-    out.push('', ...taskSection(v, input.now));
+    out.push('', ...cachedSection(v, input.now));
   }
 
   if (r.removed.length > 0) {
@@ -297,6 +297,39 @@ export function renderStatusMarkdown(input: StatusInput): string {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * status.md is rewritten after every transition of a run; at thousands of
+ * tasks re-rendering every section each time dominated the run's overhead.
+ * A section depends only on its task, its record and its place in the
+ * schedule, so it is kept until one of those changes (running sections show
+ * elapsed time and are always rendered).
+ */
+const sections = new WeakMap<Task, { key: string; lines: string[] }>();
+
+function cachedSection(v: TaskView, now: Date): string[] {
+  if (v.status === 'running') return taskSection(v, now);
+  const r = v.record;
+  const key = [
+    r?.updatedAt,
+    r?.status,
+    r?.attempts.length,
+    r?.costUsd,
+    r?.flagged,
+    r?.summary?.length,
+    r?.filesChanged?.length,
+    r?.failure?.reason,
+    v.status,
+    v.ready,
+    v.waitingFor.join(','),
+    v.blockedBy ? `${v.blockedBy.id}:${v.blockedBy.status}` : '',
+  ].join('|');
+  const hit = sections.get(v.task);
+  if (hit && hit.key === key) return hit.lines;
+  const lines = taskSection(v, now);
+  sections.set(v.task, { key, lines });
+  return lines;
 }
 
 function taskSection(v: TaskView, now: Date): string[] {

@@ -72,6 +72,9 @@ export type RunEnd =
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
 
+/** status.md follows state.json within this long (see writeStatus). */
+const STATUS_INTERVAL_MS = 200;
+
 /** The longest wait for a usage limit whose reset time the CLI reported. */
 const MAX_LIMIT_WAIT_MS = 6 * 60 * 60 * 1000;
 /** Waits when the CLI gave no reset time; after the last, the run stops. */
@@ -150,12 +153,27 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const gitRepo = await isGitRepo(root);
     const concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
 
-    // state.json is saved at once after every transition (a result is never lost);
-    // status.md, derived from it, is rewritten once per loop iteration, which
-    // folds the end of one task and the start of the next into one write.
+    // state.json is saved at once after every transition (a result is never lost).
+    // status.md, derived from it and rewritten in full, follows within
+    // STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and
+    // a burst of quick transitions folds into one instead of rewriting a large
+    // file for each. The run's last write is always made (force).
     let statusDirty = false;
-    const writeStatus = (): void => {
+    let lastStatusWrite = 0;
+    let statusTimer: NodeJS.Timeout | undefined;
+    const writeStatus = (force = false): void => {
       if (!statusDirty) return;
+      const wait = lastStatusWrite + STATUS_INTERVAL_MS - Date.now();
+      if (!force && wait > 0) {
+        statusTimer ??= setTimeout(() => {
+          statusTimer = undefined;
+          writeStatus(true);
+        }, wait);
+        return;
+      }
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
+      lastStatusWrite = Date.now();
       statusDirty = false;
       const next = nextStep(plan, state, new Set(running.keys()), stop, waitsOf(holds));
       writeFileAtomic(
@@ -285,7 +303,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
                 persist();
                 // Folded into the loop's own write when the start happened within this
                 // iteration; written on its own when it came after an await.
-                setImmediate(writeStatus);
+                setImmediate(() => writeStatus());
               },
             })
               .catch((error: unknown): TaskOutcome => internalFailure(state, task, error, now))
@@ -352,7 +370,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const next = nextStep(plan, state, new Set(), stop, []);
     state.lastRun.stopReason = next;
     persist();
-    writeStatus();
+    writeStatus(true);
     onEvent({ type: 'run-end', next });
     if (stop?.kind === 'interrupted') return { kind: 'interrupted', next };
     if (stop?.kind === 'paused') return { kind: 'paused', next };
