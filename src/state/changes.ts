@@ -14,8 +14,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Dirent } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { BEARING_DIR } from './paths.js';
 
 export interface Snapshot {
@@ -127,6 +127,8 @@ interface GitLocation {
   top: string;
   /** The project's path inside it: '' at the top, 'sub/dir/' below. */
   prefix: string;
+  /** The index file (`.git/index`, or a worktree's own). */
+  index: string;
 }
 
 /** Where the project sits in its git work tree, or undefined without one (or without git). */
@@ -152,10 +154,14 @@ async function findGitLocation(projectDir: string): Promise<GitLocation | undefi
       '--is-inside-work-tree',
       '--show-toplevel',
       '--show-prefix',
+      '--git-path',
+      'index',
     ]);
     if (r.code !== 0) return undefined;
-    const [inside, top, prefix] = r.stdout.toString('utf8').split('\n');
-    return inside === 'true' && top ? { top, prefix: prefix ?? '' } : undefined;
+    const [inside, top, prefix, index] = r.stdout.toString('utf8').split('\n');
+    return inside === 'true' && top && index
+      ? { top, prefix: prefix ?? '', index: resolve(projectDir, index) }
+      : undefined;
   } catch {
     return undefined; // git not installed
   }
@@ -168,14 +174,39 @@ function splitZ(buf: Buffer): string[] {
   return parts;
 }
 
+/**
+ * The index listing changes only when something writes the index (an agent's
+ * `git add` or commit; our `git status` runs with GIT_OPTIONAL_LOCKS=0 and
+ * never does), so it is reused while the index file's identity, size and
+ * times are unchanged: one git process less per task.
+ */
+const indexListings = new Map<string, { stamp: string; out: Buffer }>();
+
+async function listIndex(projectDir: string, index: string, pathspec: string[]): Promise<Buffer> {
+  let stamp: string | undefined;
+  try {
+    const st = await stat(index, { bigint: true });
+    stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    stamp = undefined; // no index yet (a fresh repo): ask git
+  }
+  const key = `${projectDir}\0${index}`;
+  const cached = indexListings.get(key);
+  if (stamp !== undefined && cached?.stamp === stamp) return cached.out;
+  // Stamped before listing: a change during the listing shows up as a new stamp next time.
+  const out = await gitOk(projectDir, ['ls-files', '-s', '-z', '--full-name', ...pathspec]);
+  if (stamp !== undefined) indexListings.set(key, { stamp, out });
+  return out;
+}
+
 async function gitSnapshot(
   projectDir: string,
-  { top, prefix }: GitLocation,
+  { top, prefix, index }: GitLocation,
   maxHashed: number,
 ): Promise<Snapshot> {
   const pathspec = ['--', '.', `:(exclude)${BEARING_DIR}`];
   const [indexOut, statusOut] = await Promise.all([
-    gitOk(projectDir, ['ls-files', '-s', '-z', '--full-name', ...pathspec]),
+    listIndex(projectDir, index, pathspec),
     gitOk(projectDir, [
       'status',
       '--porcelain=v1',
