@@ -17,6 +17,7 @@ import { dependencyOrder } from './graph.js';
 import { IdSuggester } from './id-suggester.js';
 import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
 import { FileReport, formatPath } from './report.js';
+import { foreignModel } from './rules.js';
 import {
   BUILTIN_CLIS,
   BUILTIN_DEFAULTS,
@@ -216,6 +217,7 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
 
   // Effort problems inherited from a defaults block are reported once, where it is written.
   const effortByOrigin = new Map<Entity, Map<string, string[]>>();
+  const modelByOrigin = new Map<Entity, Map<string, string[]>>();
 
   for (const task of tasks) {
     checkCli(task);
@@ -276,6 +278,23 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       }
     }
 
+    if (cliName !== undefined) {
+      const model = resolveSetting(task, config.defaults, 'model');
+      const foreign =
+        typeof model.value === 'string' && model.origin
+          ? foreignModel(cliName, model.value)
+          : undefined;
+      if (foreign && model.origin === task) {
+        task.report.value([...task.path, 'model'], foreign);
+      } else if (foreign && model.origin) {
+        const byCli = modelByOrigin.get(model.origin) ?? new Map<string, string[]>();
+        modelByOrigin.set(model.origin, byCli);
+        const ids = byCli.get(cliName) ?? [];
+        ids.push(typeof task.values.id === 'string' ? task.values.id : `#${task.path.join('.')}`);
+        byCli.set(cliName, ids);
+      }
+    }
+
     const deps = task.values.depends_on as string[] | undefined;
     if (deps) {
       const seen = new Set<string>();
@@ -291,6 +310,16 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
         }
         seen.add(dep);
       });
+    }
+  }
+
+  for (const [origin, byCli] of modelByOrigin) {
+    for (const [cliName, ids] of byCli) {
+      const why = foreignModel(cliName, String(origin.values.model));
+      origin.report.value(
+        [...origin.path, 'model'],
+        `${why} — it reaches ${ids.length === 1 ? 'task' : 'tasks'} ${listNames(ids)}, which run${ids.length === 1 ? 's' : ''} on ${cliName}: set model on ${ids.length === 1 ? 'that task' : 'those tasks'}`,
+      );
     }
   }
 

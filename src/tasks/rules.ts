@@ -47,3 +47,19 @@ export function checkNumberRule(rule: NumberRule, value: number): string | undef
 /** What a task id may look like, as the start of an "expected ..., got ..." message. */
 export const TASK_ID_RULE =
   'expected an id of lowercase letters, digits, ".", "_" and "-" that starts with a letter or digit (ids become file names)';
+
+/**
+ * Models that plainly belong to the other vendor's CLI. A Claude model that
+ * reaches a codex task through `defaults:` (or the reverse) would only fail
+ * once the agent runs and has spent time; caught here instead. Deliberately
+ * narrow: only names no provider setup of that CLI would accept.
+ */
+export function foreignModel(cli: string, model: string): string | undefined {
+  if (cli === 'codex' && (/^(opus|sonnet|haiku|fable)$/i.test(model) || /^claude-/i.test(model))) {
+    return `"${model}" is a Claude model; codex takes OpenAI models (e.g. gpt-5.2-codex), or leave model unset for its default`;
+  }
+  if (cli === 'claude' && /^(gpt-|o[1-9]\b|codex-)/i.test(model)) {
+    return `"${model}" is an OpenAI model; claude takes Claude models (opus, sonnet, haiku, or a full claude-... name)`;
+  }
+  return undefined;
+}

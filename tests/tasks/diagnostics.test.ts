@@ -543,3 +543,46 @@ describe('a tab in indentation', () => {
     expect(p.tasks[0]?.prompt).toBe('Keep this Makefile rule:\nall:\n\techo hi\n');
   });
 });
+
+describe('a model from the other vendor', () => {
+  it('is reported on the task that names it', async () => {
+    expect(
+      await problems({
+        [`${T}/a.yaml`]: yaml('id: a', 'cli: codex', 'model: sonnet', 'prompt: x'),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:3:8: model: "sonnet" is a Claude model; codex takes OpenAI models (e.g. gpt-5.2-codex), or leave model unset for its default',
+    ]);
+  });
+
+  it('is reported once at the defaults that hand it to a task on the other CLI', async () => {
+    expect(
+      await problems({
+        [`${T}/a.yaml`]: yaml(
+          'defaults:',
+          '  model: opus',
+          'tasks:',
+          '  - id: a',
+          '    prompt: x',
+          '  - id: b',
+          '    cli: codex',
+          '    prompt: y',
+        ),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:2:10: defaults.model: "opus" is a Claude model; codex takes OpenAI models (e.g. gpt-5.2-codex), or leave model unset for its default — it reaches task "b", which runs on codex: set model on that task',
+    ]);
+  });
+
+  it('lets each CLI keep its own models and unknown names', async () => {
+    const p = await plan({
+      [`${T}/a.yaml`]: yaml(
+        'tasks:',
+        '  - {id: a, model: claude-sonnet-5, prompt: x}',
+        '  - {id: b, cli: codex, model: gpt-5.2-codex, prompt: y}',
+        '  - {id: c, cli: codex, model: llama3, prompt: z}',
+      ),
+    });
+    expect(p.tasks.map((t) => t.model)).toEqual(['claude-sonnet-5', 'gpt-5.2-codex', 'llama3']);
+  });
+});
