@@ -20,6 +20,13 @@ export interface AgentInvocation {
 }
 
 /** What one attempt produced, as far as the agent's own output tells. */
+/**
+ * Longest output line handed whole to a parser. A claude `result` event
+ * carries the agent's whole final message on one line, so this is generous;
+ * longer lines are cut (no longer valid JSON, so parsers count them as noise).
+ */
+export const MAX_AGENT_LINE_BYTES = 16 * 1024 * 1024;
+
 export interface AgentRunResult {
   status: 'completed' | 'failed';
   failure?: Failure;

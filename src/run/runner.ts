@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adapterFor, requiredCommands } from '../agents/registry.js';
-import type { AgentRunResult } from '../agents/types.js';
+import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
@@ -663,6 +663,7 @@ async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
     idleTimeoutMs: task.idleTimeoutMs,
     stdoutFile: join(dir, 'stdout.log'),
     stderrFile: join(dir, 'stderr.log'),
+    maxLineBytes: MAX_AGENT_LINE_BYTES,
     onLine: (line, stream) => {
       // A shell step's errors are on stderr: its output is both streams, as in a terminal.
       if (stream === 'stdout' || task.cli === 'shell') parser.push(line);

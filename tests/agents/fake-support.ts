@@ -6,8 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLineSplitter } from '../../src/agents/line-splitter.js';
 import type { AgentInvocation, AgentRunResult, OutputParser } from '../../src/agents/types.js';
+import { MAX_AGENT_LINE_BYTES } from '../../src/agents/types.js';
+import { LineSplitter } from '../../src/process/line-splitter.js';
 import { FAKE_BIN } from './support.js';
 
 export interface FakeRun {
@@ -71,13 +72,13 @@ export function spawnFake(
   let stdout = '';
   let stdoutBytes = 0;
   let stderr = '';
-  const splitter = createLineSplitter((line) => opts.parser?.push(line));
+  const splitter = new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => opts.parser?.push(line));
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
     stdoutBytes += Buffer.byteLength(chunk);
     if (stdout.length < keep) stdout += chunk.slice(0, keep - stdout.length);
-    splitter.push(chunk);
+    splitter.push(Buffer.from(chunk));
   });
   child.stderr?.on('data', (chunk: string) => {
     stderr += chunk;

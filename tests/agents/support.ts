@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLineSplitter } from '../../src/agents/line-splitter.js';
 import type { AgentRunResult, OutputParser, ProcessExit } from '../../src/agents/types.js';
+import { MAX_AGENT_LINE_BYTES } from '../../src/agents/types.js';
+import { LineSplitter } from '../../src/process/line-splitter.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = resolve(here, '../fixtures');
@@ -52,8 +53,8 @@ export function parseChunks(
   seed: number,
   maxChunk = 97,
 ): AgentRunResult {
-  const splitter = createLineSplitter((line) => parser.push(line));
-  for (const c of chunks(text, seed, maxChunk)) splitter.push(c);
+  const splitter = new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => parser.push(line));
+  for (const c of chunks(text, seed, maxChunk)) splitter.push(Buffer.from(c));
   splitter.end();
   return parser.finish(exit);
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { clipTail, TailLines } from '../../src/agents/bounded.js';
 import { customAdapter } from '../../src/agents/custom.js';
-import { createLineSplitter } from '../../src/agents/line-splitter.js';
 import { shellAdapter } from '../../src/agents/shell.js';
+import { MAX_AGENT_LINE_BYTES } from '../../src/agents/types.js';
 import type { CustomAgent } from '../../src/core/task.js';
+import { LineSplitter } from '../../src/process/line-splitter.js';
 import { parseLines, reference } from './support.js';
 
 const textAgent: CustomAgent = {
@@ -103,20 +104,20 @@ describe('bounded helpers', () => {
   });
 });
 
-describe('createLineSplitter', () => {
+describe('splitting agent output into lines (the splitter the run uses)', () => {
   it('joins chunks into lines, handles CRLF and a last line without newline', () => {
     const got: string[] = [];
-    const s = createLineSplitter((l) => got.push(l));
-    for (const c of ['ab', 'c\r', '\nde', 'f\n\ng', 'h']) s.push(c);
+    const s = new LineSplitter(MAX_AGENT_LINE_BYTES, (l) => got.push(l));
+    for (const c of ['ab', 'c\r', '\nde', 'f\n\ng', 'h']) s.push(Buffer.from(c));
     s.end();
     expect(got).toEqual(['abc', 'def', '', 'gh']);
   });
 
   it('caps a line that never ends', () => {
     const got: string[] = [];
-    const s = createLineSplitter((l) => got.push(l), 8);
-    for (let i = 0; i < 1000; i++) s.push('0123456789');
-    s.push('\nok\n');
+    const s = new LineSplitter(8, (l) => got.push(l));
+    for (let i = 0; i < 1000; i++) s.push(Buffer.from('0123456789'));
+    s.push(Buffer.from('\nok\n'));
     expect(got).toEqual(['01234567', 'ok']);
   });
 });
