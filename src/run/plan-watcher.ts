@@ -6,12 +6,13 @@
  * for a running one to finish. An invalid edit is reported once and the last
  * valid plan stays in force.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Plan } from '../core/task.js';
+import { hasRequests, inboxDir } from '../state/inbox.js';
+import { configFile, tasksDir } from '../state/paths.js';
 import { type LoadResult, listTaskFilesSync, loadProject } from '../tasks/load.js';
 
 export type Reload =
@@ -51,15 +52,11 @@ export class PlanWatcher {
 
   /** Watch task files, config.yaml and the request inbox; failures to watch only cost latency. */
   async start(): Promise<void> {
-    const bearing = join(this.root, 'bearing');
     try {
-      this.#watcher = watch(
-        [join(bearing, 'tasks'), join(bearing, 'config.yaml'), join(bearing, '.state', 'inbox')],
-        {
-          ignoreInitial: true,
-          depth: 2,
-        },
-      );
+      this.#watcher = watch([tasksDir(this.root), configFile(this.root), inboxDir(this.root)], {
+        ignoreInitial: true,
+        depth: 2,
+      });
       this.#watcher.on('all', () => this.#debouncedWake());
       this.#watcher.on('error', () => {});
       await new Promise<void>((resolve) => {
@@ -69,20 +66,9 @@ export class PlanWatcher {
       this.#watcher = undefined;
     }
     this.#poll = setInterval(() => {
-      if (this.fingerprint() !== this.#fingerprint || this.hasRequests()) this.wake();
+      if (this.fingerprint() !== this.#fingerprint || hasRequests(this.root)) this.wake();
     }, POLL_MS);
     this.#poll.unref();
-  }
-
-  /** Whether `bearing approve/retry` left a request for the run. */
-  private hasRequests(): boolean {
-    try {
-      return readdirSync(join(this.root, 'bearing', '.state', 'inbox')).some((n) =>
-        n.endsWith('.json'),
-      );
-    } catch {
-      return false;
-    }
   }
 
   #debouncedWake(): void {
@@ -142,7 +128,6 @@ export class PlanWatcher {
 
   /** Names, sizes and mtimes of everything the loader reads. */
   private fingerprint(): string {
-    const bearing = join(this.root, 'bearing');
     const parts: string[] = [];
     const add = (path: string): void => {
       try {
@@ -152,9 +137,9 @@ export class PlanWatcher {
         parts.push(`${path}:-`);
       }
     };
-    add(join(bearing, 'config.yaml'));
+    add(configFile(this.root));
     // Exactly the files the loader reads, so an edit anywhere it looks is seen.
-    const dir = join(bearing, 'tasks');
+    const dir = tasksDir(this.root);
     parts.push(`dir:${dir}`);
     for (const file of listTaskFilesSync(dir)) add(file);
     return parts.join('\n');

@@ -15,8 +15,18 @@ export interface InboxRequest {
   requestedAt: string;
 }
 
-function inboxDir(root: string): string {
+/** Where requests wait; the run watches it. */
+export function inboxDir(root: string): string {
   return join(stateDir(root), 'inbox');
+}
+
+/** Whether a request is waiting, without consuming it (for the run's poll). */
+export function hasRequests(root: string): boolean {
+  try {
+    return readdirSync(inboxDir(root)).some((n) => n.endsWith('.json'));
+  } catch {
+    return false;
+  }
 }
 
 export function writeRequest(root: string, request: InboxRequest): void {
