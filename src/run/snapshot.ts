@@ -12,6 +12,7 @@ import type { Plan } from '../core/task.js';
 import { type LockStatus, readLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
+import { normalizeRun } from '../tasks/normalize.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -74,6 +75,6 @@ function planFromState(state: RunState): Plan {
       source: { file: '', line: 0, col: 0 },
     })),
     agents: {},
-    run: { concurrency: 1, promptFormat: 'structured', contextLimit: 8000, waitForLimits: true },
+    run: normalizeRun(undefined),
   };
 }
