@@ -12,7 +12,7 @@ import { adapterFor, requiredCommands } from '../agents/registry.js';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { describeFailure, type Failure, isRetryable } from '../core/failure.js';
+import { type Failure, isRetryable } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type StopReason, type Wait } from '../core/next-step.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
@@ -849,4 +849,3 @@ function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult 
   return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
 }
 
-export { describeFailure };
