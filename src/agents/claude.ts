@@ -10,9 +10,9 @@
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/schema.js';
-import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
-import { arr, count, type JsonObject, num, obj, parseJsonObject, str } from './json-line.js';
-import { missingFinalEvent } from './no-result.js';
+import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
+import { EventLines } from './event-lines.js';
+import { arr, count, type JsonObject, num, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -112,9 +112,7 @@ function readResult(event: JsonObject): ResultFields {
 
 /** Reads `claude -p --output-format stream-json --verbose` (and `json`, which is the result line alone). */
 export class ClaudeStreamParser implements OutputParser {
-  #lines = 0;
-  #nonJson = 0;
-  #otherText = new TailLines(5, 2000);
+  readonly #events = new EventLines();
   #sessionId?: string;
   #model?: string;
   #lastText = '';
@@ -127,14 +125,8 @@ export class ClaudeStreamParser implements OutputParser {
   #fallbacks: string[] = [];
 
   push(line: string): void {
-    if (line.trim() === '') return;
-    this.#lines++;
-    const event = parseJsonObject(line);
-    if (!event) {
-      this.#nonJson++;
-      this.#otherText.push(line.trim());
-      return;
-    }
+    const event = this.#events.read(line);
+    if (!event) return;
     const sessionId = str(event.session_id);
     if (sessionId) this.#sessionId = sessionId;
     switch (event.type) {
@@ -299,7 +291,7 @@ export class ClaudeStreamParser implements OutputParser {
   /** No `result` event: the run did not finish (a retry may succeed), unless a limit explains it. */
   #noResultFailure(exit: ProcessExit): Failure {
     if (exit.signal) return { reason: 'signal', signal: exit.signal };
-    const other = this.#otherText.text();
+    const other = this.#events.otherText();
     if (this.#rateLimitStatus === 'rejected') {
       return this.#rateLimited(
         `usage limit reached${this.#rateLimitType ? ` (${this.#rateLimitType})` : ''}`,
@@ -307,7 +299,7 @@ export class ClaudeStreamParser implements OutputParser {
     }
     const limitText = [other, this.#lastText].find(isUsageLimitText);
     if (limitText !== undefined) return this.#rateLimited(limitText);
-    return missingFinalEvent('claude', 'result', exit, other, this.#lines, this.#nonJson);
+    return this.#events.missingFinalEvent('claude', 'result', exit, other);
   }
 
   #notes(): string[] {
@@ -320,7 +312,7 @@ export class ClaudeStreamParser implements OutputParser {
       const type = this.#rateLimitType ? ` (${this.#rateLimitType})` : '';
       notes.push(`close to a usage limit${type}`);
     }
-    if (this.#nonJson > 0) notes.push(`${this.#nonJson} non-JSON line(s) ignored`);
+    notes.push(...this.#events.notes());
     return notes;
   }
 }

@@ -10,9 +10,9 @@
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/schema.js';
-import { clipTail, SUMMARY_MAX_CHARS, TailLines } from './bounded.js';
-import { arr, count, type JsonObject, obj, parseJsonObject, str } from './json-line.js';
-import { missingFinalEvent } from './no-result.js';
+import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
+import { EventLines } from './event-lines.js';
+import { arr, count, type JsonObject, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -94,9 +94,7 @@ export function classifyCodexError(message: string): Failure {
  */
 export class CodexJsonParser implements OutputParser {
   readonly #previous: Usage;
-  #lines = 0;
-  #nonJson = 0;
-  #otherText = new TailLines(5, 2000);
+  readonly #events = new EventLines();
   #sessionId?: string;
   #lastMessage = '';
   #files = new Set<string>();
@@ -111,14 +109,8 @@ export class CodexJsonParser implements OutputParser {
   }
 
   push(line: string): void {
-    if (line.trim() === '') return;
-    this.#lines++;
-    const event = parseJsonObject(line);
-    if (!event) {
-      this.#nonJson++;
-      this.#otherText.push(line.trim());
-      return;
-    }
+    const event = this.#events.read(line);
+    if (!event) return;
     switch (event.type) {
       case 'thread.started':
         this.#sessionId = str(event.thread_id) ?? this.#sessionId;
@@ -165,7 +157,7 @@ export class CodexJsonParser implements OutputParser {
     if (this.#errorEvents > 0 && this.#lastTurn?.ok) {
       notes.push(`${this.#errorEvents} error event(s) before the turn completed`);
     }
-    if (this.#nonJson > 0) notes.push(`${this.#nonJson} non-JSON line(s) ignored`);
+    notes.push(...this.#events.notes());
     return {
       status: failure ? 'failed' : 'completed',
       ...(failure ? { failure } : {}),
@@ -184,19 +176,12 @@ export class CodexJsonParser implements OutputParser {
     if (this.#lastTurn?.ok === false) return classifyCodexError(this.#lastTurn.message);
     if (this.#lastTurn?.ok) return undefined;
     if (exit.signal) return { reason: 'signal', signal: exit.signal };
-    const lastWords = this.#lastError ?? this.#otherText.text();
+    const lastWords = this.#lastError ?? this.#events.otherText();
     if (lastWords) {
       const f = classifyCodexError(lastWords);
       if (f.reason !== 'agent-error') return f;
     }
-    return missingFinalEvent(
-      'codex',
-      'turn.completed',
-      exit,
-      lastWords,
-      this.#lines,
-      this.#nonJson,
-    );
+    return this.#events.missingFinalEvent('codex', 'turn.completed', exit, lastWords);
   }
 }
 
