@@ -95,13 +95,7 @@ export async function runStart(
     const cli = (opts.cli as PlannerCli | undefined) ?? (await chooseCli(ask, say));
     const missing = missingPlannerCli(cli, ctx.env, root);
     if (missing !== undefined) {
-      ctx.output.err(
-        `bearing start: \`${missing.command}\` is not installed or not on PATH. Install it: ${missing.installHint}`,
-      );
-      ctx.output.err(
-        `Then log in once by running \`${missing.command}\` on its own, and run bearing start again.`,
-      );
-      ctx.setExitCode(EXIT.missingCli);
+      reportMissingCli(ctx, missing);
       return;
     }
     choices = {
@@ -150,10 +144,7 @@ export async function runStart(
     });
     switch (outcome.kind) {
       case 'missing-cli':
-        ctx.output.err(
-          `bearing start: \`${outcome.command}\` is not installed or not on PATH. Install it: ${outcome.installHint}`,
-        );
-        ctx.setExitCode(EXIT.missingCli);
+        reportMissingCli(ctx, outcome);
         return;
       case 'init-failed':
         ctx.output.err(`bearing start: cannot create bearing/ in ${root}: ${outcome.message}`);
@@ -211,4 +202,18 @@ so they stay in force after the CLI compacts the conversation.`,
     .action(async (dir: string, opts: StartOptions) => {
       await runStart(ctx, resolveProjectDir(ctx, dir), opts);
     });
+}
+
+/** The planner CLI is not there: how to install it and log in, exit 5. */
+function reportMissingCli(
+  ctx: CommandContext,
+  missing: { command: string; installHint: string },
+): void {
+  ctx.output.err(
+    `bearing start: \`${missing.command}\` is not installed or not on PATH. Install it: ${missing.installHint}`,
+  );
+  ctx.output.err(
+    `Then log in once by running \`${missing.command}\` on its own, and run bearing start again.`,
+  );
+  ctx.setExitCode(EXIT.missingCli);
 }
