@@ -848,4 +848,3 @@ function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult 
   if (!tail) return result;
   return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
 }
-
