@@ -4,7 +4,8 @@
  */
 import { adviseFailure, describeFailure } from './failure.js';
 import { schedule } from './graph.js';
-import type { RunState } from './state.js';
+import { unreachable } from './result.js';
+import type { RunState, Wait } from './state.js';
 import type { Plan } from './task.js';
 
 /** Why a run stopped before running out of work; absent when it simply finished. */
@@ -15,15 +16,25 @@ export type StopReason =
   | { kind: 'rate-limited'; task: string; cli: string; message: string; resetsAt?: string }
   | { kind: 'auth-error'; task: string; cli: string; message: string }
   /** Tasks that were ready but whose CLI was not installed (or vanished) during the run. */
-  | { kind: 'missing-cli'; tasks: { task: string; command: string; installHint: string }[] };
+  | { kind: 'missing-cli'; tasks: { task: string; command: string; installHint: string }[] }
+  /** A CLI's API stayed unavailable (5xx, 529, connection refused) through every backoff wait. */
+  | { kind: 'outage'; task: string; cli: string; message: string }
+  /**
+   * Circuit breaker: several tasks in a row failed with the same error that is
+   * not theirs (the CLI crashes at start, the network is down...), so the run
+   * stopped starting agents instead of burning through the plan.
+   */
+  | { kind: 'circuit-open'; failure: string; tasks: string[] }
+  /** Bearing could not write its own files (disk full, permissions, a directory in the way). */
+  | { kind: 'state-write-failed'; file: string; message: string }
+  /** The disk is nearly full: no task was started. */
+  | { kind: 'disk-full'; path: string; freeBytes: number; minFreeBytes: number }
+  /** Another process took this project's run lock from under the run. */
+  | { kind: 'lock-lost'; message: string }
+  /** A bug in Bearing stopped the run (reported with the version). */
+  | { kind: 'internal-error'; message: string; version: string };
 
-/** A CLI whose tasks wait for its usage limit to reset. */
-export interface Wait {
-  cli: string;
-  /** ISO time the run goes on. */
-  until: string;
-  message: string;
-}
+export type { Wait };
 
 export function nextStep(
   plan: Plan,
@@ -64,6 +75,20 @@ export function nextStep(
               `\`${m.task}\` could not start: \`${m.command}\` is not installed or not on PATH (${m.installHint}).`,
           )
           .join(' ')} Install it, then \`bearing run\`.`;
+      case 'outage':
+        return `Stopped: the ${stop.cli} API stayed unavailable (${stop.message}) while running \`${stop.task}\`. \`${stop.task}\` stays queued: run \`bearing run\` again when the service is back.`;
+      case 'circuit-open':
+        return `Stopped starting agents: ${stop.tasks.map((t) => `\`${t}\``).join(', ')} failed in a row with the same error (${stop.failure}). Fix the cause, then \`bearing run\`.`;
+      case 'state-write-failed':
+        return `Stopped: Bearing could not write ${stop.file} (${stop.message}). The last saved state is kept. Free disk space or fix the permissions, then \`bearing run\`.`;
+      case 'disk-full':
+        return `Stopped: only ${Math.floor(stop.freeBytes / 1048576)} MB free on the disk holding ${stop.path} (run.min_free_space is ${Math.floor(stop.minFreeBytes / 1048576)} MB); no task was started. Free some space, then \`bearing run\`.`;
+      case 'lock-lost':
+        return `Stopped: ${stop.message}`;
+      case 'internal-error':
+        return `Stopped by an internal error in bearing ${stop.version}: ${stop.message} (please report it). \`bearing run\` continues from the saved state.`;
+      default:
+        return unreachable(stop);
     }
   }
   const failed = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'failed');

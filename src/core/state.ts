@@ -50,6 +50,24 @@ export interface AttemptRecord {
   sessionId?: string;
   summary?: string;
   exitCode?: number;
+  /** Things worth knowing about how the attempt went (retries, fallbacks, Bearing had to end it...). */
+  notes?: string[];
+  /**
+   * Who ran the attempt, so that a later run can end it if this run dies
+   * (kill -9, OOM) while the agent lives on. The token is saved before the
+   * spawn and is in the agent's environment (BEARING_ATTEMPT_TOKEN), so even
+   * an agent started a moment before a crash can be recognised; the group id
+   * and the leader's start time follow right after the spawn.
+   */
+  process?: AttemptProcess;
+}
+
+export interface AttemptProcess {
+  token: string;
+  /** Process group id (the leader's pid). */
+  pgid?: number;
+  /** The leader's start time as the OS reports it, so a reused pid is never mistaken for it. */
+  startTime?: string;
 }
 
 export interface TaskRecord {
@@ -85,6 +103,18 @@ export interface RunInfo {
   pid: number;
   /** Why the last run ended, for status.md's "what happens next". */
   stopReason?: string;
+  /** CLIs the run is holding back (usage limit or outage), so readers can say so while it waits. */
+  waits?: Wait[];
+}
+
+/** A CLI whose tasks wait for its usage limit to reset, or for its API to come back. */
+export interface Wait {
+  cli: string;
+  /** `limit`: a usage or rate limit; `outage`: the API was unavailable (5xx, 529, connection refused). */
+  kind: 'limit' | 'outage';
+  /** ISO time the run goes on. */
+  until: string;
+  message: string;
 }
 
 export interface RunState {

@@ -390,7 +390,12 @@ function waitsOf(holds: ReadonlyMap<string, Hold>): Wait[] {
   const now = Date.now();
   return [...holds]
     .filter(([, h]) => h.until > now)
-    .map(([cli, h]) => ({ cli, until: new Date(h.until).toISOString(), message: h.message }));
+    .map(([cli, h]) => ({
+      cli,
+      kind: 'limit' as const,
+      until: new Date(h.until).toISOString(),
+      message: h.message,
+    }));
 }
 
 function missingCommands(

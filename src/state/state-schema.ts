@@ -81,6 +81,14 @@ export const attemptSchema = z.object({
   sessionId: z.string().optional(),
   summary: z.string().optional(),
   exitCode: z.number().optional(),
+  notes: z.array(z.string()).optional(),
+  process: z
+    .object({
+      token: z.string(),
+      pgid: z.number().int().positive().optional(),
+      startTime: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const taskStatusSchema = z.enum([
@@ -115,6 +123,16 @@ export const runInfoSchema = z.object({
   endedAt: isoDate.optional(),
   pid: z.number().int(),
   stopReason: z.string().optional(),
+  waits: z
+    .array(
+      z.object({
+        cli: z.string(),
+        kind: z.enum(['limit', 'outage']),
+        until: isoDate,
+        message: z.string(),
+      }),
+    )
+    .optional(),
 });
 
 export const runStateSchema = z
