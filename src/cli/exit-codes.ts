@@ -15,6 +15,12 @@ export const EXIT = {
   locked: 4,
   /** An agent CLI a task needs is not installed. */
   missingCli: 5,
+  /**
+   * Bearing cannot read or write its own files in bearing/ (disk full, a
+   * permission error, a directory where state.json should be), or the disk
+   * is too full to start tasks. What was saved before is kept.
+   */
+  io: 6,
   /** A bug in Bearing (reported with the version, never as a bare stack trace). */
   internal: 70,
   /** Interrupted by Ctrl-C or SIGTERM. */
@@ -30,6 +36,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   3: 'the run is paused: a task awaits `bearing approve` or review',
   4: 'another `bearing run` is working on this project',
   5: 'an agent CLI that a task needs is not installed',
+  6: 'Bearing cannot read or write its files in bearing/ (disk full, permissions)',
   70: 'internal error in Bearing (please report it)',
-  130: 'interrupted (Ctrl-C or SIGTERM)',
+  130: 'interrupted (Ctrl-C, SIGTERM or SIGHUP)',
 };

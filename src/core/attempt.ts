@@ -3,7 +3,7 @@
  * the previous failure (a retry), and whether it resumes the agent's session.
  * Shared by `bearing run` and `bearing prompt`, so the preview is exact.
  */
-import { describeFailure, type FailureReason } from './failure.js';
+import { describeFailure, type FailureReason, isExternal } from './failure.js';
 import type { RetryNote } from './prompt.js';
 import type { TaskRecord } from './state.js';
 
@@ -29,9 +29,8 @@ export function nextAttempt(record: TaskRecord | undefined, cliCanResume: boolea
   const attempt = attempts.length + 1;
   const last = attempts.at(-1);
   if (last?.outcome !== 'failed' || !last.failure) return { attempt };
-  // A usage limit or a login problem says nothing about the work: start clean.
-  if (last.failure.reason === 'rate-limited' || last.failure.reason === 'auth-error')
-    return { attempt };
+  // A usage limit, a login problem or an outage says nothing about the work: start clean.
+  if (isExternal(last.failure)) return { attempt };
   const retry: RetryNote = { attempt, error: describeFailure(last.failure) };
   if (last.failure.reason === 'verify-failed') retry.gateOutput = last.failure.output;
   const next: NextAttempt = { attempt, retry };

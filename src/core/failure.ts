@@ -14,6 +14,8 @@ export type Failure =
   | { reason: 'rate-limited'; message: string; resetsAt?: string; apiStatus?: number }
   /** Authentication failed: retrying will not help. */
   | { reason: 'auth-error'; message: string }
+  /** The CLI's API was unavailable (5xx, 529, connection refused): not the task's fault. */
+  | { reason: 'outage'; message: string; apiStatus?: number }
   | { reason: 'max-turns'; message: string; turns?: number }
   | { reason: 'budget-exceeded'; message: string; costUsd?: number }
   /** The agent said it succeeded but was denied tools: the work was not done. */
@@ -47,6 +49,8 @@ export function describeFailure(f: Failure): string {
       return `rate or usage limit reached${f.resetsAt ? ` (resets ${f.resetsAt})` : ''}: ${f.message}`;
     case 'auth-error':
       return `authentication failed: ${f.message}`;
+    case 'outage':
+      return `the API was unavailable${f.apiStatus ? ` (status ${f.apiStatus})` : ''}: ${f.message}`;
     case 'max-turns':
       return `turn limit reached${f.turns === undefined ? '' : ` after ${f.turns} turns`}: ${f.message}`;
     case 'budget-exceeded':
@@ -100,6 +104,7 @@ export function adviseFailure(f: Failure): string {
       return 'see `bearing log <id>` for the output';
     case 'internal-error':
       return 'run again; if it repeats, report it with `bearing log <id>`';
+    case 'outage':
     case 'agent-exit':
     case 'agent-error':
     case 'interrupted':
@@ -112,9 +117,19 @@ export function adviseFailure(f: Failure): string {
   }
 }
 
+/**
+ * Not the task's fault: a usage limit, a log-in problem or an outage says
+ * nothing about the work. Such an attempt costs no retry, the task stays
+ * queued, and its next attempt starts clean.
+ */
+export function isExternal(f: Failure): boolean {
+  return f.reason === 'rate-limited' || f.reason === 'auth-error' || f.reason === 'outage';
+}
+
 /** Failures a retry can plausibly fix; others need the person. */
 export function isRetryable(f: Failure): boolean {
   switch (f.reason) {
+    case 'outage':
     case 'auth-error':
     case 'rate-limited':
     case 'spawn-error':

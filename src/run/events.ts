@@ -19,7 +19,8 @@ export type TaskEndOutcome =
 
 export type RunEvent =
   | { type: 'run-start'; tasks: number; pending: number; concurrency: number }
-  | { type: 'recovered'; ids: string[] }
+  /** Tasks a crashed or killed run left running; `processesEnded` of its agents were still alive and were ended. */
+  | { type: 'recovered'; ids: string[]; processesEnded: number }
   | { type: 'plan-changed'; added: string[]; removed: string[] }
   | { type: 'plan-invalid'; diagnostics: Diagnostic[] }
   | { type: 'missing-cli'; task: string; cli: string; command: string; installHint: string }
@@ -46,7 +47,7 @@ export type RunEvent =
       done: number;
       total: number;
     }
-  | { type: 'waiting'; cli: string; until: number; message: string }
+  | { type: 'waiting'; cli: string; kind: 'limit' | 'outage'; until: number; message: string }
   | { type: 'stopping'; reason: string }
   | { type: 'run-end'; next: string };
 

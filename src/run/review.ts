@@ -5,6 +5,7 @@
  * state.json at once and no update is lost.
  */
 import { nextStep } from '../core/next-step.js';
+import { applyReviewAction } from '../core/review-action.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { writeRequest } from '../state/inbox.js';
@@ -12,7 +13,6 @@ import { acquireLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
 import { loadState, saveState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
-import { applyReviewAction } from './runner.js';
 
 export type ReviewOutcome =
   | { kind: 'applied'; message: string }

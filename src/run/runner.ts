@@ -3,48 +3,55 @@
  * state. Before every decision it re-reads the task files (cheaply: only
  * when they changed), asks the pure scheduler what is ready, and starts it
  * through a worker pool. Every transition is saved atomically and status.md
- * is rewritten, so a crash, kill -9 or Ctrl-C never loses a recorded result
- * and a completed task never runs twice.
+ * follows, so a crash, kill -9 or Ctrl-C never loses a recorded result and a
+ * completed task never runs twice.
+ *
+ * A run is left alone for hours, so every way it can stop is a value, not an
+ * exception: a failed write (disk full), a bug in Bearing, a lost lock, an
+ * outage, a breaker that tripped. Each stops the run the same way: start no
+ * more tasks, end or await the running ones, save what can be saved, release
+ * the lock (the caller's `finally`), and say what to do next.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { adapterFor, requiredCommands } from '../agents/registry.js';
-import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
-import { nextAttempt } from '../core/attempt.js';
+import { requiredCommands } from '../agents/registry.js';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { type Failure, isRetryable } from '../core/failure.js';
+import { describeFailure, type Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
-import { nextStep, type StopReason, type Wait } from '../core/next-step.js';
-import { assemblePrompt, resumePrompt } from '../core/prompt.js';
+import { nextStep, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
-import {
-  type AttemptRecord,
-  addUsage,
-  type RunState,
-  type TaskRecord,
-  ZERO_USAGE,
-} from '../core/state.js';
+import { applyReviewAction } from '../core/review-action.js';
+import type { AttemptProcess, AttemptRecord, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { Plan, Task } from '../core/task.js';
-import { type ProcessOutcome, runProcess } from '../process/run-process.js';
-import { runShellCommand } from '../process/shell-command.js';
+import { freeDiskBytes } from '../process/disk.js';
+import { endStrayProcesses } from '../process/pending-b.js';
+import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { which } from '../process/which.js';
-import { writeFileAtomic } from '../state/atomic.js';
-import { changedFiles, isGitRepo, type Snapshot, snapshotWorkTree } from '../state/changes.js';
-import { type InboxRequest, readInbox } from '../state/inbox.js';
-import { acquireLock, type LockHeld } from '../state/lock.js';
-import { attemptDir, statusFile } from '../state/paths.js';
-import { loadState, saveState } from '../state/store.js';
+import { isGitRepo } from '../state/changes.js';
+import { readInbox } from '../state/inbox.js';
+import { acquireLock, type Lock, type LockHeld } from '../state/lock.js';
+import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
-import type { EventSink, TaskEndOutcome } from './events.js';
+import {
+  executeAttempt,
+  RESULT_GRACE_MS,
+  recordFor,
+  type SnapshotCache,
+  type TaskOutcome,
+} from './attempt.js';
+import { CircuitBreaker } from './breaker.js';
+import type { EventSink } from './events.js';
+import { Holds, limitHold, outageHold } from './holds.js';
 import { PlanWatcher } from './plan-watcher.js';
+import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
+
+export { limitHold } from './holds.js';
 
 export interface RunOptions {
   root: string;
   /** Paths in messages are shown relative to this. */
   displayBase: string;
   env: NodeJS.ProcessEnv;
-  /** Ctrl-C / SIGTERM: stop spawning, end every agent, record the interruption. */
+  /** Ctrl-C / SIGTERM / SIGHUP: stop spawning, end every agent, record the interruption. */
   signal: AbortSignal;
   /** Overrides config.yaml run.concurrency. */
   concurrency?: number;
@@ -54,6 +61,8 @@ export interface RunOptions {
   limitMarginMs?: number;
   /** Kill grace for agents (SIGTERM → SIGKILL); tests shorten it. */
   killGraceMs?: number;
+  /** How long an agent may linger after its final result; tests shorten it. */
+  resultGraceMs?: number;
 }
 
 export type RunEnd =
@@ -62,354 +71,633 @@ export type RunEnd =
   | { kind: 'paused'; next: string }
   | { kind: 'stopped'; next: string }
   | { kind: 'interrupted'; next: string }
+  /** Bearing could not write its files, or the disk is too full to start tasks. */
+  | { kind: 'io-error'; next: string }
+  /** A bug in Bearing stopped the run or failed a task. */
+  | { kind: 'internal-error'; next: string }
+  /** Another process took the run lock. */
+  | { kind: 'lock-lost'; next: string }
   | { kind: 'invalid'; diagnostics: Diagnostic[] }
   | { kind: 'locked'; holder: LockHeld }
-  | {
-      kind: 'missing-cli';
-      missing: { cli: string; command: string; installHint: string; tasks: string[] }[];
-    }
+  | { kind: 'missing-cli'; missing: MissingCommand[] }
   | { kind: 'state-error'; message: string };
+
+interface MissingCommand {
+  cli: string;
+  command: string;
+  installHint: string;
+  tasks: string[];
+}
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
 
-/** status.md follows state.json within this long (see writeStatus). */
-const STATUS_INTERVAL_MS = 200;
-
-/** The longest wait for a usage limit whose reset time the CLI reported. */
-const MAX_LIMIT_WAIT_MS = 6 * 60 * 60 * 1000;
-/** Waits when the CLI gave no reset time; after the last, the run stops. */
-const LIMIT_BACKOFF_MS = [5 * 60 * 1000, 15 * 60 * 1000, 30 * 60 * 1000];
-/** Resets are not exact to the second: start a little after. */
-const RESET_MARGIN_MS = 30 * 1000;
-
-/** A CLI whose tasks are held back until its usage limit resets. */
-interface Hold {
-  until: number;
-  /** Waits made without a reported reset time (bounded by LIMIT_BACKOFF_MS). */
-  backoffs: number;
-  message: string;
-}
-
-/** How long to hold a CLI after a usage limit, or undefined to stop the run instead. */
-export function limitHold(
-  previous: Hold | undefined,
-  failure: { message: string; resetsAt?: string },
-  now: number,
-  marginMs = RESET_MARGIN_MS,
-): Hold | undefined {
-  // Several tasks of one CLI hit the same limit: one wait, not one each.
-  if (previous && previous.until > now) return previous;
-  const resetsAt = failure.resetsAt ? Date.parse(failure.resetsAt) : Number.NaN;
-  if (Number.isFinite(resetsAt) && resetsAt - now <= MAX_LIMIT_WAIT_MS) {
-    return {
-      until: Math.max(now, resetsAt) + marginMs,
-      backoffs: previous?.backoffs ?? 0,
-      message: failure.message,
-    };
-  }
-  const backoffs = previous?.backoffs ?? 0;
-  const wait = LIMIT_BACKOFF_MS[backoffs];
-  if (wait === undefined) return undefined;
-  return { until: now + wait, backoffs: backoffs + 1, message: failure.message };
-}
+/** Stop reasons after which the run cannot go on at all: running agents are ended too. */
+const FATAL: ReadonlySet<StopReason['kind']> = new Set([
+  'state-write-failed',
+  'internal-error',
+  'lock-lost',
+]);
 
 export async function runProject(options: RunOptions): Promise<RunEnd> {
-  const { root, env, signal, onEvent } = options;
-  const now = options.now ?? (() => new Date());
+  const { root, env } = options;
   const watcher = new PlanWatcher(root, options.displayBase);
   const first = await watcher.load();
   if (!first.plan) return { kind: 'invalid', diagnostics: first.diagnostics };
-  let plan: Plan = first.plan;
 
-  const initialState = loadState(root);
-  if (!initialState.ok) return { kind: 'state-error', message: initialState.error.message };
+  const initial = loadState(root);
+  if (!initial.ok) return { kind: 'state-error', message: initial.error.message };
 
   // A missing CLI is reported before anything starts, with how to install it.
-  const pending = plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(initialState.value, t.id)));
-  const missing = missingCommands(pending, plan, env);
+  const pending = first.plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(initial.value, t.id)));
+  const missing = missingCommands(pending, first.plan, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
-  const lock = acquireLock(root);
+  const lock = await acquireLock(root);
   if (!lock.ok) {
     return lock.error.reason === 'held'
       ? { kind: 'locked', holder: lock.error }
       : { kind: 'state-error', message: lock.error.message };
   }
-
   try {
     // Re-read under the lock: the previous holder may have written since.
     const loaded = loadState(root);
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
-    const recovered = recoverInterrupted(loaded.value, now());
-    const state: RunState = recovered.state;
-    if (recovered.recovered.length > 0) onEvent({ type: 'recovered', ids: recovered.recovered });
-    state.lastRun = { startedAt: now().toISOString(), pid: process.pid };
-
-    const running = new Map<string, Promise<void>>();
-    const runningSince = new Map<string, number>();
-    // CLIs waiting for a usage limit to reset (run.wait_for_limits).
-    const holds = new Map<string, Hold>();
-    let stop: StopReason | undefined;
-    const gitRepo = await isGitRepo(root);
-    const concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
-
-    // state.json is saved at once after every transition (a result is never lost).
-    // status.md, derived from it and rewritten in full, follows within
-    // STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and
-    // a burst of quick transitions folds into one instead of rewriting a large
-    // file for each. The run's last write is always made (force).
-    let statusDirty = false;
-    let lastStatusWrite = 0;
-    let statusTimer: NodeJS.Timeout | undefined;
-    const writeStatus = (force = false): void => {
-      if (!statusDirty) return;
-      const wait = lastStatusWrite + STATUS_INTERVAL_MS - Date.now();
-      if (!force && wait > 0) {
-        statusTimer ??= setTimeout(() => {
-          statusTimer = undefined;
-          writeStatus(true);
-        }, wait);
-        return;
-      }
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = undefined;
-      lastStatusWrite = Date.now();
-      statusDirty = false;
-      const next = nextStep(plan, state, new Set(running.keys()), stop, waitsOf(holds));
-      writeFileAtomic(
-        statusFile(root),
-        renderStatusMarkdown({
-          plan,
-          state,
-          next,
-          now: now(),
-          running: Object.fromEntries(
-            [...runningSince].map(([id, t]) => [id, { startedAt: new Date(t).toISOString() }]),
-          ),
-        }),
-        { fsync: false },
-      );
-    };
-    const persist = (): void => {
-      saveState(root, state);
-      statusDirty = true;
-    };
-    // With nothing else running, the work tree after one task is the work tree
-    // before the next: reuse that snapshot instead of measuring it twice.
-    const snapshots: SnapshotCache = { latest: undefined, generation: 0 };
-
-    const requestStop = (reason: StopReason): void => {
-      if (reason.kind === 'paused') pausedInRun.push(reason.task);
-      if (!stop || reason.kind === 'interrupted') stop = reason;
-    };
-    /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
-    const pausedInRun: string[] = [];
-
-    const onAbort = (): void => {
-      requestStop({ kind: 'interrupted' });
-      onEvent({ type: 'stopping', reason: 'interrupted: ending every agent' });
-      watcher.wake();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    persist();
-    writeStatus();
-    onEvent({
-      type: 'run-start',
-      tasks: plan.tasks.length,
-      pending: plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(state, t.id))).length,
-      concurrency,
-    });
-
-    const tick = setInterval(() => {
-      onEvent({
-        type: 'tick',
-        running: [...runningSince].map(([id, startedAt]) => ({ id, startedAt })),
-        costUsd: totalCost(state),
-        done: plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(state, t.id))).length,
-        total: plan.tasks.length,
-      });
-    }, 1000);
-    tick.unref();
-
-    // Ready tasks whose CLI is missing: each reported once, and named when the run ends.
-    const reportedMissing = new Map<string, { command: string; installHint: string }>();
-    try {
-      await watcher.start();
-      while (true) {
-        // Requests from `bearing approve/retry` made while this run holds the lock.
-        let requestsApplied = false;
-        for (const request of readInbox(root)) {
-          if (applyRequest(state, request, running, onEvent)) requestsApplied = true;
-        }
-        if (requestsApplied) {
-          persist();
-          // A pause of this run ends once what it waited for is approved or re-queued.
-          if (stop?.kind === 'paused') {
-            const still = pausedInRun.find((id) => statusOf(state, id) === 'awaiting-review');
-            stop = still === undefined ? undefined : { kind: 'paused', task: still };
-          }
-        }
-
-        const reloaded = await watcher.reloadIfChanged();
-        if (reloaded.kind === 'invalid') {
-          onEvent({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
-        } else if (reloaded.kind === 'changed') {
-          onEvent({ type: 'plan-changed', added: reloaded.added, removed: reloaded.removed });
-          plan = reloaded.plan;
-        }
-
-        let heldUntil: number | undefined;
-        if (!stop && !signal.aborted) {
-          const s = schedule(plan, state, new Set(running.keys()));
-          for (const task of s.ready) {
-            const hold = holds.get(task.cli);
-            if (hold && hold.until > Date.now()) {
-              heldUntil = Math.min(heldUntil ?? Number.POSITIVE_INFINITY, hold.until);
-              continue;
-            }
-            if (running.size >= concurrency) break;
-            const lacking = missingCommands([task], plan, env);
-            if (lacking.length > 0) {
-              if (!reportedMissing.has(task.id)) {
-                const m = lacking[0]!;
-                reportedMissing.set(task.id, { command: m.command, installHint: m.installHint });
-                onEvent({
-                  type: 'missing-cli',
-                  task: task.id,
-                  cli: m.cli,
-                  command: m.command,
-                  installHint: m.installHint,
-                });
-              }
-              continue;
-            }
-            const started = Date.now();
-            runningSince.set(task.id, started);
-            const job = executeTask({
-              task,
-              plan,
-              state,
-              root,
-              env,
-              signal,
-              gitRepo,
-              snapshots,
-              alone: running.size === 0,
-              killGraceMs: options.killGraceMs,
-              now,
-              onStarted: (attempt, resume) => {
-                onEvent({ type: 'task-start', task, attempt, resume, startedAt: started });
-                persist();
-                // Folded into the loop's own write when the start happened within this
-                // iteration; written on its own when it came after an await.
-                setImmediate(() => writeStatus());
-              },
-            })
-              .catch((error: unknown): TaskOutcome => internalFailure(state, task, error, now))
-              .then((outcome) => {
-                running.delete(task.id);
-                runningSince.delete(task.id);
-                const reason = stopReasonFor(outcome, task);
-                const limit =
-                  outcome.failure?.reason === 'rate-limited' ? outcome.failure : undefined;
-                const hold =
-                  limit && plan.run.waitForLimits
-                    ? limitHold(holds.get(task.cli), limit, Date.now(), options.limitMarginMs)
-                    : undefined;
-                if (hold) {
-                  holds.set(task.cli, hold);
-                  onEvent({
-                    type: 'waiting',
-                    cli: task.cli,
-                    until: hold.until,
-                    message: hold.message,
-                  });
-                } else if (reason) {
-                  requestStop(reason);
-                }
-                if (outcome.outcome === 'completed') holds.delete(task.cli);
-                persist();
-                onEvent({
-                  type: 'task-end',
-                  task,
-                  attempt: outcome.attempt,
-                  record: state.tasks[task.id]!,
-                  outcome: outcome.outcome,
-                  ...(outcome.failure ? { failure: outcome.failure } : {}),
-                });
-                watcher.wake();
-              });
-            running.set(task.id, job);
-          }
-        }
-        writeStatus();
-        if (running.size === 0 && heldUntil === undefined) break;
-        // Nothing else to do until a hold ends: sleep until then (a task's end,
-        // an edit or Ctrl-C wakes the loop earlier).
-        const timer =
-          heldUntil === undefined
-            ? undefined
-            : setTimeout(() => watcher.wake(), Math.max(0, heldUntil - Date.now()) + 10);
-        await watcher.nextWake();
-        if (timer) clearTimeout(timer);
-      }
-    } finally {
-      clearInterval(tick);
-      signal.removeEventListener('abort', onAbort);
-      await watcher.close();
-    }
-
-    if (signal.aborted) requestStop({ kind: 'interrupted' });
-    // The run ran out of work because a CLI is missing: say so, not "run again".
-    const unstarted = [...reportedMissing]
-      .filter(([id]) => plan.tasks.some((t) => t.id === id) && isRunnable(statusOf(state, id)))
-      .map(([task, m]) => ({ task, ...m }));
-    if (unstarted.length > 0) requestStop({ kind: 'missing-cli', tasks: unstarted });
-    state.lastRun = { ...state.lastRun!, endedAt: now().toISOString() };
-    const next = nextStep(plan, state, new Set(), stop, []);
-    state.lastRun.stopReason = next;
-    persist();
-    writeStatus(true);
-    onEvent({ type: 'run-end', next });
-    if (stop?.kind === 'interrupted') return { kind: 'interrupted', next };
-    if (stop?.kind === 'paused') return { kind: 'paused', next };
-    if (stop) return { kind: 'stopped', next };
-    const statuses = plan.tasks.map((t) => statusOf(state, t.id));
-    if (statuses.includes('awaiting-review')) return { kind: 'paused', next };
-    if (statuses.some((st) => st === 'failed' || st === 'queued' || st === 'interrupted')) {
-      return { kind: 'failed', next };
-    }
-    return { kind: 'done', next };
+    return await new Run(options, watcher, first.plan, loaded.value, lock.value).execute();
   } finally {
     lock.value.release();
   }
 }
 
-function waitsOf(holds: ReadonlyMap<string, Hold>): Wait[] {
-  const now = Date.now();
-  return [...holds]
-    .filter(([, h]) => h.until > now)
-    .map(([cli, h]) => ({
-      cli,
-      kind: 'limit' as const,
-      until: new Date(h.until).toISOString(),
-      message: h.message,
-    }));
+interface RunningTask {
+  startedAt: number;
+  job: Promise<void>;
 }
 
+/** One `bearing run` while it holds the lock: its phases are the methods below. */
+class Run {
+  readonly #options: RunOptions;
+  readonly #watcher: PlanWatcher;
+  readonly #lock: Lock;
+  readonly #now: () => Date;
+  #plan: Plan;
+  #state: RunState;
+  readonly #recorder: RunRecorder;
+  readonly #running = new Map<string, RunningTask>();
+  readonly #holds = new Holds();
+  readonly #breaker = new CircuitBreaker();
+  readonly #snapshots: SnapshotCache = { latest: undefined, generation: 0 };
+  /** Ends every agent when the run must stop at once (a failed write, a bug, a lost lock). */
+  readonly #halt = new AbortController();
+  /** What agents obey: the person's Ctrl-C or the run's own halt. */
+  readonly #signal: AbortSignal;
+  readonly #concurrency: number;
+  #gitRepo = false;
+  #stop: StopReason | undefined;
+  /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
+  readonly #pausedInRun: string[] = [];
+  /** Ready tasks whose CLI is missing: each reported once, and named when the run ends. */
+  readonly #reportedMissing = new Map<string, { command: string; installHint: string }>();
+  /** Tasks removed from the task files during the run before they completed. */
+  readonly #removedUnrun = new Set<string>();
+  #internalErrors = 0;
+
+  constructor(options: RunOptions, watcher: PlanWatcher, plan: Plan, state: RunState, lock: Lock) {
+    this.#options = options;
+    this.#watcher = watcher;
+    this.#lock = lock;
+    this.#now = options.now ?? (() => new Date());
+    this.#plan = plan;
+    this.#state = state;
+    this.#signal = AbortSignal.any([options.signal, this.#halt.signal]);
+    this.#concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
+    this.#recorder = new RunRecorder({
+      root: options.root,
+      state: () => this.#state,
+      renderStatus: () => this.#renderStatus(),
+      onFailure: (failure) => this.#writeFailed(failure),
+    });
+  }
+
+  async execute(): Promise<RunEnd> {
+    const { onEvent, signal } = this.#options;
+    const onAbort = (): void => {
+      this.#requestStop({ kind: 'interrupted' });
+      onEvent({ type: 'stopping', reason: 'interrupted: ending every agent' });
+      this.#watcher.wake();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const tick = setInterval(() => this.#tick(), 1000);
+    tick.unref();
+    try {
+      await this.#recover();
+      this.#gitRepo = await isGitRepo(this.#options.root);
+      this.#state.lastRun = { startedAt: this.#now().toISOString(), pid: process.pid };
+      this.#save();
+      this.#recorder.flushStatus();
+      onEvent({
+        type: 'run-start',
+        tasks: this.#plan.tasks.length,
+        pending: this.#plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(this.#state, t.id)))
+          .length,
+        concurrency: this.#concurrency,
+      });
+      await this.#watcher.start();
+      await this.#loop();
+    } catch (error) {
+      // A bug in the loop itself: stop as for any fatal problem, never as a stack trace.
+      this.#internalError(error);
+      await this.#settleRunning();
+    } finally {
+      clearInterval(tick);
+      signal.removeEventListener('abort', onAbort);
+      await this.#watcher.close();
+    }
+    try {
+      return this.#end();
+    } finally {
+      this.#recorder.close();
+    }
+  }
+
+  /**
+   * After a crash or kill -9, end what the dead run left running before
+   * anything runs again, then mark those attempts interrupted so they run again.
+   */
+  async #recover(): Promise<void> {
+    const left: AttemptProcess[] = [];
+    for (const record of Object.values(this.#state.tasks)) {
+      for (const a of record.attempts)
+        if (a.outcome === 'running' && a.process) left.push(a.process);
+    }
+    const ended = left.length > 0 ? (await endStrayProcesses(left, this.#killGraceMs())).ended : 0;
+    const recovered = recoverInterrupted(this.#state, this.#now());
+    this.#state = recovered.state;
+    if (recovered.recovered.length > 0) {
+      this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, processesEnded: ended });
+    }
+  }
+
+  async #loop(): Promise<void> {
+    while (true) {
+      this.#applyRequests();
+      await this.#reloadPlan();
+      const wakeAt = this.#startReady();
+      this.#recorder.flushStatus();
+      if (this.#running.size === 0 && wakeAt === undefined) break;
+      // Nothing else to do until a hold ends: sleep until then (a task's end,
+      // an edit or Ctrl-C wakes the loop earlier).
+      const timer =
+        wakeAt === undefined
+          ? undefined
+          : setTimeout(() => this.#watcher.wake(), Math.max(0, wakeAt - this.#clock()) + 10);
+      await this.#watcher.nextWake();
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** Requests from `bearing approve/retry` made while this run holds the lock. */
+  #applyRequests(): void {
+    let applied = false;
+    for (const request of readInbox(this.#options.root)) {
+      const result = applyReviewAction(
+        this.#state,
+        request.action,
+        request.id,
+        this.#running.has(request.id),
+        this.#now(),
+      );
+      this.#options.onEvent({
+        type: 'request',
+        action: request.action,
+        id: request.id,
+        applied: result.ok,
+        message: result.message,
+      });
+      if (result.ok) applied = true;
+    }
+    if (!applied) return;
+    this.#save();
+    // A pause of this run ends once what it waited for is approved or re-queued.
+    if (this.#stop?.kind === 'paused') {
+      const still = this.#pausedInRun.find((id) => statusOf(this.#state, id) === 'awaiting-review');
+      this.#stop = still === undefined ? undefined : { kind: 'paused', task: still };
+    }
+  }
+
+  async #reloadPlan(): Promise<void> {
+    const reloaded = await this.#watcher.reloadIfChanged();
+    if (reloaded.kind === 'invalid') {
+      this.#options.onEvent({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
+    } else if (reloaded.kind === 'changed') {
+      for (const id of reloaded.removed) {
+        if (!TERMINAL_OK.has(statusOf(this.#state, id))) this.#removedUnrun.add(id);
+      }
+      for (const id of reloaded.added) this.#removedUnrun.delete(id);
+      this.#options.onEvent({
+        type: 'plan-changed',
+        added: reloaded.added,
+        removed: reloaded.removed,
+      });
+      this.#plan = reloaded.plan;
+    }
+  }
+
+  /**
+   * Start what is ready, within the concurrency and the holds. Returns when
+   * the loop must look again even if nothing wakes it (a hold ends, a removal
+   * of task files is confirmed), or undefined.
+   */
+  #startReady(): number | undefined {
+    if (this.#stop || this.#signal.aborted) return undefined;
+    // Task files vanished a moment ago (a branch switch, `git stash`): until it
+    // is clear whether they are gone for good, the plan is in doubt; start nothing.
+    const removalPending = this.#watcher.removalPendingUntil?.(); // TEMP(merge A): drop ?.
+    if (removalPending !== undefined) return removalPending;
+    let wakeAt: number | undefined;
+    const now = this.#clock();
+    const ready = schedule(this.#plan, this.#state, new Set(this.#running.keys())).ready;
+    for (const task of ready) {
+      const heldUntil = this.#holds.heldUntil(task.cli, now);
+      if (heldUntil !== undefined) {
+        wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, heldUntil);
+        continue;
+      }
+      if (this.#running.size >= this.#concurrency) break;
+      if (this.#lacksCommand(task)) continue;
+      if (!this.#mayStart()) break;
+      this.#start(task);
+    }
+    return wakeAt;
+  }
+
+  /** The checks a spawn must pass that are about the run, not the task: the lock and the disk. */
+  #mayStart(): boolean {
+    if (this.#lock.ensure?.() === 'lost') {
+      // TEMP(merge E): drop ?.
+      this.#requestStop({
+        kind: 'lock-lost',
+        message:
+          "another process took this project's run lock (bearing/.state/lock) while this run held it; this run stopped its agents. Check `bearing status`.",
+      });
+      return false;
+    }
+    const { root } = this.#options;
+    const free = freeDiskBytes(root);
+    const minFreeBytes = this.#plan.run.minFreeBytes ?? 0; // TEMP(merge B)
+    if (free !== undefined && free < minFreeBytes) {
+      this.#requestStop({ kind: 'disk-full', path: root, freeBytes: free, minFreeBytes });
+      return false;
+    }
+    return true;
+  }
+
+  #lacksCommand(task: Task): boolean {
+    const lacking = missingCommands([task], this.#plan, this.#options.env, this.#options.root);
+    const m = lacking[0];
+    if (!m) return false;
+    if (!this.#reportedMissing.has(task.id)) {
+      this.#reportedMissing.set(task.id, { command: m.command, installHint: m.installHint });
+      this.#options.onEvent({
+        type: 'missing-cli',
+        task: task.id,
+        cli: m.cli,
+        command: m.command,
+        installHint: m.installHint,
+      });
+    }
+    return true;
+  }
+
+  #start(task: Task): void {
+    const { root, env, onEvent } = this.#options;
+    const startedAt = this.#clock();
+    const job = executeAttempt({
+      task,
+      plan: this.#plan,
+      state: this.#state,
+      root,
+      env,
+      signal: this.#signal,
+      abortMessage: () => this.#abortMessage(),
+      gitRepo: this.#gitRepo,
+      snapshots: this.#snapshots,
+      othersRunning: () => this.#running.size > 1,
+      recorder: this.#recorder,
+      killGraceMs: this.#options.killGraceMs,
+      resultGraceMs: this.#options.resultGraceMs ?? RESULT_GRACE_MS,
+      now: this.#now,
+      onStarted: (attempt, resume) => {
+        onEvent({ type: 'task-start', task, attempt, resume, startedAt });
+        this.#save();
+        // Folded into the loop's own write when the start happened within this
+        // iteration; written on its own when it came after an await.
+        setImmediate(() => this.#recorder.flushStatus());
+      },
+      onSpawned: () => this.#save(),
+    })
+      .catch((error: unknown) => this.#abandonAttempt(task, error))
+      .then((outcome) => {
+        try {
+          this.#finish(task, outcome);
+        } catch (error) {
+          this.#internalError(error);
+        } finally {
+          this.#running.delete(task.id);
+          this.#watcher.wake();
+        }
+      });
+    this.#running.set(task.id, { startedAt, job });
+  }
+
+  /** What follows from one attempt's end: holds, the breaker, a stop, the save. */
+  #finish(task: Task, o: TaskOutcome): void {
+    const f = o.failure;
+    if (o.outcome !== 'interrupted') {
+      const tripped = this.#breaker.record(task.id, f);
+      if (tripped) this.#requestStop({ kind: 'circuit-open', ...tripped });
+    }
+    if (f?.reason === 'internal-error') this.#internalErrors++;
+    const hold = this.#holdFor(task, f);
+    if (hold) {
+      this.#holds.set(task.cli, hold);
+      this.#options.onEvent({
+        type: 'waiting',
+        cli: task.cli,
+        kind: hold.kind,
+        until: hold.until,
+        message: hold.message,
+      });
+    } else {
+      const reason = stopReasonFor(o, task);
+      if (reason) this.#requestStop(reason);
+    }
+    if (o.outcome === 'completed') this.#holds.clear(task.cli);
+    this.#save();
+    this.#options.onEvent({
+      type: 'task-end',
+      task,
+      attempt: o.attempt,
+      record: this.#state.tasks[task.id]!,
+      outcome: o.outcome,
+      ...(f ? { failure: f } : {}),
+    });
+  }
+
+  /** A usage limit or an outage holds the CLI's tasks, if the run waits for them and the waits last. */
+  #holdFor(task: Task, f: Failure | undefined) {
+    if (!this.#plan.run.waitForLimits) return undefined;
+    const previous = this.#holds.get(task.cli);
+    if (f?.reason === 'rate-limited') {
+      return limitHold(previous, f, this.#clock(), this.#options.limitMarginMs);
+    }
+    if (f?.reason === 'outage') return outageHold(previous, f, this.#clock());
+    return undefined;
+  }
+
+  /**
+   * The attempt threw instead of returning an outcome. A failed write is the
+   * run's problem (it stops; the attempt runs again next time); anything else
+   * is a bug, recorded on the task as an internal error with the version.
+   */
+  #abandonAttempt(task: Task, error: unknown): TaskOutcome {
+    const record = recordFor(this.#state, task, this.#now());
+    const at = this.#now().toISOString();
+    const failure: Failure =
+      error instanceof WriteError
+        ? { reason: 'interrupted', message: `Bearing could not write ${error.message}` }
+        : {
+            reason: 'internal-error',
+            message: error instanceof Error ? error.message : String(error),
+            version: VERSION,
+          };
+    const last = record.attempts.at(-1);
+    const outcome = failure.reason === 'interrupted' ? 'interrupted' : 'failed';
+    const attempt: AttemptRecord =
+      last && last.outcome === 'running'
+        ? Object.assign(last, { outcome, failure, endedAt: at })
+        : { attempt: record.attempts.length + 1, startedAt: at, outcome, failure };
+    if (attempt !== last) record.attempts.push(attempt);
+    record.status = outcome;
+    record.failure = failure;
+    record.updatedAt = at;
+    return { outcome, attempt, failure };
+  }
+
+  #requestStop(reason: StopReason): void {
+    if (reason.kind === 'paused') this.#pausedInRun.push(reason.task);
+    const current = this.#stop;
+    // The first reason wins, but an interruption outranks a pause or a failure,
+    // and a run that cannot go on at all outranks everything.
+    if (
+      !current ||
+      (FATAL.has(reason.kind) && !FATAL.has(current.kind)) ||
+      (reason.kind === 'interrupted' && !FATAL.has(current.kind))
+    ) {
+      this.#stop = reason;
+    }
+    if (FATAL.has(reason.kind) && !this.#halt.signal.aborted) {
+      this.#options.onEvent({ type: 'stopping', reason: describeStop(reason) });
+      this.#halt.abort();
+    }
+    this.#watcher.wake();
+  }
+
+  #writeFailed(failure: WriteFailure): void {
+    this.#requestStop({ kind: 'state-write-failed', file: failure.file, message: failure.message });
+  }
+
+  #internalError(error: unknown): void {
+    this.#internalErrors++;
+    const message = error instanceof Error ? error.message : String(error);
+    if (process.env.BEARING_DEBUG && error instanceof Error && error.stack) {
+      this.#options.onEvent({ type: 'stopping', reason: error.stack });
+    }
+    this.#requestStop({ kind: 'internal-error', message, version: VERSION });
+  }
+
+  /** After a bug in the loop: the running attempts end (halted) and are recorded before the run ends. */
+  async #settleRunning(): Promise<void> {
+    await Promise.allSettled([...this.#running.values()].map((r) => r.job));
+  }
+
+  #end(): RunEnd {
+    const { onEvent, signal } = this.#options;
+    if (signal.aborted) this.#requestStop({ kind: 'interrupted' });
+    // The run ran out of work because a CLI is missing: say so, not "run again".
+    const unstarted = [...this.#reportedMissing]
+      .filter(
+        ([id]) =>
+          this.#plan.tasks.some((t) => t.id === id) && isRunnable(statusOf(this.#state, id)),
+      )
+      .map(([task, m]) => ({ task, ...m }));
+    if (unstarted.length > 0) this.#requestStop({ kind: 'missing-cli', tasks: unstarted });
+    const lastRun = this.#state.lastRun ?? {
+      startedAt: this.#now().toISOString(),
+      pid: process.pid,
+    };
+    const removed = [...this.#removedUnrun].filter(
+      (id) => !this.#plan.tasks.some((t) => t.id === id),
+    );
+    let next = nextStep(this.#plan, this.#state, new Set(), this.#stop, []);
+    if (removed.length > 0) {
+      next += `\nRemoved from the task files during the run before they completed: ${removed.join(', ')}.`;
+    }
+    this.#state.lastRun = { ...lastRun, endedAt: this.#now().toISOString(), stopReason: next };
+    delete this.#state.lastRun.waits;
+    this.#save();
+    this.#recorder.flushStatus(true);
+    // A write that failed at the very end still changes the verdict.
+    if (this.#recorder.failure && this.#stop?.kind !== 'state-write-failed') {
+      const f = this.#recorder.failure;
+      this.#stop = { kind: 'state-write-failed', file: f.file, message: f.message };
+      next = nextStep(this.#plan, this.#state, new Set(), this.#stop, []);
+    }
+    onEvent({ type: 'run-end', next });
+    return runEnd(this.#stop, this.#plan, this.#state, next, this.#internalErrors > 0);
+  }
+
+  #save(): void {
+    if (this.#state.lastRun && !this.#state.lastRun.endedAt) {
+      const waits = this.#holds.waits(this.#clock());
+      if (waits.length > 0) this.#state.lastRun.waits = waits;
+      else delete this.#state.lastRun.waits;
+    }
+    this.#recorder.save();
+  }
+
+  #renderStatus(): string {
+    const running = new Set(this.#running.keys());
+    const next = nextStep(
+      this.#plan,
+      this.#state,
+      running,
+      this.#stop,
+      this.#holds.waits(this.#clock()),
+    );
+    return renderStatusMarkdown({
+      plan: this.#plan,
+      state: this.#state,
+      next,
+      now: this.#now(),
+      running: Object.fromEntries(
+        [...this.#running].map(([id, r]) => [
+          id,
+          { startedAt: new Date(r.startedAt).toISOString() },
+        ]),
+      ),
+    });
+  }
+
+  #tick(): void {
+    this.#options.onEvent({
+      type: 'tick',
+      running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
+      costUsd: totalCost(this.#state),
+      done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
+      total: this.#plan.tasks.length,
+    });
+  }
+
+  #abortMessage(): string {
+    if (this.#options.signal.aborted) return 'stopped by Ctrl-C or SIGTERM';
+    return this.#stop ? `the run stopped: ${describeStop(this.#stop)}` : 'the run stopped';
+  }
+
+  #killGraceMs(): number {
+    return this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  }
+
+  #clock(): number {
+    return this.#now().getTime();
+  }
+}
+
+/** How the run ended, from why it stopped (if it did) and what is left. */
+function runEnd(
+  stop: StopReason | undefined,
+  plan: Plan,
+  state: RunState,
+  next: string,
+  hadInternalError: boolean,
+): RunEnd {
+  if (stop) {
+    switch (stop.kind) {
+      case 'interrupted':
+        return { kind: 'interrupted', next };
+      case 'paused':
+        return { kind: 'paused', next };
+      case 'state-write-failed':
+      case 'disk-full':
+        return { kind: 'io-error', next };
+      case 'internal-error':
+        return { kind: 'internal-error', next };
+      case 'lock-lost':
+        return { kind: 'lock-lost', next };
+      default:
+        return hadInternalError ? { kind: 'internal-error', next } : { kind: 'stopped', next };
+    }
+  }
+  if (hadInternalError) return { kind: 'internal-error', next };
+  const statuses = plan.tasks.map((t) => statusOf(state, t.id));
+  if (statuses.includes('awaiting-review')) return { kind: 'paused', next };
+  if (statuses.some((st) => st === 'failed' || st === 'queued' || st === 'interrupted')) {
+    return { kind: 'failed', next };
+  }
+  return { kind: 'done', next };
+}
+
+function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
+  const f = o.failure;
+  if (o.outcome === 'interrupted') return { kind: 'interrupted' };
+  if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
+  switch (f?.reason) {
+    case 'rate-limited':
+      return {
+        kind: 'rate-limited',
+        task: task.id,
+        cli: task.cli,
+        message: f.message,
+        ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
+      };
+    case 'auth-error':
+      return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
+    case 'outage':
+      return { kind: 'outage', task: task.id, cli: task.cli, message: describeFailure(f) };
+    default:
+      return o.outcome === 'failed' && task.onFailure === 'stop'
+        ? { kind: 'stopped', task: task.id }
+        : undefined;
+  }
+}
+
+/** One line for the terminal when the run stops itself. */
+function describeStop(stop: StopReason): string {
+  switch (stop.kind) {
+    case 'state-write-failed':
+      return `cannot write ${stop.file} (${stop.message}); ending every agent`;
+    case 'internal-error':
+      return `internal error in bearing ${stop.version}: ${stop.message}; ending every agent`;
+    case 'lock-lost':
+      return stop.message;
+    default:
+      return stop.kind;
+  }
+}
+
+/**
+ * The commands the given tasks need that are not installed. A command with a
+ * slash (`./agent.sh`) is relative to the project, where the agent runs.
+ */
 function missingCommands(
   tasks: Task[],
   plan: Plan,
   env: NodeJS.ProcessEnv,
-): { cli: string; command: string; installHint: string; tasks: string[] }[] {
-  const out = new Map<
-    string,
-    { cli: string; command: string; installHint: string; tasks: string[] }
-  >();
+  root: string,
+): MissingCommand[] {
+  const out = new Map<string, MissingCommand>();
   for (const task of tasks) {
     for (const req of requiredCommands([task], plan.agents)) {
-      if (which(req.command, env)) continue;
+      if (which(req.command, env, root)) continue;
       const entry = out.get(req.command) ?? { ...req, tasks: [] };
       entry.tasks.push(task.id);
       out.set(req.command, entry);
@@ -422,434 +710,4 @@ function totalCost(state: RunState): number {
   let sum = 0;
   for (const r of Object.values(state.tasks)) sum += r.costUsd;
   return sum;
-}
-
-interface TaskOutcome {
-  outcome: TaskEndOutcome;
-  attempt: AttemptRecord;
-  failure?: Failure;
-}
-
-function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
-  const f = o.failure;
-  if (o.outcome === 'interrupted') return { kind: 'interrupted' };
-  if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
-  if (f?.reason === 'rate-limited') {
-    return {
-      kind: 'rate-limited',
-      task: task.id,
-      cli: task.cli,
-      message: f.message,
-      ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
-    };
-  }
-  if (f?.reason === 'auth-error')
-    return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
-  if (o.outcome === 'failed' && task.onFailure === 'stop')
-    return { kind: 'stopped', task: task.id };
-  return undefined;
-}
-
-function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
-  let record = state.tasks[task.id];
-  if (!record) {
-    record = {
-      id: task.id,
-      status: 'queued',
-      attempts: [],
-      costUsd: 0,
-      usage: ZERO_USAGE,
-      turns: 0,
-      durationMs: 0,
-      updatedAt: now.toISOString(),
-    };
-    state.tasks[task.id] = record;
-  }
-  return record;
-}
-
-function internalFailure(
-  state: RunState,
-  task: Task,
-  error: unknown,
-  now: () => Date,
-): TaskOutcome {
-  const record = recordFor(state, task, now());
-  const failure: Failure = {
-    reason: 'internal-error',
-    message: error instanceof Error ? error.message : String(error),
-    version: VERSION,
-  };
-  const last = record.attempts.at(-1);
-  const attempt: AttemptRecord =
-    last && last.outcome === 'running'
-      ? Object.assign(last, { outcome: 'failed' as const, failure, endedAt: now().toISOString() })
-      : {
-          attempt: record.attempts.length + 1,
-          startedAt: now().toISOString(),
-          outcome: 'failed',
-          failure,
-        };
-  if (attempt !== last) record.attempts.push(attempt);
-  record.status = 'failed';
-  record.failure = failure;
-  record.updatedAt = now().toISOString();
-  return { outcome: 'failed', attempt, failure };
-}
-
-/** Approve or retry requested by another process while this run holds the lock. */
-function applyRequest(
-  state: RunState,
-  request: InboxRequest,
-  running: ReadonlyMap<string, unknown>,
-  onEvent: EventSink,
-): boolean {
-  const result = applyReviewAction(
-    state,
-    request.action,
-    request.id,
-    running.has(request.id),
-    new Date(),
-  );
-  onEvent({
-    type: 'request',
-    action: request.action,
-    id: request.id,
-    applied: result.ok,
-    message: result.message,
-  });
-  return result.ok;
-}
-
-/**
- * `bearing approve` / `bearing retry` on the state: shared by the commands
- * (when no run is active) and the run loop (when one is).
- */
-export function applyReviewAction(
-  state: RunState,
-  action: 'approve' | 'retry',
-  id: string,
-  isRunning: boolean,
-  now: Date,
-): { ok: boolean; message: string } {
-  const record = state.tasks[id];
-  if (isRunning || record?.status === 'running') {
-    return { ok: false, message: `${id} is running; wait for it to finish` };
-  }
-  if (action === 'approve') {
-    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
-      return {
-        ok: false,
-        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
-      };
-    }
-    // on_failure: pause leaves a failed attempt awaiting review: accepting it is accepting a failure.
-    const wasFailed = record.status === 'failed' || record.failure !== undefined;
-    record.status = 'completed';
-    record.flagged = false;
-    if (wasFailed) {
-      // The accepted work is the last attempt's: its last words are the hand-off.
-      record.summary = record.attempts.at(-1)?.summary || record.summary || '';
-      delete record.failure;
-    }
-    record.updatedAt = now.toISOString();
-    return {
-      ok: true,
-      message: wasFailed
-        ? `${id} accepted as completed despite its failure; its dependents can run`
-        : `${id} approved; its dependents can run`,
-    };
-  }
-  if (!record || record.status === 'queued') {
-    return { ok: false, message: `${id} is already queued` };
-  }
-  record.status = 'queued';
-  record.flagged = false;
-  record.retryFrom = record.attempts.length;
-  record.updatedAt = now.toISOString();
-  return { ok: true, message: `${id} queued to run again` };
-}
-
-interface SnapshotCache {
-  latest: Snapshot | undefined;
-  /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
-  generation: number;
-}
-
-interface ExecuteInput {
-  task: Task;
-  plan: Plan;
-  state: RunState;
-  root: string;
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-  gitRepo: boolean;
-  snapshots: SnapshotCache;
-  /** No other task runs alongside this one (so far): its before-snapshot may be reused. */
-  alone: boolean;
-  killGraceMs: number | undefined;
-  now: () => Date;
-  onStarted: (attempt: number, resume: boolean) => void;
-}
-
-/** One attempt of one task, from prompt to recorded result. */
-async function executeTask(input: ExecuteInput): Promise<TaskOutcome> {
-  const { task, plan, state, root, env, signal, now } = input;
-  const record = recordFor(state, task, now());
-  const adapter = adapterFor(task, plan.agents);
-  const next = nextAttempt(record, adapter.resumable);
-  const format = plan.run.promptFormat;
-  const resume = Boolean(next.resumeSessionId && next.retry);
-  const prompt =
-    task.cli === 'shell'
-      ? ''
-      : resume
-        ? resumePrompt(next.retry!, format)
-        : assemblePrompt(plan, state, task, {
-            format,
-            contextLimit: plan.run.contextLimit,
-            ...(next.retry ? { retry: next.retry } : {}),
-          });
-  const invocation = adapter.buildInvocation({
-    task,
-    prompt,
-    isGitRepo: input.gitRepo,
-    ...(resume ? { resumeSessionId: next.resumeSessionId! } : {}),
-    ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
-  });
-
-  const dir = attemptDir(root, task.id, next.attempt);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'prompt.txt'), prompt);
-  writeFileSync(
-    join(dir, 'meta.json'),
-    `${JSON.stringify({ task: task.id, attempt: next.attempt, cli: task.cli, file: invocation.file, args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)), resume: resume ? next.resumeSessionId : null, startedAt: now().toISOString() }, null, 2)}\n`,
-  );
-
-  // Invalidate first: a task started alongside this one must measure for itself.
-  const cached = input.snapshots.latest;
-  input.snapshots.latest = undefined;
-  input.snapshots.generation++;
-  const before = input.alone && cached ? cached : await snapshotWorkTree(root);
-  const generation = input.snapshots.generation;
-  const attempt: AttemptRecord = {
-    attempt: next.attempt,
-    startedAt: now().toISOString(),
-    outcome: 'running',
-  };
-  record.attempts.push(attempt);
-  record.status = 'running';
-  record.updatedAt = attempt.startedAt;
-  input.onStarted(next.attempt, resume);
-
-  // codex reports usage cumulatively per session: on resume, subtract what the
-  // earlier attempts of that session already reported.
-  const parser = adapter.createParser(
-    resume
-      ? {
-          previousUsage: record.attempts
-            .filter((a) => a !== attempt && a.sessionId === next.resumeSessionId && a.usage)
-            .reduce((sum, a) => addUsage(sum, a.usage!), ZERO_USAGE),
-        }
-      : undefined,
-  );
-  const outcome = await runProcess({
-    file: invocation.file,
-    args: invocation.args,
-    cwd: root,
-    env: {
-      ...env,
-      ...invocation.env,
-      BEARING_TASK_ID: task.id,
-      BEARING_ATTEMPT: String(next.attempt),
-    },
-    signal,
-    timeoutMs: task.timeoutMs,
-    idleTimeoutMs: task.idleTimeoutMs,
-    stdoutFile: join(dir, 'stdout.log'),
-    stderrFile: join(dir, 'stderr.log'),
-    maxLineBytes: MAX_AGENT_LINE_BYTES,
-    onLine: (line, stream) => {
-      // A shell step's errors are on stderr: its output is both streams, as in a terminal.
-      if (stream === 'stdout' || task.cli === 'shell') parser.push(line);
-    },
-    ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
-  });
-
-  let result = resultFromOutcome(outcome, parser, invocation.file);
-  if (result.status === 'completed' && task.verify && !signal.aborted) {
-    const gate = await runShellCommand(task.verify, {
-      cwd: root,
-      env: { ...env, BEARING_TASK_ID: task.id },
-      signal,
-      timeoutMs: task.timeoutMs,
-      outputFile: join(dir, 'verify.log'),
-    });
-    if (gate.outcome.kind === 'aborted') {
-      result = {
-        ...result,
-        status: 'failed',
-        failure: { reason: 'interrupted', message: 'verify was interrupted' },
-      };
-    } else if (gate.outcome.kind !== 'exited' || gate.outcome.exitCode !== 0) {
-      result = {
-        ...result,
-        status: 'failed',
-        failure: {
-          reason: 'verify-failed',
-          command: task.verify,
-          exitCode: gate.outcome.kind === 'exited' ? gate.outcome.exitCode : -1,
-          output: gate.output,
-        },
-      };
-    }
-  }
-
-  const after = await snapshotWorkTree(root);
-  const files = changedFiles(before, after);
-  // Reusable only if no other task started since this one did.
-  if (input.snapshots.generation === generation) input.snapshots.latest = after;
-  const endedAt = now();
-  Object.assign(attempt, {
-    endedAt: endedAt.toISOString(),
-    durationMs: outcome.durationMs,
-    outcome:
-      result.status === 'completed'
-        ? 'completed'
-        : result.failure?.reason === 'interrupted'
-          ? 'interrupted'
-          : 'failed',
-    ...(result.failure ? { failure: result.failure } : {}),
-    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-    usage: result.usage,
-    ...(result.turns !== undefined ? { turns: result.turns } : {}),
-    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
-    summary: result.summary,
-    ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
-  } satisfies Partial<AttemptRecord>);
-  writeFileSync(
-    join(dir, 'result.json'),
-    `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`,
-  );
-
-  record.costUsd += result.costUsd ?? 0;
-  record.usage = addUsage(record.usage, result.usage);
-  record.turns += result.turns ?? 0;
-  record.durationMs += outcome.durationMs;
-  if (result.sessionId) record.sessionId = result.sessionId;
-  record.updatedAt = endedAt.toISOString();
-
-  if (result.status === 'completed') {
-    record.summary = result.summary;
-    record.filesChanged = files;
-    delete record.failure;
-    if (task.checkpoint === 'pause') {
-      record.status = 'awaiting-review';
-      return { outcome: 'awaiting-review', attempt };
-    }
-    record.status = 'completed';
-    record.flagged = task.checkpoint === 'notify';
-    return { outcome: 'completed', attempt };
-  }
-
-  const failure = result.failure ?? { reason: 'agent-exit', exitCode: -1, message: 'no result' };
-  record.failure = failure;
-  // The work an attempt did is still worth knowing about when it failed.
-  record.filesChanged = files;
-  if (failure.reason === 'interrupted') {
-    record.status = 'interrupted';
-    return { outcome: 'interrupted', attempt, failure };
-  }
-  if (failure.reason === 'rate-limited' || failure.reason === 'auth-error') {
-    // Not the task's fault: it stays queued and the run stops instead of hammering the limit.
-    record.status = 'queued';
-    return { outcome: 'requeued', attempt, failure };
-  }
-  switch (task.onFailure) {
-    case 'retry': {
-      const failedInChain = trailingFailures(record);
-      if (failedInChain <= task.retries && isRetryable(failure)) {
-        record.status = 'queued';
-        return { outcome: 'retrying', attempt, failure };
-      }
-      record.status = 'failed';
-      return { outcome: 'failed', attempt, failure };
-    }
-    case 'skip':
-      record.status = 'skipped';
-      return { outcome: 'skipped', attempt, failure };
-    case 'pause':
-      record.status = 'awaiting-review';
-      return { outcome: 'awaiting-review', attempt, failure };
-    case 'stop':
-      record.status = 'failed';
-      return { outcome: 'failed', attempt, failure };
-  }
-}
-
-/** Failed attempts since the last completion or fresh start: the retry budget in use. */
-function trailingFailures(record: TaskRecord): number {
-  let n = 0;
-  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
-    const a = record.attempts[i]!;
-    // A usage limit or a login problem is not the task's failure: it costs no retry.
-    const external = a.failure?.reason === 'rate-limited' || a.failure?.reason === 'auth-error';
-    if (a.outcome === 'failed' && !external) n++;
-    else if (a.outcome === 'completed') break;
-  }
-  return n;
-}
-
-function resultFromOutcome(
-  outcome: ProcessOutcome,
-  parser: { finish(exit: { exitCode?: number; signal?: string }): AgentRunResult },
-  file: string,
-): AgentRunResult {
-  const base = { summary: '', usage: ZERO_USAGE };
-  switch (outcome.kind) {
-    case 'exited':
-      return withStderr(parser.finish({ exitCode: outcome.exitCode }), outcome.stderrTail);
-    case 'signaled': {
-      const parsed = parser.finish({ signal: outcome.signal });
-      return { ...parsed, status: 'failed', failure: { reason: 'signal', signal: outcome.signal } };
-    }
-    case 'timeout': {
-      const parsed = parser.finish({});
-      return {
-        ...parsed,
-        status: 'failed',
-        failure: { reason: 'agent-timeout', kind: outcome.which, afterMs: outcome.afterMs },
-      };
-    }
-    case 'aborted': {
-      const parsed = parser.finish({});
-      return {
-        ...parsed,
-        status: 'failed',
-        failure: { reason: 'interrupted', message: 'stopped by Ctrl-C or SIGTERM' },
-      };
-    }
-    case 'spawn-error':
-      return {
-        ...base,
-        status: 'failed',
-        failure: { reason: 'spawn-error', command: file, message: outcome.message },
-      };
-  }
-}
-
-/**
- * An agent that exits non-zero without a structured error (a crash, a bad
- * flag) says why on stderr, which the parser never sees: quote its end.
- */
-function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult {
-  const f = result.failure;
-  if (f?.reason !== 'agent-exit' && f?.reason !== 'unparseable-output') return result;
-  const lines = stderrTail
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const tail = lines.slice(-5).join(' | ').slice(-1000);
-  if (!tail) return result;
-  return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
 }

@@ -34,8 +34,9 @@ const EXIT_TABLE = [
   '    3  the run is paused: a task awaits `bearing approve` or review',
   '    4  another `bearing run` is working on this project',
   '    5  an agent CLI that a task needs is not installed',
+  '    6  Bearing cannot read or write its files in bearing/ (disk full, permissions)',
   '   70  internal error in Bearing (please report it)',
-  '  130  interrupted (Ctrl-C or SIGTERM)',
+  '  130  interrupted (Ctrl-C, SIGTERM or SIGHUP)',
 ];
 
 /** Command names in the `Commands:` section of a help text. */

@@ -98,7 +98,7 @@ describe('kill -9', () => {
 });
 
 describe('signals', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal}: exit 130, the task is recorded interrupted, the agent and its grandchild are dead, state saved`, async () => {
       const pidFile = join(tempDir(), 'grandchild.pid');
       const p = await Project.create(

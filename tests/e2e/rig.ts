@@ -254,7 +254,7 @@ export class Project {
 
   start(args: string[], options: StartOptions = {}) {
     return startBin(args, {
-      cwd: this.dir,
+      cwd: options.cwd ?? this.dir,
       env: { ...this.env, ...options.env },
       timeoutMs: options.timeoutMs ?? 60_000,
       ...(options.prefix ? { prefix: options.prefix } : {}),
@@ -326,6 +326,8 @@ export class Project {
 
 export interface StartOptions {
   timeoutMs?: number;
+  /** Where to run the bin (default: the project). */
+  cwd?: string;
   /** Added to (and overriding) the project's environment. */
   env?: Record<string, string>;
   /** Run the bin under this command, e.g. `/usr/bin/time -f %M`. */

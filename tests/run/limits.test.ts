@@ -18,6 +18,7 @@ describe('limitHold', () => {
       30_000,
     );
     expect(hold).toEqual({
+      kind: 'limit',
       until: Date.parse('2026-11-24T14:00:30Z'),
       backoffs: 0,
       message: 'limit',
@@ -30,7 +31,7 @@ describe('limitHold', () => {
       { message: 'limit', resetsAt: '2026-11-25T12:00:00.000Z' },
       now,
     );
-    expect(hold).toEqual({ until: now + 5 * MIN, backoffs: 1, message: 'limit' });
+    expect(hold).toEqual({ kind: 'limit', until: now + 5 * MIN, backoffs: 1, message: 'limit' });
   });
 
   it('backs off 5, 15 and 30 minutes without a reset time, then gives up', () => {

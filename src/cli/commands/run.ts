@@ -56,8 +56,10 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           process.exit(EXIT.interrupted);
         }
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // SIGHUP: the terminal or SSH session closed. The agents were started in
+      // their own process groups, so nothing else ends them: stop as for Ctrl-C.
+      const signalsHandled: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+      for (const s of signalsHandled) process.on(s, onSignal);
       try {
         const end = await runProject({
           root,
@@ -81,6 +83,15 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           case 'interrupted':
             ctx.setExitCode(EXIT.interrupted);
             break;
+          case 'io-error':
+            ctx.setExitCode(EXIT.io);
+            break;
+          case 'internal-error':
+            ctx.setExitCode(EXIT.internal);
+            break;
+          case 'lock-lost':
+            ctx.setExitCode(EXIT.locked);
+            break;
           case 'invalid':
             for (const d of end.diagnostics) ctx.output.err(formatDiagnostic(d));
             ctx.output.err(
@@ -103,12 +114,11 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
             break;
           case 'state-error':
             ctx.output.err(`bearing run: ${end.message}`);
-            ctx.setExitCode(EXIT.failed);
+            ctx.setExitCode(EXIT.io);
             break;
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const s of signalsHandled) process.off(s, onSignal);
       }
     });
 }

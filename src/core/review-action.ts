@@ -1,0 +1,55 @@
+/**
+ * `bearing approve` and `bearing retry` as a change to the recorded state.
+ * Pure, and shared by the commands (when no run is active) and the run loop
+ * (when one is, through its inbox), so both say and do exactly the same.
+ */
+import type { RunState } from './state.js';
+
+/**
+ * `bearing approve` / `bearing retry` on the state: shared by the commands
+ * (when no run is active) and the run loop (when one is).
+ */
+export function applyReviewAction(
+  state: RunState,
+  action: 'approve' | 'retry',
+  id: string,
+  isRunning: boolean,
+  now: Date,
+): { ok: boolean; message: string } {
+  const record = state.tasks[id];
+  if (isRunning || record?.status === 'running') {
+    return { ok: false, message: `${id} is running; wait for it to finish` };
+  }
+  if (action === 'approve') {
+    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
+      return {
+        ok: false,
+        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
+      };
+    }
+    // on_failure: pause leaves a failed attempt awaiting review: accepting it is accepting a failure.
+    const wasFailed = record.status === 'failed' || record.failure !== undefined;
+    record.status = 'completed';
+    record.flagged = false;
+    if (wasFailed) {
+      // The accepted work is the last attempt's: its last words are the hand-off.
+      record.summary = record.attempts.at(-1)?.summary || record.summary || '';
+      delete record.failure;
+    }
+    record.updatedAt = now.toISOString();
+    return {
+      ok: true,
+      message: wasFailed
+        ? `${id} accepted as completed despite its failure; its dependents can run`
+        : `${id} approved; its dependents can run`,
+    };
+  }
+  if (!record || record.status === 'queued') {
+    return { ok: false, message: `${id} is already queued` };
+  }
+  record.status = 'queued';
+  record.flagged = false;
+  record.retryFrom = record.attempts.length;
+  record.updatedAt = now.toISOString();
+  return { ok: true, message: `${id} queued to run again` };
+}

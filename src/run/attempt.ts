@@ -1,0 +1,437 @@
+/**
+ * One attempt of one task, from prompt to recorded result: assemble the
+ * prompt, record who is about to run it (before it can do any work), run the
+ * agent, read its verdict from its own output, run the `verify` gate, measure
+ * what changed, and record the outcome on the task. The run loop decides what
+ * happens next; this module only says what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { adapterFor } from '../agents/registry.js';
+import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
+import { nextAttempt } from '../core/attempt.js';
+import { type Failure, formatMs, isExternal, isRetryable } from '../core/failure.js';
+import { assemblePrompt, resumePrompt } from '../core/prompt.js';
+import {
+  type AttemptRecord,
+  addUsage,
+  type RunState,
+  type TaskRecord,
+  ZERO_USAGE,
+} from '../core/state.js';
+import type { Plan, Task } from '../core/task.js';
+import { processStartTime } from '../process/pending-b.js';
+import { type ProcessOutcome, runProcess } from '../process/run-process.js';
+import { runShellCommand } from '../process/shell-command.js';
+import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
+import { attemptDir } from '../state/paths.js';
+import type { TaskEndOutcome } from './events.js';
+import type { RunRecorder } from './recorder.js';
+
+/**
+ * After an agent printed its final result, how long it may take to exit on
+ * its own. Claude Code sometimes never does; its result is what counts.
+ */
+export const RESULT_GRACE_MS = 10_000;
+
+export interface TaskOutcome {
+  outcome: TaskEndOutcome;
+  attempt: AttemptRecord;
+  failure?: Failure;
+}
+
+/**
+ * With nothing else running, the work tree after one task is the work tree
+ * before the next: that snapshot is reused instead of measured twice.
+ */
+export interface SnapshotCache {
+  latest: Snapshot | undefined;
+  /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
+  generation: number;
+}
+
+export interface AttemptInput {
+  task: Task;
+  plan: Plan;
+  state: RunState;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Ctrl-C, SIGTERM, or the run stopping itself (a write failed). */
+  signal: AbortSignal;
+  gitRepo: boolean;
+  snapshots: SnapshotCache;
+  /** Whether any other task is running right now (a snapshot taken meanwhile is not reusable). */
+  othersRunning: () => boolean;
+  recorder: RunRecorder;
+  killGraceMs: number | undefined;
+  resultGraceMs: number;
+  now: () => Date;
+  /** Why `signal` was aborted, for the attempt's record. */
+  abortMessage: () => string;
+  /** The attempt is recorded as running (saved before the agent is spawned). */
+  onStarted: (attempt: number, resume: boolean) => void;
+  /** The agent's process exists: its group and start time are on the attempt; save them now. */
+  onSpawned: () => void;
+}
+
+export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> {
+  const { task, plan, state, root, env, signal, now, recorder } = input;
+  const record = recordFor(state, task, now());
+  const adapter = adapterFor(task, plan.agents);
+  const next = nextAttempt(record, adapter.resumable);
+  const format = plan.run.promptFormat;
+  const resume = Boolean(next.resumeSessionId && next.retry);
+  const prompt =
+    task.cli === 'shell'
+      ? ''
+      : resume
+        ? resumePrompt(next.retry!, format)
+        : assemblePrompt(plan, state, task, {
+            format,
+            contextLimit: plan.run.contextLimit,
+            ...(next.retry ? { retry: next.retry } : {}),
+          });
+  const invocation = adapter.buildInvocation({
+    task,
+    prompt,
+    isGitRepo: input.gitRepo,
+    ...(resume ? { resumeSessionId: next.resumeSessionId! } : {}),
+    ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
+  });
+
+  const dir = attemptDir(root, task.id, next.attempt);
+  const promptFile = join(dir, 'prompt.txt');
+  recorder.writeAttemptFile(promptFile, prompt);
+  recorder.writeAttemptFile(
+    join(dir, 'meta.json'),
+    `${JSON.stringify(
+      {
+        task: task.id,
+        attempt: next.attempt,
+        cli: task.cli,
+        file: invocation.file,
+        args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)),
+        promptOnStdin: invocation.promptOnStdin ?? false,
+        resume: resume ? next.resumeSessionId : null,
+        startedAt: now().toISOString(),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+
+  // Invalidate first: a task started alongside this one must measure for itself.
+  const cached = input.snapshots.latest;
+  input.snapshots.latest = undefined;
+  input.snapshots.generation++;
+  const before = !input.othersRunning() && cached ? cached : await snapshotWorkTree(root);
+  const generation = input.snapshots.generation;
+  const attempt: AttemptRecord = {
+    attempt: next.attempt,
+    startedAt: now().toISOString(),
+    outcome: 'running',
+    // Saved before the spawn: whatever this attempt starts carries the token.
+    process: { token: randomBytes(12).toString('hex') },
+  };
+  record.attempts.push(attempt);
+  record.status = 'running';
+  record.updatedAt = attempt.startedAt;
+  input.onStarted(next.attempt, resume);
+
+  // codex reports usage cumulatively per session: on resume, subtract what the
+  // earlier attempts of that session already reported.
+  const parser = adapter.createParser(
+    resume
+      ? {
+          previousUsage: record.attempts
+            .filter((a) => a !== attempt && a.sessionId === next.resumeSessionId && a.usage)
+            .reduce((sum, a) => addUsage(sum, a.usage!), ZERO_USAGE),
+        }
+      : undefined,
+  );
+  // The agent said its last word (or something no waiting can mend): end it
+  // if it does not exit by itself.
+  const finished = new AbortController();
+  let lingerTimer: NodeJS.Timeout | undefined;
+  const outcome = await runProcess({
+    file: invocation.file,
+    args: invocation.args,
+    cwd: root,
+    env: {
+      ...env,
+      ...invocation.env,
+      BEARING_TASK_ID: task.id,
+      BEARING_ATTEMPT: String(next.attempt),
+      BEARING_ATTEMPT_TOKEN: attempt.process!.token,
+    },
+    ...(invocation.promptOnStdin ? { stdinFile: promptFile } : {}),
+    signal,
+    finishedSignal: finished.signal,
+    timeoutMs: task.timeoutMs,
+    idleTimeoutMs: task.idleTimeoutMs,
+    stdoutFile: join(dir, 'stdout.log'),
+    stderrFile: join(dir, 'stderr.log'),
+    maxLogBytes: plan.run.maxLogBytes,
+    maxLineBytes: MAX_AGENT_LINE_BYTES,
+    onSpawn: (pid) => {
+      const startTime = processStartTime(pid);
+      attempt.process = {
+        ...attempt.process!,
+        pgid: pid,
+        ...(startTime !== undefined ? { startTime } : {}),
+      };
+      input.onSpawned();
+    },
+    onLine: (line, stream) => {
+      // A shell step's errors are on stderr: its output is both streams, as in a terminal.
+      if (stream !== 'stdout' && task.cli !== 'shell') return;
+      const said = parser.push(line);
+      if (said === 'fatal') finished.abort();
+      else if (said === 'final' && lingerTimer === undefined) {
+        lingerTimer = setTimeout(() => finished.abort(), input.resultGraceMs);
+      }
+    },
+    ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
+  });
+  clearTimeout(lingerTimer);
+
+  const notes: string[] = [];
+  let result = resultFromOutcome(outcome, input.abortMessage(), parser, invocation.file);
+  if (outcome.kind === 'finished' && lingerTimer !== undefined) {
+    notes.push(
+      `${task.cli} printed its final result but had not exited ${formatMs(input.resultGraceMs)} later; Bearing ended it`,
+    );
+  }
+  if (outcome.logDroppedBytes) {
+    notes.push(
+      `the raw log was capped at run.max_log_size: ${formatBytes(outcome.logDroppedBytes)} of output in the middle were dropped`,
+    );
+  }
+  if (result.status === 'completed' && task.verify && !signal.aborted) {
+    result = await runGate(task, task.verify, input, dir, result);
+  }
+
+  const after = await snapshotWorkTree(root);
+  const files = changedFiles(before, after);
+  // Reusable only if no task started since this one did and none ran while it was taken.
+  if (input.snapshots.generation === generation && !input.othersRunning()) {
+    input.snapshots.latest = after;
+  }
+  const endedAt = now();
+  const allNotes = [...(result.notes ?? []), ...notes];
+  Object.assign(attempt, {
+    endedAt: endedAt.toISOString(),
+    durationMs: outcome.durationMs,
+    outcome:
+      result.status === 'completed'
+        ? 'completed'
+        : result.failure?.reason === 'interrupted'
+          ? 'interrupted'
+          : 'failed',
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+    usage: result.usage,
+    ...(result.turns !== undefined ? { turns: result.turns } : {}),
+    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
+    summary: result.summary,
+    ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
+    ...(allNotes.length > 0 ? { notes: allNotes } : {}),
+  } satisfies Partial<AttemptRecord>);
+  recorder.writeAttemptFile(
+    join(dir, 'result.json'),
+    `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`,
+  );
+
+  record.costUsd += result.costUsd ?? 0;
+  record.usage = addUsage(record.usage, result.usage);
+  record.turns += result.turns ?? 0;
+  record.durationMs += outcome.durationMs;
+  if (result.sessionId) record.sessionId = result.sessionId;
+  record.updatedAt = endedAt.toISOString();
+  return settle(task, record, attempt, result, files);
+}
+
+/** The `verify` gate, in the project, after the agent reported success. */
+async function runGate(
+  task: Task,
+  command: string,
+  input: AttemptInput,
+  dir: string,
+  result: AgentRunResult,
+): Promise<AgentRunResult> {
+  const gate = await runShellCommand(command, {
+    cwd: input.root,
+    env: { ...input.env, BEARING_TASK_ID: task.id },
+    signal: input.signal,
+    timeoutMs: task.timeoutMs,
+    outputFile: join(dir, 'verify.log'),
+  });
+  if (gate.outcome.kind === 'aborted') {
+    return {
+      ...result,
+      status: 'failed',
+      failure: { reason: 'interrupted', message: 'verify was interrupted' },
+    };
+  }
+  if (gate.outcome.kind === 'exited' && gate.outcome.exitCode === 0) return result;
+  return {
+    ...result,
+    status: 'failed',
+    failure: {
+      reason: 'verify-failed',
+      command,
+      exitCode: gate.outcome.kind === 'exited' ? gate.outcome.exitCode : -1,
+      output: gate.output,
+    },
+  };
+}
+
+/** The task's new status after an attempt, by its checkpoint and failure policy. */
+function settle(
+  task: Task,
+  record: TaskRecord,
+  attempt: AttemptRecord,
+  result: AgentRunResult,
+  files: string[],
+): TaskOutcome {
+  if (result.status === 'completed') {
+    record.summary = result.summary;
+    record.filesChanged = files;
+    delete record.failure;
+    if (task.checkpoint === 'pause') {
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt };
+    }
+    record.status = 'completed';
+    record.flagged = task.checkpoint === 'notify';
+    return { outcome: 'completed', attempt };
+  }
+
+  const failure = result.failure ?? { reason: 'agent-exit', exitCode: -1, message: 'no result' };
+  record.failure = failure;
+  // The work an attempt did is still worth knowing about when it failed.
+  record.filesChanged = files;
+  if (failure.reason === 'interrupted') {
+    record.status = 'interrupted';
+    return { outcome: 'interrupted', attempt, failure };
+  }
+  if (isExternal(failure)) {
+    // Not the task's fault: it stays queued and the run holds or stops instead of hammering.
+    record.status = 'queued';
+    return { outcome: 'requeued', attempt, failure };
+  }
+  switch (task.onFailure) {
+    case 'retry': {
+      if (trailingFailures(record) <= task.retries && isRetryable(failure)) {
+        record.status = 'queued';
+        return { outcome: 'retrying', attempt, failure };
+      }
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+    }
+    case 'skip':
+      record.status = 'skipped';
+      return { outcome: 'skipped', attempt, failure };
+    case 'pause':
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt, failure };
+    case 'stop':
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+  }
+}
+
+/** Failed attempts since the last completion or fresh start: the retry budget in use. */
+function trailingFailures(record: TaskRecord): number {
+  let n = 0;
+  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
+    const a = record.attempts[i]!;
+    if (a.outcome === 'failed' && !(a.failure && isExternal(a.failure))) n++;
+    else if (a.outcome === 'completed') break;
+  }
+  return n;
+}
+
+export function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
+  let record = state.tasks[task.id];
+  if (!record) {
+    record = {
+      id: task.id,
+      status: 'queued',
+      attempts: [],
+      costUsd: 0,
+      usage: ZERO_USAGE,
+      turns: 0,
+      durationMs: 0,
+      updatedAt: now.toISOString(),
+    };
+    state.tasks[task.id] = record;
+  }
+  return record;
+}
+
+function resultFromOutcome(
+  outcome: ProcessOutcome,
+  abortMessage: string,
+  parser: {
+    finish(exit: { exitCode?: number; signal?: string; endedByUs?: boolean }): AgentRunResult;
+  },
+  file: string,
+): AgentRunResult {
+  switch (outcome.kind) {
+    case 'exited':
+      return withStderr(parser.finish({ exitCode: outcome.exitCode }), outcome.stderrTail);
+    case 'finished':
+      // We ended it after its final word: that word is the result.
+      return parser.finish({ endedByUs: true });
+    case 'signaled': {
+      const parsed = parser.finish({ signal: outcome.signal });
+      return { ...parsed, status: 'failed', failure: { reason: 'signal', signal: outcome.signal } };
+    }
+    case 'timeout': {
+      const parsed = parser.finish({});
+      return {
+        ...parsed,
+        status: 'failed',
+        failure: { reason: 'agent-timeout', kind: outcome.which, afterMs: outcome.afterMs },
+      };
+    }
+    case 'aborted': {
+      const parsed = parser.finish({});
+      return {
+        ...parsed,
+        status: 'failed',
+        failure: { reason: 'interrupted', message: abortMessage },
+      };
+    }
+    case 'spawn-error':
+      return {
+        summary: '',
+        usage: ZERO_USAGE,
+        status: 'failed',
+        failure: { reason: 'spawn-error', command: file, message: outcome.message },
+      };
+  }
+}
+
+/**
+ * An agent that exits non-zero without a structured error (a crash, a bad
+ * flag) says why on stderr, which the parser never sees: quote its end.
+ */
+function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult {
+  const f = result.failure;
+  if (f?.reason !== 'agent-exit' && f?.reason !== 'unparseable-output') return result;
+  const lines = stderrTail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const tail = lines.slice(-5).join(' | ').slice(-1000);
+  if (!tail) return result;
+  return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024).toFixed(1)} KB`;
+}

@@ -1,0 +1,165 @@
+/**
+ * Everything a run writes to disk goes through here, so that one failing
+ * write (a full disk, state.json replaced by a directory, a permission
+ * error) is never a crash: it becomes one fact, "the run cannot record what
+ * it does", which stops the run. state.json keeps the last good version (its
+ * writes are atomic), the lock is released by the caller, and nothing that
+ * was saved before is lost.
+ *
+ * state.json is saved at once after every transition (a result is never
+ * lost). status.md, derived from it and rewritten in full, follows within
+ * STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and a
+ * burst of quick transitions folds into one.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RunState } from '../core/state.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { stateFile, statusFile } from '../state/paths.js';
+import { saveState } from '../state/store.js';
+
+/** status.md follows state.json within this long. */
+const STATUS_INTERVAL_MS = 200;
+
+/** A write that failed: which file and why, in words a person can act on. */
+export interface WriteFailure {
+  file: string;
+  message: string;
+}
+
+/** Thrown by writes inside an attempt, so the task boundary can tell it from a bug. */
+export class WriteError extends Error {
+  readonly failure: WriteFailure;
+  constructor(failure: WriteFailure) {
+    super(`${failure.file}: ${failure.message}`);
+    this.failure = failure;
+  }
+}
+
+export class RunRecorder {
+  readonly #root: string;
+  readonly #state: () => RunState;
+  readonly #renderStatus: () => string;
+  readonly #onFailure: (failure: WriteFailure) => void;
+  #failure: WriteFailure | undefined;
+  /** status.md could not be written: it is not tried again in this run. */
+  #statusFailed = false;
+  #statusDirty = false;
+  #lastStatusWrite = 0;
+  #statusTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: {
+    root: string;
+    /** The state to save, as it is now (recovery replaces the object). */
+    state: () => RunState;
+    /** status.md's content for the state as it is now. */
+    renderStatus: () => string;
+    /** Called once, on the first failed write. */
+    onFailure: (failure: WriteFailure) => void;
+  }) {
+    this.#root = options.root;
+    this.#state = options.state;
+    this.#renderStatus = options.renderStatus;
+    this.#onFailure = options.onFailure;
+  }
+
+  /** The first write that failed, if any: from then on the run must stop. */
+  get failure(): WriteFailure | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Save state.json now and schedule status.md. False when the write failed.
+   * Tried even after an earlier failure: the run's last save, once its agents
+   * are ended, is worth making whenever the disk allows it.
+   */
+  save(): boolean {
+    if (!this.#attempt(() => saveState(this.#root, this.#state()), stateFile(this.#root))) {
+      return false;
+    }
+    this.#statusDirty = true;
+    return true;
+  }
+
+  /** Write status.md if it is behind, at most every STATUS_INTERVAL_MS unless forced. */
+  flushStatus(force = false): void {
+    if (!this.#statusDirty || this.#statusFailed) return;
+    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - Date.now();
+    if (!force && wait > 0) {
+      this.#statusTimer ??= setTimeout(() => {
+        this.#statusTimer = undefined;
+        this.flushStatus(true);
+      }, wait);
+      return;
+    }
+    this.#cancelTimer();
+    this.#lastStatusWrite = Date.now();
+    this.#statusDirty = false;
+    const file = statusFile(this.#root);
+    const written = this.#attempt(
+      () => writeFileAtomic(file, this.#renderStatus(), { fsync: false }),
+      file,
+    );
+    if (!written) this.#statusFailed = true;
+  }
+
+  /**
+   * A file of an attempt's record (prompt, meta, result). Its directory is
+   * made again if it went away (`git clean`); a failure throws WriteError.
+   */
+  writeAttemptFile(file: string, content: string): void {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    } catch (error) {
+      const failure = describeWriteError(file, error);
+      this.#fail(failure);
+      throw new WriteError(failure);
+    }
+  }
+
+  /** The run is over: no timer may keep the process alive. */
+  close(): void {
+    this.#cancelTimer();
+  }
+
+  #attempt(write: () => void, file: string): boolean {
+    try {
+      write();
+      return true;
+    } catch (error) {
+      this.#fail(describeWriteError(file, error));
+      return false;
+    }
+  }
+
+  #fail(failure: WriteFailure): void {
+    if (this.#failure) return;
+    this.#failure = failure;
+    this.#cancelTimer();
+    this.#onFailure(failure);
+  }
+
+  #cancelTimer(): void {
+    if (this.#statusTimer) clearTimeout(this.#statusTimer);
+    this.#statusTimer = undefined;
+  }
+}
+
+const ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a directory is in the way',
+  ENOTDIR: 'a file is in the way of a directory',
+  EIO: 'the disk reported an I/O error',
+  EMFILE: 'too many open files',
+};
+
+export function describeWriteError(file: string, error: unknown): WriteFailure {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const what = code ? (ADVICE[code] ?? (error as Error).message) : String(error);
+  return { file, message: code ? `${what} (${code})` : what };
+}
