@@ -124,7 +124,12 @@ describe('a write that fails', () => {
         },
         // It may start before status.md is next written (that follows state.json
         // within 200 ms); if it did, it is ended, not left to finish.
-        { id: 'later', cli: 'shell', depends_on: ['vandal'], run: 'sleep 5; echo later > later.txt' },
+        {
+          id: 'later',
+          cli: 'shell',
+          depends_on: ['vandal'],
+          run: 'sleep 5; echo later > later.txt',
+        },
         { id: 'never', cli: 'shell', depends_on: ['later'], run: 'echo never > never.txt' },
       ]),
     });
@@ -139,7 +144,9 @@ describe('a write that fails', () => {
     expect(p.task('first').status).toBe('completed');
     expect(p.task('vandal').status).toBe('completed');
     expect(existsSync(p.path('later.txt'))).toBe(false);
-    expect(p.state().tasks.later?.status ?? 'never started').toMatch(/^(interrupted|never started)$/);
+    expect(p.state().tasks.later?.status ?? 'never started').toMatch(
+      /^(interrupted|never started)$/,
+    );
     expect(p.state().tasks.never).toBeUndefined();
 
     rmSync(p.path('bearing/status.md'), { recursive: true });
