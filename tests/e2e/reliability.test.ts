@@ -218,17 +218,25 @@ describe('the circuit breaker', () => {
 
 describe('parallel tasks', () => {
   it("a task's changed files never include a neighbour's that finished while another still ran", async () => {
-    // slow writes p1 after quick has ended, then p2; last runs when both are done.
+    // slow runs throughout; quick and then after-quick start and end while it
+    // runs; last starts once everything is done and must see only its own file.
     const p = await Project.create({
       'bearing/tasks/t.yaml': tasksYaml([
-        { id: 'slow', cli: 'shell', run: 'sleep 1; echo 1 > p1.txt; sleep 0.5; echo 2 > p2.txt' },
-        { id: 'quick', cli: 'shell', run: 'echo q > q.txt' },
-        { id: 'last', cli: 'shell', depends_on: ['slow', 'quick'], run: 'echo s > s.txt' },
+        { id: 'slow', cli: 'shell', run: 'sleep 1.2; echo 1 > slow.txt; sleep 0.3' },
+        { id: 'quick', cli: 'shell', run: 'echo q > quick.txt' },
+        { id: 'after-quick', cli: 'shell', depends_on: ['quick'], run: 'echo a > after.txt' },
+        {
+          id: 'last',
+          cli: 'shell',
+          depends_on: ['slow', 'after-quick'],
+          run: 'echo s > last.txt',
+        },
       ]),
     });
     const r = await p.run(['run', '--concurrency', '2']);
     expect(r.code).toBe(0);
-    expect(p.task('last').filesChanged).toEqual(['s.txt']);
+    expect(p.task('slow').filesChanged).toContain('slow.txt');
+    expect(p.task('last').filesChanged).toEqual(['last.txt']);
   });
 });
 
