@@ -185,7 +185,7 @@ export async function acquireRunLock(
   if (!prepared.ok) return prepared;
   let server: Server | undefined;
   if (options.hostLock ?? process.platform === 'linux') {
-    const name = hostLockName(prepared.value);
+    const name = socketName(prepared.value);
     const deadline = Date.now() + HOLDER_FILE_WAIT_MS;
     for (;;) {
       const bound = await bindHostLock(name);
@@ -195,13 +195,16 @@ export async function acquireRunLock(
       }
       // Abstract sockets unavailable here (a sandbox): the file lock alone, as elsewhere.
       if (bound.kind === 'unavailable') break;
-      let seen: SeenLock | undefined;
+      let verdict: Verdict | undefined;
       try {
-        seen = readLockFile(path);
-      } catch {
-        seen = undefined;
+        const seen = readLockFile(path);
+        verdict = seen ? judge(seen, probe, options) : undefined;
+      } catch (e) {
+        verdict = {
+          kind: 'unsure',
+          why: `it cannot be read: ${(e as NodeJS.ErrnoException).code}`,
+        };
       }
-      const verdict = seen ? judge(seen, probe, options) : undefined;
       if (verdict?.kind === 'held' && verdict.sameHost) {
         return err(heldError(path, verdict.holder, true));
       }
@@ -255,8 +258,11 @@ export function acquireLock(
  * path so that every way of spelling the project finds the same lock.
  */
 export function hostLockName(projectDir: string): string {
-  const real = realpathSync(projectDir);
-  return `\0bearing-lock-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+  return socketName(realpathSync(projectDir));
+}
+
+function socketName(realProjectDir: string): string {
+  return `\0bearing-lock-${createHash('sha256').update(realProjectDir).digest('hex').slice(0, 32)}`;
 }
 
 /** The state directory exists; returns the project's real path. */
