@@ -9,7 +9,7 @@ import { applyReviewAction } from '../core/review-action.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { writeRequest } from '../state/inbox.js';
-import { acquireLock } from '../state/lock.js';
+import { acquireRunLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
 import { loadState, saveState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
@@ -37,13 +37,13 @@ export async function review(
       message: `no task "${id}" in the task files or the recorded state`,
     };
   }
-  const lock = acquireLock(root);
+  const lock = await acquireRunLock(root);
   if (!lock.ok) {
     if (lock.error.reason === 'held') {
       writeRequest(root, { action, id, requestedAt: new Date().toISOString() });
       return {
         kind: 'queued-for-run',
-        message: `a run is active (pid ${lock.error.pid}); it will ${action} ${id} at its next step`,
+        message: `a run is active${lock.error.pid !== undefined ? ` (pid ${lock.error.pid})` : ''}; it will ${action} ${id} at its next step`,
       };
     }
     return { kind: 'error', message: lock.error.message };

@@ -5,6 +5,14 @@
  * (holder gone, or its pid reused by another process) and taken over, with a
  * claim protocol so that of several processes taking over the same stale lock
  * at once, exactly one wins.
+ *
+ * A file can be deleted under a live run (`git clean -fdX` removes all of
+ * `.state`), so on Linux the run also binds an abstract-namespace Unix socket
+ * named after the project: no file system operation can reach it, and the
+ * kernel frees it when the process dies, kill -9 included. Binding it is the
+ * mutual exclusion on this host; the file says who holds the lock (for
+ * `bearing status`, for people, for other hosts on a shared directory), and a
+ * keeper puts it back when it disappears. Other platforms have the file alone.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -14,10 +22,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
@@ -41,9 +51,10 @@ export interface LockInfo {
 /** Another run holds the lock: who, and what the person can do. */
 export interface LockHeld {
   reason: 'held';
-  pid: number;
+  /** Unknown when a run holds the host lock but its lock file is missing or does not name it. */
+  pid?: number;
   hostname: string;
-  startedAt: string;
+  startedAt?: string;
   /** False when the holder runs on another machine (a shared or network directory). */
   sameHost: boolean;
   path: string;
@@ -59,9 +70,22 @@ export interface LockFailed {
 
 export type LockError = LockHeld | LockFailed;
 
+/**
+ * What `Lock.ensure()` found: the file is ours (`ok`), it was gone and is back
+ * (`recreated`), or another lock is there and the run must stop (`lost`).
+ */
+export type LockCheck = 'ok' | 'recreated' | 'lost';
+
 export interface Lock {
   readonly info: LockInfo;
   readonly path: string;
+  /**
+   * Put the lock file back (same content, exclusive create) if it is gone,
+   * so status readers see the run again. An I/O error while doing so (a full
+   * disk) is `ok` while the host lock still excludes other runs and `lost`
+   * without one, since nothing would stop a second run then. Never throws.
+   */
+  ensure(): LockCheck;
   /**
    * Remove the lock if it is still ours (a takeover after a misjudgement must
    * not be undone by the old holder). Synchronous, for exit paths. Returns
@@ -91,12 +115,34 @@ export interface ProcessProbe {
 export interface LockOptions {
   probe?: ProcessProbe;
   now?: () => Date;
+  /** Bind the host lock (acquireRunLock only); default: on Linux, the only platform with abstract sockets. */
+  hostLock?: boolean;
+  /** How often the keeper calls ensure() until release; 0: no keeper. */
+  keeperIntervalMs?: number;
+  /** How long an unparseable lock file must stay unchanged before it is judged abandoned. */
+  unreadableGraceMs?: number;
 }
 
-/** A lock file that cannot be parsed is only judged abandoned after this long (it may be mid-write). */
+/**
+ * A lock file that cannot be parsed is judged abandoned once it has stayed
+ * unchanged this long. Lock files are linked into place whole, so a garbled
+ * one is damage, except on file systems without hard links (where a reader
+ * may catch the O_EXCL fallback between create and write) or a lock written
+ * by hand.
+ */
 const UNREADABLE_GRACE_MS = 5000;
+/** Waits for a garbled lock file that changed each time: it is being written, not abandoned. */
+const MAX_UNREADABLE_CHANGES = 3;
 const MAX_ROUNDS = 200;
 const MAX_CLAIM_GENERATIONS = 50;
+const KEEPER_INTERVAL_MS = 500;
+/**
+ * A run that holds the host lock writes its file right after binding: wait
+ * this long for the file to name it (and for the keeper of a run whose file
+ * was deleted) before refusing without a pid.
+ */
+const HOLDER_FILE_WAIT_MS = 1000;
+const HOST_LOCK_RETRY_MS = 20;
 
 export const realProbe: ProcessProbe = {
   pid: process.pid,
@@ -110,6 +156,7 @@ export const realProbe: ProcessProbe = {
       return (e as NodeJS.ErrnoException).code !== 'ESRCH';
     }
   },
+  // TODO(lead): import processStartTime
   processStart(pid) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -122,19 +169,144 @@ export const realProbe: ProcessProbe = {
   },
 };
 
-/** Take the project's run lock, or say who holds it. */
+/**
+ * Take the project's run lock, or say who holds it: the host lock (Linux),
+ * then the lock file. A run that holds the host lock holds the project on
+ * this host whatever its file says; when the host lock is free, no run on
+ * this host holds the project, so a garbled lock file is taken over at once.
+ */
+export async function acquireRunLock(
+  projectDir: string,
+  options: LockOptions = {},
+): Promise<Result<Lock, LockError>> {
+  const probe = options.probe ?? realProbe;
+  const path = lockFile(projectDir);
+  const prepared = prepare(projectDir, path);
+  if (!prepared.ok) return prepared;
+  let server: Server | undefined;
+  if (options.hostLock ?? process.platform === 'linux') {
+    const name = socketName(prepared.value);
+    const deadline = Date.now() + HOLDER_FILE_WAIT_MS;
+    for (;;) {
+      const bound = await bindHostLock(name);
+      if (bound.kind === 'bound') {
+        server = bound.server;
+        break;
+      }
+      // Abstract sockets unavailable here (a sandbox): the file lock alone, as elsewhere.
+      if (bound.kind === 'unavailable') break;
+      let verdict: Verdict | undefined;
+      try {
+        const seen = readLockFile(path);
+        verdict = seen ? judge(seen, probe, options) : undefined;
+      } catch (e) {
+        verdict = {
+          kind: 'unsure',
+          why: `it cannot be read: ${(e as NodeJS.ErrnoException).code}`,
+        };
+      }
+      if (verdict?.kind === 'held' && verdict.sameHost) {
+        return err(heldError(path, verdict.holder, true));
+      }
+      if (Date.now() > deadline) return err(heldWithoutFile(path, probe, verdict));
+      await delay(HOST_LOCK_RETRY_MS);
+    }
+  }
+  const taken = takeFileLock(path, options, server !== undefined);
+  if (!taken.ok) {
+    server?.close();
+    return taken;
+  }
+  return ok(
+    holdLock(
+      prepared.value,
+      path,
+      taken.value,
+      server,
+      options.keeperIntervalMs ?? KEEPER_INTERVAL_MS,
+    ),
+  );
+}
+
+/**
+ * The file lock alone, synchronously. Kept while the runner takes the lock
+ * without awaiting; once it awaits acquireRunLock, this can go.
+ */
 export function acquireLock(
   projectDir: string,
   options: LockOptions = {},
 ): Result<Lock, LockError> {
-  const probe = options.probe ?? realProbe;
-  const now = options.now ?? (() => new Date());
   const path = lockFile(projectDir);
+  const prepared = prepare(projectDir, path);
+  if (!prepared.ok) return prepared;
+  const taken = takeFileLock(path, options, false);
+  if (!taken.ok) return taken;
+  return ok(
+    holdLock(
+      prepared.value,
+      path,
+      taken.value,
+      undefined,
+      options.keeperIntervalMs ?? KEEPER_INTERVAL_MS,
+    ),
+  );
+}
+
+/**
+ * The name of the project's host lock: an abstract-namespace socket (the
+ * leading NUL), so it has no file to delete, named after the project's real
+ * path so that every way of spelling the project finds the same lock.
+ */
+export function hostLockName(projectDir: string): string {
+  return socketName(realpathSync(projectDir));
+}
+
+function socketName(realProjectDir: string): string {
+  return `\0bearing-lock-${createHash('sha256').update(realProjectDir).digest('hex').slice(0, 32)}`;
+}
+
+/** The state directory exists; returns the project's real path. */
+function prepare(projectDir: string, path: string): Result<string, LockFailed> {
   try {
     mkdirSync(stateDir(projectDir), { recursive: true });
+    return ok(realpathSync(projectDir));
   } catch (e) {
     return err(ioFailure(path, 'cannot create the state directory', e));
   }
+}
+
+type Bound =
+  | { kind: 'bound'; server: Server }
+  | { kind: 'in-use' }
+  | { kind: 'unavailable'; code: string | undefined };
+
+function bindHostLock(name: string): Promise<Bound> {
+  return new Promise((resolve) => {
+    // Nothing is served: a connection (someone checking) is closed at once.
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      resolve(e.code === 'EADDRINUSE' ? { kind: 'in-use' } : { kind: 'unavailable', code: e.code });
+    });
+    server.listen({ path: name }, () => {
+      server.removeAllListeners('error');
+      // Errors on a listening server (none are expected) must not crash the run.
+      server.on('error', () => {});
+      // The lock must not keep a finished run alive.
+      server.unref();
+      resolve({ kind: 'bound', server });
+    });
+  });
+}
+
+/** Create the lock file, or take over a stale one; returns the content written. */
+function takeFileLock(
+  path: string,
+  options: LockOptions,
+  hostLockHeld: boolean,
+): Result<{ info: LockInfo; content: string }, LockError> {
+  const probe = options.probe ?? realProbe;
+  const now = options.now ?? (() => new Date());
+  const graceMs = options.unreadableGraceMs ?? UNREADABLE_GRACE_MS;
   const processStart = probe.processStart(probe.pid);
   const info: LockInfo = {
     pid: probe.pid,
@@ -145,16 +317,32 @@ export function acquireLock(
   };
   const content = `${JSON.stringify(info)}\n`;
 
+  const judging: JudgeOptions = { ...options, hostLockHeld };
+  // The unparseable file last waited for, and how often it changed during the wait.
+  let waitedFor: string | undefined;
+  let changes = 0;
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (createExclusive(path, content)) {
-        return ok({ info, path, release: () => releaseIfOurs(path, content) });
-      }
+      if (createExclusive(path, content)) return ok({ info, content });
       const seen = readLockFile(path);
       if (!seen) continue; // removed in between: try again
-      const verdict = judge(seen, probe);
+      const verdict = judge(seen, probe, judging);
       if (verdict.kind === 'held') return err(heldError(path, verdict.holder, verdict.sameHost));
-      if (verdict.kind === 'unsure' || !takeOver(path, seen.raw, content, probe)) {
+      if (verdict.kind === 'unsure') {
+        const key = `${seen.mtimeMs}:${seen.raw}`;
+        if (waitedFor !== undefined && waitedFor !== key && ++changes >= MAX_UNREADABLE_CHANGES) {
+          return err({
+            reason: 'io',
+            path,
+            message: `${path}: could not take the run lock: the file cannot be read as a lock and another process keeps changing it; if no bearing run is active, delete it`,
+          });
+        }
+        waitedFor = key;
+        // Once, until it has been unchanged for the grace period; then judge again.
+        sleepSync(Math.min(graceMs, Math.max(0, seen.mtimeMs + graceMs - Date.now())) + 10);
+        continue;
+      }
+      if (!takeOver(path, seen.raw, content, probe, judging)) {
         sleepSync(5 + Math.floor(Math.random() * 20));
       }
     }
@@ -168,6 +356,48 @@ export function acquireLock(
   });
 }
 
+/** The held lock: ensure, the keeper that calls it, and release. */
+function holdLock(
+  projectDir: string,
+  path: string,
+  taken: { info: LockInfo; content: string },
+  server: Server | undefined,
+  keeperIntervalMs: number,
+): Lock {
+  const { info, content } = taken;
+  let released = false;
+  const ensure = (): LockCheck => {
+    if (released) return 'lost';
+    try {
+      if (readFileSync(path, 'utf8') === content) return 'ok';
+      return 'lost';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return server ? 'ok' : 'lost';
+    }
+    try {
+      mkdirSync(stateDir(projectDir), { recursive: true });
+      if (createExclusive(path, content)) return 'recreated';
+      return readFileSync(path, 'utf8') === content ? 'ok' : 'lost';
+    } catch {
+      return server ? 'ok' : 'lost';
+    }
+  };
+  const keeper = keeperIntervalMs > 0 ? setInterval(ensure, keeperIntervalMs).unref() : undefined;
+  return {
+    info,
+    path,
+    ensure,
+    release: () => {
+      released = true;
+      clearInterval(keeper);
+      // File first: a run that finds the host lock busy waits for it, and finds it free next.
+      const removed = releaseIfOurs(path, content);
+      server?.close();
+      return removed;
+    },
+  };
+}
+
 /** Whether a run holds the lock right now; never changes anything. */
 export function readLock(projectDir: string, probe: ProcessProbe = realProbe): LockStatus {
   let seen: SeenLock | undefined;
@@ -177,7 +407,7 @@ export function readLock(projectDir: string, probe: ProcessProbe = realProbe): L
     return { state: 'unknown', why: `cannot read the lock (${(e as NodeJS.ErrnoException).code})` };
   }
   if (!seen) return { state: 'free' };
-  const verdict = judge(seen, probe);
+  const verdict = judge(seen, probe, {});
   switch (verdict.kind) {
     case 'held':
       return { state: 'held', holder: verdict.holder, sameHost: verdict.sameHost };
@@ -204,10 +434,19 @@ type Verdict =
   /** Unparseable but young: possibly being written by a live process. */
   | { kind: 'unsure'; why: string };
 
-function judge(seen: SeenLock, probe: ProcessProbe): Verdict {
+interface JudgeOptions {
+  unreadableGraceMs?: number;
+  /** We hold the host lock: no other run on this host holds the project. */
+  hostLockHeld?: boolean;
+}
+
+function judge(seen: SeenLock, probe: ProcessProbe, options: JudgeOptions): Verdict {
   const holder = seen.info;
   if (!holder) {
-    return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS
+    if (options.hostLockHeld) {
+      return { kind: 'stale', why: 'the lock file is damaged and no run holds this project' };
+    }
+    return Date.now() - seen.mtimeMs > (options.unreadableGraceMs ?? UNREADABLE_GRACE_MS)
       ? { kind: 'stale', why: 'the lock file is unreadable and old' }
       : { kind: 'unsure', why: 'the lock file is being written or is damaged' };
   }
@@ -234,7 +473,13 @@ function judge(seen: SeenLock, probe: ProcessProbe): Verdict {
  * late claimant always finds it gone and removes nothing.
  * Returns false when someone else holds the claim (wait, then look again).
  */
-function takeOver(path: string, staleRaw: string, content: string, probe: ProcessProbe): boolean {
+function takeOver(
+  path: string,
+  staleRaw: string,
+  content: string,
+  probe: ProcessProbe,
+  options: JudgeOptions,
+): boolean {
   const id = createHash('sha1').update(staleRaw).digest('hex').slice(0, 16);
   const prefix = `${basename(path)}.takeover-${id}-`;
   for (let generation = 0; generation < MAX_CLAIM_GENERATIONS; generation++) {
@@ -242,7 +487,8 @@ function takeOver(path: string, staleRaw: string, content: string, probe: Proces
     if (!createExclusive(claim, content)) {
       const seen = readLockFile(claim);
       if (!seen) return false; // released just now: the lock was dealt with; look again
-      const verdict = judge(seen, probe);
+      // A claim is always written whole (linked into place), so it is never judged 'unsure' here.
+      const verdict = judge(seen, probe, options);
       if (verdict.kind !== 'stale') return false;
       continue; // its claimant died: the next generation decides
     }
@@ -350,7 +596,7 @@ function unlinkQuiet(path: string): boolean {
 
 function heldError(path: string, holder: LockInfo, sameHost: boolean): LockHeld {
   const message = sameHost
-    ? `another bearing run is active in this project (pid ${holder.pid}, since ${holder.startedAt}); wait for it to finish or stop it (Ctrl-C in its terminal, or kill ${holder.pid}). A lock left by a crash is taken over automatically.`
+    ? `another bearing run is active in this project (pid ${holder.pid}, since ${holder.startedAt}); wait for it to finish or stop it (Ctrl-C in its terminal, or kill ${holder.pid}). A lock left by a crash is taken over automatically`
     : `a bearing run on host "${holder.hostname}" holds ${path} (pid ${holder.pid}, since ${holder.startedAt}); Bearing cannot check processes on another machine, so if no run is active there, delete that file.`;
   return {
     reason: 'held',
@@ -363,6 +609,29 @@ function heldError(path: string, holder: LockInfo, sameHost: boolean): LockHeld 
   };
 }
 
+/** The host lock is taken, but the lock file does not say by whom. */
+function heldWithoutFile(
+  path: string,
+  probe: ProcessProbe,
+  verdict: Verdict | undefined,
+): LockHeld {
+  const file =
+    verdict === undefined
+      ? `its lock file ${path} is missing (deleted while the run was going?)`
+      : `its lock file ${path} does not name it (${
+          verdict.kind === 'held'
+            ? `it names pid ${verdict.holder.pid} on host "${verdict.holder.hostname}"`
+            : verdict.why
+        })`;
+  return {
+    reason: 'held',
+    hostname: probe.hostname,
+    sameHost: true,
+    path,
+    message: `another bearing run is active in this project, though ${file}; wait for it to finish or stop it (Ctrl-C in its terminal)`,
+  };
+}
+
 function ioFailure(path: string, what: string, e: unknown): LockFailed {
   const code = (e as NodeJS.ErrnoException).code;
   return {
@@ -370,6 +639,10 @@ function ioFailure(path: string, what: string, e: unknown): LockFailed {
     path,
     message: `${path}: ${what} (${code ?? (e as Error).message}); check that the project directory is writable`,
   };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
