@@ -28,7 +28,7 @@ import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { which } from '../process/which.js';
 import { isGitRepo } from '../state/changes.js';
 import { readInbox } from '../state/inbox.js';
-import { acquireLock, type Lock, type LockHeld } from '../state/lock.js';
+import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import {
@@ -112,7 +112,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   const missing = missingCommands(pending, first.plan, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
-  const lock = await acquireLock(root);
+  const lock = await acquireRunLock(root);
   if (!lock.ok) {
     return lock.error.reason === 'held'
       ? { kind: 'locked', holder: lock.error }

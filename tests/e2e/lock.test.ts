@@ -4,25 +4,13 @@
  * task again beside the first.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Project, REPO, taskYaml, useRig, waitFor } from './rig.js';
+import { Project, taskYaml, useRig, waitFor } from './rig.js';
 
 useRig();
 
-/**
- * TODO(lead): drop this condition once runner.ts takes the lock with
- * `await acquireRunLock(root)` and re-creates the attempt directory before it
- * writes result.json (the deletion takes that directory too). Until then the
- * runner takes the file lock alone, which a deletion removes, and this test
- * fails.
- */
-const RUNNER_AWAITS_HOST_LOCK = readFileSync(join(REPO, 'src/run/runner.ts'), 'utf8').includes(
-  'await acquireRunLock(',
-);
-
 describe('the lock when bearing/.state is deleted during a run', () => {
-  it.runIf(process.platform === 'linux' && RUNNER_AWAITS_HOST_LOCK)(
+  it.runIf(process.platform === 'linux')(
     'a second `bearing run` exits 4 with a message, the lock file is back, and the first run completes with exit 0',
     async () => {
       const p = await Project.create({
