@@ -193,11 +193,6 @@ class ProcessRun {
       await closeAll(outputFiles);
       throw error;
     }
-    // execa's promise never rejects (reject: false); we read the events instead.
-    child.then(
-      () => {},
-      () => {},
-    );
     const onAbort = () => this.#stop({ kind: 'aborted' });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -220,6 +215,17 @@ class ProcessRun {
       (resolve) => {
         child.once('spawn', () => resolve({ ok: true }));
         child.once('error', (error) => resolve({ ok: false, error }));
+        // When spawn() itself throws (E2BIG, ETXTBSY: Node throws for every
+        // code but a few it reports as 'error'), execa 9 hands back a
+        // stand-in child that emits neither event, and settles its promise
+        // with the failure instead. For a child that did start, the promise
+        // settles only after 'spawn', so this never overrides it.
+        child.then(
+          (result) => {
+            if (result.failed) resolve({ ok: false, error: earlySpawnError(result) });
+          },
+          (error: unknown) => resolve({ ok: false, error: asErrno(error) }),
+        );
       },
     );
     child.on('error', () => {}); // post-spawn errors (a failed kill) are not fatal
@@ -412,20 +418,41 @@ function classify(
   return { kind: 'exited', exitCode: exit.code ?? 1 };
 }
 
+/** execa's failed result for a spawn that threw carries Node's own error as `cause`. */
+function earlySpawnError(result: { cause?: unknown; message?: string }): NodeJS.ErrnoException {
+  return asErrno(result.cause ?? result);
+}
+
+function asErrno(error: unknown): NodeJS.ErrnoException {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 function describeSpawnError(
   file: string,
   error: NodeJS.ErrnoException,
 ): { kind: 'spawn-error'; code?: string; message: string } {
   const code = error.code;
-  const message =
-    code === 'ENOENT'
-      ? `${file}: not found (ENOENT)`
-      : code === 'EACCES'
-        ? `${file}: permission denied, is it executable? (EACCES)`
-        : error.message;
+  const message = spawnErrorMessage(file, code) ?? error.message;
   return code === undefined
     ? { kind: 'spawn-error', message }
     : { kind: 'spawn-error', code, message };
+}
+
+/** The codes a user can act on, said in words; others keep Node's message. */
+function spawnErrorMessage(file: string, code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ENOENT':
+      return `${file}: not found (ENOENT)`;
+    case 'EACCES':
+      return `${file}: permission denied, is it executable? (EACCES)`;
+    case 'E2BIG':
+      // Linux also caps one argument at 128 KiB, whatever the total: a long prompt hits that first.
+      return 'argument list too long: the arguments and environment are over what the OS allows for one program (E2BIG)';
+    case 'ETXTBSY':
+      return `${file} is being written or replaced (ETXTBSY); try again`;
+    default:
+      return undefined;
+  }
 }
 
 /** Node reports a missing cwd as `spawn <file> ENOENT`, which reads as "not installed". */
