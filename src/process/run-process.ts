@@ -5,7 +5,7 @@
  * that imports execa.
  *
  * Division of labour with execa 9: execa spawns (no shell, stdin from
- * /dev/null, exactly the given environment, its own process group via
+ * /dev/null or a file, exactly the given environment, its own process group via
  * `detached`) and does not buffer (`buffer: false`). Termination is ours:
  * execa 9's `cancelSignal`, `timeout` and `forceKillAfterDelay` signal only
  * the CLI's pid, never its children (group kill, `killDescendants`, arrived in
@@ -13,7 +13,7 @@
  * keeps a whole line in memory however long it is, and its `{file}` targets
  * report a missing log directory as ENOENT, the same code as a missing CLI.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -38,6 +38,12 @@ export interface RunProcessOptions {
   timeoutMs?: number;
   /** Limit on silence: no byte on stdout or stderr for this long. */
   idleTimeoutMs?: number;
+  /**
+   * The child's stdin is this file (a regular file, so it reads to EOF and
+   * can seek and stat it), e.g. a prompt too long for one argument. Absent:
+   * /dev/null.
+   */
+  stdinFile?: string;
   /** Raw stdout bytes are appended here as they arrive, however long the lines. */
   stdoutFile?: string;
   /** Raw stderr bytes; may be the same path as stdoutFile (one stream, arrival order kept). */
@@ -124,14 +130,16 @@ type LeaderExit = { code: number | null; signal: NodeJS.Signals | null };
 
 type Subprocess = ReturnType<typeof spawnChild>;
 
-function spawnChild(options: RunProcessOptions) {
+function spawnChild(options: RunProcessOptions, stdinFd: number | undefined) {
   return execa(options.file, [...options.args], {
     cwd: options.cwd,
     env: options.env,
     extendEnv: false,
     shell: false,
-    // Agent CLIs wait (claude) or hang (codex) while stdin is an open pipe.
-    stdin: 'ignore',
+    // Never a pipe: agent CLIs wait (claude) or hang (codex) while stdin is an
+    // open pipe. A file descriptor is handed to spawn() as it is, not piped by
+    // execa (its types list only the fds 3 to 9; at run time any fd passes).
+    stdin: stdinFd === undefined ? 'ignore' : (stdinFd as 3),
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
@@ -187,11 +195,17 @@ class ProcessRun {
     for (const file of outputFiles) file.onError((error) => this.#fail(error));
 
     let child: Subprocess;
+    let stdinFd: number | undefined;
     try {
-      child = spawnChild(this.#options);
+      // Our file (the runner wrote it): one that cannot be opened is our fault, not the child's.
+      if (this.#options.stdinFile !== undefined) stdinFd = openSync(this.#options.stdinFile, 'r');
+      child = spawnChild(this.#options, stdinFd);
     } catch (error) {
       await closeAll(outputFiles);
       throw error;
+    } finally {
+      // spawn() returns after the exec (or its failure): the child holds its own copy by now.
+      if (stdinFd !== undefined) closeSync(stdinFd);
     }
     const onAbort = () => this.#stop({ kind: 'aborted' });
     signal?.addEventListener('abort', onAbort, { once: true });
