@@ -1,7 +1,8 @@
 /**
  * Runs one external program (an agent CLI, a `verify` gate) and says precisely
  * how it ended: exited with a code, killed by someone else's signal, timed out
- * (wall clock or no output), aborted by us, or never started. The only module
+ * (wall clock or no output), aborted by us, ended by us once the caller had
+ * its result, or never started. The only module
  * that imports execa.
  *
  * Division of labour with execa 9: execa spawns (no shell, stdin from
@@ -19,7 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import { type OutputFile, openOutputFiles } from './output-file.js';
-import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
+import { processIsRunning, terminateGroup, trackGroup, untrackGroup } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
 /** Which pipe a line came from: adapters parse stdout; stderr carries CLI warnings. */
@@ -34,6 +35,13 @@ export interface RunProcessOptions {
   env: Record<string, string | undefined>;
   /** Our cancellation (Ctrl-C): the group is terminated and the outcome is `aborted`. */
   signal?: AbortSignal;
+  /**
+   * The caller aborts this once it has the program's final result (claude's
+   * `result` event) and has waited as long as it means to: a program still
+   * running then is ended like on a timeout (the whole group) and the outcome
+   * is `finished`. A program that had already exited keeps its own outcome.
+   */
+  finishedSignal?: AbortSignal;
   /** Wall-clock limit, counted from the spawn. */
   timeoutMs?: number;
   /** Limit on silence: no byte on stdout or stderr for this long. */
@@ -75,6 +83,8 @@ export type ProcessOutcome = OutcomeCommon &
     | { kind: 'signaled'; signal: string }
     | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
     | { kind: 'aborted' }
+    /** The caller had the final result; we ended a process that did not exit (finishedSignal). */
+    | { kind: 'finished' }
     | { kind: 'spawn-error'; code?: string; message: string }
   );
 
@@ -107,6 +117,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
 type StopReason =
   | { kind: 'aborted' }
   | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
+  /** The caller has the result and no more use for the process. */
+  | { kind: 'finished' }
   /** Our own fault (a callback threw, a log write failed): kill, then reject. */
   | { kind: 'failed' };
 
@@ -208,11 +220,16 @@ class ProcessRun {
       if (stdinFd !== undefined) closeSync(stdinFd);
     }
     const onAbort = () => this.#stop({ kind: 'aborted' });
+    const onFinished = () => this.#stop({ kind: 'finished' });
+    const { finishedSignal } = this.#options;
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (finishedSignal?.aborted) onFinished();
+    else finishedSignal?.addEventListener('abort', onFinished, { once: true });
     try {
       return await this.#supervise(child, files[0], files[1], outputFiles);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      finishedSignal?.removeEventListener('abort', onFinished);
       this.#clearTimers();
     }
   }
@@ -355,6 +372,9 @@ class ProcessRun {
         this.#state = { name: 'starting', pending: state.pending ?? reason };
         return;
       case 'running':
+        // Exited by itself, its exit not yet seen (a zombie): that is how it
+        // ended, and the orphan sweep after the exit ends the rest of the group.
+        if (reason.kind === 'finished' && !processIsRunning(this.#pid!)) return;
         this.#state = { name: 'killing', reason };
         this.#clearTimers();
         void this.#terminate(this.#pid!);
@@ -423,10 +443,16 @@ function classify(
   reason: StopReason | undefined,
 ): DistributiveOmit<ProcessOutcome, keyof OutcomeCommon> {
   // Once we decided to end it, how it died (exit 143, SIGTERM, SIGKILL) is our doing.
-  if (reason !== undefined) {
-    return reason.kind === 'timeout'
-      ? { kind: 'timeout', which: reason.which, afterMs: reason.afterMs }
-      : { kind: 'aborted' };
+  switch (reason?.kind) {
+    case 'timeout':
+      return { kind: 'timeout', which: reason.which, afterMs: reason.afterMs };
+    case 'finished':
+      return { kind: 'finished' };
+    case 'aborted':
+    case 'failed':
+      return { kind: 'aborted' };
+    case undefined:
+      break;
   }
   if (exit.signal !== null) return { kind: 'signaled', signal: exit.signal };
   return { kind: 'exited', exitCode: exit.code ?? 1 };
