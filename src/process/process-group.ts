@@ -5,8 +5,9 @@
  * `kill(-pgid)` reaches all of them, except processes that deliberately leave
  * the group (setsid/setpgid): nothing short of cgroups reaches those.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isZombieState, readProcStat } from './proc-stat.js';
 
 /** Sends `signal` to every process in the group; a group that is already gone is not an error. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): void {
@@ -32,36 +33,6 @@ export function groupHasLiveMembers(pgid: number): boolean {
   return linuxGroupHasLiveMember(pgid) ?? true;
 }
 
-/**
- * Whether one process is still running: signalable and, on Linux, not a
- * zombie (exited, waiting to be reaped by its parent).
- */
-export function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  const fields = readStatFields(pid);
-  if (fields === undefined) return false; // reaped while we looked
-  return fields[0] !== 'Z' && fields[0] !== 'X';
-}
-
-/**
- * /proc/<pid>/stat from field 3 (state) on: "pid (comm) state ppid pgrp ...",
- * where comm may contain spaces and parentheses. Undefined when unreadable.
- */
-function readStatFields(pid: number | string): string[] | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /** Scans /proc for a non-zombie member of the group; undefined when /proc is unreadable. */
 function linuxGroupHasLiveMember(pgid: number): boolean | undefined {
   let entries: string[];
@@ -73,10 +44,9 @@ function linuxGroupHasLiveMember(pgid: number): boolean | undefined {
   for (const entry of entries) {
     const first = entry.charCodeAt(0);
     if (first < 48 || first > 57) continue;
-    const fields = readStatFields(entry);
-    if (fields === undefined) continue; // exited while we were looking
-    const state = fields[0];
-    if (Number(fields[2]) === pgid && state !== 'Z' && state !== 'X') return true;
+    const stat = readProcStat(entry);
+    if (stat === undefined) continue; // exited while we were looking
+    if (stat.pgrp === pgid && !isZombieState(stat.state)) return true;
   }
   return false;
 }

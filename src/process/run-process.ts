@@ -20,7 +20,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import { type OutputFile, openOutputFiles } from './output-file.js';
-import { processIsRunning, terminateGroup, trackGroup, untrackGroup } from './process-group.js';
+import { processIsRunning } from './proc-stat.js';
+import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
 /** Which pipe a line came from: adapters parse stdout; stderr carries CLI warnings. */
