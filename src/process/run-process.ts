@@ -57,6 +57,12 @@ export interface RunProcessOptions {
   stdoutFile?: string;
   /** Raw stderr bytes; may be the same path as stdoutFile (one stream, arrival order kept). */
   stderrFile?: string;
+  /**
+   * Cap for each log file: past it the file keeps the head and the tail and
+   * one line saying what was dropped (see output-file.ts). onLine still sees
+   * every line. 0 or less (or absent): no cap.
+   */
+  maxLogBytes?: number;
   /** Each complete line of either stream, without its newline, cut at `maxLineBytes`. */
   onLine?: (line: string, stream: OutputStream) => void;
   onSpawn?: (pid: number) => void;
@@ -71,6 +77,8 @@ interface OutcomeCommon {
   pid?: number;
   /** The last ~4 KB of stderr, for error messages. */
   stderrTail: string;
+  /** Bytes the log cap (maxLogBytes) left out of the log files; absent when none. */
+  logDroppedBytes?: number;
 }
 
 /**
@@ -180,6 +188,7 @@ class ProcessRun {
   #idleTimer: NodeJS.Timeout | undefined;
   #failed = false;
   #failure: unknown;
+  #outputFiles: OutputFile[] = [];
 
   constructor(options: RunProcessOptions) {
     this.#options = options;
@@ -201,10 +210,11 @@ class ProcessRun {
       this.#state = { name: 'done' };
       return this.#outcome(cwdProblem);
     }
-    const { files, all: outputFiles } = openOutputFiles([
-      this.#options.stdoutFile,
-      this.#options.stderrFile,
-    ]);
+    const { files, all: outputFiles } = openOutputFiles(
+      [this.#options.stdoutFile, this.#options.stderrFile],
+      this.#options.maxLogBytes,
+    );
+    this.#outputFiles = outputFiles;
     for (const file of outputFiles) file.onError((error) => this.#fail(error));
 
     let child: Subprocess;
@@ -433,6 +443,8 @@ class ProcessRun {
       stderrTail: this.#stderrTail.toString(),
     };
     if (this.#pid !== undefined) common.pid = this.#pid;
+    const dropped = this.#outputFiles.reduce((sum, file) => sum + file.droppedBytes, 0);
+    if (dropped > 0) common.logDroppedBytes = dropped;
     return { ...result, ...common };
   }
 }
