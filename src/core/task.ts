@@ -69,6 +69,10 @@ export interface RunSettings {
   contextLimit: number;
   /** Wait for a usage limit to reset rather than stop the run. */
   waitForLimits: boolean;
+  /** Cap on each raw log file of one attempt, in bytes (run.max_log_size); 0: none. */
+  maxLogBytes: number;
+  /** Start no task while the project's file system has less free space, in bytes; 0: no check. */
+  minFreeBytes: number;
 }
 
 /** Everything loaded from `bearing/`: the validated plan. */

@@ -35,6 +35,8 @@ export function makePlan(tasks: Task[], run: Partial<Plan['run']> = {}): Plan {
       promptFormat: 'structured',
       contextLimit: 8000,
       waitForLimits: true,
+      maxLogBytes: 64 * 1024 * 1024,
+      minFreeBytes: 512 * 1024 * 1024,
       ...run,
     },
   };

@@ -5,8 +5,9 @@
  * `kill(-pgid)` reaches all of them, except processes that deliberately leave
  * the group (setsid/setpgid): nothing short of cgroups reaches those.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isZombieState, readProcStat } from './proc-stat.js';
 
 /** Sends `signal` to every process in the group; a group that is already gone is not an error. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): void {
@@ -43,16 +44,9 @@ function linuxGroupHasLiveMember(pgid: number): boolean | undefined {
   for (const entry of entries) {
     const first = entry.charCodeAt(0);
     if (first < 48 || first > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we were looking
-    }
-    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = fields[0];
-    if (Number(fields[2]) === pgid && state !== 'Z' && state !== 'X') return true;
+    const stat = readProcStat(entry);
+    if (stat === undefined) continue; // exited while we were looking
+    if (stat.pgrp === pgid && !isZombieState(stat.state)) return true;
   }
   return false;
 }

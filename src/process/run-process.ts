@@ -1,11 +1,12 @@
 /**
  * Runs one external program (an agent CLI, a `verify` gate) and says precisely
  * how it ended: exited with a code, killed by someone else's signal, timed out
- * (wall clock or no output), aborted by us, or never started. The only module
+ * (wall clock or no output), aborted by us, ended by us once the caller had
+ * its result, or never started. The only module
  * that imports execa.
  *
  * Division of labour with execa 9: execa spawns (no shell, stdin from
- * /dev/null, exactly the given environment, its own process group via
+ * /dev/null or a file, exactly the given environment, its own process group via
  * `detached`) and does not buffer (`buffer: false`). Termination is ours:
  * execa 9's `cancelSignal`, `timeout` and `forceKillAfterDelay` signal only
  * the CLI's pid, never its children (group kill, `killDescendants`, arrived in
@@ -13,12 +14,13 @@
  * keeps a whole line in memory however long it is, and its `{file}` targets
  * report a missing log directory as ENOENT, the same code as a missing CLI.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import { type OutputFile, openOutputFiles } from './output-file.js';
+import { processIsRunning } from './proc-stat.js';
 import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
@@ -34,14 +36,33 @@ export interface RunProcessOptions {
   env: Record<string, string | undefined>;
   /** Our cancellation (Ctrl-C): the group is terminated and the outcome is `aborted`. */
   signal?: AbortSignal;
+  /**
+   * The caller aborts this once it has the program's final result (claude's
+   * `result` event) and has waited as long as it means to: a program still
+   * running then is ended like on a timeout (the whole group) and the outcome
+   * is `finished`. A program that had already exited keeps its own outcome.
+   */
+  finishedSignal?: AbortSignal;
   /** Wall-clock limit, counted from the spawn. */
   timeoutMs?: number;
   /** Limit on silence: no byte on stdout or stderr for this long. */
   idleTimeoutMs?: number;
+  /**
+   * The child's stdin is this file (a regular file, so it reads to EOF and
+   * can seek and stat it), e.g. a prompt too long for one argument. Absent:
+   * /dev/null.
+   */
+  stdinFile?: string;
   /** Raw stdout bytes are appended here as they arrive, however long the lines. */
   stdoutFile?: string;
   /** Raw stderr bytes; may be the same path as stdoutFile (one stream, arrival order kept). */
   stderrFile?: string;
+  /**
+   * Cap for each log file: past it the file keeps the head and the tail and
+   * one line saying what was dropped (see output-file.ts). onLine still sees
+   * every line. 0 or less (or absent): no cap.
+   */
+  maxLogBytes?: number;
   /** Each complete line of either stream, without its newline, cut at `maxLineBytes`. */
   onLine?: (line: string, stream: OutputStream) => void;
   onSpawn?: (pid: number) => void;
@@ -56,6 +77,8 @@ interface OutcomeCommon {
   pid?: number;
   /** The last ~4 KB of stderr, for error messages. */
   stderrTail: string;
+  /** Bytes the log cap (maxLogBytes) left out of the log files; absent when none. */
+  logDroppedBytes?: number;
 }
 
 /**
@@ -69,6 +92,8 @@ export type ProcessOutcome = OutcomeCommon &
     | { kind: 'signaled'; signal: string }
     | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
     | { kind: 'aborted' }
+    /** The caller had the final result; we ended a process that did not exit (finishedSignal). */
+    | { kind: 'finished' }
     | { kind: 'spawn-error'; code?: string; message: string }
   );
 
@@ -101,6 +126,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
 type StopReason =
   | { kind: 'aborted' }
   | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
+  /** The caller has the result and no more use for the process. */
+  | { kind: 'finished' }
   /** Our own fault (a callback threw, a log write failed): kill, then reject. */
   | { kind: 'failed' };
 
@@ -124,14 +151,16 @@ type LeaderExit = { code: number | null; signal: NodeJS.Signals | null };
 
 type Subprocess = ReturnType<typeof spawnChild>;
 
-function spawnChild(options: RunProcessOptions) {
+function spawnChild(options: RunProcessOptions, stdinFd: number | undefined) {
   return execa(options.file, [...options.args], {
     cwd: options.cwd,
     env: options.env,
     extendEnv: false,
     shell: false,
-    // Agent CLIs wait (claude) or hang (codex) while stdin is an open pipe.
-    stdin: 'ignore',
+    // Never a pipe: agent CLIs wait (claude) or hang (codex) while stdin is an
+    // open pipe. A file descriptor is handed to spawn() as it is, not piped by
+    // execa (its types list only the fds 3 to 9; at run time any fd passes).
+    stdin: stdinFd === undefined ? 'ignore' : (stdinFd as 3),
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
@@ -159,6 +188,7 @@ class ProcessRun {
   #idleTimer: NodeJS.Timeout | undefined;
   #failed = false;
   #failure: unknown;
+  #outputFiles: OutputFile[] = [];
 
   constructor(options: RunProcessOptions) {
     this.#options = options;
@@ -180,30 +210,37 @@ class ProcessRun {
       this.#state = { name: 'done' };
       return this.#outcome(cwdProblem);
     }
-    const { files, all: outputFiles } = openOutputFiles([
-      this.#options.stdoutFile,
-      this.#options.stderrFile,
-    ]);
+    const { files, all: outputFiles } = openOutputFiles(
+      [this.#options.stdoutFile, this.#options.stderrFile],
+      this.#options.maxLogBytes,
+    );
+    this.#outputFiles = outputFiles;
     for (const file of outputFiles) file.onError((error) => this.#fail(error));
 
     let child: Subprocess;
+    let stdinFd: number | undefined;
     try {
-      child = spawnChild(this.#options);
+      // Our file (the runner wrote it): one that cannot be opened is our fault, not the child's.
+      if (this.#options.stdinFile !== undefined) stdinFd = openSync(this.#options.stdinFile, 'r');
+      child = spawnChild(this.#options, stdinFd);
     } catch (error) {
       await closeAll(outputFiles);
       throw error;
+    } finally {
+      // spawn() returns after the exec (or its failure): the child holds its own copy by now.
+      if (stdinFd !== undefined) closeSync(stdinFd);
     }
-    // execa's promise never rejects (reject: false); we read the events instead.
-    child.then(
-      () => {},
-      () => {},
-    );
     const onAbort = () => this.#stop({ kind: 'aborted' });
+    const onFinished = () => this.#stop({ kind: 'finished' });
+    const { finishedSignal } = this.#options;
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (finishedSignal?.aborted) onFinished();
+    else finishedSignal?.addEventListener('abort', onFinished, { once: true });
     try {
       return await this.#supervise(child, files[0], files[1], outputFiles);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      finishedSignal?.removeEventListener('abort', onFinished);
       this.#clearTimers();
     }
   }
@@ -220,6 +257,17 @@ class ProcessRun {
       (resolve) => {
         child.once('spawn', () => resolve({ ok: true }));
         child.once('error', (error) => resolve({ ok: false, error }));
+        // When spawn() itself throws (E2BIG, ETXTBSY: Node throws for every
+        // code but a few it reports as 'error'), execa 9 hands back a
+        // stand-in child that emits neither event, and settles its promise
+        // with the failure instead. For a child that did start, the promise
+        // settles only after 'spawn', so this never overrides it.
+        child.then(
+          (result) => {
+            if (result.failed) resolve({ ok: false, error: earlySpawnError(result) });
+          },
+          (error: unknown) => resolve({ ok: false, error: asErrno(error) }),
+        );
       },
     );
     child.on('error', () => {}); // post-spawn errors (a failed kill) are not fatal
@@ -335,6 +383,9 @@ class ProcessRun {
         this.#state = { name: 'starting', pending: state.pending ?? reason };
         return;
       case 'running':
+        // Exited by itself, its exit not yet seen (a zombie): that is how it
+        // ended, and the orphan sweep after the exit ends the rest of the group.
+        if (reason.kind === 'finished' && !processIsRunning(this.#pid!)) return;
         this.#state = { name: 'killing', reason };
         this.#clearTimers();
         void this.#terminate(this.#pid!);
@@ -392,6 +443,8 @@ class ProcessRun {
       stderrTail: this.#stderrTail.toString(),
     };
     if (this.#pid !== undefined) common.pid = this.#pid;
+    const dropped = this.#outputFiles.reduce((sum, file) => sum + file.droppedBytes, 0);
+    if (dropped > 0) common.logDroppedBytes = dropped;
     return { ...result, ...common };
   }
 }
@@ -403,13 +456,28 @@ function classify(
   reason: StopReason | undefined,
 ): DistributiveOmit<ProcessOutcome, keyof OutcomeCommon> {
   // Once we decided to end it, how it died (exit 143, SIGTERM, SIGKILL) is our doing.
-  if (reason !== undefined) {
-    return reason.kind === 'timeout'
-      ? { kind: 'timeout', which: reason.which, afterMs: reason.afterMs }
-      : { kind: 'aborted' };
+  switch (reason?.kind) {
+    case 'timeout':
+      return { kind: 'timeout', which: reason.which, afterMs: reason.afterMs };
+    case 'finished':
+      return { kind: 'finished' };
+    case 'aborted':
+    case 'failed':
+      return { kind: 'aborted' };
+    case undefined:
+      break;
   }
   if (exit.signal !== null) return { kind: 'signaled', signal: exit.signal };
   return { kind: 'exited', exitCode: exit.code ?? 1 };
+}
+
+/** execa's failed result for a spawn that threw carries Node's own error as `cause`. */
+function earlySpawnError(result: { cause?: unknown; message?: string }): NodeJS.ErrnoException {
+  return asErrno(result.cause ?? result);
+}
+
+function asErrno(error: unknown): NodeJS.ErrnoException {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function describeSpawnError(
@@ -417,15 +485,27 @@ function describeSpawnError(
   error: NodeJS.ErrnoException,
 ): { kind: 'spawn-error'; code?: string; message: string } {
   const code = error.code;
-  const message =
-    code === 'ENOENT'
-      ? `${file}: not found (ENOENT)`
-      : code === 'EACCES'
-        ? `${file}: permission denied, is it executable? (EACCES)`
-        : error.message;
+  const message = spawnErrorMessage(file, code) ?? error.message;
   return code === undefined
     ? { kind: 'spawn-error', message }
     : { kind: 'spawn-error', code, message };
+}
+
+/** The codes a user can act on, said in words; others keep Node's message. */
+function spawnErrorMessage(file: string, code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ENOENT':
+      return `${file}: not found (ENOENT)`;
+    case 'EACCES':
+      return `${file}: permission denied, is it executable? (EACCES)`;
+    case 'E2BIG':
+      // Linux also caps one argument at 128 KiB, whatever the total: a long prompt hits that first.
+      return 'argument list too long: the arguments and environment are over what the OS allows for one program (E2BIG)';
+    case 'ETXTBSY':
+      return `${file} is being written or replaced (ETXTBSY); try again`;
+    default:
+      return undefined;
+  }
 }
 
 /** Node reports a missing cwd as `spawn <file> ENOENT`, which reads as "not installed". */

@@ -12,6 +12,7 @@ import { checkNumberRule, NUMBER_RULES, TASK_ID_RULE } from './rules.js';
 import {
   customAgentSchema,
   runSettingsSchema,
+  SIZE_KEYS,
   TASK_ID_MAX_LENGTH,
   TASK_ID_PATTERN,
   taskDefaultsSchema,
@@ -19,6 +20,7 @@ import {
   taskSchema,
   taskSettingsShape,
 } from './schema.js';
+import { parseSize, SIZE_EXAMPLES } from './size.js';
 import type { Path } from './yaml-file.js';
 
 /** A validated mapping: the keys the user wrote, and those of them that passed. */
@@ -149,6 +151,7 @@ function issueMessage(issue: z.core.$ZodIssue, actual: unknown, key: string): st
     case 'invalid_union':
       if (DURATION_KEYS.has(key))
         return `expected ${DURATION_EXAMPLES}, got ${describeValue(actual)}`;
+      if (SIZE_KEYS.has(key)) return `expected ${SIZE_EXAMPLES}, got ${describeValue(actual)}`;
       return `${issue.message}, got ${describeValue(actual)}`;
     case 'too_big':
       return `expected at most ${String(issue.maximum)}, got ${describeValue(actual)}`;
@@ -180,6 +183,10 @@ function checkRule(key: string, value: unknown, spec: EntitySpec): string | unde
     return checkTaskId(value);
   if (DURATION_KEYS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
     const parsed = parseDuration(value);
+    return parsed.ok ? undefined : parsed.error;
+  }
+  if (SIZE_KEYS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
+    const parsed = parseSize(value);
     return parsed.ok ? undefined : parsed.error;
   }
   const rule = NUMBER_RULES[key];

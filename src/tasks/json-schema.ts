@@ -2,7 +2,7 @@
  * JSON Schemas for editors (yaml-language-server, VS Code), generated from
  * the zod schema so completion and checking match `bearing validate`:
  * descriptions come from `.describe()`, defaults from BUILTIN_DEFAULTS, and
- * id/duration patterns and lower bounds from rules.ts. The shipped copies in
+ * id/duration/size patterns and lower bounds from rules.ts. The shipped copies in
  * schema/ are written by scripts/generate-schema.js; a test fails when they
  * are stale.
  */
@@ -16,6 +16,8 @@ import {
   customAgentSchema,
   DURATION_PATTERN,
   runSettingsSchema,
+  SIZE_KEYS,
+  SIZE_PATTERN,
   TASK_ID_MAX_LENGTH,
   TASK_ID_PATTERN,
   taskDefaultsSchema,
@@ -47,6 +49,13 @@ function decorate(schema: JsonObject, defaults: Readonly<Record<string, unknown>
       prop.anyOf = [
         { type: 'string', pattern: DURATION_PATTERN.source },
         { type: 'number', exclusiveMinimum: 0 },
+      ];
+    }
+    if (SIZE_KEYS.has(key)) {
+      delete prop.type;
+      prop.anyOf = [
+        { type: 'string', pattern: SIZE_PATTERN.source },
+        { type: 'integer', minimum: 0 },
       ];
     }
     const rule = NUMBER_RULES[key];

@@ -1,7 +1,7 @@
 /**
  * Written form -> the normalised types the rest of Bearing uses: precedence
  * applied (task > file `defaults:` > config.yaml `defaults:` > built-in),
- * durations in milliseconds, camelCase. Only called on input that passed
+ * durations in milliseconds, sizes in bytes, camelCase. Only called on input that passed
  * validation, so a failure here is a bug and throws.
  */
 import type { CustomAgent, RunSettings, SourceLocation, Task } from '../core/task.js';
@@ -15,12 +15,20 @@ import {
   type WrittenTaskDefaults,
 } from './schema.js';
 
+import { parseSize } from './size.js';
+
 type Builtin = typeof BUILTIN_DEFAULTS.task;
 
 function durationMs(value: string | number): number {
   const parsed = parseDuration(value);
   if (!parsed.ok)
     throw new Error(`bug: unvalidated duration reached normalisation: ${parsed.error}`);
+  return parsed.value;
+}
+
+function sizeBytes(value: string | number): number {
+  const parsed = parseSize(value);
+  if (!parsed.ok) throw new Error(`bug: unvalidated size reached normalisation: ${parsed.error}`);
   return parsed.value;
 }
 
@@ -104,5 +112,7 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     promptFormat: run?.prompt_format ?? BUILTIN_DEFAULTS.run.prompt_format,
     contextLimit: run?.context_limit ?? BUILTIN_DEFAULTS.run.context_limit,
     waitForLimits: run?.wait_for_limits ?? BUILTIN_DEFAULTS.run.wait_for_limits,
+    maxLogBytes: sizeBytes(run?.max_log_size ?? BUILTIN_DEFAULTS.run.max_log_size),
+    minFreeBytes: sizeBytes(run?.min_free_space ?? BUILTIN_DEFAULTS.run.min_free_space),
   };
 }

@@ -8,6 +8,7 @@ import {
   BUILTIN_DEFAULTS,
   customAgentSchema,
   runSettingsSchema,
+  SIZE_KEYS,
   taskOnlyShape,
   taskSettingsShape,
   UNSET_MEANING,
@@ -66,7 +67,7 @@ function docs(
     const schema = unwrap(wrapped);
     return {
       key,
-      type: typeOf(schema),
+      type: SIZE_KEYS.has(key) ? 'size' : typeOf(schema),
       default: formatDefault(defaults[key], unset[key]),
       description: wrapped.description ?? schema.description ?? '',
     };

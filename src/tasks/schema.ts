@@ -17,6 +17,12 @@ export const TASK_ID_MAX_LENGTH = 100;
 /** `90s`, `30m`, `1h30m`, `500ms`, or a bare number of seconds. */
 export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 
+/** `64MB`, `500KB`, `1.5GB`, `512B`, `8MiB` (1 KB = 1024 bytes), or a bare number of bytes. */
+export const SIZE_PATTERN = /^\d+(?:\.\d+)? ?(?:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+
+/** Keys whose value is a size (SIZE_PATTERN or a number of bytes). */
+export const SIZE_KEYS: ReadonlySet<string> = new Set(['max_log_size', 'min_free_space']);
+
 export const BUILTIN_CLIS = ['claude', 'codex', 'shell'] as const;
 
 export const EFFORTS = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
@@ -47,6 +53,10 @@ export const PROMPT_FORMATS = ['structured', 'prose'] as const;
 const duration = z
   .union([z.string(), z.number()])
   .describe('A duration: `90s`, `30m`, `1h30m`, `500ms`, or a number of seconds.');
+
+const size = z
+  .union([z.string(), z.number()])
+  .describe('A size: `500KB`, `64MB`, `1GB` (1 KB = 1024 bytes), or a number of bytes.');
 
 const stringList = z.array(z.string());
 
@@ -201,6 +211,12 @@ export const runSettingsSchema = z
       .describe(
         "When an agent CLI hits a usage or rate limit, wait and go on instead of stopping the run: until the reset time the CLI reports (if within 6 hours), else after 5, 15 and 30 minutes. Other CLIs' tasks keep running meanwhile; Ctrl-C stops the wait.",
       ),
+    max_log_size: size.describe(
+      "Cap on each raw log file of one attempt (`bearing/.state/runs/<task>/<n>/`). Past it the log keeps the first part and the last part (at most 8MB) of the agent's output, with one line between them saying how much was dropped; Bearing still reads every line. `0`: no cap.",
+    ),
+    min_free_space: size.describe(
+      'Bearing starts no task while the file system holding the project has less free space than this: a full disk would stop it from saving state. `0`: no check.',
+    ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -251,7 +267,14 @@ export const BUILTIN_DEFAULTS = {
     id: undefined,
   },
   agent: { args: ['{prompt}'], output: 'text', install_hint: undefined, command: undefined },
-  run: { concurrency: 1, prompt_format: 'structured', context_limit: 8000, wait_for_limits: true },
+  run: {
+    concurrency: 1,
+    prompt_format: 'structured',
+    context_limit: 8000,
+    wait_for_limits: true,
+    max_log_size: '64MB',
+    min_free_space: '512MB',
+  },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
   agent: Record<keyof z.infer<typeof customAgentSchema>, unknown>;

@@ -51,3 +51,27 @@ describe('TailBuffer', () => {
     expect(tail.toString()).toBe('😀');
   });
 });
+
+describe('TailBuffer: a large window fed in many chunks', () => {
+  it('matches the tail of everything pushed, at every step', () => {
+    const capacity = 1000;
+    const tail = new TailBuffer(capacity);
+    const pushed: Buffer[] = [];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let i = 0; i < 2000; i += 1) {
+      // Mostly small chunks, now and then one larger than the window.
+      const size = i % 97 === 0 ? 1500 : next() % 120;
+      const chunk = Buffer.alloc(size, i % 251);
+      tail.push(chunk);
+      pushed.push(chunk);
+      const all = Buffer.concat(pushed);
+      const expected = all.subarray(Math.max(0, all.length - capacity));
+      expect(tail.length).toBe(expected.length);
+      if (i % 50 === 0 || i === 1999) expect(tail.bytes().equals(expected)).toBe(true);
+    }
+  });
+});

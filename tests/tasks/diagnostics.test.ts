@@ -486,6 +486,21 @@ describe('config.yaml', () => {
     ]);
   });
 
+  it('checks the sizes in run settings like durations', async () => {
+    expect(
+      await problems({
+        ...task,
+        [CONFIG]: yaml('run:', '  max_log_size: 64 megabytes', '  min_free_space: -1', ''),
+      }),
+    ).toEqual([
+      'bearing/config.yaml:2:17: run.max_log_size: expected a size such as 500KB, 64MB or 1GB (or a number of bytes), got "64 megabytes"',
+      'bearing/config.yaml:3:19: run.min_free_space: expected a size of 0 or more, got -1',
+    ]);
+    expect(await problems({ ...task, [CONFIG]: yaml('run:', '  max_log_size: [1MB]') })).toEqual([
+      'bearing/config.yaml:2:17: run.max_log_size: expected a size such as 500KB, 64MB or 1GB (or a number of bytes), got a list',
+    ]);
+  });
+
   it('refuses a config that is not a mapping', async () => {
     expect(await problems({ ...task, [CONFIG]: yaml('- concurrency: 2') })).toEqual([
       'bearing/config.yaml:1:1: expected a mapping with defaults:, agents: or run:, got a list',

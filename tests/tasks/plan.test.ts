@@ -24,6 +24,8 @@ describe('a valid multi-file project', () => {
         '    command: my-agent',
         'run:',
         '  concurrency: 3',
+        '  max_log_size: 500KB',
+        '  min_free_space: 1000000',
       ),
       'bearing/tasks/10-db.yaml': yaml(
         'defaults:',
@@ -133,6 +135,8 @@ describe('a valid multi-file project', () => {
       promptFormat: 'structured',
       contextLimit: 8000,
       waitForLimits: true,
+      maxLogBytes: 500 * 1024,
+      minFreeBytes: 1_000_000,
     });
   });
 
@@ -163,6 +167,8 @@ describe('a valid multi-file project', () => {
       promptFormat: 'structured',
       contextLimit: 8000,
       waitForLimits: true,
+      maxLogBytes: 64 * 1024 * 1024,
+      minFreeBytes: 512 * 1024 * 1024,
     });
   });
 
@@ -186,6 +192,8 @@ describe('a valid multi-file project', () => {
           promptFormat: 'structured',
           contextLimit: 8000,
           waitForLimits: true,
+          maxLogBytes: 64 * 1024 * 1024,
+          minFreeBytes: 512 * 1024 * 1024,
         },
       },
       diagnostics: [],
