@@ -5,7 +5,6 @@
  * what changed, and record the outcome on the task. The run loop decides what
  * happens next; this module only says what happened.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { adapterFor } from '../agents/registry.js';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
@@ -20,9 +19,11 @@ import {
   ZERO_USAGE,
 } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
-import { processStartTime } from '../process/pending-b.js';
+import { formatBytes } from '../process/output-file.js';
+import { processStartTime } from '../process/proc-stat.js';
 import { type ProcessOutcome, runProcess } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
+import { ATTEMPT_TOKEN_ENV, newAttemptToken } from '../process/strays.js';
 import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
 import type { TaskEndOutcome } from './events.js';
@@ -131,7 +132,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     startedAt: now().toISOString(),
     outcome: 'running',
     // Saved before the spawn: whatever this attempt starts carries the token.
-    process: { token: randomBytes(12).toString('hex') },
+    process: { token: newAttemptToken() },
   };
   record.attempts.push(attempt);
   record.status = 'running';
@@ -162,7 +163,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       ...invocation.env,
       BEARING_TASK_ID: task.id,
       BEARING_ATTEMPT: String(next.attempt),
-      BEARING_ATTEMPT_TOKEN: attempt.process!.token,
+      [ATTEMPT_TOKEN_ENV]: attempt.process!.token,
     },
     ...(invocation.promptOnStdin ? { stdinFile: promptFile } : {}),
     signal,
@@ -428,10 +429,4 @@ function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult 
   const tail = lines.slice(-5).join(' | ').slice(-1000);
   if (!tail) return result;
   return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024).toFixed(1)} KB`;
 }

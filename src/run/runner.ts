@@ -22,11 +22,11 @@ import { applyReviewAction } from '../core/review-action.js';
 import type { AttemptProcess, AttemptRecord, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { Plan, Task } from '../core/task.js';
-import { freeDiskBytes } from '../process/disk.js';
-import { endStrayProcesses } from '../process/pending-b.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
+import { endStrayProcesses } from '../process/strays.js';
 import { which } from '../process/which.js';
 import { isGitRepo } from '../state/changes.js';
+import { freeDiskBytes } from '../state/disk-space.js';
 import { readInbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
@@ -343,8 +343,8 @@ class Run {
     }
     const { root } = this.#options;
     const free = freeDiskBytes(root);
-    const minFreeBytes = this.#plan.run.minFreeBytes ?? 0; // TEMP(merge B)
-    if (free !== undefined && free < minFreeBytes) {
+    const minFreeBytes = this.#plan.run.minFreeBytes;
+    if (minFreeBytes > 0 && free !== undefined && free < minFreeBytes) {
       this.#requestStop({ kind: 'disk-full', path: root, freeBytes: free, minFreeBytes });
       return false;
     }

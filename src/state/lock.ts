@@ -31,6 +31,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
+import { processStartTime } from '../process/proc-stat.js';
 import { lockFile, stateDir } from './paths.js';
 
 /** What the lock file holds. */
@@ -156,17 +157,7 @@ export const realProbe: ProcessProbe = {
       return (e as NodeJS.ErrnoException).code !== 'ESRCH';
     }
   },
-  // TODO(lead): import processStartTime
-  processStart(pid) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[19];
-    } catch {
-      return undefined;
-    }
-  },
+  processStart: processStartTime,
 };
 
 /**
