@@ -26,6 +26,11 @@ function expectNoStackTrace(text: string): void {
   expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 }
 
+/** Bearing rewrites its files meanwhile: try until the directory is in place. */
+function replaceWithDir(file: string): string {
+  return `until [ -d ${file} ]; do rm -f ${file}; mkdir ${file} 2>/dev/null; done`;
+}
+
 /** Alive and not a zombie, read by the shell the way an agent would. */
 const ALIVE = `alive() { s=$(awk '/^State:/{print $2}' /proc/"$1"/status 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }`;
 
@@ -55,7 +60,7 @@ describe('kill -9 of bearing while an agent works', () => {
     const escapee = Number(readFileSync(join(pids, 'escapee'), 'utf8'));
     // The attempt's group and start time are on record before it does any work.
     const recorded = p.task('work').attempts[0]!.process;
-    expect(recorded?.token).toMatch(/^[0-9a-f]{24}$/);
+    expect(recorded?.token).toMatch(/^[0-9a-f]{32}$/);
     expect(recorded?.pgid).toBe(leader);
     expect(recorded?.startTime).toMatch(/^\d+$/);
 
@@ -120,7 +125,7 @@ describe('a write that fails', () => {
           id: 'vandal',
           cli: 'shell',
           depends_on: ['first'],
-          run: 'rm -f bearing/status.md && mkdir bearing/status.md',
+          run: replaceWithDir('bearing/status.md'),
         },
         // It may start before status.md is next written (that follows state.json
         // within 200 ms); if it did, it is ended, not left to finish.
@@ -165,7 +170,8 @@ describe('a write that fails', () => {
             {
               id: 'vandal',
               cli: 'shell',
-              run: 'rm bearing/.state/state.json && mkdir bearing/.state/state.json',
+              // Once its neighbour is working, so that there is an agent to end.
+              run: `while [ ! -f "$PIDS/slow" ]; do sleep 0.05; done; ${replaceWithDir('bearing/.state/state.json')}`,
             },
             { id: 'slow', cli: 'shell', run: 'echo $$ > "$PIDS/slow"; exec sleep 300' },
           ],
