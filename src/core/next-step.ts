@@ -80,7 +80,10 @@ export function nextStep(
       );
     }
     for (const w of waits) parts.push(waitText(w));
-    if (stop) parts.push(`Stopping once the running tasks end. ${stopText(stop, false)}`);
+    if (stop) {
+      const why = stopWhy(stop, false);
+      parts.push(`Stopping once the running tasks end: ${why[0]!.toLowerCase()}${why.slice(1)}`);
+    }
   } else if (run.kind === 'invalid-plan') {
     parts.push(
       `The task files have ${run.problems} problem${run.problems === 1 ? '' : 's'}: \`bearing validate\` lists them. Nothing runs until they are fixed.`,
@@ -104,7 +107,7 @@ export function nextStep(
 
   for (const t of plan.tasks) {
     if (state.tasks[t.id]?.status !== 'awaiting-review') continue;
-    if (stop?.kind === 'paused' && stop.task === t.id && run.kind === 'free') continue;
+    if (stop?.kind === 'paused' && stop.task === t.id) continue;
     parts.push(
       `Awaiting review: \`${t.id}\`. Accept it with \`bearing approve ${t.id}\`, or run it again with \`bearing retry ${t.id}\`.`,
     );
@@ -117,7 +120,7 @@ export function nextStep(
       ? adviseFailure(f, { status: 'failed', canRun }).replaceAll('<id>', t.id)
       : `\`bearing retry ${t.id}\``;
     const blocked = s.blocked.filter((b) => b.dependency === t.id).map((b) => b.task.id);
-    if (stop?.kind === 'stopped' && stop.task === t.id && run.kind === 'free') continue;
+    if (stop?.kind === 'stopped' && stop.task === t.id) continue;
     parts.push(
       `Failed: \`${t.id}\`${f ? ` (${describeFailure(f)})` : ''}. To go on: ${advice}.${blocked.length ? ` Blocked by it: ${blocked.join(', ')}.` : ''}`,
     );
