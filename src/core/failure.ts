@@ -4,6 +4,7 @@
  * without saying what it means to the user and what to do about it.
  */
 import { unreachable } from './result.js';
+import type { TaskStatus } from './state.js';
 
 export type Failure =
   /** The agent exited non-zero without a structured error we recognise. */
@@ -82,36 +83,69 @@ export function describeFailure(f: Failure): string {
   }
 }
 
-/** What the user can do about it; empty when the message says it all. */
-export function adviseFailure(f: Failure): string {
+/**
+ * Where the task stands when the advice is read. Advice names only commands
+ * that work then: `bearing retry` answers "already queued" (exit 1) for a
+ * queued task, and `bearing run` exits 4 while a run holds the lock (or 2
+ * while the task files do not validate).
+ */
+export interface AdviceContext {
+  status: TaskStatus;
+  /** `bearing run` would start now: no run is active and the task files load. */
+  canRun: boolean;
+}
+
+/**
+ * What the user can do about it, ending with the command that applies the fix
+ * (`<id>` stands for the task's id); empty while the task runs or has completed.
+ * Without a context: a failed task, with no run active.
+ */
+export function adviseFailure(
+  f: Failure,
+  at: AdviceContext = { status: 'failed', canRun: true },
+): string {
+  if (at.status === 'running' || at.status === 'completed') return '';
+  // A queued (or interrupted) task runs again by itself: only `bearing run`
+  // is missing, and only when no run is there to pick it up.
+  const queued = at.status === 'queued' || at.status === 'interrupted';
+  const then = queued
+    ? at.canRun
+      ? ', then `bearing run`'
+      : '; the task stays queued'
+    : ', then `bearing retry <id>`';
   switch (f.reason) {
     case 'rate-limited':
-      return 'wait for the limit to reset, then `bearing retry <id>` and `bearing run`';
+      return `wait for the limit to reset${f.resetsAt ? ` (${f.resetsAt})` : ''}${then}`;
     case 'auth-error':
-      return 'log the CLI in (`claude` then /login, or `codex login`), then `bearing retry <id>`';
+      return `log the CLI in (run \`claude\` and /login, or \`codex login\`)${then}`;
     case 'max-turns':
-      return 'raise max_turns or split the task, then `bearing retry <id>`';
+      return `raise max_turns or split the task${then}`;
     case 'budget-exceeded':
-      return 'raise budget_usd or split the task, then `bearing retry <id>`';
+      return `raise budget_usd or split the task${then}`;
     case 'permission-denied':
-      return 'set permission_mode (e.g. bypassPermissions in a sandbox) or narrow the task, then `bearing retry <id>`';
+      return `widen permission_mode (bypassPermissions only in a sandbox) or narrow the task${then}`;
     case 'agent-timeout':
-      return 'raise timeout/idle_timeout or split the task, then `bearing retry <id>`';
+      return `raise ${f.kind === 'wall' ? 'timeout' : 'idle_timeout'} or split the task${then}`;
     case 'spawn-error':
-      return 'check the CLI is installed and on PATH';
+      return `check that \`${f.command}\` is installed and can run${then}`;
     case 'verify-failed':
+      return `read the gate's output (\`bearing log <id> --verify\`), fix the work or the gate${then}`;
     case 'command-failed':
-      return 'see `bearing log <id>` for the output';
-    case 'internal-error':
-      return 'run again; if it repeats, report it with `bearing log <id>`';
+      return `read its output (\`bearing log <id>\`) and fix the cause${then}`;
     case 'outage':
+      return `wait for the service to come back${then}`;
     case 'agent-exit':
     case 'agent-error':
-    case 'interrupted':
-    case 'signal':
     case 'unparseable-output':
+    case 'signal':
+      return `read what the agent printed (\`bearing log <id>\`), fix the task or its prompt${then}`;
+    case 'internal-error':
+      return `a bug in Bearing (please report it)${then}`;
     case 'dependency-failed':
-      return '';
+      return `make \`${f.dependency}\` complete first${then}`;
+    case 'interrupted':
+      // The state line already says it runs again.
+      return queued ? '' : then.replace(/^, then /, '');
     default:
       return unreachable(f);
   }

@@ -2,7 +2,7 @@
  * "What happens next", the line at the top of status.md that tells the person
  * and the planner whether to wait, approve, fix or add work. Pure.
  */
-import { adviseFailure, describeFailure } from './failure.js';
+import { adviseFailure, describeFailure, type Failure, isExternal } from './failure.js';
 import { schedule } from './graph.js';
 import { unreachable } from './result.js';
 import type { RunState, Wait } from './state.js';
@@ -36,86 +36,167 @@ export type StopReason =
 
 export type { Wait };
 
+/**
+ * Whether `bearing run` would start now, so that "what to do" names it only
+ * when it works: while a run holds the lock it exits 4, while the task files
+ * do not validate it exits 2.
+ */
+export type RunGate =
+  | { kind: 'free' }
+  /** A run holds the lock (pid unknown: the caller only knows tasks are running). */
+  | { kind: 'active'; pid?: number; since?: string }
+  | { kind: 'invalid-plan'; problems: number };
+
 export function nextStep(
   plan: Plan,
   state: RunState,
   running: ReadonlySet<string>,
   stop: StopReason | undefined,
   waits: readonly Wait[] = [],
+  gate?: RunGate,
 ): string {
+  // Tasks running here or a wait in progress mean a run is active even when
+  // the caller (the run itself) does not say so.
+  const run: RunGate =
+    gate ?? (running.size > 0 || waits.length > 0 ? { kind: 'active' } : { kind: 'free' });
+  const canRun = run.kind === 'free';
   const s = schedule(plan, state, running);
-  const waiting = waits.map(
-    (w) =>
-      `Waiting: ${w.cli} hit a usage or rate limit (${w.message}); its tasks go on at ${w.until}. Ctrl-C stops the run; \`bearing run\` later picks up where it left off.`,
-  );
-  if (waiting.length > 0 && running.size === 0) return waiting.join('\n');
-  if (running.size > 0) {
-    const queued = s.ready.length + s.waiting.length;
-    return [
-      `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`,
-      ...waiting,
-    ].join('\n');
-  }
-  if (stop) {
-    switch (stop.kind) {
-      case 'interrupted':
-        return 'Interrupted. Tasks that were running are marked interrupted and run again on the next `bearing run`.';
-      case 'paused':
-        return `Paused after \`${stop.task}\`, which awaits review. Read its section below, then \`bearing approve ${stop.task}\` (or \`bearing retry ${stop.task}\`) and \`bearing run\`.`;
-      case 'stopped':
-        return `Stopped: \`${stop.task}\` failed and its on_failure is stop. Fix the task or its prompt, then \`bearing retry ${stop.task}\` and \`bearing run\`.`;
-      case 'rate-limited':
-        return `Stopped: ${stop.cli} hit a usage or rate limit${stop.resetsAt ? ` (resets ${stop.resetsAt})` : ''} while running \`${stop.task}\`. \`${stop.task}\` stays queued: run \`bearing run\` again once the limit resets.`;
-      case 'auth-error':
-        return `Stopped: ${stop.cli} could not authenticate while running \`${stop.task}\` (${stop.message}). Log the CLI in, then \`bearing run\`; \`${stop.task}\` stays queued.`;
-      case 'missing-cli':
-        return `${stop.tasks
-          .map(
-            (m) =>
-              `\`${m.task}\` could not start: \`${m.command}\` is not installed or not on PATH (${m.installHint}).`,
-          )
-          .join(' ')} Install it, then \`bearing run\`.`;
-      case 'outage':
-        return `Stopped: the ${stop.cli} API stayed unavailable (${stop.message}) while running \`${stop.task}\`. \`${stop.task}\` stays queued: run \`bearing run\` again when the service is back.`;
-      case 'circuit-open':
-        return `Stopped starting agents: ${stop.tasks.map((t) => `\`${t}\``).join(', ')} failed in a row with the same error (${stop.failure}). Fix the cause, then \`bearing run\`.`;
-      case 'state-write-failed':
-        return `Stopped: Bearing could not write ${stop.file} (${stop.message}). The last saved state is kept. Free disk space or fix the permissions, then \`bearing run\`.`;
-      case 'disk-full':
-        return `Stopped: only ${Math.floor(stop.freeBytes / 1048576)} MB free on the disk holding ${stop.path} (run.min_free_space is ${Math.floor(stop.minFreeBytes / 1048576)} MB); no task was started. Free some space, then \`bearing run\`.`;
-      case 'lock-lost':
-        return `Stopped: ${stop.message}`;
-      case 'internal-error':
-        return `Stopped by an internal error in bearing ${stop.version}: ${stop.message} (please report it). \`bearing run\` continues from the saved state.`;
-      default:
-        return unreachable(stop);
-    }
-  }
-  const failed = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'failed');
-  const review = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'awaiting-review');
   const parts: string[] = [];
-  if (review.length > 0) {
+
+  if (run.kind === 'active') {
     parts.push(
-      `Awaiting review: ${review.map((t) => `\`${t.id}\``).join(', ')}. Approve with \`bearing approve <id>\`, or re-run with \`bearing retry <id>\`.`,
+      `A run is active${run.pid === undefined ? '' : ` (pid ${run.pid}${run.since ? `, since ${run.since}` : ''})`}: follow it with \`bearing watch\`.`,
+    );
+    if (running.size > 0) {
+      const queued = s.ready.length + s.waiting.length;
+      parts.push(
+        `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`,
+      );
+    }
+    for (const w of waits) parts.push(waitText(w));
+    if (stop) {
+      const why = stopWhy(stop, false);
+      parts.push(`Stopping once the running tasks end: ${why[0]!.toLowerCase()}${why.slice(1)}`);
+    }
+  } else if (run.kind === 'invalid-plan') {
+    parts.push(
+      `The task files have ${run.problems} problem${run.problems === 1 ? '' : 's'}: \`bearing validate\` lists them. Nothing runs until they are fixed.`,
+    );
+  } else if (stop) {
+    parts.push(stopText(stop, true));
+  }
+
+  // Said by the stop already: the task that met it.
+  const told = stop && 'task' in stop ? stop.task : undefined;
+  const heldBack = new Set<string>();
+  for (const t of plan.tasks) {
+    const r = state.tasks[t.id];
+    // Not the task's fault (isExternal): it stays queued and runs once the cause is
+    // gone; named even when the run that met it is over.
+    if (!r?.failure || r.status !== 'queued' || !isExternal(r.failure)) continue;
+    heldBack.add(t.id);
+    if (t.id === told || waits.some((w) => w.cli === t.cli)) continue;
+    parts.push(
+      `Held back: \`${t.id}\` (${describeExternal(r.failure, t.cli)}). To go on: ${adviseFailure(r.failure, { status: r.status, canRun }).replaceAll('<id>', t.id)}.`,
     );
   }
-  for (const t of failed) {
-    const f = state.tasks[t.id]?.failure;
-    const advice = f ? adviseFailure(f).replaceAll('<id>', t.id) : `bearing retry ${t.id}`;
+
+  for (const t of plan.tasks) {
+    if (state.tasks[t.id]?.status !== 'awaiting-review') continue;
+    if (stop?.kind === 'paused' && stop.task === t.id) continue;
+    parts.push(
+      `Awaiting review: \`${t.id}\`. Accept it with \`bearing approve ${t.id}\`, or run it again with \`bearing retry ${t.id}\`.`,
+    );
+  }
+  for (const t of plan.tasks) {
+    const r = state.tasks[t.id];
+    if (r?.status !== 'failed') continue;
+    const f = r.failure;
+    const advice = f
+      ? adviseFailure(f, { status: 'failed', canRun }).replaceAll('<id>', t.id)
+      : `\`bearing retry ${t.id}\``;
     const blocked = s.blocked.filter((b) => b.dependency === t.id).map((b) => b.task.id);
+    if (stop?.kind === 'stopped' && stop.task === t.id) continue;
     parts.push(
-      `Failed: \`${t.id}\`${f ? ` (${describeFailure(f)})` : ''}.${advice ? ` To go on: ${advice}.` : ` To go on: fix it, then \`bearing retry ${t.id}\`.`}${blocked.length ? ` Blocked by it: ${blocked.join(', ')}.` : ''}`,
+      `Failed: \`${t.id}\`${f ? ` (${describeFailure(f)})` : ''}. To go on: ${advice}.${blocked.length ? ` Blocked by it: ${blocked.join(', ')}.` : ''}`,
     );
   }
-  if (s.ready.length > 0) {
-    const first = s.ready[0]!;
-    parts.push(
-      `Ready to run: \`${first.id}\`${first.name !== first.id ? ` (${first.name})` : ''}${s.ready.length > 1 ? ` and ${s.ready.length - 1} more` : ''}. Run \`bearing run\`.`,
-    );
+
+  const ready = s.ready.filter((t) => !heldBack.has(t.id));
+  if (ready.length > 0 && !stop) {
+    const first = ready[0]!;
+    const which = `\`${first.id}\`${first.name !== first.id ? ` (${first.name})` : ''}${ready.length > 1 ? ` and ${ready.length - 1} more` : ''}`;
+    if (canRun) parts.push(`Ready to run: ${which}. Run \`bearing run\`.`);
+    else if (run.kind === 'active' && running.size === 0 && waits.length === 0)
+      parts.push(`Ready to run: ${which}; the active run starts it.`);
   }
   if (parts.length > 0) return parts.join('\n');
   const done = plan.tasks.length;
   return done === 0
     ? 'No tasks yet. Write task files in bearing/tasks/ (or run `bearing start`), then `bearing run`.'
     : `All ${done} task${done === 1 ? '' : 's'} done. Add tasks to bearing/tasks/ and run \`bearing run\` to continue.`;
+}
+
+function waitText(w: Wait): string {
+  const what =
+    w.kind === 'outage'
+      ? `the ${w.cli} API is unavailable (${w.message})`
+      : `${w.cli} hit a usage or rate limit (${w.message})`;
+  return `Waiting: ${what}; its tasks go on at ${w.until}. Nothing to do: the run goes on by itself (Ctrl-C stops it).`;
+}
+
+function describeExternal(f: Failure, cli: string): string {
+  if (f.reason === 'outage') return `the ${cli} API was unavailable: ${f.message}`;
+  return f.reason === 'auth-error'
+    ? `${cli} could not log in: ${f.message}`
+    : describeFailure(f).replace(
+        /^rate or usage limit reached/,
+        `${cli} hit a usage or rate limit`,
+      );
+}
+
+/**
+ * Why the run stopped and, when `bearing run` can start now (`canRun`), the
+ * command that goes on; while the stopping run still holds the lock, only why.
+ */
+function stopText(stop: StopReason, canRun: boolean): string {
+  const why = stopWhy(stop, canRun);
+  return stop.kind === 'interrupted' || stop.kind === 'paused' ? why : `Stopped: ${why}`;
+}
+
+function stopWhy(stop: StopReason, canRun: boolean): string {
+  const run = (text: string): string => (canRun ? text : '');
+  switch (stop.kind) {
+    case 'interrupted':
+      return `Interrupted. Tasks that were running are marked interrupted${run(' and run again on the next `bearing run`')}.`;
+    case 'paused':
+      return `Paused after \`${stop.task}\`, which awaits review. Read its section below, then \`bearing approve ${stop.task}\` (or \`bearing retry ${stop.task}\`)${run(' and `bearing run`')}.`;
+    case 'stopped':
+      return `\`${stop.task}\` failed and its on_failure is stop. Fix the task or its prompt, then \`bearing retry ${stop.task}\`${run(' and `bearing run`')}.`;
+    case 'rate-limited':
+      return `${stop.cli} hit a usage or rate limit${stop.resetsAt ? ` (resets ${stop.resetsAt})` : ''} while running \`${stop.task}\`. \`${stop.task}\` stays queued${run(': run `bearing run` again once the limit resets')}.`;
+    case 'auth-error':
+      return `${stop.cli} could not authenticate while running \`${stop.task}\` (${stop.message}). Log the CLI in${run(', then `bearing run`')}; \`${stop.task}\` stays queued.`;
+    case 'missing-cli':
+      return `${stop.tasks
+        .map(
+          (m) =>
+            `\`${m.task}\` could not start: \`${m.command}\` is not installed or not on PATH (${m.installHint}).`,
+        )
+        .join(' ')} Install it${run(', then `bearing run`')}.`;
+    case 'outage':
+      return `the ${stop.cli} API stayed unavailable (${stop.message}) while running \`${stop.task}\`. \`${stop.task}\` stays queued${run(': run `bearing run` again when the service is back')}.`;
+    case 'circuit-open':
+      return `${stop.tasks.map((t) => `\`${t}\``).join(', ')} failed in a row with the same error (${stop.failure}), so no more agents were started. Fix the cause${run(', then `bearing run`')}.`;
+    case 'state-write-failed':
+      return `Bearing could not write ${stop.file} (${stop.message}); the last saved state is kept. Free disk space or fix the permissions${run(', then `bearing run`')}.`;
+    case 'disk-full':
+      return `only ${Math.floor(stop.freeBytes / 1048576)} MB free on the disk holding ${stop.path} (run.min_free_space is ${Math.floor(stop.minFreeBytes / 1048576)} MB), so no task was started. Free some space${run(', then `bearing run`')}.`;
+    case 'lock-lost':
+      return `${stop.message.replace(/\.$/, '')}. \`bearing status\` says whether another run is active${run('; if none is, `bearing run` goes on')}.`;
+    case 'internal-error':
+      return `an internal error in bearing ${stop.version}: ${stop.message} (please report it)${run('. `bearing run` goes on from the saved state')}.`;
+    default:
+      return unreachable(stop);
+  }
 }

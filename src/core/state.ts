@@ -3,6 +3,7 @@
  * are never written; everything learned from running lives here.
  */
 import type { Failure } from './failure.js';
+import type { StopReason } from './next-step.js';
 
 export type TaskStatus =
   | 'queued'
@@ -105,7 +106,19 @@ export interface RunInfo {
   stopReason?: string;
   /** CLIs the run is holding back (usage limit or outage), so readers can say so while it waits. */
   waits?: Wait[];
+  /**
+   * Why the run stopped, when the state alone cannot tell (the breaker
+   * tripped, a write failed, the disk was full, the lock was lost, a bug),
+   * so that `status` and `summary` say it after the run has ended.
+   */
+  stop?: RecordedStop;
 }
+
+/** The stop reasons a reader cannot work out from the task records. */
+export type RecordedStop = Extract<
+  StopReason,
+  { kind: 'circuit-open' | 'state-write-failed' | 'disk-full' | 'lock-lost' | 'internal-error' }
+>;
 
 /** A CLI whose tasks wait for its usage limit to reset, or for its API to come back. */
 export interface Wait {

@@ -5,8 +5,15 @@
  * to decide what to do next: progress, cost and "Next:" first, then one
  * section per task in plan order. Pure and deterministic: the time is passed in.
  */
-import { adviseFailure, describeFailure, type Failure, formatMs } from './failure.js';
+import {
+  type AdviceContext,
+  adviseFailure,
+  describeFailure,
+  type Failure,
+  formatMs,
+} from './failure.js';
 import { schedule } from './graph.js';
+import type { RunGate } from './next-step.js';
 import {
   type AttemptRecord,
   addUsage,
@@ -26,6 +33,12 @@ export interface StatusInput {
   now: Date;
   /** Tasks running in this process right now, with when their attempt started. */
   running?: Record<string, { startedAt: string }>;
+  /**
+   * Whether `bearing run` would start now. Per-task advice names it only when
+   * the caller says so (`free`); unknown, it says the task stays queued and
+   * leaves `bearing run` to the "Next:" line.
+   */
+  gate?: RunGate;
 }
 
 /** Changed files listed per task in status.md before "... and N more". */
@@ -40,6 +53,7 @@ const MAX_ERROR_CHARS = 500;
 /** renderSummary: one screen. */
 const SUMMARY_MAX_TASK_LINES = 32;
 const SUMMARY_LINE_WIDTH = 120;
+const SUMMARY_MAX_NEXT_LINES = 6;
 
 const STATUS_ORDER: readonly TaskStatus[] = [
   'failed',
@@ -67,6 +81,8 @@ interface TaskView {
 }
 
 interface Report {
+  /** `bearing run` would start now: per-task advice may name it. */
+  canRun: boolean;
   views: TaskView[];
   removed: TaskRecord[];
   counts: Record<TaskStatus, number>;
@@ -133,6 +149,7 @@ function read(input: StatusInput): Report {
     usage = addUsage(usage, r.usage);
   }
   return {
+    canRun: input.gate?.kind === 'free',
     views,
     removed,
     counts,
@@ -196,7 +213,7 @@ function configText(task: Task): string {
   return parts.join(', ');
 }
 
-function stateText(v: TaskView, now: Date): string {
+function stateText(v: TaskView, now: Date, canRun: boolean): string {
   const marker = `[${v.status}]`;
   if (v.status === 'running') {
     if (!v.startedAt) return marker;
@@ -204,7 +221,10 @@ function stateText(v: TaskView, now: Date): string {
     return `${marker} since ${v.startedAt}${Number.isFinite(elapsed) && elapsed >= 0 ? ` (${formatMs(elapsed)})` : ''}`;
   }
   if (v.status !== 'queued' && v.status !== 'interrupted') return marker;
-  const again = v.status === 'interrupted' ? ', runs again on the next `bearing run`' : '';
+  const again =
+    v.status === 'interrupted'
+      ? `, runs again on the next ${canRun ? '`bearing run`' : 'run'}`
+      : '';
   if (v.blockedBy) {
     return `${marker}${again}; blocked: ${code(v.blockedBy.id)} ${holdText(v.blockedBy.status)}`;
   }
@@ -241,8 +261,9 @@ function errorText(f: Failure): string {
   return truncate(oneLine(describeFailure(f)), MAX_ERROR_CHARS);
 }
 
-function adviceText(f: Failure, id: string): string {
-  return adviseFailure(f).replaceAll('<id>', id);
+function adviceText(f: Failure, v: TaskView, canRun: boolean): string {
+  const at: AdviceContext = { status: v.status, canRun };
+  return adviseFailure(f, at).replaceAll('<id>', v.task.id);
 }
 
 /** The end of a failed gate's or shell task's output: where the error usually is. */
@@ -278,7 +299,7 @@ export function renderStatusMarkdown(input: StatusInput): string {
   ];
 
   for (const v of r.views) {
-    out.push('', ...cachedSection(v, input.now));
+    out.push('', ...cachedSection(v, input.now, r.canRun));
   }
 
   if (r.removed.length > 0) {
@@ -308,8 +329,8 @@ export function renderStatusMarkdown(input: StatusInput): string {
  */
 const sections = new WeakMap<Task, { key: string; lines: string[] }>();
 
-function cachedSection(v: TaskView, now: Date): string[] {
-  if (v.status === 'running') return taskSection(v, now);
+function cachedSection(v: TaskView, now: Date, canRun: boolean): string[] {
+  if (v.status === 'running') return taskSection(v, now, canRun);
   const r = v.record;
   const key = [
     r?.updatedAt,
@@ -324,19 +345,20 @@ function cachedSection(v: TaskView, now: Date): string[] {
     v.ready,
     v.waitingFor.join(','),
     v.blockedBy ? `${v.blockedBy.id}:${v.blockedBy.status}` : '',
+    canRun,
   ].join('|');
   const hit = sections.get(v.task);
   if (hit && hit.key === key) return hit.lines;
-  const lines = taskSection(v, now);
+  const lines = taskSection(v, now, canRun);
   sections.set(v.task, { key, lines });
   return lines;
 }
 
-function taskSection(v: TaskView, now: Date): string[] {
+function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
   const { task, record } = v;
   const name = oneLine(task.name);
   const out = [`## ${task.id}${name && name !== task.id ? ` — ${name}` : ''}`, ''];
-  out.push(`- State: ${stateText(v, now)}`);
+  out.push(`- State: ${stateText(v, now, canRun)}`);
   out.push(`- Config: ${configText(task)}`);
   if (task.dependsOn.length > 0) {
     out.push(`- Depends on: ${task.dependsOn.map((d) => code(d)).join(', ')}`);
@@ -355,7 +377,7 @@ function taskSection(v: TaskView, now: Date): string[] {
   const failure = v.status !== 'completed' ? record?.failure : undefined;
   if (failure) {
     out.push(`- Error: ${errorText(failure)}`);
-    const advice = adviceText(failure, task.id);
+    const advice = adviceText(failure, v, canRun);
     if (advice) out.push(`- What to do: ${advice}`);
   }
   const output = failure ? failureOutput(failure) : undefined;
@@ -388,7 +410,7 @@ export function renderSummary(input: StatusInput): string {
     `Bearing: ${progressLine(r)}`,
     `Cost: ${costText(r)}`,
     `Tokens: ${tokensText(r.usage)}`,
-    truncate(`Next: ${oneLine(input.next)}`, SUMMARY_LINE_WIDTH * 2),
+    ...nextLines(input.next),
     '',
   ];
   const width = Math.max(0, ...r.views.map((v) => v.status.length + 2));
@@ -424,6 +446,23 @@ export function renderSummary(input: StatusInput): string {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * "Next:" one line per step. Steps are not cut short: a cut could end inside a
+ * command, and the planner runs what it reads there. Past the cap, status has them all.
+ */
+function nextLines(next: string): string[] {
+  const steps = next
+    .split('\n')
+    .map(oneLine)
+    .filter((l) => l !== '');
+  const shown = steps.slice(0, SUMMARY_MAX_NEXT_LINES);
+  const out = shown.map((l, i) => (i === 0 ? `Next: ${l}` : `      ${l}`));
+  if (steps.length > shown.length) {
+    out.push(`      ... and ${steps.length - shown.length} more (bearing status shows them)`);
+  }
+  return out;
 }
 
 function summaryDetail(v: TaskView, now: Date): string {
@@ -571,7 +610,7 @@ export function statusJson(input: StatusInput): StatusJson {
     cost: { usd: roundUsd(r.costUsd), unknown_for: r.costUnknownFor },
     tokens: tokensJson(r.usage),
     next: input.next,
-    tasks: r.views.map((v) => taskJson(v)),
+    tasks: r.views.map((v) => taskJson(v, r.canRun)),
     removed: r.removed.map((rec) => ({
       id: rec.id,
       status: rec.status,
@@ -583,7 +622,7 @@ export function statusJson(input: StatusInput): StatusJson {
   };
 }
 
-function taskJson(v: TaskView): StatusJsonTask {
+function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
   const { task, record } = v;
   const failure = v.status !== 'completed' ? record?.failure : undefined;
   return {
@@ -616,7 +655,7 @@ function taskJson(v: TaskView): StatusJsonTask {
       ? {
           reason: failure.reason,
           message: describeFailure(failure),
-          advice: adviceText(failure, task.id),
+          advice: adviceText(failure, v, canRun),
         }
       : null,
   };

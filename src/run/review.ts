@@ -15,7 +15,8 @@ import { loadState, saveState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
 
 export type ReviewOutcome =
-  | { kind: 'applied'; message: string }
+  /** `followUp`: what to do next, a command that works now. */
+  | { kind: 'applied'; message: string; followUp: string }
   | { kind: 'refused'; message: string }
   | { kind: 'queued-for-run'; message: string }
   | { kind: 'unknown-task'; message: string }
@@ -54,18 +55,28 @@ export async function review(
     const result = applyReviewAction(state.value, action, id, false, new Date());
     if (!result.ok) return { kind: 'refused', message: result.message };
     saveState(root, state.value);
-    if (loaded.plan) {
-      writeFileAtomic(
-        statusFile(root),
-        renderStatusMarkdown({
-          plan: loaded.plan,
-          state: state.value,
-          next: nextStep(loaded.plan, state.value, new Set(), undefined),
-          now: new Date(),
-        }),
-      );
+    if (!loaded.plan) {
+      // `bearing run` would exit 2 until the task files load.
+      const n = loaded.diagnostics.length;
+      return {
+        kind: 'applied',
+        message: result.message,
+        followUp: `The task files have ${n} problem${n === 1 ? '' : 's'}: fix them (\`bearing validate\` lists them) before the next run.`,
+      };
     }
-    return { kind: 'applied', message: result.message };
+    // The lock is released as this returns: status.md may advise `bearing run`.
+    const gate = { kind: 'free' } as const;
+    writeFileAtomic(
+      statusFile(root),
+      renderStatusMarkdown({
+        plan: loaded.plan,
+        state: state.value,
+        next: nextStep(loaded.plan, state.value, new Set(), undefined, [], gate),
+        now: new Date(),
+        gate,
+      }),
+    );
+    return { kind: 'applied', message: result.message, followUp: 'Run `bearing run` to continue.' };
   } finally {
     lock.value.release();
   }

@@ -16,10 +16,10 @@ import { requiredCommands } from '../agents/registry.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { describeFailure, type Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
-import { nextStep, type StopReason } from '../core/next-step.js';
+import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
-import type { AttemptProcess, AttemptRecord, RunState } from '../core/state.js';
+import type { AttemptProcess, AttemptRecord, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { Plan, Task } from '../core/task.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
@@ -160,6 +160,8 @@ class Run {
   /** Tasks removed from the task files during the run before they completed. */
   readonly #removedUnrun = new Set<string>();
   #internalErrors = 0;
+  /** The final save is being made: readers of status.md will find no run active. */
+  #ended = false;
 
   constructor(options: RunOptions, watcher: PlanWatcher, plan: Plan, state: RunState, lock: Lock) {
     this.#options = options;
@@ -544,6 +546,9 @@ class Run {
     }
     this.#state.lastRun = { ...lastRun, endedAt: this.#now().toISOString(), stopReason: next };
     delete this.#state.lastRun.waits;
+    const recorded = recordedStop(this.#stop);
+    if (recorded) this.#state.lastRun.stop = recorded;
+    this.#ended = true;
     this.#save();
     this.#recorder.flushStatus(true);
     // A write that failed at the very end still changes the verdict.
@@ -567,17 +572,23 @@ class Run {
 
   #renderStatus(): string {
     const running = new Set(this.#running.keys());
+    const since = this.#state.lastRun?.startedAt;
+    const gate: RunGate = this.#ended
+      ? { kind: 'free' }
+      : { kind: 'active', pid: process.pid, ...(since ? { since } : {}) };
     const next = nextStep(
       this.#plan,
       this.#state,
       running,
       this.#stop,
-      this.#holds.waits(this.#clock()),
+      this.#ended ? [] : this.#holds.waits(this.#clock()),
+      gate,
     );
     return renderStatusMarkdown({
       plan: this.#plan,
       state: this.#state,
       next,
+      gate,
       now: this.#now(),
       running: Object.fromEntries(
         [...this.#running].map(([id, r]) => [
@@ -667,6 +678,20 @@ function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
       return o.outcome === 'failed' && task.onFailure === 'stop'
         ? { kind: 'stopped', task: task.id }
         : undefined;
+  }
+}
+
+/** The stop, if readers of the state could not work it out after the run. */
+function recordedStop(stop: StopReason | undefined): RecordedStop | undefined {
+  switch (stop?.kind) {
+    case 'circuit-open':
+    case 'state-write-failed':
+    case 'disk-full':
+    case 'lock-lost':
+    case 'internal-error':
+      return stop;
+    default:
+      return undefined;
   }
 }
 

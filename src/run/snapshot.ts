@@ -4,11 +4,13 @@
  * Invalid task files do not hide the recorded results: the last plan the
  * state knows of is approximated from the state itself.
  */
+import { requiredCommands } from '../agents/registry.js';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { nextStep } from '../core/next-step.js';
+import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
-import type { RunState } from '../core/state.js';
+import type { RunState, Wait } from '../core/state.js';
 import type { Plan } from '../core/task.js';
+import { which } from '../process/which.js';
 import { type LockStatus, readLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
@@ -18,6 +20,8 @@ export interface ProjectSnapshot {
   plan: Plan;
   state: RunState;
   lock: LockStatus;
+  /** Whether `bearing run` would start now; what the advice in `next` was written for. */
+  gate: RunGate;
   next: string;
   running: Record<string, { startedAt: string }>;
   /** Problems in the task files; the plan is then built from the recorded state. */
@@ -27,13 +31,16 @@ export interface ProjectSnapshot {
 export async function readSnapshot(
   root: string,
   displayBase: string,
+  /** The environment `bearing run` would get, to tell whether the tasks' CLIs are installed. */
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ ok: true; value: ProjectSnapshot } | { ok: false; message: string }> {
   const state = loadState(root);
   if (!state.ok) return { ok: false, message: state.error.message };
   const loaded = await loadProject(root, { displayBase });
   const lock = readLock(root);
   const running: Record<string, { startedAt: string }> = {};
-  const active = lock.state === 'held';
+  // A lock we cannot judge may be a live run's: advise nothing that needs it free.
+  const active = lock.state === 'held' || lock.state === 'unknown';
   for (const r of Object.values(state.value.tasks)) {
     const last = r.attempts.at(-1);
     if (active && r.status === 'running' && last) running[r.id] = { startedAt: last.startedAt };
@@ -43,16 +50,68 @@ export async function readSnapshot(
   // kill -9: show it as the next run will see it (interrupted, to run again).
   const gone = lock.state === 'free' || lock.state === 'stale';
   const shown = gone ? recoverInterrupted(state.value, new Date()).state : state.value;
-  let next = nextStep(plan, shown, new Set(Object.keys(running)), undefined);
-  if (!active && state.value.lastRun?.stopReason && !loaded.plan)
-    next = state.value.lastRun.stopReason;
-  if (loaded.diagnostics.length > 0) {
-    next = `The task files have ${loaded.diagnostics.length} problem(s); run \`bearing validate\` and fix them.\n${next}`;
+  const problems = loaded.diagnostics.length;
+  const gate: RunGate = active
+    ? {
+        kind: 'active',
+        ...(lock.state === 'held' ? { pid: lock.holder.pid, since: lock.holder.startedAt } : {}),
+      }
+    : problems > 0
+      ? { kind: 'invalid-plan', problems }
+      : { kind: 'free' };
+  // `bearing run` refuses to start while a CLI is missing (exit 5): say so, as it would.
+  // Else why the last run stopped, when the records alone cannot tell (the breaker, a full disk...).
+  const stop =
+    gate.kind !== 'free'
+      ? undefined
+      : ((loaded.plan ? missingCli(loaded.plan, shown, root, env) : undefined) ??
+        state.value.lastRun?.stop);
+  let next = nextStep(
+    plan,
+    shown,
+    new Set(Object.keys(running)),
+    stop,
+    activeWaits(state.value, lock),
+    gate,
+  );
+  if (active && problems > 0) {
+    next = `The task files have ${problems} problem${problems === 1 ? '' : 's'}: \`bearing validate\` lists them; the run goes on with their last valid version.\n${next}`;
   }
   return {
     ok: true,
-    value: { plan, state: shown, lock, next, running, diagnostics: loaded.diagnostics },
+    value: { plan, state: shown, lock, gate, next, running, diagnostics: loaded.diagnostics },
   };
+}
+
+/**
+ * The waits the run holding the lock recorded, still ahead. Waits left by an
+ * earlier run (another pid) are over.
+ */
+function activeWaits(state: RunState, lock: LockStatus): Wait[] {
+  const run = state.lastRun;
+  if (lock.state !== 'held' || !run?.waits || run.pid !== lock.holder.pid) return [];
+  const now = Date.now();
+  return run.waits.filter((w) => Date.parse(w.until) > now);
+}
+
+/** The same check `bearing run` makes before it starts: every pending task's command on PATH. */
+function missingCli(
+  plan: Plan,
+  state: RunState,
+  root: string,
+  env: NodeJS.ProcessEnv,
+): StopReason | undefined {
+  const tasks: { task: string; command: string; installHint: string }[] = [];
+  for (const task of plan.tasks) {
+    const status = state.tasks[task.id]?.status ?? 'queued';
+    if (status === 'completed' || status === 'skipped') continue;
+    for (const req of requiredCommands([task], plan.agents)) {
+      if (!which(req.command, env, root)) {
+        tasks.push({ task: task.id, command: req.command, installHint: req.installHint });
+      }
+    }
+  }
+  return tasks.length > 0 ? { kind: 'missing-cli', tasks } : undefined;
 }
 
 /** A stand-in plan of the recorded tasks, used while the task files do not load. */

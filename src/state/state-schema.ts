@@ -123,6 +123,19 @@ export const taskRecordSchema = z.object({
   updatedAt: isoDate,
 });
 
+const recordedStopSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('circuit-open'), failure: z.string(), tasks: z.array(z.string()) }),
+  z.object({ kind: z.literal('state-write-failed'), file: z.string(), message: z.string() }),
+  z.object({
+    kind: z.literal('disk-full'),
+    path: z.string(),
+    freeBytes: z.number(),
+    minFreeBytes: z.number(),
+  }),
+  z.object({ kind: z.literal('lock-lost'), message: z.string() }),
+  z.object({ kind: z.literal('internal-error'), message: z.string(), version: z.string() }),
+]);
+
 export const runInfoSchema = z.object({
   startedAt: isoDate,
   endedAt: isoDate.optional(),
@@ -138,6 +151,7 @@ export const runInfoSchema = z.object({
       }),
     )
     .optional(),
+  stop: recordedStopSchema.optional(),
 });
 
 export const runStateSchema = z

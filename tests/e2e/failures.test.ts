@@ -158,7 +158,7 @@ describe('task failures, one run', () => {
     expect(p.statusSection('wall')).toContain('- Error: timed out after 2s (timeout)');
     expect(p.statusSection('idle')).toContain('- Error: no output for 1s (idle_timeout)');
     expect(p.statusSection('spawn')).toContain(
-      '- What to do: check the CLI is installed and on PATH',
+      '- What to do: check that `broken-agent` is installed and can run, then `bearing retry spawn`',
     );
     expect(p.statusSection('after')).toContain('- State: [queued]; blocked: `c-turns` failed');
     expect(p.statusMd()).toContain('Blocked by it: after.');
@@ -283,7 +283,8 @@ describe('waiting for a usage limit (the default)', () => {
     expect(p.callsFor('[[first]]')).toHaveLength(1);
     expect(p.callsFor('[[second]]')).toHaveLength(0);
     const until = new Date(resetsAt * 1000 + 30_000).toISOString();
-    const waiting = `Waiting: claude hit a usage or rate limit (You've hit your limit · resets 1pm (Europe/Lisbon)); its tasks go on at ${until}. Ctrl-C stops the run; \`bearing run\` later picks up where it left off.`;
+    // The run is active: no `bearing run` (it would exit 4).
+    const waiting = `A run is active: follow it with \`bearing watch\`. Waiting: claude hit a usage or rate limit (You've hit your limit · resets 1pm (Europe/Lisbon)); its tasks go on at ${until}. Nothing to do: the run goes on by itself (Ctrl-C stops it).`;
     // status.md is rewritten once the loop has taken the task's end in.
     await waitFor(() => p.statusLine('Next') === waiting, `status.md to say: ${waiting}`, 10_000);
     expect(p.lockExists()).toBe(true);

@@ -141,7 +141,8 @@ describe('signals', () => {
         'Interrupted. Tasks that were running are marked interrupted and run again on the next `bearing run`.',
       );
       expect(p.statusSection('stuck')).toContain(
-        '- State: [interrupted], runs again on the next `bearing run`',
+        // The section does not know the run is over; "Next:" says `bearing run`.
+        '- State: [interrupted], runs again on the next run',
       );
       expect(p.state().lastRun?.endedAt).toBeDefined();
       expect(existsSync(p.path('bearing/.state/state.json'))).toBe(true);

@@ -211,7 +211,7 @@ describe('on_failure: retry', () => {
     expect(p.statusSection('child')).toContain('- State: [queued]; blocked: `flaky` failed');
     expect(p.statusSection('grandchild')).toContain('- State: [queued]; blocked: `flaky` failed');
     expect(p.statusLine('Next')).toMatch(
-      /^Failed: `flaky` \(agent exited with code 1: .*boom.*\)\. To go on: fix it, then `bearing retry flaky`\. Blocked by it: child, grandchild\.$/,
+      /^Failed: `flaky` \(agent exited with code 1: .*boom.*\)\. To go on: read what the agent printed \(`bearing log flaky`\), fix the task or its prompt, then `bearing retry flaky`\. Blocked by it: child, grandchild\.$/,
     );
   });
 });

@@ -202,7 +202,7 @@ Files changed (2):
 - Attempts: 2 (#1 failed, #2 failed)
 - Spent: $0.5000, 20 turns, 1m5s
 - Error: verify \`npm test\` exited with code 1
-- What to do: see \`bearing log api\` for the output
+- What to do: read the gate's output (\`bearing log api --verify\`), fix the work or the gate, then \`bearing retry api\`
 
 Verify output:
 
@@ -337,6 +337,7 @@ describe('interrupted tasks', () => {
       },
       next: 'Interrupted.',
       now: NOW,
+      gate: { kind: 'free' },
     };
     expect(renderStatusMarkdown(input).split('\n## solo\n')[1]).toBe(`
 - State: [interrupted], runs again on the next \`bearing run\`
@@ -347,6 +348,10 @@ describe('interrupted tasks', () => {
 `);
     expect(statusJson(input).cost).toEqual({ usd: 0, unknown_for: [] });
     expect(renderSummary(input)).toContain('[interrupted] solo · interrupted: Ctrl-C · ready\n');
+    // Without knowing whether `bearing run` would start (a run may hold the lock), it is not named.
+    const unsure = renderStatusMarkdown({ ...input, gate: undefined });
+    expect(unsure).toContain('- State: [interrupted], runs again on the next run\n');
+    expect(renderStatusMarkdown({ ...input, gate: { kind: 'active', pid: 7 } })).toBe(unsure);
   });
 });
 
@@ -423,7 +428,8 @@ describe('statusJson', () => {
       error: {
         reason: 'verify-failed',
         message: 'verify `npm test` exited with code 1',
-        advice: 'see `bearing log api` for the output',
+        advice:
+          "read the gate's output (`bearing log api --verify`), fix the work or the gate, then `bearing retry api`",
       },
     });
     expect(json.tasks[2]!.started_at).toBe('2026-04-01T11:57:55.000Z');

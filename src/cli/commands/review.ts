@@ -16,8 +16,7 @@ export function registerReview(program: Command, ctx: CommandContext): void {
       switch (result.kind) {
         case 'applied':
         case 'queued-for-run':
-          if (!opts.json && result.kind === 'applied')
-            ctx.output.out('Run `bearing run` to continue.');
+          if (!opts.json && result.kind === 'applied') ctx.output.out(result.followUp);
           break;
         case 'refused':
           ctx.setExitCode(EXIT.failed);

@@ -9,7 +9,7 @@ import { resolveProjectDir } from '../project-dir.js';
 export function registerStatus(program: Command, ctx: CommandContext): void {
   const show = (kind: 'status' | 'summary') => async (dir: string, opts: { json?: boolean }) => {
     const root = resolveProjectDir(ctx, dir);
-    const snap = await readSnapshot(root, ctx.cwd);
+    const snap = await readSnapshot(root, ctx.cwd, ctx.env);
     if (!snap.ok) {
       ctx.output.err(`bearing ${kind}: ${snap.message}`);
       ctx.setExitCode(EXIT.failed);
@@ -22,6 +22,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       next: s.next,
       now: new Date(),
       running: s.running,
+      gate: s.gate,
     };
     if (opts.json) {
       ctx.output.out(
@@ -37,11 +38,6 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       );
     } else {
       for (const d of s.diagnostics) ctx.output.err(formatDiagnostic(d));
-      if (s.lock.state === 'held') {
-        ctx.output.out(
-          `A run is active (pid ${s.lock.holder.pid}, since ${s.lock.holder.startedAt}).\n`,
-        );
-      }
       const text = kind === 'status' ? renderStatusMarkdown(input) : renderSummary(input);
       ctx.output.out(text.replace(/\n$/, ''));
     }
