@@ -13,7 +13,7 @@
  * has lasted `removalConfirmMs`; if the tasks come back first, nothing was
  * removed. Additions and edits that remove nothing apply at once.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
@@ -92,6 +92,9 @@ export class PlanWatcher {
   /** Watch task files, config.yaml and the request inbox; failures to watch only cost latency. */
   async start(): Promise<void> {
     try {
+      // chokidar watches a missing path through its parent: without the inbox,
+      // that is `.state`, and every state save would make it re-read the folder.
+      mkdirSync(inboxDir(this.root), { recursive: true });
       this.#watcher = watch([tasksDir(this.root), configFile(this.root), inboxDir(this.root)], {
         ignoreInitial: true,
         depth: 2,
@@ -226,6 +229,7 @@ export class PlanWatcher {
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#confirmTimer) clearTimeout(this.#confirmTimer);
     clearInterval(this.#poll);
+    if (this.#watcher) clearThrottles(this.#watcher);
     await this.#watcher?.close();
   }
 
@@ -246,5 +250,18 @@ export class PlanWatcher {
     parts.push(`dir:${dir}`);
     for (const file of listTaskFilesSync(dir)) add(file);
     return parts.join('\n');
+  }
+}
+
+/**
+ * chokidar 5.0's close() empties its table of throttles without clearing
+ * their timers. A folder re-read is throttled for 1 s, so a save made just
+ * before a run ended kept the process alive for a second after its last
+ * task. Clearing them first leaves close() nothing to forget; close() then
+ * sets `closed` in the same tick, so no new throttle starts in between.
+ */
+function clearThrottles(watcher: FSWatcher): void {
+  for (const byPath of watcher._throttled.values()) {
+    for (const throttle of byPath.values()) clearTimeout(throttle.timeoutObject);
   }
 }

@@ -2,7 +2,9 @@
  * PlanWatcher against real files in a temp dir: a task file that vanishes for
  * a moment (git stash, a branch switch) must not be taken for a removal.
  */
+import { execFile } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PlanWatcher } from '../../src/run/plan-watcher.js';
 import { useFixtures } from '../helpers/fixtures.js';
@@ -132,5 +134,41 @@ describe('PlanWatcher: removals are confirmed before they count', () => {
     } finally {
       await watcher.close();
     }
+  });
+});
+
+describe('PlanWatcher.close', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  const PROBE = join(ROOT, 'tests', 'fixtures', 'probes', 'watcher-close.mjs');
+
+  /** Runs the probe in its own process, where the only timers are the watcher's. */
+  function probe(project: string, saveDir: string): Promise<{ timers: number }> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [PROBE, join(ROOT, 'dist'), project, saveDir],
+        { timeout: 20_000 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`${error.message}\n${stderr}`));
+          else resolve(JSON.parse(stdout) as { timers: number });
+        },
+      );
+    });
+  }
+
+  // chokidar 5 forgets its throttle timers on close() without clearing them
+  // (a directory re-read is throttled for 1 s), and a save in the last moment
+  // before a run ended kept the process alive that long. One probe catches
+  // the moment only sometimes, so several run side by side.
+  it('leaves no timer that keeps the process alive, after saves right before close', async () => {
+    const runs = await Promise.all(
+      ['bearing/.state', 'bearing/tasks'].flatMap((saveDir) =>
+        Array.from({ length: 4 }, async () => {
+          const fx = await fixtures.create();
+          return { saveDir, ...(await probe(fx.dir, saveDir)) };
+        }),
+      ),
+    );
+    expect(runs.filter((r) => r.timers > 0)).toEqual([]);
   });
 });
