@@ -72,6 +72,13 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
         );
         for (const d of e.diagnostics) output.err(`  ${formatDiagnostic(d)}`);
         break;
+      case 'plan-unsure':
+        line(
+          color.yellow(
+            `task files no longer define ${e.missing.join(', ')}; if they are still gone at ${clock(e.until)} they count as removed (a branch switch or \`git stash\` may put them back). Starting nothing until then.`,
+          ),
+        );
+        break;
       case 'missing-cli':
         line(
           color.red(

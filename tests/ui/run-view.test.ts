@@ -76,3 +76,25 @@ describe('run view', () => {
     expect(output.stdout).toEqual([]);
   });
 });
+
+describe('run view: a removal not yet confirmed', () => {
+  const event: RunEvent = { type: 'plan-unsure', missing: ['b', 'c'], until: T0 + 5000 };
+
+  it('says which tasks are missing and until when the run waits for them', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(event);
+    const until = new Date(T0 + 5000).toTimeString().slice(0, 8);
+    expect(output.stdout).toHaveLength(1);
+    expect(output.stdout[0]).toContain(
+      `task files no longer define b, c; if they are still gone at ${until}`,
+    );
+  });
+
+  it('--json carries the missing ids and the time', () => {
+    const output = memoryOutput();
+    runView(output, { json: true })(event);
+    expect(output.stdout.map((l) => JSON.parse(l))).toEqual([
+      { type: 'plan-unsure', missing: ['b', 'c'], until: T0 + 5000 },
+    ]);
+  });
+});
