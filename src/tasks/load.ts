@@ -12,7 +12,7 @@
  */
 import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Plan } from '../core/task.js';
@@ -42,7 +42,8 @@ const TASK_FILE = /\.ya?ml$/;
 export function displayPath(path: string, base: string): string {
   const rel = relative(base, path);
   if (rel === '') return '.';
-  if (rel.startsWith('..') || isAbsolute(rel)) return path;
+  // `..` only as a whole segment: `..proj/` is a folder inside base.
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return path;
   return rel;
 }
 
