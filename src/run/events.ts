@@ -23,6 +23,8 @@ export type RunEvent =
   | { type: 'recovered'; ids: string[]; processesEnded: number }
   | { type: 'plan-changed'; added: string[]; removed: string[] }
   | { type: 'plan-invalid'; diagnostics: Diagnostic[] }
+  /** Tasks vanished from the files; they count as removed only if still gone at `until` (epoch ms). */
+  | { type: 'plan-unsure'; missing: string[]; until: number }
   | { type: 'missing-cli'; task: string; cli: string; command: string; installHint: string }
   | { type: 'request'; action: 'approve' | 'retry'; id: string; applied: boolean; message: string }
   | {

@@ -12,7 +12,7 @@
  */
 import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Plan } from '../core/task.js';
@@ -42,7 +42,8 @@ const TASK_FILE = /\.ya?ml$/;
 export function displayPath(path: string, base: string): string {
   const rel = relative(base, path);
   if (rel === '') return '.';
-  if (rel.startsWith('..') || isAbsolute(rel)) return path;
+  // `..` only as a whole segment: `..proj/` is a folder inside base.
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return path;
   return rel;
 }
 
@@ -224,12 +225,13 @@ async function readLimited(
 }
 
 function finish(
+  projectDir: string,
   base: string,
   config: SourceFile | undefined,
   paths: string[],
   taskFiles: SourceFile[],
 ): LoadResult {
-  const analysis = analyseProject({ config, taskFiles });
+  const analysis = analyseProject({ config, taskFiles, projectDir: resolve(projectDir) });
   return {
     plan: analysis.plan,
     diagnostics: analysis.diagnostics,
@@ -295,7 +297,7 @@ export async function loadProject(
       display: displayPath(p, base),
       content: contents[i]!,
     }));
-    return finish(base, config, paths, taskFiles);
+    return finish(projectDir, base, config, paths, taskFiles);
   } catch (e) {
     return internalError(projectDir, base, e);
   }
@@ -334,7 +336,7 @@ export function loadProjectSync(projectDir: string, options: LoadOptions = {}): 
       display: displayPath(p, base),
       content: readLimitedSync(p),
     }));
-    return finish(base, config, paths, taskFiles);
+    return finish(projectDir, base, config, paths, taskFiles);
   } catch (e) {
     return internalError(projectDir, base, e);
   }

@@ -17,7 +17,7 @@ import { dependencyOrder } from './graph.js';
 import { IdSuggester } from './id-suggester.js';
 import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
 import { FileReport, formatPath } from './report.js';
-import { foreignModel } from './rules.js';
+import { focusOutside, focusRelative, foreignModel } from './rules.js';
 import {
   BUILTIN_CLIS,
   BUILTIN_DEFAULTS,
@@ -42,6 +42,8 @@ export interface ProjectInput {
   config: SourceFile | undefined;
   /** In declaration order (sorted by path). */
   taskFiles: SourceFile[];
+  /** The project root, absolute; focus paths are judged against it. */
+  projectDir?: string;
 }
 
 /** A plan when nothing is wrong, else every problem, sorted. */
@@ -192,6 +194,19 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
   };
   if (config.defaults) checkCli(config.defaults);
   for (const d of fileDefaults) checkCli(d);
+
+  // Checked where each list is written, so one bad default is reported once.
+  const checkFocus = (entity: Entity) => {
+    const focus = entity.values.focus;
+    if (!Array.isArray(focus)) return;
+    focus.forEach((path: unknown, i) => {
+      const why = typeof path === 'string' ? focusOutside(path, input.projectDir) : undefined;
+      if (why) entity.report.value([...entity.path, 'focus', i], why, fieldOf(entity, 'focus'));
+    });
+  };
+  for (const entity of [config.defaults, ...fileDefaults, ...tasks]) {
+    if (entity) checkFocus(entity);
+  }
 
   const firstById = new Map<string, TaskEntity>();
   for (const task of tasks) {
@@ -358,13 +373,14 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
 
   // 4. Nothing wrong: normalise.
   const configDefaults = config.defaults?.values as WrittenTaskDefaults | undefined;
-  const planTasks: Task[] = ordered.map(({ task }) =>
-    normalizeTask(
+  const planTasks: Task[] = ordered.map(({ task }) => {
+    const normal = normalizeTask(
       task.values as WrittenTask,
       [task.fileDefaults?.values as WrittenTaskDefaults | undefined, configDefaults],
       { file: task.report.file, line: task.source.line, col: task.source.col },
-    ),
-  );
+    );
+    return { ...normal, focus: normal.focus.map((f) => focusRelative(f, input.projectDir)) };
+  });
   const plan: Plan = {
     tasks: planTasks,
     agents: normalizeAgents(

@@ -3,6 +3,7 @@
  * refinements. The validator and the generated JSON Schema both read them
  * here, so an editor flags exactly what `bearing validate` rejects.
  */
+import { isAbsolute, normalize, relative, sep } from 'node:path';
 
 /** Task files above this size are refused unread: a plan this big is a generator bug. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -62,4 +63,36 @@ export function foreignModel(cli: string, model: string): string | undefined {
     return `"${model}" is an OpenAI model; claude takes Claude models (opus, sonnet, haiku, or a full claude-... name)`;
   }
   return undefined;
+}
+
+/** `rel` (from `relative()` or `normalize()`) climbs out of where it started. */
+function climbsOut(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
+/**
+ * Why a focus path is refused, or undefined. The agent is told to read these
+ * files first: one outside the project (`../../etc/passwd`, `/home/me/.ssh`)
+ * points it at files no task should need. Judged on the text, as the agent
+ * will read it; `skip` is not checked, since a path outside that the agent
+ * must not touch does no harm. Without `projectDir`, no absolute path can be
+ * shown to be inside, so all are refused.
+ */
+export function focusOutside(path: string, projectDir: string | undefined): string | undefined {
+  const outside = isAbsolute(path)
+    ? projectDir === undefined || climbsOut(relative(projectDir, path))
+    : climbsOut(normalize(path));
+  return outside
+    ? `"${path}" is outside the project; focus paths are relative to the project root`
+    : undefined;
+}
+
+/**
+ * A focus path as the agent gets it: an absolute path inside the project is
+ * made relative to its root (where the agent runs), so the prompt does not
+ * depend on where the checkout is; others are kept as written.
+ */
+export function focusRelative(path: string, projectDir: string | undefined): string {
+  if (!isAbsolute(path) || projectDir === undefined) return path;
+  return relative(projectDir, path) || '.';
 }

@@ -105,7 +105,9 @@ export const taskSettingsShape = {
     .describe(
       "What codex may do (`--sandbox`). codex's own default is read-only, where writes fail silently, so Bearing defaults to workspace-write.",
     ),
-  focus: stringList.describe('Files the agent should read first (`FOCUS:` in the prompt).'),
+  focus: stringList.describe(
+    'Files the agent should read first (`FOCUS:` in the prompt), relative to the project root; an absolute path must be inside the project.',
+  ),
   skip: stringList.describe(
     'Paths or patterns the agent must not read or modify (`SKIP:`); `bearing/` is always added.',
   ),

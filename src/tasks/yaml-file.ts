@@ -9,6 +9,7 @@ import {
   type Document,
   isAlias,
   isMap,
+  isNode,
   isScalar,
   isSeq,
   Lexer,
@@ -174,18 +175,60 @@ export function parseYaml(text: string): ParsedYaml {
   problems.push(...capped(doc.warnings, 'warning'));
   problems.push(...duplicateKeys(doc, lineCounter));
 
+  const unknown = unknownAliases(doc);
+  if (unknown.length > 0) {
+    problems.push(...unknown);
+    return { value: undefined, usable: false, locator, problems, empty: false };
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     const message =
-      e instanceof ReferenceError && /alias/i.test(e.message)
+      e instanceof ReferenceError && /excessive alias count/i.test(e.message)
         ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing what looks like a "billion laughs" file`
         : `could not be read as YAML: ${e instanceof Error ? e.message : String(e)}`;
     problems.push({ offset: undefined, path: undefined, message });
     return { value: undefined, usable: false, locator, problems, empty: false };
   }
   return { value, usable, locator, problems, empty: doc.contents === null };
+}
+
+/**
+ * Aliases whose anchor is not defined before them. toJS() throws the same
+ * ReferenceError type for these as for its alias-count guard, and without a
+ * position; found here first, in one pass in document order (an alias refers
+ * to the latest anchor of that name before it), so each is reported where it
+ * is written.
+ */
+function unknownAliases(doc: Document.Parsed): YamlProblem[] {
+  const anchors = new Set<string>();
+  const found: YamlProblem[] = [];
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) {
+        found.push({
+          offset: node.range?.[0],
+          path: path.length > 0 ? path : undefined,
+          message: `unknown alias "*${node.source}" (no anchor &${node.source} defined before it)`,
+        });
+      }
+      return;
+    }
+    if (isNode(node) && node.anchor) anchors.add(node.anchor);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        walk(pair.key, path);
+        walk(pair.value, [...path, keyText(pair.key)]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        walk(item, [...path, i]);
+      });
+    }
+  };
+  walk(doc.contents, []);
+  return found;
 }
 
 /**

@@ -2,27 +2,44 @@
  * How a run looks in the terminal: one line per event, plus on a TTY a live
  * line showing what runs, for how long, and the cost so far. With --json,
  * one JSON object per event (for scripts and the planner).
+ *
+ * The run loop ticks every second so the live line can count up. A tick is a
+ * clock, not an event: it never reaches --json (a 6-hour usage-limit wait
+ * would be 21,600 lines of it), and without a terminal it becomes a line
+ * only after a minute in which nothing else was printed.
  */
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
 import type { RunEvent } from '../run/events.js';
 import type { Output } from './output.js';
 
-/** How often a run writing to a file or pipe says what is still running. */
+/** How long a run writing to a file or pipe stays silent before it says what is still running. */
 const HEARTBEAT_MS = 60_000;
 
-export function runView(output: Output, options: { json: boolean }): (e: RunEvent) => void {
-  if (options.json) return (e) => output.out(JSON.stringify(eventJson(e)));
+export interface RunViewOptions {
+  json: boolean;
+  /** Epoch ms; injected so tests can step time. */
+  now?: () => number;
+}
+
+export function runView(output: Output, options: RunViewOptions): (e: RunEvent) => void {
+  const now = options.now ?? Date.now;
+  if (options.json) {
+    return (e) => {
+      if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
+    };
+  }
   const { color } = output;
   let live = '';
-  let lastHeartbeat = Date.now();
+  let lastLine = now();
   const clearLive = (): void => {
     if (live && output.isTTY) output.raw('\r\x1b[2K');
     live = '';
   };
   const line = (text: string): void => {
     clearLive();
-    output.out(`${color.dim(clock())} ${text}`);
+    lastLine = now();
+    output.out(`${color.dim(clock(lastLine))} ${text}`);
   };
   return (e) => {
     switch (e.type) {
@@ -54,6 +71,13 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
           ),
         );
         for (const d of e.diagnostics) output.err(`  ${formatDiagnostic(d)}`);
+        break;
+      case 'plan-unsure':
+        line(
+          color.yellow(
+            `task files no longer define ${e.missing.join(', ')}; if they are still gone at ${clock(e.until)} they count as removed (a branch switch or \`git stash\` may put them back). Starting nothing until then.`,
+          ),
+        );
         break;
       case 'missing-cli':
         line(
@@ -128,16 +152,15 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
       }
       case 'tick': {
         if (e.running.length === 0) return;
-        const now = Date.now();
-        const running = e.running.map((r) => `${r.id} ${formatMs(now - r.startedAt)}`).join(', ');
+        const at = now();
+        const running = e.running.map((r) => `${r.id} ${formatMs(at - r.startedAt)}`).join(', ');
         const text = `${color.cyan('…')} running ${running} · $${e.costUsd.toFixed(4)} so far · ${e.done}/${e.total} done`;
         if (output.isTTY) {
           clearLive();
           live = text;
           output.raw(live);
-        } else if (now - lastHeartbeat >= HEARTBEAT_MS) {
-          // A log file gets a line now and then, so an unattended run shows it is alive.
-          lastHeartbeat = now;
+        } else if (at - lastLine >= HEARTBEAT_MS) {
+          // A log file gets a line after a quiet minute, so an unattended run shows it is alive.
           line(text);
         }
         break;
@@ -161,8 +184,8 @@ export function runView(output: Output, options: { json: boolean }): (e: RunEven
   };
 }
 
-function clock(): string {
-  return new Date().toTimeString().slice(0, 8);
+function clock(at: number): string {
+  return new Date(at).toTimeString().slice(0, 8);
 }
 
 function eventJson(e: RunEvent): Record<string, unknown> {

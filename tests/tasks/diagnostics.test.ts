@@ -3,9 +3,10 @@
  * user sees: `file:line:col: field: message`.
  */
 import { describe, expect, it } from 'vitest';
+import { loadProject } from '../../src/tasks/load.js';
 import { useProjects, yaml } from './support.js';
 
-const { problems, plan } = useProjects();
+const { problems, plan, fixtures } = useProjects();
 
 const T = 'bearing/tasks';
 const CONFIG = 'bearing/config.yaml';
@@ -599,5 +600,64 @@ describe('a model from the other vendor', () => {
       ),
     });
     expect(p.tasks.map((t) => t.model)).toEqual(['claude-sonnet-5', 'gpt-5.2-codex', 'llama3']);
+  });
+});
+
+describe('focus paths', () => {
+  it('refuses a relative path that leaves the project, at the entry', async () => {
+    expect(
+      await problems({
+        [`${T}/a.yaml`]: yaml('id: a', 'prompt: x', 'focus: [src/a.js, ../../etc/passwd]'),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:3:19: focus: "../../etc/passwd" is outside the project; focus paths are relative to the project root',
+    ]);
+    expect(
+      await problems({
+        [`${T}/a.yaml`]: yaml('tasks:', '  - id: a', '    prompt: x', '    focus: [src/../..]'),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:4:13: tasks[0].focus: "src/../.." is outside the project; focus paths are relative to the project root',
+    ]);
+  });
+
+  it('refuses an absolute path elsewhere, wherever focus is written', async () => {
+    expect(
+      await problems({
+        [CONFIG]: yaml('defaults:', '  focus: [/etc/passwd]'),
+        [`${T}/a.yaml`]: yaml(
+          'defaults:',
+          '  focus:',
+          '    - /tmp',
+          'tasks:',
+          '  - id: a',
+          '    prompt: x',
+        ),
+      }),
+    ).toEqual([
+      'bearing/config.yaml:2:11: defaults.focus: "/etc/passwd" is outside the project; focus paths are relative to the project root',
+      'bearing/tasks/a.yaml:3:7: defaults.focus: "/tmp" is outside the project; focus paths are relative to the project root',
+    ]);
+  });
+
+  it('accepts paths inside the project, and makes absolute ones relative to its root', async () => {
+    // The task file names the fixture's own absolute paths, so it is written once the fixture exists.
+    const fx = await fixtures.create({ [`${T}/.keep`]: '' });
+    await fx.write({
+      [`${T}/a.yaml`]: yaml(
+        'id: a',
+        'prompt: x',
+        `focus: [src/a.js, ./docs/, "${fx.path('lib/b.js')}", "${fx.dir}", a/../b]`,
+      ),
+    });
+    const loaded = await loadProject(fx.dir, { displayBase: fx.dir });
+    expect(loaded.diagnostics).toEqual([]);
+    expect(loaded.plan?.tasks[0]?.focus).toEqual([
+      'src/a.js',
+      './docs/',
+      'lib/b.js',
+      '.',
+      'a/../b',
+    ]);
   });
 });

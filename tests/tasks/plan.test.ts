@@ -343,12 +343,30 @@ describe('which files are read', () => {
   });
 
   it('defaults displayBase to the current directory', async () => {
-    const fx = await fixtures.create({ 'bearing/tasks/a.yaml': yaml('id: a', 'prompt: x') });
-    const result = await loadProject(fx.dir);
-    expect(result.files).toEqual([
-      fx.path('bearing/tasks/a.yaml').startsWith(process.cwd())
-        ? 'bearing/tasks/a.yaml'
-        : fx.path('bearing/tasks/a.yaml'),
-    ]);
+    // Each case sets the cwd itself: comparing against wherever the tests were
+    // started from passed or failed depending on where the temp dir was.
+    const fx = await fixtures.create({
+      'proj/bearing/tasks/a.yaml': yaml('id: a', 'prompt: x'),
+      'proj-other/x': '',
+    });
+    const cwd = process.cwd();
+    const filesFrom = async (dir: string) => {
+      process.chdir(dir);
+      try {
+        return (await loadProject(fx.path('proj'))).files;
+      } finally {
+        process.chdir(cwd);
+      }
+    };
+    expect(await filesFrom(fx.path('proj'))).toEqual(['bearing/tasks/a.yaml']);
+    expect(await filesFrom(fx.dir)).toEqual(['proj/bearing/tasks/a.yaml']);
+    // A sibling whose name starts with the project's is not a parent of it.
+    expect(await filesFrom(fx.path('proj-other'))).toEqual([fx.path('proj/bearing/tasks/a.yaml')]);
+  });
+
+  it('shows a path inside displayBase whose first folder starts with ".." as relative', async () => {
+    const fx = await fixtures.create({ '..proj/bearing/tasks/a.yaml': yaml('id: a', 'prompt: x') });
+    const result = await loadProject(fx.path('..proj'), { displayBase: fx.dir });
+    expect(result.files).toEqual(['..proj/bearing/tasks/a.yaml']);
   });
 });

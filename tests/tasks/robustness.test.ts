@@ -86,6 +86,28 @@ describe('resource exhaustion', () => {
     ).toEqual(['bearing/tasks/a.yaml:4:14: tasks[0].retries: expected 0 or more, got -1']);
   });
 
+  it('reports an alias without an anchor as what it is, where it is written', async () => {
+    expect(await problems({ [FILE]: yaml('id: a', 'prompt: *nope') })).toEqual([
+      'bearing/tasks/a.yaml:2:9: prompt: unknown alias "*nope" (no anchor &nope defined before it)',
+    ]);
+    // An anchor defined only after the alias does not count, as YAML has it.
+    expect(
+      await problems({
+        [FILE]: yaml(
+          'tasks:',
+          '  - id: a',
+          '    prompt: *later',
+          '  - id: b',
+          '    prompt: &later text',
+          '    focus: [x, *gone]',
+        ),
+      }),
+    ).toEqual([
+      'bearing/tasks/a.yaml:3:13: tasks[0].prompt: unknown alias "*later" (no anchor &later defined before it)',
+      'bearing/tasks/a.yaml:6:16: tasks[1].focus[1]: unknown alias "*gone" (no anchor &gone defined before it)',
+    ]);
+  });
+
   it('refuses deeply nested flow collections before parsing them', async () => {
     expect(await problems({ [FILE]: `id: ${'['.repeat(500_000)}` })).toEqual([
       'bearing/tasks/a.yaml:1:69: yaml: nested more than 64 levels deep; task files need only a few levels',

@@ -1,0 +1,100 @@
+/** What a long run prints when nobody is watching: events, not a clock. */
+import { describe, expect, it } from 'vitest';
+import { makeTask } from '../../src/core/test-support.js';
+import type { RunEvent } from '../../src/run/events.js';
+import { memoryOutput } from '../../src/ui/output.js';
+import { runView } from '../../src/ui/run-view.js';
+
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+const task = makeTask({ id: 'a' });
+
+function tick(running: boolean): RunEvent {
+  return {
+    type: 'tick',
+    running: running ? [{ id: 'a', startedAt: T0 }] : [],
+    costUsd: 0,
+    done: 0,
+    total: 1,
+  };
+}
+
+/** A run of `seconds` with one task running the whole time, ticking every second as the run loop does. */
+function longRun(view: (e: RunEvent) => void, clock: { now: number }, seconds: number): void {
+  view({ type: 'run-start', tasks: 1, pending: 1, concurrency: 1 });
+  view({ type: 'task-start', task, attempt: 1, resume: false, startedAt: T0 });
+  for (let s = 1; s <= seconds; s++) {
+    clock.now = T0 + s * 1000;
+    view(tick(true));
+  }
+}
+
+describe('run view', () => {
+  it('--json prints events only: a 6-hour run prints no tick objects', () => {
+    const output = memoryOutput();
+    const clock = { now: T0 };
+    const view = runView(output, { json: true, now: () => clock.now });
+    longRun(view, clock, 6 * 3600);
+    view({ type: 'waiting', cli: 'claude', until: T0 + 7 * 3600_000, message: 'limit' });
+    view({ type: 'run-end', next: 'Run `bearing run` again.' });
+    const types = output.stdout.map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types).toEqual(['run-start', 'task-start', 'waiting', 'run-end']);
+  });
+
+  it('without a terminal, says what still runs at most once a minute, after a minute of silence', () => {
+    const output = memoryOutput();
+    const clock = { now: T0 };
+    const view = runView(output, { json: false, now: () => clock.now });
+    longRun(view, clock, 10 * 60);
+    const heartbeats = output.stdout.filter((l) => l.includes('running a '));
+    expect(heartbeats).toHaveLength(10);
+    expect(heartbeats[0]).toContain('running a 1m');
+  });
+
+  it('without a terminal, a line just printed counts as a sign of life', () => {
+    const output = memoryOutput();
+    const clock = { now: T0 };
+    const view = runView(output, { json: false, now: () => clock.now });
+    view({ type: 'run-start', tasks: 1, pending: 1, concurrency: 1 });
+    clock.now = T0 + 59_000;
+    view({ type: 'task-start', task, attempt: 1, resume: false, startedAt: clock.now });
+    clock.now = T0 + 61_000;
+    view(tick(true));
+    expect(output.stdout.filter((l) => l.includes('running a '))).toEqual([]);
+    clock.now = T0 + 119_000;
+    view(tick(true));
+    expect(output.stdout.filter((l) => l.includes('running a '))).toHaveLength(1);
+  });
+
+  it('without a terminal, prints nothing for ticks while nothing runs', () => {
+    const output = memoryOutput();
+    const clock = { now: T0 };
+    const view = runView(output, { json: false, now: () => clock.now });
+    for (let s = 1; s <= 3600; s++) {
+      clock.now = T0 + s * 1000;
+      view(tick(false));
+    }
+    expect(output.stdout).toEqual([]);
+  });
+});
+
+describe('run view: a removal not yet confirmed', () => {
+  const event: RunEvent = { type: 'plan-unsure', missing: ['b', 'c'], until: T0 + 5000 };
+
+  it('says which tasks are missing and until when the run waits for them', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(event);
+    const until = new Date(T0 + 5000).toTimeString().slice(0, 8);
+    expect(output.stdout).toHaveLength(1);
+    expect(output.stdout[0]).toContain(
+      `task files no longer define b, c; if they are still gone at ${until}`,
+    );
+  });
+
+  it('--json carries the missing ids and the time', () => {
+    const output = memoryOutput();
+    runView(output, { json: true })(event);
+    expect(output.stdout.map((l) => JSON.parse(l))).toEqual([
+      { type: 'plan-unsure', missing: ['b', 'c'], until: T0 + 5000 },
+    ]);
+  });
+});
