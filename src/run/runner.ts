@@ -290,6 +290,12 @@ class Run {
     const reloaded = await this.#watcher.reloadIfChanged();
     if (reloaded.kind === 'invalid') {
       this.#options.onEvent({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
+    } else if (reloaded.kind === 'unsure') {
+      this.#options.onEvent({
+        type: 'plan-unsure',
+        missing: reloaded.missing,
+        until: reloaded.until,
+      });
     } else if (reloaded.kind === 'changed') {
       for (const id of reloaded.removed) {
         if (!TERMINAL_OK.has(statusOf(this.#state, id))) this.#removedUnrun.add(id);
@@ -313,7 +319,7 @@ class Run {
     if (this.#stop || this.#signal.aborted) return undefined;
     // Task files vanished a moment ago (a branch switch, `git stash`): until it
     // is clear whether they are gone for good, the plan is in doubt; start nothing.
-    const removalPending = this.#watcher.removalPendingUntil?.(); // TEMP(merge A): drop ?.
+    const removalPending = this.#watcher.removalPendingUntil();
     if (removalPending !== undefined) return removalPending;
     let wakeAt: number | undefined;
     const now = this.#clock();

@@ -51,7 +51,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
       case 'recovered':
         line(
           color.yellow(
-            `recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)`,
+            `recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)${e.processesEnded > 0 ? `; ended ${e.processesEnded} process${e.processesEnded === 1 ? '' : 'es'} the killed run had left running` : ''}`,
           ),
         );
         break;
@@ -168,7 +168,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
       case 'waiting':
         line(
           color.yellow(
-            `${e.cli} hit a usage or rate limit (${e.message}); its tasks wait until ${new Date(e.until).toTimeString().slice(0, 8)}, then the run goes on (Ctrl-C to stop)`,
+            `${e.kind === 'outage' ? `the ${e.cli} API is unavailable` : `${e.cli} hit a usage or rate limit`} (${e.message}); its tasks wait until ${new Date(e.until).toTimeString().slice(0, 8)}, then the run goes on (Ctrl-C to stop)`,
           ),
         );
         break;
