@@ -24,10 +24,12 @@ import type {
 import { epochToIso, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
 
 /**
- * `claude -p <flags> -- <prompt>`. The `--` is verified against claude
- * 2.1.197: without it a prompt starting with `-` is rejected as an unknown
- * option; with it the prompt reaches the model verbatim. stream-json needs
- * `--verbose` in print mode. `--max-turns` is hidden from `--help` but works.
+ * `claude -p <flags>`, the prompt on stdin. Verified against claude 2.1.197:
+ * with no prompt argument, `-p` reads the prompt from stdin (a file or a
+ * pipe), verbatim, also with `--resume`, and a 300 KiB prompt reaches the
+ * API whole (as an argument it fails with E2BIG). A prompt starting with `-`
+ * needs no `--` there. stream-json needs `--verbose` in print mode.
+ * `--max-turns` is hidden from `--help` but works.
  */
 export function claudeArgs(input: InvocationInput): string[] {
   const { task } = input;
@@ -41,7 +43,6 @@ export function claudeArgs(input: InvocationInput): string[] {
   }
   args.push('--permission-mode', task.permissionMode);
   if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
-  args.push('--', input.prompt);
   return args;
 }
 
@@ -323,7 +324,7 @@ export const claudeAdapter: AgentAdapter = {
   installHint: 'npm install -g @anthropic-ai/claude-code',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {
-    return { file: 'claude', args: claudeArgs(input), env: {} };
+    return { file: 'claude', args: claudeArgs(input), env: {}, promptOnStdin: true };
   },
   createParser(): OutputParser {
     return new ClaudeStreamParser();

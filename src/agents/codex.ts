@@ -25,12 +25,13 @@ import type {
 import { isUsageLimitText, statusFromText } from './usage-limit.js';
 
 /**
- * `codex exec --json <flags> -- <prompt>`, or on resume
- * `codex exec resume --json <flags> -- <id> <prompt>`. Verified against codex
- * 0.169.0: `--` makes a prompt starting with `-` a positional (clap rejects it
- * otherwise); `exec resume` accepts `--json`, `-m`, `-c`, `--skip-git-repo-check`
- * but not `-s`, so the sandbox is pinned with `-c sandbox_mode="..."`, which
- * the resumed turn honours.
+ * `codex exec --json <flags> -- -`, or on resume
+ * `codex exec resume --json <flags> -- <id> -`, the prompt on stdin: `-` is
+ * the documented "read the prompt from stdin" (both `--help`s), verified
+ * against codex 0.171.0 with a 300 KiB prompt, which reaches the API whole.
+ * Verified against codex 0.169.0: `exec resume` accepts `--json`, `-m`, `-c`,
+ * `--skip-git-repo-check` but not `-s`, so the sandbox is pinned with
+ * `-c sandbox_mode="..."`, which the resumed turn honours.
  */
 export function codexArgs(input: InvocationInput): string[] {
   const { task } = input;
@@ -46,7 +47,7 @@ export function codexArgs(input: InvocationInput): string[] {
   if (!input.isGitRepo) args.push('--skip-git-repo-check');
   args.push('--');
   if (input.resumeSessionId !== undefined) args.push(input.resumeSessionId);
-  args.push(input.prompt);
+  args.push('-');
   return args;
 }
 
@@ -191,7 +192,7 @@ export const codexAdapter: AgentAdapter = {
   installHint: 'npm install -g @openai/codex',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {
-    return { file: 'codex', args: codexArgs(input), env: {} };
+    return { file: 'codex', args: codexArgs(input), env: {}, promptOnStdin: true };
   },
   createParser(options?: ParserOptions): OutputParser {
     return new CodexJsonParser(options);

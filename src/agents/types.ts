@@ -10,13 +10,21 @@ import type { CustomAgent, Task } from '../core/task.js';
 
 /**
  * What to spawn. `env` holds only the variables to add to the environment the
- * process layer already chose; stdin is always ignored (/dev/null) because
- * claude waits 3 s and warns, and codex hangs, while stdin is an open pipe.
+ * process layer already chose.
  */
 export interface AgentInvocation {
   file: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * The prompt goes on the child's stdin (the attempt's prompt file), not in
+   * `args`. Linux refuses a single argument over 128 KiB (E2BIG), and a
+   * prompt holds the PRIOR context of every dependency, so claude and codex
+   * always read it from stdin: one path whatever the size, and the prompt
+   * stays out of `ps`. When false, stdin must be /dev/null: claude waits 3 s
+   * and warns, and codex hangs, while stdin is an open pipe that never ends.
+   */
+  promptOnStdin: boolean;
 }
 
 /** What one attempt produced, as far as the agent's own output tells. */

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../../src/agents/claude.js';
 import { codexAdapter } from '../../src/agents/codex.js';
-import type { AgentInvocation, InvocationInput } from '../../src/agents/types.js';
+import type { AgentAdapter, InvocationInput } from '../../src/agents/types.js';
 import type { Task } from '../../src/core/task.js';
 import { makeTask } from '../../src/core/test-support.js';
 import {
   cleanTempDirs,
+  type FakeInvocation,
   isAlive,
   readLog,
   runFake,
@@ -23,8 +24,13 @@ import {
 
 afterAll(cleanTempDirs);
 
+/** The adapter's invocation, carrying its prompt for the stdin the runner gives. */
+function withPrompt(adapter: AgentAdapter, input: InvocationInput): FakeInvocation {
+  return { ...adapter.buildInvocation(input), prompt: input.prompt };
+}
+
 const claudeInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}) =>
-  claudeAdapter.buildInvocation({
+  withPrompt(claudeAdapter, {
     task: makeTask({ id: 't', ...task }),
     prompt: 'Build the thing',
     isGitRepo: false,
@@ -32,14 +38,19 @@ const claudeInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}
   });
 
 const codexInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}) =>
-  codexAdapter.buildInvocation({
+  withPrompt(codexAdapter, {
     task: makeTask({ id: 't', cli: 'codex', ...task }),
     prompt: 'Build the thing',
     isGitRepo: false,
     ...rest,
   });
 
-const raw = (file: string, args: string[]): AgentInvocation => ({ file, args, env: {} });
+const raw = (file: string, args: string[]): FakeInvocation => ({
+  file,
+  args,
+  env: {},
+  promptOnStdin: false,
+});
 
 describe('fake claude', () => {
   it('success: writes the files, prints the reference shapes, our parser completes', async () => {
@@ -195,7 +206,8 @@ describe('fake claude', () => {
   );
 
   it('warns after 3 s when stdin is left open, as the real CLI does', async () => {
-    const { child, done } = spawnFake(claudeInv(), {
+    const argv = ['-p', '--output-format', 'stream-json', '--verbose', '--', 'Build the thing'];
+    const { child, done } = spawnFake(raw('claude', argv), {
       cwd: tempDir(),
       stdin: 'pipe',
       parser: claudeAdapter.createParser(),
@@ -207,7 +219,7 @@ describe('fake claude', () => {
     expect(run.result?.status).toBe('completed');
   }, 15_000);
 
-  it('prints no warning with stdin ignored, and logs the invocation', async () => {
+  it('prints no warning with the prompt on stdin, and logs the invocation and prompt', async () => {
     const cwd = tempDir();
     const log = join(tempDir(), 'log.jsonl');
     const inv = claudeInv({ model: 'opus' });
@@ -220,7 +232,8 @@ describe('fake claude', () => {
     expect(entry).toMatchObject({
       argv: inv.args,
       cwd,
-      stdinType: 'null',
+      stdinType: 'file',
+      prompt: 'Build the thing',
       env: { BEARING_FAKE_LOG: log, ANTHROPIC_API_KEY: 'sk-test', HOME: cwd },
     });
     expect(Object.keys(entry?.env as object)).not.toContain('SECRET_TOKEN');
@@ -301,6 +314,102 @@ describe('fake claude', () => {
       status: 'completed',
       summary: 'after the flood',
       notes: [],
+    });
+  });
+});
+
+/** 300 KiB, over Linux's 128 KiB cap on one argument: only stdin can carry it. */
+const LONG_PROMPT = `BEGIN ${'abcdefghij'.repeat(30 * 1024)} END`;
+
+describe('the prompt on stdin, as the real CLIs read it (reference README)', () => {
+  const logged = (log: string) => readLog(log).map((e) => e.prompt);
+
+  it.each(['prompt-file', 'prompt-pipe'] as const)(
+    'claude reads a 300 KiB prompt whole from stdin (%s), also on --resume',
+    async (stdin) => {
+      const log = join(tempDir(), 'log.jsonl');
+      const env = { BEARING_FAKE_LOG: log };
+      const id = 'a5d5484e-63e0-412d-b13e-10f34f90bcc4';
+      for (const rest of [{}, { resumeSessionId: id }]) {
+        const inv = claudeInv({}, { prompt: LONG_PROMPT, ...rest });
+        expect(inv.args.join(' ')).not.toContain('BEGIN');
+        const run = await runFake(inv, {
+          cwd: tempDir(),
+          env,
+          stdin,
+          parser: claudeAdapter.createParser(),
+        });
+        expect(run.result?.status).toBe('completed');
+      }
+      expect(logged(log)).toEqual([LONG_PROMPT, LONG_PROMPT]);
+      expect(readLog(log)[1]?.argv).toContain('--resume');
+    },
+  );
+
+  it.each(['prompt-file', 'prompt-pipe'] as const)(
+    'codex reads a 300 KiB prompt whole from stdin given `-` (%s), also on exec resume',
+    async (stdin) => {
+      const log = join(tempDir(), 'log.jsonl');
+      const env = { BEARING_FAKE_LOG: log };
+      const id = '01a20d92-3de3-7720-9842-fa3cffacdeed';
+      for (const rest of [{}, { resumeSessionId: id }]) {
+        const inv = codexInv({}, { prompt: LONG_PROMPT, ...rest });
+        const run = await runFake(inv, {
+          cwd: tempDir(),
+          env,
+          stdin,
+          parser: codexAdapter.createParser(),
+        });
+        expect(run.result?.status).toBe('completed');
+        // `-` reads without a word; only the implicit forms announce it.
+        expect(run.stderr).toBe('');
+      }
+      expect(logged(log)).toEqual([LONG_PROMPT, LONG_PROMPT]);
+    },
+  );
+
+  it('a prompt argument plus stdin: claude appends it on a new line, codex as a <stdin> block', async () => {
+    const log = join(tempDir(), 'log.jsonl');
+    const env = { BEARING_FAKE_LOG: log };
+    const claudeArgv = ['-p', '--output-format', 'stream-json', '--verbose', '--', 'arg prompt'];
+    const codexArgv = ['exec', '--json', '--skip-git-repo-check', '--', 'arg prompt'];
+    await runFake(
+      { ...raw('claude', claudeArgv), prompt: 'line1\n' },
+      { cwd: tempDir(), env, stdin: 'prompt-file' },
+    );
+    const codex = await runFake(
+      { ...raw('codex', codexArgv), prompt: 'no-newline' },
+      { cwd: tempDir(), env, stdin: 'prompt-file' },
+    );
+    expect(codex.stderr).toBe('Reading additional input from stdin...\n');
+    expect(logged(log)).toEqual([
+      'arg prompt\nline1\n',
+      'arg prompt\n\n<stdin>\nno-newline\n</stdin>',
+    ]);
+  });
+
+  it("no prompt at all: the real CLIs' errors, exit 1", async () => {
+    const cwd = tempDir();
+    const claude = await runFake(
+      { ...raw('claude', ['-p', '--output-format', 'stream-json', '--verbose']), prompt: '' },
+      { cwd, stdin: 'prompt-file' },
+    );
+    expect(claude).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'Error: Input must be provided either through stdin or as a prompt argument when using --print\n',
+    });
+    const codex = await runFake(
+      { ...raw('codex', ['exec', '--json', '--skip-git-repo-check', '--', '-']), prompt: '' },
+      { cwd, stdin: 'prompt-file' },
+    );
+    expect(codex).toMatchObject({ exitCode: 1, stderr: 'No prompt provided via stdin.\n' });
+    const implicit = await runFake(raw('codex', ['exec', '--json', '--skip-git-repo-check']), {
+      cwd,
+    });
+    expect(implicit).toMatchObject({
+      exitCode: 1,
+      stderr: 'Reading prompt from stdin...\nNo prompt provided via stdin.\n',
     });
   });
 });
@@ -442,7 +551,8 @@ describe('fake codex', () => {
   });
 
   it('fails loudly when stdin is an open pipe (the real codex hangs)', async () => {
-    const run = await runFake(codexInv(), {
+    const argv = ['exec', '--json', '--skip-git-repo-check', '--', 'Build the thing'];
+    const run = await runFake(raw('codex', argv), {
       cwd: tempDir(),
       stdin: 'pipe',
       env: { BEARING_FAKE_STDIN_WAIT_MS: '300' },

@@ -86,7 +86,7 @@ describe('a mixed-agent DAG', () => {
 
     // Dependency order, from the fakes' own log: schema before api before final; docs once.
     const calls = p.calls();
-    const order = calls.map((c) => /\[\[(\w+)\]\]/.exec(c.argv.at(-1) ?? '')?.[1]);
+    const order = calls.map((c) => /\[\[(\w+)\]\]/.exec(c.prompt ?? '')?.[1]);
     expect([...order].sort()).toEqual(['api', 'docs', 'final', 'schema']);
     expect(order.indexOf('schema')).toBeLessThan(order.indexOf('api'));
     expect(order.indexOf('api')).toBeLessThan(order.indexOf('final'));
@@ -151,7 +151,7 @@ describe('a mixed-agent DAG', () => {
 
     // final: its direct dependency (the shell step) in full, earlier ancestors one line each.
     const finalPrompt = p.promptOf('final', 1);
-    expect(p.callsFor('[[final]]')[0]!.argv.at(-1)).toBe(finalPrompt);
+    expect(p.callsFor('[[final]]')[0]!.prompt).toBe(finalPrompt);
     const priorLines = finalPrompt.split('\n').filter((l) => l.startsWith('PRIOR: '));
     expect(priorLines.map((l) => JSON.parse(l.slice(7)))).toEqual([
       { id: 'lint', name: 'lint', status: 'completed', summary: 'LINT-OK', files_changed: [] },

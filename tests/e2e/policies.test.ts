@@ -48,7 +48,7 @@ describe('on_failure: retry', () => {
     })}\nFix the cause and finish the task.`;
     const prompt2 = p.promptOf('t', 2);
     expect(prompt2).toBe(`SKIP: ["bearing/"]\n\n[[t]] Do it.\n\n${note}\n\n${CLOSING_LINE}\n`);
-    expect(calls[1]!.argv.at(-1)).toBe(prompt2);
+    expect(calls[1]!.prompt).toBe(prompt2);
     expect(p.promptOf('t', 1)).not.toContain('PREVIOUS ATTEMPT');
     const t = p.task('t');
     expect(t.status).toBe('completed');
@@ -314,7 +314,7 @@ describe('other policies', () => {
     );
     const r = await p.run(['run']);
     expect(r.code).toBe(1);
-    expect(p.calls().map((c) => c.argv.at(-1)?.includes('[[critical]]'))).toEqual([true]);
+    expect(p.calls().map((c) => c.prompt?.includes('[[critical]]'))).toEqual([true]);
     expect(p.task('critical').status).toBe('failed');
     expect(p.state().tasks.independent).toBeUndefined();
     expect(p.statusLine('Next')).toBe(
