@@ -59,7 +59,24 @@ export interface AgentRunResult {
 export interface ProcessExit {
   exitCode?: number;
   signal?: string;
+  /**
+   * Bearing ended the process because `push` signalled `final` or `fatal`:
+   * the result comes from what was already printed, and the exit says nothing.
+   */
+  endedByUs?: boolean;
 }
+
+/**
+ * What a line told about the attempt as a whole, so the runner need not wait
+ * for the process to exit:
+ * - `final`: the CLI printed its final event (claude `result`, codex
+ *   `turn.completed`/`turn.failed`). Claude Code sometimes does not exit
+ *   after it; end it after a grace period and keep the reported result.
+ * - `fatal`: the output already shows the attempt cannot succeed (a 401/403
+ *   the CLI would go on retrying for minutes); end it now.
+ * `finish` then classifies from what was printed, whatever the exit.
+ */
+export type OutputSignal = 'final' | 'fatal';
 
 /**
  * Incremental reader of one attempt's output. Memory stays bounded however
@@ -67,7 +84,7 @@ export interface ProcessExit {
  */
 export interface OutputParser {
   /** One line of output, without its newline. */
-  push(line: string): void;
+  push(line: string): OutputSignal | undefined;
   finish(exit: ProcessExit): AgentRunResult;
 }
 

@@ -14,6 +14,12 @@ export type Failure =
   | { reason: 'rate-limited'; message: string; resetsAt?: string; apiStatus?: number }
   /** Authentication failed: retrying will not help. */
   | { reason: 'auth-error'; message: string }
+  /**
+   * The CLI's API is down or unreachable (connection refused, 5xx, 529
+   * overloaded): not the task's fault, so it costs no retry; the run holds
+   * that CLI's tasks and tries again later. `cli` is the output format's CLI.
+   */
+  | { reason: 'outage'; cli: string; message: string; apiStatus?: number }
   | { reason: 'max-turns'; message: string; turns?: number }
   | { reason: 'budget-exceeded'; message: string; costUsd?: number }
   /** The agent said it succeeded but was denied tools: the work was not done. */
@@ -47,6 +53,8 @@ export function describeFailure(f: Failure): string {
       return `rate or usage limit reached${f.resetsAt ? ` (resets ${f.resetsAt})` : ''}: ${f.message}`;
     case 'auth-error':
       return `authentication failed: ${f.message}`;
+    case 'outage':
+      return `the ${f.cli} API is unavailable${f.apiStatus === undefined ? '' : ` (status ${f.apiStatus})`}: ${f.message}`;
     case 'max-turns':
       return `turn limit reached${f.turns === undefined ? '' : ` after ${f.turns} turns`}: ${f.message}`;
     case 'budget-exceeded':
@@ -100,6 +108,8 @@ export function adviseFailure(f: Failure): string {
       return 'see `bearing log <id>` for the output';
     case 'internal-error':
       return 'run again; if it repeats, report it with `bearing log <id>`';
+    // The run waits and tries again by itself.
+    case 'outage':
     case 'agent-exit':
     case 'agent-error':
     case 'interrupted':
@@ -117,6 +127,7 @@ export function isRetryable(f: Failure): boolean {
   switch (f.reason) {
     case 'auth-error':
     case 'rate-limited':
+    case 'outage':
     case 'spawn-error':
     case 'dependency-failed':
     case 'interrupted':

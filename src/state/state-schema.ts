@@ -32,6 +32,12 @@ export const failureSchema = z.discriminatedUnion('reason', [
     apiStatus: z.number().optional(),
   }),
   z.object({ reason: z.literal('auth-error'), message: z.string() }),
+  z.object({
+    reason: z.literal('outage'),
+    cli: z.string(),
+    message: z.string(),
+    apiStatus: z.number().optional(),
+  }),
   z.object({ reason: z.literal('max-turns'), message: z.string(), turns: z.number().optional() }),
   z.object({
     reason: z.literal('budget-exceeded'),

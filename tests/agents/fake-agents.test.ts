@@ -100,8 +100,27 @@ describe('fake claude', () => {
     ['max-budget', { reason: 'budget-exceeded', message: 'Reached maximum budget ($0.02)' }, 1],
     ['permission-denied', { reason: 'permission-denied', tools: ['Write'] }, 0],
     ['api-429', { reason: 'rate-limited', apiStatus: 429 }, 1],
-    ['api-529', { reason: 'agent-error', apiStatus: 529 }, 1],
+    ['api-529', { reason: 'outage', cli: 'claude', apiStatus: 529 }, 1],
     ['api-401', { reason: 'auth-error', message: 'Invalid API key · Fix external API key' }, 1],
+    [
+      'api-401-retries',
+      {
+        reason: 'auth-error',
+        message: 'Failed to authenticate. API Error: 401 stand-in status 401',
+      },
+      1,
+    ],
+    ['api-403', { reason: 'auth-error' }, 1],
+    ['api-500', { reason: 'outage', cli: 'claude', apiStatus: 500 }, 1],
+    [
+      'conn-refused',
+      {
+        reason: 'outage',
+        cli: 'claude',
+        message: 'API Error: Unable to connect to API (ConnectionRefused)',
+      },
+      1,
+    ],
     [
       'usage-limit',
       {
@@ -266,7 +285,7 @@ describe('fake claude', () => {
       env,
       parser: claudeAdapter.createParser(),
     });
-    expect(first.result?.failure?.reason).toBe('agent-error');
+    expect(first.result?.failure?.reason).toBe('outage');
     expect(second.result).toMatchObject({ status: 'completed', summary: 'second' });
     expect(third.result).toMatchObject({ status: 'completed', summary: 'second' });
   });
@@ -414,6 +433,72 @@ describe('the prompt on stdin, as the real CLIs read it (reference README)', () 
   });
 });
 
+describe('the fakes and the parser signals, as the runner will use them', () => {
+  it('claude 401 with minutes between retries: stopped at the first retry event, an auth error', async () => {
+    const run = await runFake(claudeInv(), {
+      cwd: tempDir(),
+      parser: claudeAdapter.createParser(),
+      scenarios: [{ outcome: 'api-401-retries', retryDelayMs: 60_000 }],
+      stopOn: ['fatal', 'final'],
+    });
+    expect(run.stoppedOn).toBe('fatal');
+    expect(run.ms).toBeLessThan(30_000);
+    expect(run.result?.failure).toEqual({
+      reason: 'auth-error',
+      message: 'the API refused the credentials (status 401, authentication_failed)',
+    });
+  });
+
+  it('codex 401 with long reconnect waits: stopped at the first notice, an auth error', async () => {
+    const run = await runFake(codexInv(), {
+      cwd: tempDir(),
+      parser: codexAdapter.createParser(),
+      scenarios: [{ outcome: 'http-401', retryDelayMs: 60_000 }],
+      stopOn: ['fatal', 'final'],
+    });
+    expect(run.stoppedOn).toBe('fatal');
+    expect(run.ms).toBeLessThan(30_000);
+    expect(run.result?.failure?.reason).toBe('auth-error');
+  });
+
+  it.each([
+    ['claude', claudeInv, claudeAdapter],
+    ['codex', codexInv, codexAdapter],
+  ] as const)(
+    '%s prints its final event and does not exit (hangAfterFinal): ended, the result stands',
+    async (_cli, inv, adapter) => {
+      const run = await runFake(inv(), {
+        cwd: tempDir(),
+        parser: adapter.createParser(),
+        scenarios: [{ summary: 'All done.', hangAfterFinal: true }],
+        stopOn: ['fatal', 'final'],
+      });
+      expect(run.stoppedOn).toBe('final');
+      expect(run.signal).toBe('SIGTERM');
+      expect(run.result).toMatchObject({ status: 'completed', summary: 'All done.' });
+      expect(run.result?.notes?.at(-1)).toMatch(/did not exit; Bearing ended it$/);
+    },
+  );
+
+  it('codex unreachable: waits for the network forever, signals nothing', async () => {
+    const { child, done } = spawnFake(codexInv(), {
+      cwd: tempDir(),
+      parser: codexAdapter.createParser(),
+      scenarios: [{ outcome: 'unreachable', retryDelayMs: 50 }],
+      stopOn: ['fatal', 'final'],
+    });
+    let waits = 0;
+    child.stdout?.on('data', (c: Buffer) => {
+      waits += (c.toString().match(/waiting for network/g) ?? []).length;
+    });
+    await waitFor(() => waits >= 3);
+    process.kill(-(child.pid ?? 0), 'SIGKILL');
+    const run = await done;
+    expect(run.stoppedOn).toBeUndefined();
+    expect(run.result?.failure).toEqual({ reason: 'signal', signal: 'SIGKILL' });
+  });
+});
+
 describe('fake codex', () => {
   it('success outside a git repo with --skip-git-repo-check: writes files, our parser completes', async () => {
     const cwd = tempDir();
@@ -446,9 +531,9 @@ describe('fake codex', () => {
 
   it.each([
     ['http-429', { reason: 'rate-limited', apiStatus: 429 }],
-    ['http-500', { reason: 'agent-error' }],
+    ['http-500', { reason: 'outage', cli: 'codex' }],
     ['http-401', { reason: 'auth-error' }],
-    ['resp-failed', { reason: 'agent-error' }],
+    ['resp-failed', { reason: 'outage', cli: 'codex' }],
     [
       'usage-limit',
       { reason: 'rate-limited', message: "You've hit your usage limit. Try again at 3:28 PM." },

@@ -15,12 +15,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentInvocation, AgentRunResult, OutputParser } from '../../src/agents/types.js';
+import type {
+  AgentInvocation,
+  AgentRunResult,
+  OutputParser,
+  OutputSignal,
+} from '../../src/agents/types.js';
 import { MAX_AGENT_LINE_BYTES } from '../../src/agents/types.js';
 import { LineSplitter } from '../../src/process/line-splitter.js';
 import { FAKE_BIN } from './support.js';
 
 export interface FakeRun {
+  /** The parser signal that made us end the process, if one did. */
+  stoppedOn?: OutputSignal;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -47,6 +54,11 @@ export interface FakeOptions {
   parser?: OutputParser;
   /** Keep at most this much stdout text in the FakeRun (the parser still sees all of it). */
   keepStdout?: number;
+  /**
+   * End the process group (SIGTERM) at the first of these parser signals, as
+   * the runner does, and tell `finish` it was ended by us.
+   */
+  stopOn?: OutputSignal[];
 }
 
 const dirs: string[] = [];
@@ -106,7 +118,16 @@ export function spawnFake(
   let stdout = '';
   let stdoutBytes = 0;
   let stderr = '';
-  const splitter = new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => opts.parser?.push(line));
+  let stoppedOn: OutputSignal | undefined;
+  const splitter = new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => {
+    const signal = opts.parser?.push(line);
+    if (signal && !stoppedOn && opts.stopOn?.includes(signal)) {
+      stoppedOn = signal;
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+    }
+  });
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
@@ -126,8 +147,18 @@ export function spawnFake(
       const result = opts.parser?.finish({
         ...(exitCode === null ? {} : { exitCode }),
         ...(signal === null ? {} : { signal }),
+        ...(stoppedOn ? { endedByUs: true } : {}),
       });
-      resolve({ exitCode, signal, stdout, stderr, stdoutBytes, result, ms: Date.now() - started });
+      resolve({
+        ...(stoppedOn ? { stoppedOn } : {}),
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+        stdoutBytes,
+        result,
+        ms: Date.now() - started,
+      });
     });
   });
   return { child, done };

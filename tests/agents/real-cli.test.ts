@@ -85,7 +85,11 @@ interface Run {
  * group). With `promptOnStdin`, stdin is the prompt written to a file, as the
  * runner gives it (prompt.txt); else /dev/null.
  */
-function run(inv: FakeInvocation, ctx: ReturnType<typeof sandboxEnv>, stopWhen?: RegExp) {
+function run(
+  inv: FakeInvocation,
+  ctx: ReturnType<typeof sandboxEnv>,
+  stopWhen?: RegExp | ((stdout: string) => boolean),
+) {
   let stdin: number | 'ignore' = 'ignore';
   if (inv.promptOnStdin) {
     const file = join(tempDir('bearing-real-prompt-'), 'prompt.txt');
@@ -110,7 +114,8 @@ function run(inv: FakeInvocation, ctx: ReturnType<typeof sandboxEnv>, stopWhen?:
     const timer = setTimeout(kill, 45_000);
     child.stdout?.on('data', (c: Buffer) => {
       stdout += c.toString();
-      if (stopWhen?.test(stdout)) setTimeout(kill, 200);
+      const stop = typeof stopWhen === 'function' ? stopWhen(stdout) : stopWhen?.test(stdout);
+      if (stop) setTimeout(kill, 200);
     });
     child.stderr?.on('data', (c: Buffer) => {
       stderr += c.toString();
@@ -142,8 +147,10 @@ function expectAccepted(r: Run): void {
 afterAll(cleanTempDirs);
 
 describe.skipIf(!enabled)('real CLIs accept our exact argv', () => {
+  // The API is unreachable, so a result event is an outage; a resume of an
+  // unknown session fails before any request.
   it.each([
-    ['minimal', input({})],
+    ['minimal', input({}), 'outage'],
     [
       'every option',
       input({
@@ -153,22 +160,23 @@ describe.skipIf(!enabled)('real CLIs accept our exact argv', () => {
         effort: 'xhigh',
         permissionMode: 'acceptEdits',
       }),
+      'outage',
     ],
-    ['plan mode', input({ permissionMode: 'plan', effort: 'low' })],
+    ['plan mode', input({ permissionMode: 'plan', effort: 'low' }), 'outage'],
     [
       'resume (unknown id: the CLI reports it, but parses every flag)',
       input({ model: 'opus' }, { resumeSessionId: '11111111-1111-1111-1111-111111111111' }),
+      'agent-error',
     ],
   ])(
     'claude: %s',
-    async (_name, inv) => {
+    async (_name, inv, reason) => {
       const r = await run(invocation(claudeAdapter, inv), sandboxEnv());
       expectAccepted(r);
       const parser = claudeAdapter.createParser();
       for (const line of r.stdout.split('\n')) parser.push(line);
       const result = parser.finish(r.code === null ? {} : { exitCode: r.code });
-      // A result event was printed and read: the API was unreachable, so an agent error.
-      expect(result.failure?.reason).toBe('agent-error');
+      expect(result.failure?.reason).toBe(reason);
       expect(result.turns).toBeDefined();
     },
     60_000,
@@ -272,6 +280,61 @@ describe.skipIf(!enabled)('real CLIs read a prompt of any size from stdin', () =
       const last = api.requests.at(-1)?.userTexts ?? [];
       expect(last).toContain(LONG_PROMPT);
       expect(last).toContain(second);
+    } finally {
+      await api.close();
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!enabled)('real CLIs on API failures: what the parsers make of them', () => {
+  /** Runs the adapter's invocation against a stand-in answering `status`, until a parser signal. */
+  async function againstStatus(adapter: AgentAdapter, task: Partial<Task>, status: number) {
+    const api = await startStandin({ status });
+    try {
+      const ctx = sandboxEnv(api.url);
+      ctx.env.CLAUDE_CODE_MAX_RETRIES = '2';
+      // Stop as the runner will: at the first line whose signal is fatal.
+      const parser = adapter.createParser();
+      let seen = 0;
+      let signal: string | undefined;
+      await run(invocation(adapter, input(task)), ctx, (stdout) => {
+        const lines = stdout.split('\n');
+        for (; seen < lines.length - 1 && signal === undefined; seen++) {
+          signal = parser.push(lines[seen] ?? '');
+        }
+        return signal === 'fatal';
+      });
+      return { signal, result: parser.finish({ signal: 'SIGKILL', endedByUs: true }) };
+    } finally {
+      await api.close();
+    }
+  }
+
+  it.each([
+    ['claude', claudeAdapter, {}],
+    ['codex', codexAdapter, { cli: 'codex', model: 'gpt-5' }],
+  ] as const)(
+    '%s: a 401 is fatal at its first retry and an auth error',
+    async (_n, adapter, task) => {
+      const { signal, result } = await againstStatus(adapter, task, 401);
+      expect(signal).toBe('fatal');
+      expect(result.failure?.reason).toBe('auth-error');
+    },
+    120_000,
+  );
+
+  it('claude: a 500 after its retries is an outage', async () => {
+    const api = await startStandin({ status: 500 });
+    try {
+      const ctx = sandboxEnv(api.url);
+      ctx.env.CLAUDE_CODE_MAX_RETRIES = '1';
+      const r = await run(invocation(claudeAdapter, input({})), ctx);
+      const parser = claudeAdapter.createParser();
+      for (const line of r.stdout.split('\n')) parser.push(line);
+      expect(parser.finish({ exitCode: r.code ?? 0 }).failure).toMatchObject({
+        reason: 'outage',
+        apiStatus: 500,
+      });
     } finally {
       await api.close();
     }
