@@ -90,8 +90,10 @@ describe('a mixed-agent DAG', () => {
     expect([...order].sort()).toEqual(['api', 'docs', 'final', 'schema']);
     expect(order.indexOf('schema')).toBeLessThan(order.indexOf('api'));
     expect(order.indexOf('api')).toBeLessThan(order.indexOf('final'));
-    // stdin was /dev/null for every agent, never an open pipe.
-    for (const c of calls) expect(c.stdinType).toBe('null');
+    // Every agent read its prompt from stdin, whole: its attempt's prompt.txt.
+    calls.forEach((c, i) => {
+      expect(c.prompt).toBe(p.promptOf(order[i]!, 1));
+    });
     // Each agent ran in the project, with the task and attempt in its environment.
     for (const c of calls) {
       expect(c.cwd).toBe(p.dir);
@@ -116,9 +118,8 @@ describe('a mixed-agent DAG', () => {
       'high',
       '--permission-mode',
       'acceptEdits',
-      '--',
-      schemaPrompt,
     ]);
+    expect(schemaCall.prompt).toBe(schemaPrompt);
     expect(schemaCall.env.BEARING_TASK_ID).toBe('schema');
     expect(schemaPrompt).toBe(
       `FOCUS: ["src/db.js"]\nSKIP: ["bearing/"]\n\n[[schema]] Create src/db.js.\n\n${CLOSING_LINE}\n`,
@@ -135,8 +136,9 @@ describe('a mixed-agent DAG', () => {
       '-c',
       'model_reasoning_effort="medium"',
       '--',
-      apiPrompt,
+      '-',
     ]);
+    expect(p.callsFor('[[api]]')[0]!.prompt).toBe(apiPrompt);
     // The hand-off: schema's summary and the files it actually changed.
     const schemaPrior = `PRIOR: ${JSON.stringify({
       id: 'schema',

@@ -99,9 +99,8 @@ describe('on_failure: retry', () => {
       'auto',
       '--resume',
       SESSION,
-      '--',
-      prompt2,
     ]);
+    expect(all[1]!.prompt).toBe(prompt2);
     const meta = JSON.parse(readFileSync(join(p.attemptDir('t', 2), 'meta.json'), 'utf8'));
     expect(meta.resume).toBe(SESSION);
     expect(p.task('t').status).toBe('completed');
@@ -158,8 +157,9 @@ describe('on_failure: retry', () => {
       'sandbox_mode="workspace-write"',
       '--',
       thread,
-      prompt2,
+      '-',
     ]);
+    expect(calls[1]!.prompt).toBe(prompt2);
     expect(prompt2).toContain('PREVIOUS ATTEMPT FAILED: ');
     const payload = JSON.parse(prompt2.split('\n')[0]!.slice('PREVIOUS ATTEMPT FAILED: '.length));
     expect(payload).toEqual({
