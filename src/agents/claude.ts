@@ -19,15 +19,24 @@ import type {
   AgentRunResult,
   InvocationInput,
   OutputParser,
+  OutputSignal,
   ProcessExit,
 } from './types.js';
-import { epochToIso, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
+import { epochToIso, isConnectionText, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
+
+/** The status claude puts in its error text: `API Error: 503 Service Unavailable`. */
+function statusFromClaudeText(text: string): number | undefined {
+  const m = /\bAPI Error: (\d{3})\b/.exec(text);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
 
 /**
- * `claude -p <flags> -- <prompt>`. The `--` is verified against claude
- * 2.1.197: without it a prompt starting with `-` is rejected as an unknown
- * option; with it the prompt reaches the model verbatim. stream-json needs
- * `--verbose` in print mode. `--max-turns` is hidden from `--help` but works.
+ * `claude -p <flags>`, the prompt on stdin. Verified against claude 2.1.197:
+ * with no prompt argument, `-p` reads the prompt from stdin (a file or a
+ * pipe), verbatim, also with `--resume`, and a 300 KiB prompt reaches the
+ * API whole (as an argument it fails with E2BIG). A prompt starting with `-`
+ * needs no `--` there. stream-json needs `--verbose` in print mode.
+ * `--max-turns` is hidden from `--help` but works.
  */
 export function claudeArgs(input: InvocationInput): string[] {
   const { task } = input;
@@ -41,7 +50,6 @@ export function claudeArgs(input: InvocationInput): string[] {
   }
   args.push('--permission-mode', task.permissionMode);
   if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
-  args.push('--', input.prompt);
   return args;
 }
 
@@ -122,40 +130,57 @@ export class ClaudeStreamParser implements OutputParser {
   #rateLimitResetsAt?: string;
   #apiRetries = 0;
   #lastRetry = '';
+  #lastRetryStatus?: number;
+  /** The `error` of claude's own (synthetic) message about a failed request. */
+  #syntheticError?: string;
+  /** Set when a line showed the attempt cannot succeed. */
+  #fatal?: Failure;
   #fallbacks: string[] = [];
 
-  push(line: string): void {
+  push(line: string): OutputSignal | undefined {
     const event = this.#events.read(line);
-    if (!event) return;
+    if (!event) return undefined;
     const sessionId = str(event.session_id);
     if (sessionId) this.#sessionId = sessionId;
     switch (event.type) {
       case 'system':
-        this.#system(event);
-        break;
+        return this.#system(event);
       case 'assistant':
         this.#assistant(event);
-        break;
+        return undefined;
       case 'rate_limit_event':
         this.#rateLimit(event);
-        break;
+        return undefined;
       case 'result':
         this.#result = readResult(event);
-        break;
+        return 'final';
       default:
-        break;
+        return undefined;
     }
   }
 
-  #system(event: JsonObject): void {
+  #system(event: JsonObject): OutputSignal | undefined {
     switch (event.subtype) {
       case 'init':
         this.#model = str(event.model) ?? this.#model;
         break;
-      case 'api_retry':
+      case 'api_retry': {
         this.#apiRetries++;
-        this.#lastRetry = `${num(event.error_status) ?? '?'} ${str(event.error) ?? ''}`.trim();
+        const status = num(event.error_status);
+        const error = str(event.error) ?? '';
+        this.#lastRetryStatus = status;
+        this.#lastRetry = `${status ?? ''} ${error}`.trim() || 'unknown';
+        // claude retries a 401 for minutes (403 it reports at once); neither
+        // fixes itself, so the first one decides.
+        if (status === 401 || status === 403) {
+          this.#fatal = {
+            reason: 'auth-error',
+            message: `the API refused the credentials (status ${status}${error ? `, ${error}` : ''})`,
+          };
+          return 'fatal';
+        }
         break;
+      }
       case 'model_fallback': {
         const to = str(event.fallback_model);
         if (to) this.#model = to;
@@ -169,10 +194,14 @@ export class ClaudeStreamParser implements OutputParser {
       default:
         break;
     }
+    return undefined;
   }
 
   /** Each stream-json `assistant` event carries one content block; keep the last text. */
   #assistant(event: JsonObject): void {
+    // claude's own message about a failed request: `model: "<synthetic>"`, `error: "server_error"`.
+    const error = str(event.error);
+    if (error) this.#syntheticError = error;
     for (const block of arr(obj(event.message)?.content)) {
       const b = obj(block);
       const text = b?.type === 'text' ? str(b.text) : undefined;
@@ -218,6 +247,9 @@ export class ClaudeStreamParser implements OutputParser {
     // A run can succeed with an empty `result` (cc#38769): fall back to the last message.
     const summary = r.text || this.#lastText;
     const failure = this.#classify(r);
+    if (exit.endedByUs) {
+      notes.push('claude printed its final result but did not exit; Bearing ended it');
+    }
     if (!failure && r.text === '') {
       notes.push(
         this.#lastText
@@ -260,7 +292,12 @@ export class ClaudeStreamParser implements OutputParser {
       if (r.apiStatus === 429 || isUsageLimitText(message)) {
         return this.#rateLimited(message, r.apiStatus);
       }
-      if (r.apiStatus === undefined && /^Invalid API key\b/i.test(message)) {
+      const outage = this.#outage(message, r.apiStatus);
+      if (outage) return outage;
+      if (
+        r.apiStatus === undefined &&
+        (this.#syntheticError === 'authentication_failed' || /^Invalid API key\b/i.test(message))
+      ) {
         return { reason: 'auth-error', message };
       }
       return r.apiStatus === undefined
@@ -278,6 +315,25 @@ export class ClaudeStreamParser implements OutputParser {
     return undefined;
   }
 
+  /**
+   * An API that is down or unreachable: a 5xx (529 is "overloaded"), or no
+   * status at all with claude's synthetic `server_error` (connection refused).
+   * The status in the text (`API Error: 503 ...`) is the fallback.
+   */
+  #outage(message: string, apiStatus?: number): Failure | undefined {
+    const status = apiStatus ?? statusFromClaudeText(message);
+    if (status !== undefined && status >= 500) {
+      return { reason: 'outage', cli: 'claude', message, apiStatus: status };
+    }
+    if (
+      status === undefined &&
+      (this.#syntheticError === 'server_error' || isConnectionText(message))
+    ) {
+      return { reason: 'outage', cli: 'claude', message };
+    }
+    return undefined;
+  }
+
   #rateLimited(message: string, apiStatus?: number): Failure {
     const resetsAt = this.#rateLimitResetsAt ?? resetsAtFromText(message);
     return {
@@ -288,8 +344,13 @@ export class ClaudeStreamParser implements OutputParser {
     };
   }
 
-  /** No `result` event: the run did not finish (a retry may succeed), unless a limit explains it. */
+  /**
+   * No `result` event: the run did not finish (a retry may succeed), unless
+   * the output already decided it (a fatal line, which is why we ended it),
+   * a limit explains it, or claude was still retrying an unavailable API.
+   */
   #noResultFailure(exit: ProcessExit): Failure {
+    if (this.#fatal) return this.#fatal;
     if (exit.signal) return { reason: 'signal', signal: exit.signal };
     const other = this.#events.otherText();
     if (this.#rateLimitStatus === 'rejected') {
@@ -299,6 +360,15 @@ export class ClaudeStreamParser implements OutputParser {
     }
     const limitText = [other, this.#lastText].find(isUsageLimitText);
     if (limitText !== undefined) return this.#rateLimited(limitText);
+    const status = this.#lastRetryStatus;
+    if (this.#apiRetries > 0 && (status === undefined || status >= 500)) {
+      return {
+        reason: 'outage',
+        cli: 'claude',
+        message: `claude was retrying API requests (${this.#apiRetries} so far, last: ${this.#lastRetry})`,
+        ...(status === undefined ? {} : { apiStatus: status }),
+      };
+    }
     return this.#events.missingFinalEvent('claude', 'result', exit, other);
   }
 
@@ -323,7 +393,7 @@ export const claudeAdapter: AgentAdapter = {
   installHint: 'npm install -g @anthropic-ai/claude-code',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {
-    return { file: 'claude', args: claudeArgs(input), env: {} };
+    return { file: 'claude', args: claudeArgs(input), env: {}, promptOnStdin: true };
   },
   createParser(): OutputParser {
     return new ClaudeStreamParser();

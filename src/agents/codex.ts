@@ -19,18 +19,20 @@ import type {
   AgentRunResult,
   InvocationInput,
   OutputParser,
+  OutputSignal,
   ParserOptions,
   ProcessExit,
 } from './types.js';
-import { isUsageLimitText, statusFromText } from './usage-limit.js';
+import { isConnectionText, isUsageLimitText, statusFromText } from './usage-limit.js';
 
 /**
- * `codex exec --json <flags> -- <prompt>`, or on resume
- * `codex exec resume --json <flags> -- <id> <prompt>`. Verified against codex
- * 0.169.0: `--` makes a prompt starting with `-` a positional (clap rejects it
- * otherwise); `exec resume` accepts `--json`, `-m`, `-c`, `--skip-git-repo-check`
- * but not `-s`, so the sandbox is pinned with `-c sandbox_mode="..."`, which
- * the resumed turn honours.
+ * `codex exec --json <flags> -- -`, or on resume
+ * `codex exec resume --json <flags> -- <id> -`, the prompt on stdin: `-` is
+ * the documented "read the prompt from stdin" (both `--help`s), verified
+ * against codex 0.171.0 with a 300 KiB prompt, which reaches the API whole.
+ * Verified against codex 0.169.0: `exec resume` accepts `--json`, `-m`, `-c`,
+ * `--skip-git-repo-check` but not `-s`, so the sandbox is pinned with
+ * `-c sandbox_mode="..."`, which the resumed turn honours.
  */
 export function codexArgs(input: InvocationInput): string[] {
   const { task } = input;
@@ -46,7 +48,7 @@ export function codexArgs(input: InvocationInput): string[] {
   if (!input.isGitRepo) args.push('--skip-git-repo-check');
   args.push('--');
   if (input.resumeSessionId !== undefined) args.push(input.resumeSessionId);
-  args.push(input.prompt);
+  args.push('-');
   return args;
 }
 
@@ -71,7 +73,18 @@ function minus(a: Usage, b: Usage): Usage {
   };
 }
 
-/** What a codex error message means: limits and auth are not worth an immediate retry. */
+/**
+ * codex's wording for an overloaded API: it reports a 5xx (and OpenAI's
+ * `server_is_overloaded`) as this sentence, without the status
+ * (`codex-http500.stdout`, from a stand-in answering 500).
+ */
+const HIGH_DEMAND = /\bexperiencing high demand\b/i;
+
+/**
+ * What a codex error message means: limits, auth and outages are not worth
+ * an immediate retry. codex prints no structured status, so this reads the
+ * text: the status first (`unexpected status 401 ...`), then known wordings.
+ */
 export function classifyCodexError(message: string): Failure {
   const apiStatus = statusFromText(message);
   if (isUsageLimitText(message) || apiStatus === 429) {
@@ -80,6 +93,12 @@ export function classifyCodexError(message: string): Failure {
       : { reason: 'rate-limited', message, apiStatus };
   }
   if (apiStatus === 401 || apiStatus === 403) return { reason: 'auth-error', message };
+  if (apiStatus !== undefined && apiStatus >= 500) {
+    return { reason: 'outage', cli: 'codex', message, apiStatus };
+  }
+  if (apiStatus === undefined && (HIGH_DEMAND.test(message) || isConnectionText(message))) {
+    return { reason: 'outage', cli: 'codex', message };
+  }
   return apiStatus === undefined
     ? { reason: 'agent-error', message }
     : { reason: 'agent-error', message, apiStatus };
@@ -103,39 +122,53 @@ export class CodexJsonParser implements OutputParser {
   #lastTurn?: { ok: true } | { ok: false; message: string };
   #lastError?: string;
   #errorEvents = 0;
+  /** Set when a line showed the attempt cannot succeed. */
+  #fatal?: Failure;
 
   constructor(options: ParserOptions = {}) {
     this.#previous = options.previousUsage ?? ZERO_USAGE;
   }
 
-  push(line: string): void {
+  push(line: string): OutputSignal | undefined {
     const event = this.#events.read(line);
-    if (!event) return;
+    if (!event) return undefined;
     switch (event.type) {
       case 'thread.started':
         this.#sessionId = str(event.thread_id) ?? this.#sessionId;
-        break;
+        return undefined;
       case 'item.completed':
         this.#item(obj(event.item));
-        break;
+        return undefined;
       case 'turn.completed':
         this.#turnsCompleted++;
         this.#usage = usageOf(obj(event.usage));
         this.#lastTurn = { ok: true };
-        break;
+        return 'final';
       case 'turn.failed':
         this.#lastTurn = {
           ok: false,
           message: clipTail(str(obj(event.error)?.message) ?? 'turn failed', 4000),
         };
-        break;
+        return 'final';
       case 'error':
-        this.#errorEvents++;
-        this.#lastError = clipTail(str(event.message) ?? 'error', 4000);
-        break;
+        return this.#error(clipTail(str(event.message) ?? 'error', 4000));
       default:
-        break;
+        return undefined;
     }
+  }
+
+  /**
+   * A top-level `error` is mostly a reconnect notice (`Reconnecting... 1/5
+   * (...)`), not fatal in itself; but codex retries a 401/403 five times
+   * before failing the turn, and it will not fix itself.
+   */
+  #error(message: string): OutputSignal | undefined {
+    this.#errorEvents++;
+    this.#lastError = message;
+    const failure = classifyCodexError(message);
+    if (failure.reason !== 'auth-error' || this.#fatal) return undefined;
+    this.#fatal = failure;
+    return 'fatal';
   }
 
   #item(item: JsonObject | undefined): void {
@@ -157,6 +190,9 @@ export class CodexJsonParser implements OutputParser {
     if (this.#errorEvents > 0 && this.#lastTurn?.ok) {
       notes.push(`${this.#errorEvents} error event(s) before the turn completed`);
     }
+    if (exit.endedByUs && this.#lastTurn) {
+      notes.push('codex printed its final event but did not exit; Bearing ended it');
+    }
     notes.push(...this.#events.notes());
     return {
       status: failure ? 'failed' : 'completed',
@@ -175,6 +211,7 @@ export class CodexJsonParser implements OutputParser {
   #failure(exit: ProcessExit): Failure | undefined {
     if (this.#lastTurn?.ok === false) return classifyCodexError(this.#lastTurn.message);
     if (this.#lastTurn?.ok) return undefined;
+    if (this.#fatal) return this.#fatal;
     if (exit.signal) return { reason: 'signal', signal: exit.signal };
     const lastWords = this.#lastError ?? this.#events.otherText();
     if (lastWords) {
@@ -191,7 +228,7 @@ export const codexAdapter: AgentAdapter = {
   installHint: 'npm install -g @openai/codex',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {
-    return { file: 'codex', args: codexArgs(input), env: {} };
+    return { file: 'codex', args: codexArgs(input), env: {}, promptOnStdin: true };
   },
   createParser(options?: ParserOptions): OutputParser {
     return new CodexJsonParser(options);

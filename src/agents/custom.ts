@@ -84,10 +84,13 @@ export function customAdapter(agent: CustomAgent): AgentAdapter {
     resumable: false,
     buildInvocation(input: InvocationInput): AgentInvocation {
       const a = input.agent ?? agent;
+      const onStdin = a.promptInput === 'stdin';
+      // With stdin, validation has rejected `{prompt}` in the template.
       return {
         file: a.command,
-        args: expandArgs(a.args, input.prompt, modelOf(input.task)),
+        args: expandArgs(a.args, onStdin ? '' : input.prompt, modelOf(input.task)),
         env: {},
+        promptOnStdin: onStdin,
       };
     },
     createParser(options?: ParserOptions): OutputParser {

@@ -17,7 +17,7 @@ export function shellAdapter(command: string): AgentAdapter {
     installHint: 'a POSIX shell (`sh`) on PATH',
     resumable: false,
     buildInvocation(_input: InvocationInput): AgentInvocation {
-      return { file: 'sh', args: ['-c', command], env: {} };
+      return { file: 'sh', args: ['-c', command], env: {}, promptOnStdin: false };
     },
     createParser(): OutputParser {
       return new TextTailParser({

@@ -25,7 +25,8 @@ export class TextTailParser implements OutputParser {
     this.#tail = new TailLines(options.maxLines, options.maxChars);
   }
 
-  push(line: string): void {
+  /** Plain text has no final event: only the exit decides. */
+  push(line: string): undefined {
     // Blank lines after the last output say nothing; inner ones keep their place.
     if (line.trim() === '' && this.#tail.length === 0) return;
     this.#tail.push(line.trimEnd());

@@ -10,13 +10,21 @@ import type { CustomAgent, Task } from '../core/task.js';
 
 /**
  * What to spawn. `env` holds only the variables to add to the environment the
- * process layer already chose; stdin is always ignored (/dev/null) because
- * claude waits 3 s and warns, and codex hangs, while stdin is an open pipe.
+ * process layer already chose.
  */
 export interface AgentInvocation {
   file: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * The prompt goes on the child's stdin (the attempt's prompt file), not in
+   * `args`. Linux refuses a single argument over 128 KiB (E2BIG), and a
+   * prompt holds the PRIOR context of every dependency, so claude and codex
+   * always read it from stdin: one path whatever the size, and the prompt
+   * stays out of `ps`. When false, stdin must be /dev/null: claude waits 3 s
+   * and warns, and codex hangs, while stdin is an open pipe that never ends.
+   */
+  promptOnStdin: boolean;
 }
 
 /** What one attempt produced, as far as the agent's own output tells. */
@@ -51,7 +59,24 @@ export interface AgentRunResult {
 export interface ProcessExit {
   exitCode?: number;
   signal?: string;
+  /**
+   * Bearing ended the process because `push` signalled `final` or `fatal`:
+   * the result comes from what was already printed, and the exit says nothing.
+   */
+  endedByUs?: boolean;
 }
+
+/**
+ * What a line told about the attempt as a whole, so the runner need not wait
+ * for the process to exit:
+ * - `final`: the CLI printed its final event (claude `result`, codex
+ *   `turn.completed`/`turn.failed`). Claude Code sometimes does not exit
+ *   after it; end it after a grace period and keep the reported result.
+ * - `fatal`: the output already shows the attempt cannot succeed (a 401/403
+ *   the CLI would go on retrying for minutes); end it now.
+ * `finish` then classifies from what was printed, whatever the exit.
+ */
+export type OutputSignal = 'final' | 'fatal';
 
 /**
  * Incremental reader of one attempt's output. Memory stays bounded however
@@ -59,7 +84,7 @@ export interface ProcessExit {
  */
 export interface OutputParser {
   /** One line of output, without its newline. */
-  push(line: string): void;
+  push(line: string): OutputSignal | undefined;
   finish(exit: ProcessExit): AgentRunResult;
 }
 

@@ -50,3 +50,16 @@ export function statusFromText(text: string): number | undefined {
   const m = /\b(?:unexpected status|last status:?|status)\s+(\d{3})\b/i.exec(text);
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
+
+/**
+ * Whether `text` says the API could not be reached at all. Wordings seen from
+ * the real CLIs (reference README): claude `API Error: Unable to connect to
+ * API (ConnectionRefused)`; codex `Reconnecting... waiting for network
+ * (Connection failed: error sending request)` and `stream disconnected
+ * before completion: ...`.
+ */
+export function isConnectionText(text: string): boolean {
+  return /\bUnable to connect to API\b|\bConnection ?Refused\b|\bConnection failed\b|\berror sending request\b|\bwaiting for network\b|\bstream disconnected before completion\b|\bECONNREFUSED\b|\bETIMEDOUT\b/i.test(
+    text,
+  );
+}

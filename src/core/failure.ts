@@ -15,8 +15,12 @@ export type Failure =
   | { reason: 'rate-limited'; message: string; resetsAt?: string; apiStatus?: number }
   /** Authentication failed: retrying will not help. */
   | { reason: 'auth-error'; message: string }
-  /** The CLI's API was unavailable (5xx, 529, connection refused): not the task's fault. */
-  | { reason: 'outage'; message: string; apiStatus?: number }
+  /**
+   * The CLI's API is down or unreachable (connection refused, 5xx, 529
+   * overloaded): not the task's fault, so it costs no retry; the run holds
+   * that CLI's tasks and tries again later. `cli` is the output format's CLI.
+   */
+  | { reason: 'outage'; cli: string; message: string; apiStatus?: number }
   | { reason: 'max-turns'; message: string; turns?: number }
   | { reason: 'budget-exceeded'; message: string; costUsd?: number }
   /** The agent said it succeeded but was denied tools: the work was not done. */
@@ -51,7 +55,7 @@ export function describeFailure(f: Failure): string {
     case 'auth-error':
       return `authentication failed: ${f.message}`;
     case 'outage':
-      return `the API was unavailable${f.apiStatus ? ` (status ${f.apiStatus})` : ''}: ${f.message}`;
+      return `the ${f.cli} API is unavailable${f.apiStatus === undefined ? '' : ` (status ${f.apiStatus})`}: ${f.message}`;
     case 'max-turns':
       return `turn limit reached${f.turns === undefined ? '' : ` after ${f.turns} turns`}: ${f.message}`;
     case 'budget-exceeded':
@@ -166,6 +170,7 @@ export function isRetryable(f: Failure): boolean {
     case 'outage':
     case 'auth-error':
     case 'rate-limited':
+    case 'outage':
     case 'spawn-error':
     case 'dependency-failed':
     case 'interrupted':

@@ -146,7 +146,7 @@ function waitText(w: Wait): string {
 }
 
 function describeExternal(f: Failure, cli: string): string {
-  if (f.reason === 'outage') return `the ${cli} API was unavailable: ${f.message}`;
+  if (f.reason === 'outage') return describeFailure(f);
   return f.reason === 'auth-error'
     ? `${cli} could not log in: ${f.message}`
     : describeFailure(f).replace(

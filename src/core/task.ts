@@ -10,6 +10,7 @@ import type {
   OUTPUT_FORMATS,
   PERMISSION_MODES,
   PROMPT_FORMATS,
+  PROMPT_INPUTS,
   SANDBOX_MODES,
 } from '../tasks/schema.js';
 
@@ -20,6 +21,7 @@ export type Checkpoint = (typeof CHECKPOINTS)[number];
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export type PromptFormat = (typeof PROMPT_FORMATS)[number];
+export type PromptInput = (typeof PROMPT_INPUTS)[number];
 
 /** Where a task was written, for messages and `bearing validate`. */
 export interface SourceLocation {
@@ -60,6 +62,8 @@ export interface CustomAgent {
   command: string;
   args: string[];
   output: OutputFormat;
+  /** How the prompt reaches the CLI: the `{prompt}` argument, or stdin. */
+  promptInput: PromptInput;
   installHint?: string;
 }
 

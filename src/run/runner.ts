@@ -679,7 +679,12 @@ function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
     case 'auth-error':
       return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
     case 'outage':
-      return { kind: 'outage', task: task.id, cli: task.cli, message: describeFailure(f) };
+      return {
+        kind: 'outage',
+        task: task.id,
+        cli: task.cli,
+        message: f.apiStatus === undefined ? f.message : `status ${f.apiStatus}: ${f.message}`,
+      };
     default:
       return o.outcome === 'failed' && task.onFailure === 'stop'
         ? { kind: 'stopped', task: task.id }

@@ -34,6 +34,7 @@ export const failureSchema = z.discriminatedUnion('reason', [
   z.object({ reason: z.literal('auth-error'), message: z.string() }),
   z.object({
     reason: z.literal('outage'),
+    cli: z.string(),
     message: z.string(),
     apiStatus: z.number().optional(),
   }),

@@ -100,10 +100,17 @@ export function checkConfigFile(parsed: ParsedYaml, report: FileReport): ConfigR
         );
       }
       const args = entity.values.args as string[] | undefined;
-      if (args && !args.some((a) => a.includes('{prompt}'))) {
+      const onStdin = entity.values.prompt_input === 'stdin';
+      const withPrompt = args?.findIndex((a) => a.includes('{prompt}')) ?? -1;
+      if (onStdin && args && withPrompt >= 0) {
+        report.value(
+          [...path, 'args', withPrompt],
+          'with prompt_input: stdin the prompt goes on stdin and {prompt} is not filled in; remove it',
+        );
+      } else if (!onStdin && args && withPrompt < 0) {
         report.value(
           [...path, 'args'],
-          'no argument contains {prompt}, so the agent would never receive the task',
+          'no argument contains {prompt}, so the agent would never receive the task (or set prompt_input: stdin)',
         );
       }
       agents.set(name, entity);

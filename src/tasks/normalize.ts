@@ -86,18 +86,22 @@ export function normalizeTask(
   return out;
 }
 
-/** Custom agents with `args` and `output` defaulted. */
+/** Custom agents with `args`, `prompt_input` and `output` defaulted. */
 export function normalizeAgents(
   agents: Iterable<readonly [string, WrittenCustomAgent]>,
 ): Record<string, CustomAgent> {
   return Object.fromEntries(
     [...agents].map(([name, agent]): [string, CustomAgent] => {
       if (agent.command === undefined) throw new Error(`bug: agent "${name}" has no command`);
+      const promptInput = agent.prompt_input ?? BUILTIN_DEFAULTS.agent.prompt_input;
+      // `{prompt}` is the default template only when the prompt is an argument.
+      const defaultArgs = promptInput === 'stdin' ? [] : BUILTIN_DEFAULTS.agent.args;
       const out: CustomAgent = {
         name,
         command: agent.command,
-        args: [...(agent.args ?? BUILTIN_DEFAULTS.agent.args)],
+        args: [...(agent.args ?? defaultArgs)],
         output: agent.output ?? BUILTIN_DEFAULTS.agent.output,
+        promptInput,
       };
       if (agent.install_hint !== undefined) out.installHint = agent.install_hint;
       return [name, out];

@@ -17,7 +17,7 @@ import { dependencyOrder } from './graph.js';
 import { IdSuggester } from './id-suggester.js';
 import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
 import { FileReport, formatPath } from './report.js';
-import { focusOutside, focusRelative, foreignModel } from './rules.js';
+import { focusOutside, focusRelative, foreignModel, MAX_ARGUMENT_PROMPT_BYTES } from './rules.js';
 import {
   BUILTIN_CLIS,
   BUILTIN_DEFAULTS,
@@ -269,6 +269,8 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
         const what = isShell ? 'a command' : 'a prompt';
         task.report.value([...task.path, needed], `expected ${what}, got an empty string`);
       }
+      const tooLong = promptTooLongForArgument(cliName, config, text);
+      if (!isShell && tooLong) task.report.value([...task.path, 'prompt'], tooLong);
 
       const effort = resolveSetting(task, config.defaults, 'effort');
       const accepted = (EFFORTS_BY_CLI as Record<string, readonly string[] | undefined>)[cliName];
@@ -389,4 +391,24 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     run: normalizeRun(config.run?.values),
   };
   return { plan, diagnostics: [] };
+}
+
+/**
+ * Why `prompt` cannot reach `cli` as one argument, or undefined. claude and
+ * codex read it from stdin, and so does a custom agent with
+ * `prompt_input: stdin`; only an argument is capped by the kernel.
+ */
+function promptTooLongForArgument(
+  cli: string,
+  config: ConfigResult,
+  prompt: unknown,
+): string | undefined {
+  const agent = config.agents.get(cli);
+  if (!agent || agent.values.prompt_input === 'stdin' || typeof prompt !== 'string') {
+    return undefined;
+  }
+  const bytes = Buffer.byteLength(prompt);
+  if (bytes <= MAX_ARGUMENT_PROMPT_BYTES) return undefined;
+  const kib = (n: number) => `${Math.ceil(n / 1024)} KiB`;
+  return `the prompt is ${kib(bytes)}, but ${cli} takes it as one argument and Linux refuses an argument over 128 KiB (the PRIOR context is added to it): set prompt_input: stdin for ${cli} in bearing/config.yaml if it reads the prompt from stdin, or shorten the prompt (at most ${kib(MAX_ARGUMENT_PROMPT_BYTES)})`;
 }

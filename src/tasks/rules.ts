@@ -21,6 +21,13 @@ export const MAX_ALIAS_COUNT = 100;
 /** Node timers fire at once for delays above 2^31-1 ms, so longer durations are refused. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/**
+ * Longest task prompt for a custom agent that takes the prompt as an argument.
+ * Linux refuses one argument over 128 KiB (E2BIG); the runner adds the PRIOR
+ * context of dependencies to the prompt, so this leaves room for it.
+ */
+export const MAX_ARGUMENT_PROMPT_BYTES = 100 * 1024;
+
 /** A lower bound on a numeric key. */
 export interface NumberRule {
   /** Smallest allowed value. */

@@ -48,6 +48,7 @@ export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-acces
 export const CHECKPOINTS = ['auto', 'notify', 'pause'] as const;
 export const FAILURE_POLICIES = ['retry', 'skip', 'pause', 'stop'] as const;
 export const OUTPUT_FORMATS = ['text', 'claude', 'codex'] as const;
+export const PROMPT_INPUTS = ['argument', 'stdin'] as const;
 export const PROMPT_FORMATS = ['structured', 'prose'] as const;
 
 const duration = z
@@ -180,7 +181,12 @@ export const customAgentSchema = z
     args: z
       .array(z.string())
       .describe(
-        "Argument template, one list item per argument (never split or shell-parsed); `{prompt}` and `{model}` are replaced inside each. With no model set, an argument holding `{model}` is dropped, and so is a bare `{model}`'s preceding flag (e.g. `--model`).",
+        "Argument template, one list item per argument (never split or shell-parsed); `{prompt}` and `{model}` are replaced inside each. With no model set, an argument holding `{model}` is dropped, and so is a bare `{model}`'s preceding flag (e.g. `--model`). With `prompt_input: stdin` the default is no arguments.",
+      ),
+    prompt_input: z
+      .enum(PROMPT_INPUTS)
+      .describe(
+        'How the prompt reaches the command: `argument` (substituted for `{prompt}` in `args`; Linux caps one argument at 128 KiB, so `validate` rejects a task prompt over 100 KiB) or `stdin` (the whole prompt on stdin, any size; `args` must not contain `{prompt}`).',
       ),
     output: z
       .enum(OUTPUT_FORMATS)
@@ -268,7 +274,13 @@ export const BUILTIN_DEFAULTS = {
     run: undefined,
     id: undefined,
   },
-  agent: { args: ['{prompt}'], output: 'text', install_hint: undefined, command: undefined },
+  agent: {
+    args: ['{prompt}'],
+    prompt_input: 'argument',
+    output: 'text',
+    install_hint: undefined,
+    command: undefined,
+  },
   run: {
     concurrency: 1,
     prompt_format: 'structured',

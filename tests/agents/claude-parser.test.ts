@@ -118,7 +118,8 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
     expected: {
       status: 'failed',
       failure: {
-        reason: 'agent-error',
+        reason: 'outage',
+        cli: 'claude',
         message:
           'API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment. If it persists, check your inference gateway (127.0.0.1:8787).',
         apiStatus: 529,
@@ -170,7 +171,8 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
     expected: {
       status: 'failed',
       failure: {
-        reason: 'agent-error',
+        reason: 'outage',
+        cli: 'claude',
         message: 'API Error: Unable to connect to API (ConnectionRefused)',
       },
       summary: 'API Error: Unable to connect to API (ConnectionRefused)',
@@ -419,5 +421,145 @@ describe('ClaudeStreamParser classification', () => {
     expect(r.summary.length).toBe(64 * 1024);
     expect(r.summary.startsWith('…')).toBe(true);
     expect(r.summary.endsWith('aaa')).toBe(true);
+  });
+});
+
+/** Each line of a reference file pushed, with the signal push returned for it. */
+function signals(file: string): { parser: ClaudeStreamParser; seen: (string | undefined)[] } {
+  const parser = new ClaudeStreamParser();
+  const seen = reference(file)
+    .trimEnd()
+    .split('\n')
+    .map((line) => parser.push(line));
+  return { parser, seen };
+}
+
+describe('ClaudeStreamParser signals: stop early when the output already decides', () => {
+  it('a 401 api_retry is fatal at once: ended there, it is an auth error', () => {
+    const lines = reference('claude-401-retries.stream.jsonl').trimEnd().split('\n');
+    const parser = new ClaudeStreamParser();
+    expect(parser.push(lines[0] ?? '')).toBeUndefined();
+    // The first retry event (error_status 401): claude would retry for ~3 minutes.
+    expect(parser.push(lines[1] ?? '')).toBe('fatal');
+    expect(parser.finish({ signal: 'SIGTERM', endedByUs: true })).toMatchObject({
+      status: 'failed',
+      failure: {
+        reason: 'auth-error',
+        message: 'the API refused the credentials (status 401, authentication_failed)',
+      },
+      sessionId: JSON.parse(lines[0] ?? '{}').session_id,
+    });
+  });
+
+  it('a 403 api_retry is fatal too', () => {
+    const line = JSON.stringify({
+      ...JSON.parse(reference('claude-401-retries.stream.jsonl').split('\n')[1] ?? '{}'),
+      error_status: 403,
+    });
+    const parser = new ClaudeStreamParser();
+    expect(parser.push(line)).toBe('fatal');
+    expect(parser.finish({}).failure).toMatchObject({ reason: 'auth-error' });
+  });
+
+  it("run to the end, the 401 result is an auth error with the CLI's own words", () => {
+    const { parser, seen } = signals('claude-401-retries.stream.jsonl');
+    expect(seen).toEqual([undefined, 'fatal', 'fatal', undefined, 'final']);
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'auth-error',
+      message: 'Failed to authenticate. API Error: 401 stand-in status 401',
+    });
+  });
+
+  it('403 (claude does not retry it): the result is final and an auth error', () => {
+    const { parser, seen } = signals('claude-403.stream.jsonl');
+    expect(seen).toEqual([undefined, undefined, 'final']);
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'auth-error',
+      message: 'Failed to authenticate. API Error: 403 stand-in status 403',
+    });
+  });
+
+  it('5xx and 529 retries are not fatal (claude waits them out); the result is an outage', () => {
+    const five = signals('claude-500-retries.stream.jsonl');
+    expect(five.seen).toEqual([undefined, undefined, undefined, undefined, 'final']);
+    expect(five.parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'outage',
+      cli: 'claude',
+      apiStatus: 500,
+      message:
+        'API Error: 500 stand-in status 500. This is a server-side issue, usually temporary — try again in a moment. If it persists, check your inference gateway (127.0.0.1:18410).',
+    });
+    const fallback = signals('claude-fallback.stream.jsonl');
+    expect(fallback.seen.slice(0, -1).every((s) => s === undefined)).toBe(true);
+    expect(fallback.seen.at(-1)).toBe('final');
+  });
+
+  it('connection refused after retries (null status, synthetic server_error) is an outage', () => {
+    const { parser, seen } = signals('claude-conn-refused-retries.stream.jsonl');
+    expect(seen).toEqual([undefined, undefined, undefined, undefined, 'final']);
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'outage',
+      cli: 'claude',
+      message: 'API Error: Unable to connect to API (ConnectionRefused)',
+    });
+  });
+
+  it('an outage without a result (claude still retrying when ended) is an outage', () => {
+    const lines = reference('claude-conn-refused-retries.stream.jsonl').trimEnd().split('\n');
+    const parser = new ClaudeStreamParser();
+    for (const line of lines.slice(0, 3)) parser.push(line);
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'outage',
+      cli: 'claude',
+      message: 'claude was retrying API requests (2 so far, last: unknown)',
+    });
+  });
+
+  it('the result is final: ended by us after it, the reported result stands, with a note', () => {
+    const { parser, seen } = signals('claude-success.stream.jsonl');
+    expect(seen.at(-1)).toBe('final');
+    expect(seen.slice(0, -1).every((s) => s === undefined)).toBe(true);
+    const result = parser.finish({ signal: 'SIGTERM', endedByUs: true });
+    expect(result).toMatchObject({ status: 'completed', summary: 'Done: wrote hello.txt' });
+    expect(result.notes).toEqual([
+      'claude printed its final result but did not exit; Bearing ended it',
+    ]);
+  });
+
+  it('a status in the text is the fallback when the result has none', () => {
+    const result = JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      is_error: true,
+      api_error_status: null,
+      result: 'API Error: 503 Service Unavailable',
+      num_turns: 1,
+    });
+    const parser = new ClaudeStreamParser();
+    parser.push(result);
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'outage',
+      cli: 'claude',
+      apiStatus: 503,
+      message: 'API Error: 503 Service Unavailable',
+    });
+  });
+
+  it('a 4xx other than 401/403/429 stays an agent error', () => {
+    const parser = new ClaudeStreamParser();
+    parser.push(
+      JSON.stringify({
+        type: 'result',
+        subtype: 'success',
+        is_error: true,
+        api_error_status: 400,
+        result: 'API Error: 400 prompt is too long',
+      }),
+    );
+    expect(parser.finish({ exitCode: 1 }).failure).toEqual({
+      reason: 'agent-error',
+      apiStatus: 400,
+      message: 'API Error: 400 prompt is too long',
+    });
   });
 });

@@ -95,7 +95,8 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
     expected: {
       status: 'failed',
       failure: {
-        reason: 'agent-error',
+        reason: 'outage',
+        cli: 'codex',
         message: 'We’re currently experiencing high demand, which may cause temporary errors.',
       },
       summary: '',
@@ -112,7 +113,8 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
     expected: {
       status: 'failed',
       failure: {
-        reason: 'agent-error',
+        reason: 'outage',
+        cli: 'codex',
         message: 'stream disconnected before completion: mock: the model failed to respond',
       },
       summary: '',
@@ -252,17 +254,85 @@ describe('classifyCodexError', () => {
     ['exceeded retry limit, last status: 429 Too Many Requests', 'rate-limited'],
     ['unexpected status 401 Unauthorized: Incorrect API key provided', 'auth-error'],
     ['unexpected status 403 Forbidden', 'auth-error'],
-    ['unexpected status 500 Internal Server Error', 'agent-error'],
-    ['stream disconnected before completion', 'agent-error'],
+    ['unexpected status 500 Internal Server Error', 'outage'],
+    ['unexpected status 502 Bad Gateway: upstream', 'outage'],
+    ['unexpected status 529 Overloaded', 'outage'],
+    ['stream disconnected before completion', 'outage'],
+    ['We’re currently experiencing high demand, which may cause temporary errors.', 'outage'],
+    ['Connection failed: error sending request', 'outage'],
+    ['Reconnecting... waiting for network (Connection failed: error sending request)', 'outage'],
+    [
+      'error sending request for url (http://127.0.0.1:9/v1/responses): connection refused',
+      'outage',
+    ],
+    ['unexpected status 400 Bad Request: invalid model', 'agent-error'],
+    ['the model produced invalid JSON', 'agent-error'],
   ])('%j -> %s', (message, reason) => {
     expect(classifyCodexError(message).reason).toBe(reason);
   });
 
   it('keeps the API status it found', () => {
     expect(classifyCodexError('unexpected status 500 Internal Server Error')).toEqual({
-      reason: 'agent-error',
+      reason: 'outage',
+      cli: 'codex',
       message: 'unexpected status 500 Internal Server Error',
       apiStatus: 500,
     });
+    expect(classifyCodexError('unexpected status 400 Bad Request')).toEqual({
+      reason: 'agent-error',
+      message: 'unexpected status 400 Bad Request',
+      apiStatus: 400,
+    });
+  });
+});
+
+describe('CodexJsonParser signals: stop early when the output already decides', () => {
+  const pushAll = (file: string) => {
+    const parser = new CodexJsonParser();
+    const seen = lines(file).map((l) => parser.push(l));
+    return { parser, seen };
+  };
+
+  it('a 401 reconnect notice is fatal at once: ended there, it is an auth error', () => {
+    const ls = lines('codex-http401.stdout');
+    const parser = new CodexJsonParser();
+    expect(parser.push(ls[0] ?? '')).toBeUndefined();
+    expect(parser.push(ls[1] ?? '')).toBeUndefined();
+    // `Reconnecting... 1/5 (unexpected status 401 Unauthorized: ...)`
+    expect(parser.push(ls[2] ?? '')).toBe('fatal');
+    const result = parser.finish({ signal: 'SIGTERM', endedByUs: true });
+    expect(result.failure).toMatchObject({ reason: 'auth-error' });
+    expect(result.failure?.reason === 'auth-error' && result.failure.message).toMatch(
+      /^Reconnecting\.\.\. 1\/5 \(unexpected status 401 Unauthorized: Incorrect API key provided/,
+    );
+  });
+
+  it('a 403 reconnect notice is fatal too; 5xx and network notices are not', () => {
+    const parser = new CodexJsonParser();
+    expect(
+      parser.push(
+        '{"type":"error","message":"Reconnecting... 1/5 (unexpected status 403 Forbidden)"}',
+      ),
+    ).toBe('fatal');
+    const five = pushAll('codex-http500.stdout');
+    expect(five.seen.slice(0, -1).every((s) => s === undefined)).toBe(true);
+    const net = pushAll('codex-unreachable.partial.stdout');
+    expect(net.seen.every((s) => s === undefined)).toBe(true);
+  });
+
+  it('turn.completed and turn.failed are final', () => {
+    expect(pushAll('codex-success.stdout').seen.at(-1)).toBe('final');
+    const failed = pushAll('codex-http500.stdout');
+    expect(failed.seen.at(-1)).toBe('final');
+    expect(failed.parser.finish({ exitCode: 1 }).failure?.reason).toBe('outage');
+  });
+
+  it('ended by us after turn.completed: the reported result stands, with a note', () => {
+    const { parser } = pushAll('codex-success.stdout');
+    const result = parser.finish({ signal: 'SIGTERM', endedByUs: true });
+    expect(result.status).toBe('completed');
+    expect(result.notes).toEqual([
+      'codex printed its final event but did not exit; Bearing ended it',
+    ]);
   });
 });

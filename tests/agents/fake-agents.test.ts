@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claudeAdapter } from '../../src/agents/claude.js';
 import { codexAdapter } from '../../src/agents/codex.js';
-import type { AgentInvocation, InvocationInput } from '../../src/agents/types.js';
+import type { AgentAdapter, InvocationInput } from '../../src/agents/types.js';
 import type { Task } from '../../src/core/task.js';
 import { makeTask } from '../../src/core/test-support.js';
 import {
   cleanTempDirs,
+  type FakeInvocation,
   isAlive,
   readLog,
   runFake,
@@ -23,8 +24,13 @@ import {
 
 afterAll(cleanTempDirs);
 
+/** The adapter's invocation, carrying its prompt for the stdin the runner gives. */
+function withPrompt(adapter: AgentAdapter, input: InvocationInput): FakeInvocation {
+  return { ...adapter.buildInvocation(input), prompt: input.prompt };
+}
+
 const claudeInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}) =>
-  claudeAdapter.buildInvocation({
+  withPrompt(claudeAdapter, {
     task: makeTask({ id: 't', ...task }),
     prompt: 'Build the thing',
     isGitRepo: false,
@@ -32,14 +38,19 @@ const claudeInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}
   });
 
 const codexInv = (task: Partial<Task> = {}, rest: Partial<InvocationInput> = {}) =>
-  codexAdapter.buildInvocation({
+  withPrompt(codexAdapter, {
     task: makeTask({ id: 't', cli: 'codex', ...task }),
     prompt: 'Build the thing',
     isGitRepo: false,
     ...rest,
   });
 
-const raw = (file: string, args: string[]): AgentInvocation => ({ file, args, env: {} });
+const raw = (file: string, args: string[]): FakeInvocation => ({
+  file,
+  args,
+  env: {},
+  promptOnStdin: false,
+});
 
 describe('fake claude', () => {
   it('success: writes the files, prints the reference shapes, our parser completes', async () => {
@@ -89,8 +100,27 @@ describe('fake claude', () => {
     ['max-budget', { reason: 'budget-exceeded', message: 'Reached maximum budget ($0.02)' }, 1],
     ['permission-denied', { reason: 'permission-denied', tools: ['Write'] }, 0],
     ['api-429', { reason: 'rate-limited', apiStatus: 429 }, 1],
-    ['api-529', { reason: 'agent-error', apiStatus: 529 }, 1],
+    ['api-529', { reason: 'outage', cli: 'claude', apiStatus: 529 }, 1],
     ['api-401', { reason: 'auth-error', message: 'Invalid API key · Fix external API key' }, 1],
+    [
+      'api-401-retries',
+      {
+        reason: 'auth-error',
+        message: 'Failed to authenticate. API Error: 401 stand-in status 401',
+      },
+      1,
+    ],
+    ['api-403', { reason: 'auth-error' }, 1],
+    ['api-500', { reason: 'outage', cli: 'claude', apiStatus: 500 }, 1],
+    [
+      'conn-refused',
+      {
+        reason: 'outage',
+        cli: 'claude',
+        message: 'API Error: Unable to connect to API (ConnectionRefused)',
+      },
+      1,
+    ],
     [
       'usage-limit',
       {
@@ -195,7 +225,8 @@ describe('fake claude', () => {
   );
 
   it('warns after 3 s when stdin is left open, as the real CLI does', async () => {
-    const { child, done } = spawnFake(claudeInv(), {
+    const argv = ['-p', '--output-format', 'stream-json', '--verbose', '--', 'Build the thing'];
+    const { child, done } = spawnFake(raw('claude', argv), {
       cwd: tempDir(),
       stdin: 'pipe',
       parser: claudeAdapter.createParser(),
@@ -207,7 +238,7 @@ describe('fake claude', () => {
     expect(run.result?.status).toBe('completed');
   }, 15_000);
 
-  it('prints no warning with stdin ignored, and logs the invocation', async () => {
+  it('prints no warning with the prompt on stdin, and logs the invocation and prompt', async () => {
     const cwd = tempDir();
     const log = join(tempDir(), 'log.jsonl');
     const inv = claudeInv({ model: 'opus' });
@@ -220,7 +251,8 @@ describe('fake claude', () => {
     expect(entry).toMatchObject({
       argv: inv.args,
       cwd,
-      stdinType: 'null',
+      stdinType: 'file',
+      prompt: 'Build the thing',
       env: { BEARING_FAKE_LOG: log, ANTHROPIC_API_KEY: 'sk-test', HOME: cwd },
     });
     expect(Object.keys(entry?.env as object)).not.toContain('SECRET_TOKEN');
@@ -253,7 +285,7 @@ describe('fake claude', () => {
       env,
       parser: claudeAdapter.createParser(),
     });
-    expect(first.result?.failure?.reason).toBe('agent-error');
+    expect(first.result?.failure?.reason).toBe('outage');
     expect(second.result).toMatchObject({ status: 'completed', summary: 'second' });
     expect(third.result).toMatchObject({ status: 'completed', summary: 'second' });
   });
@@ -305,6 +337,168 @@ describe('fake claude', () => {
   });
 });
 
+/** 300 KiB, over Linux's 128 KiB cap on one argument: only stdin can carry it. */
+const LONG_PROMPT = `BEGIN ${'abcdefghij'.repeat(30 * 1024)} END`;
+
+describe('the prompt on stdin, as the real CLIs read it (reference README)', () => {
+  const logged = (log: string) => readLog(log).map((e) => e.prompt);
+
+  it.each(['prompt-file', 'prompt-pipe'] as const)(
+    'claude reads a 300 KiB prompt whole from stdin (%s), also on --resume',
+    async (stdin) => {
+      const log = join(tempDir(), 'log.jsonl');
+      const env = { BEARING_FAKE_LOG: log };
+      const id = 'a5d5484e-63e0-412d-b13e-10f34f90bcc4';
+      for (const rest of [{}, { resumeSessionId: id }]) {
+        const inv = claudeInv({}, { prompt: LONG_PROMPT, ...rest });
+        expect(inv.args.join(' ')).not.toContain('BEGIN');
+        const run = await runFake(inv, {
+          cwd: tempDir(),
+          env,
+          stdin,
+          parser: claudeAdapter.createParser(),
+        });
+        expect(run.result?.status).toBe('completed');
+      }
+      expect(logged(log)).toEqual([LONG_PROMPT, LONG_PROMPT]);
+      expect(readLog(log)[1]?.argv).toContain('--resume');
+    },
+  );
+
+  it.each(['prompt-file', 'prompt-pipe'] as const)(
+    'codex reads a 300 KiB prompt whole from stdin given `-` (%s), also on exec resume',
+    async (stdin) => {
+      const log = join(tempDir(), 'log.jsonl');
+      const env = { BEARING_FAKE_LOG: log };
+      const id = '01a20d92-3de3-7720-9842-fa3cffacdeed';
+      for (const rest of [{}, { resumeSessionId: id }]) {
+        const inv = codexInv({}, { prompt: LONG_PROMPT, ...rest });
+        const run = await runFake(inv, {
+          cwd: tempDir(),
+          env,
+          stdin,
+          parser: codexAdapter.createParser(),
+        });
+        expect(run.result?.status).toBe('completed');
+        // `-` reads without a word; only the implicit forms announce it.
+        expect(run.stderr).toBe('');
+      }
+      expect(logged(log)).toEqual([LONG_PROMPT, LONG_PROMPT]);
+    },
+  );
+
+  it('a prompt argument plus stdin: claude appends it on a new line, codex as a <stdin> block', async () => {
+    const log = join(tempDir(), 'log.jsonl');
+    const env = { BEARING_FAKE_LOG: log };
+    const claudeArgv = ['-p', '--output-format', 'stream-json', '--verbose', '--', 'arg prompt'];
+    const codexArgv = ['exec', '--json', '--skip-git-repo-check', '--', 'arg prompt'];
+    await runFake(
+      { ...raw('claude', claudeArgv), prompt: 'line1\n' },
+      { cwd: tempDir(), env, stdin: 'prompt-file' },
+    );
+    const codex = await runFake(
+      { ...raw('codex', codexArgv), prompt: 'no-newline' },
+      { cwd: tempDir(), env, stdin: 'prompt-file' },
+    );
+    expect(codex.stderr).toBe('Reading additional input from stdin...\n');
+    expect(logged(log)).toEqual([
+      'arg prompt\nline1\n',
+      'arg prompt\n\n<stdin>\nno-newline\n</stdin>',
+    ]);
+  });
+
+  it("no prompt at all: the real CLIs' errors, exit 1", async () => {
+    const cwd = tempDir();
+    const claude = await runFake(
+      { ...raw('claude', ['-p', '--output-format', 'stream-json', '--verbose']), prompt: '' },
+      { cwd, stdin: 'prompt-file' },
+    );
+    expect(claude).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'Error: Input must be provided either through stdin or as a prompt argument when using --print\n',
+    });
+    const codex = await runFake(
+      { ...raw('codex', ['exec', '--json', '--skip-git-repo-check', '--', '-']), prompt: '' },
+      { cwd, stdin: 'prompt-file' },
+    );
+    expect(codex).toMatchObject({ exitCode: 1, stderr: 'No prompt provided via stdin.\n' });
+    const implicit = await runFake(raw('codex', ['exec', '--json', '--skip-git-repo-check']), {
+      cwd,
+    });
+    expect(implicit).toMatchObject({
+      exitCode: 1,
+      stderr: 'Reading prompt from stdin...\nNo prompt provided via stdin.\n',
+    });
+  });
+});
+
+describe('the fakes and the parser signals, as the runner will use them', () => {
+  it('claude 401 with minutes between retries: stopped at the first retry event, an auth error', async () => {
+    const run = await runFake(claudeInv(), {
+      cwd: tempDir(),
+      parser: claudeAdapter.createParser(),
+      scenarios: [{ outcome: 'api-401-retries', retryDelayMs: 60_000 }],
+      stopOn: ['fatal', 'final'],
+    });
+    expect(run.stoppedOn).toBe('fatal');
+    expect(run.ms).toBeLessThan(30_000);
+    expect(run.result?.failure).toEqual({
+      reason: 'auth-error',
+      message: 'the API refused the credentials (status 401, authentication_failed)',
+    });
+  });
+
+  it('codex 401 with long reconnect waits: stopped at the first notice, an auth error', async () => {
+    const run = await runFake(codexInv(), {
+      cwd: tempDir(),
+      parser: codexAdapter.createParser(),
+      scenarios: [{ outcome: 'http-401', retryDelayMs: 60_000 }],
+      stopOn: ['fatal', 'final'],
+    });
+    expect(run.stoppedOn).toBe('fatal');
+    expect(run.ms).toBeLessThan(30_000);
+    expect(run.result?.failure?.reason).toBe('auth-error');
+  });
+
+  it.each([
+    ['claude', claudeInv, claudeAdapter],
+    ['codex', codexInv, codexAdapter],
+  ] as const)(
+    '%s prints its final event and does not exit (hangAfterFinal): ended, the result stands',
+    async (_cli, inv, adapter) => {
+      const run = await runFake(inv(), {
+        cwd: tempDir(),
+        parser: adapter.createParser(),
+        scenarios: [{ summary: 'All done.', hangAfterFinal: true }],
+        stopOn: ['fatal', 'final'],
+      });
+      expect(run.stoppedOn).toBe('final');
+      expect(run.signal).toBe('SIGTERM');
+      expect(run.result).toMatchObject({ status: 'completed', summary: 'All done.' });
+      expect(run.result?.notes?.at(-1)).toMatch(/did not exit; Bearing ended it$/);
+    },
+  );
+
+  it('codex unreachable: waits for the network forever, signals nothing', async () => {
+    const { child, done } = spawnFake(codexInv(), {
+      cwd: tempDir(),
+      parser: codexAdapter.createParser(),
+      scenarios: [{ outcome: 'unreachable', retryDelayMs: 50 }],
+      stopOn: ['fatal', 'final'],
+    });
+    let waits = 0;
+    child.stdout?.on('data', (c: Buffer) => {
+      waits += (c.toString().match(/waiting for network/g) ?? []).length;
+    });
+    await waitFor(() => waits >= 3);
+    process.kill(-(child.pid ?? 0), 'SIGKILL');
+    const run = await done;
+    expect(run.stoppedOn).toBeUndefined();
+    expect(run.result?.failure).toEqual({ reason: 'signal', signal: 'SIGKILL' });
+  });
+});
+
 describe('fake codex', () => {
   it('success outside a git repo with --skip-git-repo-check: writes files, our parser completes', async () => {
     const cwd = tempDir();
@@ -337,9 +531,9 @@ describe('fake codex', () => {
 
   it.each([
     ['http-429', { reason: 'rate-limited', apiStatus: 429 }],
-    ['http-500', { reason: 'agent-error' }],
+    ['http-500', { reason: 'outage', cli: 'codex' }],
     ['http-401', { reason: 'auth-error' }],
-    ['resp-failed', { reason: 'agent-error' }],
+    ['resp-failed', { reason: 'outage', cli: 'codex' }],
     [
       'usage-limit',
       { reason: 'rate-limited', message: "You've hit your usage limit. Try again at 3:28 PM." },
@@ -442,7 +636,8 @@ describe('fake codex', () => {
   });
 
   it('fails loudly when stdin is an open pipe (the real codex hangs)', async () => {
-    const run = await runFake(codexInv(), {
+    const argv = ['exec', '--json', '--skip-git-repo-check', '--', 'Build the thing'];
+    const run = await runFake(raw('codex', argv), {
       cwd: tempDir(),
       stdin: 'pipe',
       env: { BEARING_FAKE_STDIN_WAIT_MS: '300' },

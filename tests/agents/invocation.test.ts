@@ -15,20 +15,12 @@ const input = (task: Partial<Task>, rest: Partial<InvocationInput> = {}): Invoca
 });
 
 describe('claude invocation', () => {
-  it('minimal: print mode, stream-json, permission mode, prompt after --', () => {
+  it('minimal: print mode, stream-json, permission mode; the prompt goes on stdin', () => {
     expect(claudeAdapter.buildInvocation(input({}))).toEqual({
       file: 'claude',
-      args: [
-        '-p',
-        '--output-format',
-        'stream-json',
-        '--verbose',
-        '--permission-mode',
-        'auto',
-        '--',
-        'Build it',
-      ],
+      args: ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'auto'],
       env: {},
+      promptOnStdin: true,
     });
   });
 
@@ -62,9 +54,8 @@ describe('claude invocation', () => {
       'acceptEdits',
       '--resume',
       'a5d5484e-63e0-412d-b13e-10f34f90bcc4',
-      '--',
-      '--help me',
     ]);
+    expect(inv.promptOnStdin).toBe(true);
   });
 
   it('leaves out an effort claude does not have (minimal)', () => {
@@ -73,12 +64,13 @@ describe('claude invocation', () => {
     );
   });
 
-  it('passes the prompt as one element, whatever it contains', () => {
-    const prompt = `-rm -rf / "quoted" $(whoami) \`id\`\nline two; --model opus`;
-    const args = claudeAdapter.buildInvocation(input({}, { prompt })).args;
-    expect(args.at(-1)).toBe(prompt);
-    expect(args.at(-2)).toBe('--');
-    expect(args.filter((a) => a === '--model')).toEqual([]);
+  it('keeps the prompt out of argv, however long or odd (it goes on stdin)', () => {
+    const prompt = `-rm -rf / "quoted" $(whoami) \`id\`\nline two; --model opus ${'x'.repeat(300 * 1024)}`;
+    const inv = claudeAdapter.buildInvocation(input({}, { prompt }));
+    expect(inv.promptOnStdin).toBe(true);
+    expect(inv.args.some((a) => a.includes('line two'))).toBe(false);
+    expect(inv.args).not.toContain('--');
+    expect(inv.args.filter((a) => a === '--model')).toEqual([]);
   });
 
   it('is resumable and has the npm install hint', () => {
@@ -91,8 +83,9 @@ describe('codex invocation', () => {
   it('minimal, in a git repo', () => {
     expect(codexAdapter.buildInvocation(input({ cli: 'codex' }))).toEqual({
       file: 'codex',
-      args: ['exec', '--json', '-s', 'workspace-write', '--', 'Build it'],
+      args: ['exec', '--json', '-s', 'workspace-write', '--', '-'],
       env: {},
+      promptOnStdin: true,
     });
   });
 
@@ -114,8 +107,9 @@ describe('codex invocation', () => {
       'model_reasoning_effort="xhigh"',
       '--skip-git-repo-check',
       '--',
-      '-x',
+      '-',
     ]);
+    expect(inv.promptOnStdin).toBe(true);
   });
 
   it('resume: no -s (exec resume rejects it); the sandbox is pinned with -c', () => {
@@ -138,9 +132,10 @@ describe('codex invocation', () => {
       '--skip-git-repo-check',
       '--',
       '01a20d92-3de3-7720-9842-fa3cffacdeed',
-      'Build it',
+      '-',
     ]);
     expect(inv.args).not.toContain('-s');
+    expect(inv.promptOnStdin).toBe(true);
   });
 
   it('leaves out an effort codex does not have (max)', () => {
@@ -150,7 +145,7 @@ describe('codex invocation', () => {
       '-s',
       'workspace-write',
       '--',
-      'Build it',
+      '-',
     ]);
   });
 
@@ -168,6 +163,7 @@ describe('shell invocation', () => {
       file: 'sh',
       args: ['-c', 'npm run lint && echo "ok $HOME"'],
       env: {},
+      promptOnStdin: false,
     });
     expect(adapter.resumable).toBe(false);
   });
@@ -208,6 +204,7 @@ describe('custom agent arguments', () => {
       command: 'aider',
       args: ['--model', '{model}', '--message', '{prompt}'],
       output: 'text',
+      promptInput: 'argument',
       installHint: 'pipx install aider-chat',
     };
     const task = makeTask({ id: 't', cli: 'aider', model: 'sonnet' });
@@ -219,11 +216,29 @@ describe('custom agent arguments', () => {
       file: 'aider',
       args: ['--model', 'sonnet', '--message', 'go'],
       env: {},
+      promptOnStdin: false,
     });
     const fresher = { ...agent, command: '/opt/aider' };
     expect(
       adapter.buildInvocation({ task, prompt: 'go', isGitRepo: true, agent: fresher }).file,
     ).toBe('/opt/aider');
+  });
+
+  it('with prompt_input: stdin, asks for the prompt on stdin and keeps it out of argv', () => {
+    const agent: CustomAgent = {
+      name: 'mine',
+      command: 'my-agent',
+      args: ['--yes', '--model', '{model}'],
+      output: 'text',
+      promptInput: 'stdin',
+    };
+    const task = makeTask({ id: 't', cli: 'mine' });
+    expect(customAdapter(agent).buildInvocation({ task, prompt: 'go', isGitRepo: true })).toEqual({
+      file: 'my-agent',
+      args: ['--yes'],
+      env: {},
+      promptOnStdin: true,
+    });
   });
 
   it('has a generic install hint when none is configured', () => {
@@ -232,6 +247,7 @@ describe('custom agent arguments', () => {
       command: 'xcli',
       args: ['{prompt}'],
       output: 'text',
+      promptInput: 'argument',
     });
     expect(adapter.installHint).toBe('install `xcli` and make sure it is on PATH');
   });
@@ -239,7 +255,13 @@ describe('custom agent arguments', () => {
 
 describe('registry', () => {
   const agents: Record<string, CustomAgent> = {
-    mine: { name: 'mine', command: 'my-agent', args: ['{prompt}'], output: 'claude' },
+    mine: {
+      name: 'mine',
+      command: 'my-agent',
+      args: ['{prompt}'],
+      output: 'claude',
+      promptInput: 'argument',
+    },
   };
 
   it('maps each cli to its adapter', () => {

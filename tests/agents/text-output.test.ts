@@ -12,6 +12,7 @@ const textAgent: CustomAgent = {
   command: 'echoer',
   args: ['{prompt}'],
   output: 'text',
+  promptInput: 'argument',
 };
 
 describe('shell task output', () => {

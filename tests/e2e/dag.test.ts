@@ -86,12 +86,14 @@ describe('a mixed-agent DAG', () => {
 
     // Dependency order, from the fakes' own log: schema before api before final; docs once.
     const calls = p.calls();
-    const order = calls.map((c) => /\[\[(\w+)\]\]/.exec(c.argv.at(-1) ?? '')?.[1]);
+    const order = calls.map((c) => /\[\[(\w+)\]\]/.exec(c.prompt ?? '')?.[1]);
     expect([...order].sort()).toEqual(['api', 'docs', 'final', 'schema']);
     expect(order.indexOf('schema')).toBeLessThan(order.indexOf('api'));
     expect(order.indexOf('api')).toBeLessThan(order.indexOf('final'));
-    // stdin was /dev/null for every agent, never an open pipe.
-    for (const c of calls) expect(c.stdinType).toBe('null');
+    // Every agent read its prompt from stdin, whole: its attempt's prompt.txt.
+    calls.forEach((c, i) => {
+      expect(c.prompt).toBe(p.promptOf(order[i]!, 1));
+    });
     // Each agent ran in the project, with the task and attempt in its environment.
     for (const c of calls) {
       expect(c.cwd).toBe(p.dir);
@@ -116,9 +118,8 @@ describe('a mixed-agent DAG', () => {
       'high',
       '--permission-mode',
       'acceptEdits',
-      '--',
-      schemaPrompt,
     ]);
+    expect(schemaCall.prompt).toBe(schemaPrompt);
     expect(schemaCall.env.BEARING_TASK_ID).toBe('schema');
     expect(schemaPrompt).toBe(
       `FOCUS: ["src/db.js"]\nSKIP: ["bearing/"]\n\n[[schema]] Create src/db.js.\n\n${CLOSING_LINE}\n`,
@@ -135,8 +136,9 @@ describe('a mixed-agent DAG', () => {
       '-c',
       'model_reasoning_effort="medium"',
       '--',
-      apiPrompt,
+      '-',
     ]);
+    expect(p.callsFor('[[api]]')[0]!.prompt).toBe(apiPrompt);
     // The hand-off: schema's summary and the files it actually changed.
     const schemaPrior = `PRIOR: ${JSON.stringify({
       id: 'schema',
@@ -151,7 +153,7 @@ describe('a mixed-agent DAG', () => {
 
     // final: its direct dependency (the shell step) in full, earlier ancestors one line each.
     const finalPrompt = p.promptOf('final', 1);
-    expect(p.callsFor('[[final]]')[0]!.argv.at(-1)).toBe(finalPrompt);
+    expect(p.callsFor('[[final]]')[0]!.prompt).toBe(finalPrompt);
     const priorLines = finalPrompt.split('\n').filter((l) => l.startsWith('PRIOR: '));
     expect(priorLines.map((l) => JSON.parse(l.slice(7)))).toEqual([
       { id: 'lint', name: 'lint', status: 'completed', summary: 'LINT-OK', files_changed: [] },

@@ -48,7 +48,7 @@ describe('on_failure: retry', () => {
     })}\nFix the cause and finish the task.`;
     const prompt2 = p.promptOf('t', 2);
     expect(prompt2).toBe(`SKIP: ["bearing/"]\n\n[[t]] Do it.\n\n${note}\n\n${CLOSING_LINE}\n`);
-    expect(calls[1]!.argv.at(-1)).toBe(prompt2);
+    expect(calls[1]!.prompt).toBe(prompt2);
     expect(p.promptOf('t', 1)).not.toContain('PREVIOUS ATTEMPT');
     const t = p.task('t');
     expect(t.status).toBe('completed');
@@ -99,9 +99,8 @@ describe('on_failure: retry', () => {
       'auto',
       '--resume',
       SESSION,
-      '--',
-      prompt2,
     ]);
+    expect(all[1]!.prompt).toBe(prompt2);
     const meta = JSON.parse(readFileSync(join(p.attemptDir('t', 2), 'meta.json'), 'utf8'));
     expect(meta.resume).toBe(SESSION);
     expect(p.task('t').status).toBe('completed');
@@ -158,8 +157,9 @@ describe('on_failure: retry', () => {
       'sandbox_mode="workspace-write"',
       '--',
       thread,
-      prompt2,
+      '-',
     ]);
+    expect(calls[1]!.prompt).toBe(prompt2);
     expect(prompt2).toContain('PREVIOUS ATTEMPT FAILED: ');
     const payload = JSON.parse(prompt2.split('\n')[0]!.slice('PREVIOUS ATTEMPT FAILED: '.length));
     expect(payload).toEqual({
@@ -314,7 +314,7 @@ describe('other policies', () => {
     );
     const r = await p.run(['run']);
     expect(r.code).toBe(1);
-    expect(p.calls().map((c) => c.argv.at(-1)?.includes('[[critical]]'))).toEqual([true]);
+    expect(p.calls().map((c) => c.prompt?.includes('[[critical]]'))).toEqual([true]);
     expect(p.task('critical').status).toBe('failed');
     expect(p.state().tasks.independent).toBeUndefined();
     expect(p.statusLine('Next')).toBe(

@@ -56,6 +56,8 @@ export interface FakeCall {
   cwd: string;
   env: Record<string, string>;
   stdinType: string | null;
+  /** The prompt the fake received (argument and stdin combined, as the real CLI reads them). */
+  prompt: string | null;
   time: string;
   /** Which fake: inferred from argv (codex always starts with `exec`). */
   cli: 'claude' | 'codex';
@@ -314,9 +316,9 @@ export class Project {
       });
   }
 
-  /** Calls whose prompt (the last argv element) contains `marker`. */
+  /** Calls whose prompt contains `marker`. */
   callsFor(marker: string): FakeCall[] {
-    return this.calls().filter((c) => (c.argv.at(-1) ?? '').includes(marker));
+    return this.calls().filter((c) => (c.prompt ?? '').includes(marker));
   }
 
   lockExists(): boolean {

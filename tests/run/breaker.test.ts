@@ -43,7 +43,7 @@ describe('CircuitBreaker', () => {
     for (const id of ['a', 'b', 'c', 'd']) expect(b.record(id, gate)).toBeUndefined();
     b.record('e', crash(1));
     b.record('f', crash(1));
-    b.record('g', { reason: 'outage', message: '529 Overloaded', apiStatus: 529 });
+    b.record('g', { reason: 'outage', cli: 'claude', message: '529 Overloaded', apiStatus: 529 });
     expect(b.record('h', crash(1))).toBeDefined();
   });
 });

@@ -433,8 +433,61 @@ describe('agents and what they accept', () => {
   });
 });
 
+describe('a prompt too long for one argument', () => {
+  const agents = yaml(
+    'agents:',
+    '  aider:',
+    '    command: aider',
+    '    args: [--message, "{prompt}"]',
+    '  piped:',
+    '    command: my-agent',
+    '    prompt_input: stdin',
+  );
+  /** A task file whose prompt (a block scalar, with its final newline) is exactly `kib` KiB. */
+  const longTask = (cli: string, kib: number) =>
+    yaml('id: a', `cli: ${cli}`, 'prompt: |', `  ${'x'.repeat(kib * 1024 - 1)}`);
+
+  it('is refused for a custom agent that takes the prompt as an argument, at the prompt', async () => {
+    expect(await problems({ [CONFIG]: agents, [`${T}/a.yaml`]: longTask('aider', 101) })).toEqual([
+      'bearing/tasks/a.yaml:3:9: prompt: the prompt is 101 KiB, but aider takes it as one argument and Linux refuses an argument over 128 KiB (the PRIOR context is added to it): set prompt_input: stdin for aider in bearing/config.yaml if it reads the prompt from stdin, or shorten the prompt (at most 100 KiB)',
+    ]);
+  });
+
+  it('is fine for claude, codex and a custom agent reading stdin, and up to 100 KiB', async () => {
+    const p = await plan({
+      [CONFIG]: agents,
+      [`${T}/a.yaml`]: longTask('claude', 300),
+      [`${T}/b.yaml`]: longTask('codex', 300).replace('id: a', 'id: b'),
+      [`${T}/c.yaml`]: longTask('piped', 300).replace('id: a', 'id: c'),
+      [`${T}/d.yaml`]: longTask('aider', 99).replace('id: a', 'id: d'),
+    });
+    expect(p.tasks.map((t) => t.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
 describe('config.yaml', () => {
   const task = { [`${T}/a.yaml`]: yaml('id: a', 'prompt: x') };
+
+  it('with prompt_input: stdin, refuses a {prompt} argument (it would stay empty)', async () => {
+    expect(
+      await problems({
+        ...task,
+        [CONFIG]: yaml(
+          'agents:',
+          '  piped:',
+          '    command: x',
+          '    prompt_input: stdin',
+          '    args: [--yes, "--ask={prompt}"]',
+          '  odd:',
+          '    command: x',
+          '    prompt_input: file',
+        ),
+      }),
+    ).toEqual([
+      'bearing/config.yaml:5:19: agents.piped.args[1]: with prompt_input: stdin the prompt goes on stdin and {prompt} is not filled in; remove it',
+      'bearing/config.yaml:8:19: agents.odd.prompt_input: expected one of argument, stdin, got "file"',
+    ]);
+  });
 
   it('requires a command for each custom agent and refuses built-in names', async () => {
     expect(
@@ -457,7 +510,7 @@ describe('config.yaml', () => {
     ).toEqual([
       'bearing/config.yaml:3:5: agents.aider.command: missing: a custom agent needs command: (the executable to run)',
       'bearing/config.yaml:4:3: agents.claude: "claude" is a built-in cli; give the custom agent another name',
-      'bearing/config.yaml:8:11: agents.silent.args: no argument contains {prompt}, so the agent would never receive the task',
+      'bearing/config.yaml:8:11: agents.silent.args: no argument contains {prompt}, so the agent would never receive the task (or set prompt_input: stdin)',
       'bearing/config.yaml:11:5: agents.typo.ouput: unknown key "ouput" (did you mean "output"?)',
     ]);
   });

@@ -22,6 +22,9 @@ describe('a valid multi-file project', () => {
         '    install_hint: pipx install aider-chat',
         '  plain:',
         '    command: my-agent',
+        '  piped:',
+        '    command: my-agent',
+        '    prompt_input: stdin',
         'run:',
         '  concurrency: 3',
         '  max_log_size: 500KB',
@@ -126,9 +129,18 @@ describe('a valid multi-file project', () => {
         command: 'aider',
         args: ['--message', '{prompt}', '--model', '{model}'],
         output: 'text',
+        promptInput: 'argument',
         installHint: 'pipx install aider-chat',
       },
-      plain: { name: 'plain', command: 'my-agent', args: ['{prompt}'], output: 'text' },
+      plain: {
+        name: 'plain',
+        command: 'my-agent',
+        args: ['{prompt}'],
+        output: 'text',
+        promptInput: 'argument',
+      },
+      // With the prompt on stdin, no argument template is the default.
+      piped: { name: 'piped', command: 'my-agent', args: [], output: 'text', promptInput: 'stdin' },
     });
     expect(p.run).toEqual({
       concurrency: 3,

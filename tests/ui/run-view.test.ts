@@ -34,7 +34,13 @@ describe('run view', () => {
     const clock = { now: T0 };
     const view = runView(output, { json: true, now: () => clock.now });
     longRun(view, clock, 6 * 3600);
-    view({ type: 'waiting', cli: 'claude', until: T0 + 7 * 3600_000, message: 'limit' });
+    view({
+      type: 'waiting',
+      kind: 'limit',
+      cli: 'claude',
+      until: T0 + 7 * 3600_000,
+      message: 'limit',
+    });
     view({ type: 'run-end', next: 'Run `bearing run` again.' });
     const types = output.stdout.map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types).toEqual(['run-start', 'task-start', 'waiting', 'run-end']);
