@@ -19,8 +19,12 @@ export type TaskEndOutcome =
 
 export type RunEvent =
   | { type: 'run-start'; tasks: number; pending: number; concurrency: number }
-  /** Tasks a crashed or killed run left running; `processesEnded` of its agents were still alive and were ended. */
-  | { type: 'recovered'; ids: string[]; processesEnded: number }
+  /**
+   * Tasks a crashed or killed run left running. `ended`: its agents' process
+   * groups that were still alive, and processes that had left them (setsid),
+   * all ended before anything ran again.
+   */
+  | { type: 'recovered'; ids: string[]; ended: { groups: number; escaped: number } }
   | { type: 'plan-changed'; added: string[]; removed: string[] }
   | { type: 'plan-invalid'; diagnostics: Diagnostic[] }
   /** Tasks vanished from the files; they count as removed only if still gone at `until` (epoch ms). */

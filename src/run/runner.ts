@@ -231,11 +231,12 @@ class Run {
       for (const a of record.attempts)
         if (a.outcome === 'running' && a.process) left.push(a.process);
     }
-    const ended = left.length > 0 ? (await endStrayProcesses(left, this.#killGraceMs())).ended : 0;
+    const strays = left.length > 0 ? await endStrayProcesses(left, this.#killGraceMs()) : undefined;
+    const ended = { groups: strays?.groups.length ?? 0, escaped: strays?.escaped.length ?? 0 };
     const recovered = recoverInterrupted(this.#state, this.#now());
     this.#state = recovered.state;
     if (recovered.recovered.length > 0) {
-      this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, processesEnded: ended });
+      this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, ended });
     }
   }
 

@@ -51,7 +51,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
       case 'recovered':
         line(
           color.yellow(
-            `recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)${e.processesEnded > 0 ? `; ended ${e.processesEnded} process${e.processesEnded === 1 ? '' : 'es'} the killed run had left running` : ''}`,
+            `recovered after a crash or kill: ${e.ids.join(', ')} will run again (the interrupted attempt is kept in the log)${strayText(e.ended)}`,
           ),
         );
         break;
@@ -182,6 +182,18 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
         break;
     }
   };
+}
+
+/** What recovery ended of a killed run's agents, for the `recovered` line. */
+function strayText({ groups, escaped }: { groups: number; escaped: number }): string {
+  if (groups + escaped === 0) return '';
+  const parts = [
+    groups > 0 ? `${groups} agent process group${groups === 1 ? '' : 's'}` : '',
+    escaped > 0
+      ? `${escaped} process${escaped === 1 ? '' : 'es'} that had left ${groups === 1 ? 'it' : 'them'}`
+      : '',
+  ].filter(Boolean);
+  return `; first ended what the killed run had left running: ${parts.join(' and ')}`;
 }
 
 function clock(at: number): string {

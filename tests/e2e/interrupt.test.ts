@@ -141,8 +141,7 @@ describe('signals', () => {
         'Interrupted. Tasks that were running are marked interrupted and run again on the next `bearing run`.',
       );
       expect(p.statusSection('stuck')).toContain(
-        // The section does not know the run is over; "Next:" says `bearing run`.
-        '- State: [interrupted], runs again on the next run',
+        '- State: [interrupted], runs again on the next `bearing run`',
       );
       expect(p.state().lastRun?.endedAt).toBeDefined();
       expect(existsSync(p.path('bearing/.state/state.json'))).toBe(true);

@@ -48,7 +48,7 @@ it('an exception while a job finishes ends the run as an internal error, lock re
   );
   expect(end.kind).toBe('internal-error');
   expect(end.kind === 'internal-error' && end.next).toMatch(
-    /Stopped by an internal error in bearing .*: renderer exploded/,
+    /Stopped: an internal error in bearing .*: renderer exploded/,
   );
   expect(existsSync(join(dir, 'bearing', '.state', 'lock'))).toBe(false);
   const state = JSON.parse(readFileSync(join(dir, 'bearing', '.state', 'state.json'), 'utf8'));
