@@ -81,8 +81,10 @@ describe('the lock', () => {
     );
     // The active run was not disturbed, and status.md shows what runs.
     expect(p.task('long').status).toBe('running');
-    const running = 'A run is active: follow it with `bearing watch`. Running `long`.';
-    await waitFor(() => p.statusLine('Next') === running, 'status.md to show the run');
+    const running = new RegExp(
+      `^A run is active \\(pid ${first.pid}, since [^)]+\\): follow it with \`bearing watch\`\\. Running \`long\`\\.$`,
+    );
+    await waitFor(() => running.test(p.statusLine('Next')), 'status.md to show the run');
     expect(p.statusLine('Progress')).toBe('0/1 completed, 1 running');
     expect(p.statusSection('long')).toMatch(/- State: \[running\] since \S+ \(\d+(ms|s)\)/);
     expect(p.calls()).toHaveLength(1);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeFailure } from '../../src/core/failure.js';
 import { CLOSING_LINE } from '../../src/core/prompt.js';
 import { Project, tasksYaml, useRig } from './rig.js';
 
@@ -15,7 +16,7 @@ useRig();
 const SESSION = '22222222-2222-4222-8222-222222222222';
 
 describe('on_failure: retry', () => {
-  it('attempt 2 gets the full prompt with the error appended (no session to resume after an API error)', async () => {
+  it('attempt 2 gets the full prompt with the error appended (no session to resume after a crash)', async () => {
     const p = await Project.create(
       { 'bearing/tasks/t.yaml': tasksYaml([{ id: 't', retries: 2, prompt: '[[t]] Do it.' }]) },
       {
@@ -23,7 +24,7 @@ describe('on_failure: retry', () => {
           {
             match: '[[t]]',
             attempts: [
-              { outcome: 'api-529', message: 'Overloaded (fake)' },
+              { outcome: 'crash' },
               { outcome: 'success', summary: 'Second time lucky.' },
             ],
           },
@@ -33,7 +34,7 @@ describe('on_failure: retry', () => {
     const r = await p.run(['run']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /↻ t failed: agent reported an error \(API status 529\): .*; retrying/,
+      /↻ t failed: agent exited with code 1: claude printed no result event; stderr: error: fake claude crashed .*; retrying/,
     );
     expect(r.stdout).toMatch(/▶ t started \(claude, attempt 2\)/);
     const calls = p.callsFor('[[t]]');
@@ -41,10 +42,10 @@ describe('on_failure: retry', () => {
     expect(calls[1]!.argv).not.toContain('--resume');
     expect(calls[1]!.env.BEARING_ATTEMPT).toBe('2');
     const error = p.task('t').attempts[0]!.failure;
-    expect(error).toMatchObject({ reason: 'agent-error', apiStatus: 529 });
+    expect(error).toMatchObject({ reason: 'agent-exit', exitCode: 1 });
     const note = `PREVIOUS ATTEMPT FAILED: ${JSON.stringify({
       attempt: 2,
-      error: 'agent reported an error (API status 529): Overloaded (fake)',
+      error: describeFailure(error!),
     })}\nFix the cause and finish the task.`;
     const prompt2 = p.promptOf('t', 2);
     expect(prompt2).toBe(`SKIP: ["bearing/"]\n\n[[t]] Do it.\n\n${note}\n\n${CLOSING_LINE}\n`);
@@ -310,7 +311,7 @@ describe('other policies', () => {
           { id: 'independent', prompt: '[[independent]]' },
         ]),
       },
-      { scenarios: [{ match: '[[critical]]', outcome: 'api-529' }] },
+      { scenarios: [{ match: '[[critical]]', outcome: 'crash' }] },
     );
     const r = await p.run(['run']);
     expect(r.code).toBe(1);
