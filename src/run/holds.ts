@@ -56,10 +56,11 @@ export function outageHold(
   previous: Hold | undefined,
   failure: { message: string },
   now: number,
+  schedule: readonly number[] = OUTAGE_BACKOFF_MS,
 ): Hold | undefined {
   if (previous && previous.until > now) return previous;
   const backoffs = previous?.kind === 'outage' ? previous.backoffs : 0;
-  return backoff('outage', OUTAGE_BACKOFF_MS, backoffs, failure.message, now);
+  return backoff('outage', schedule, backoffs, failure.message, now);
 }
 
 function backoff(

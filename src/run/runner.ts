@@ -63,6 +63,8 @@ export interface RunOptions {
   killGraceMs?: number;
   /** How long an agent may linger after its final result; tests shorten it. */
   resultGraceMs?: number;
+  /** The waits after an outage (see holds.ts); tests shorten them. */
+  outageBackoffMs?: readonly number[];
 }
 
 export type RunEnd =
@@ -459,7 +461,9 @@ class Run {
     if (f?.reason === 'rate-limited') {
       return limitHold(previous, f, this.#clock(), this.#options.limitMarginMs);
     }
-    if (f?.reason === 'outage') return outageHold(previous, f, this.#clock());
+    if (f?.reason === 'outage') {
+      return outageHold(previous, f, this.#clock(), this.#options.outageBackoffMs);
+    }
     return undefined;
   }
 
