@@ -130,7 +130,7 @@ describe('task failures, one run', () => {
     expect(p.callsFor('[[after]]')).toHaveLength(0);
 
     // status.md: progress, and each failure with what to do.
-    expect(p.statusLine('Progress')).toBe('0/13 completed, 12 failed, 1 queued');
+    expect(p.statusLine('Progress')).toBe('0/10 completed, 9 failed, 1 queued');
     const turns = p.statusSection('c-turns');
     expect(turns).toContain(
       '- Error: turn limit reached after 4 turns: Reached maximum number of turns (3)',
@@ -270,9 +270,14 @@ describe('waiting for a usage limit (the default)', () => {
     expect(p.callsFor('[[second]]')).toHaveLength(0);
     const until = new Date(resetsAt * 1000 + 30_000).toISOString();
     // The run is active: no `bearing run` (it would exit 4).
-    const waiting = `A run is active: follow it with \`bearing watch\`. Waiting: claude hit a usage or rate limit (You've hit your limit · resets 1pm (Europe/Lisbon)); its tasks go on at ${until}. Nothing to do: the run goes on by itself (Ctrl-C stops it).`;
+    const waiting = `): follow it with \`bearing watch\`. Waiting: claude hit a usage or rate limit (You've hit your limit · resets 1pm (Europe/Lisbon)); its tasks go on at ${until}. Nothing to do: the run goes on by itself (Ctrl-C stops it).`;
+    const active = `A run is active (pid ${run.pid}, since `;
     // status.md is rewritten once the loop has taken the task's end in.
-    await waitFor(() => p.statusLine('Next') === waiting, `status.md to say: ${waiting}`, 10_000);
+    await waitFor(
+      () => p.statusLine('Next').startsWith(active) && p.statusLine('Next').endsWith(waiting),
+      `status.md to say: ${active}...${waiting}`,
+      10_000,
+    );
     expect(p.lockExists()).toBe(true);
 
     run.child.kill('SIGINT');

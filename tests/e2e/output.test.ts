@@ -59,7 +59,7 @@ describe('reading commands', () => {
       {
         'bearing/tasks/t.yaml': tasksYaml([
           { id: 'build', name: 'Build it', prompt: '[[build]]' },
-          { id: 'broken', cli: 'codex', retries: 0, prompt: '[[broken]]' },
+          { id: 'broken', retries: 0, prompt: '[[broken]]' },
           { id: 'blocked', depends_on: ['broken'], prompt: '[[blocked]]' },
         ]),
       },
@@ -71,7 +71,7 @@ describe('reading commands', () => {
             costUsd: 0.5,
             writeFiles: { 'src/app.js': 'app\n' },
           },
-          { match: '[[broken]]', outcome: 'http-500' },
+          { match: '[[broken]]', outcome: 'max-turns', costUsd: 0 },
         ],
       },
     );
@@ -88,11 +88,16 @@ describe('reading commands', () => {
     const prompt = await p.run(['log', 'build', '--prompt']);
     expect(prompt.stdout).toBe(p.promptOf('build', 1));
     const stderrLog = await p.run(['log', 'broken', '--stderr']);
-    expect(stderrLog.stdout).toBe('Reading additional input from stdin...\n');
+    expect(stderrLog.code).toBe(0);
+    expect(stderrLog.stdout).toBe(
+      readFileSync(join(p.attemptDir('broken', 1), 'stderr.log'), 'utf8'),
+    );
     const json = JSON.parse((await p.run(['log', 'broken', '--json'])).stdout);
     expect(json).toMatchObject({ id: 'broken', attempt: 1, attempts: [1] });
-    expect(json.result.failure).toMatchObject({ reason: 'agent-error' });
-    expect(json.meta.args.at(-1)).toBe('<prompt.txt>');
+    expect(json.result.failure).toMatchObject({ reason: 'max-turns' });
+    // The prompt went on stdin: it is in prompt.txt, not in the arguments.
+    expect(json.meta.promptOnStdin).toBe(true);
+    expect(json.meta.args).not.toContain(p.promptOf('broken', 1));
     const never = await p.run(['log', 'blocked']);
     expect(never.code).toBe(1);
     expect(never.stderr).toMatch(/^bearing log: blocked has not run yet/);
@@ -125,8 +130,8 @@ describe('reading commands', () => {
     });
     expect(byId.broken).toMatchObject({
       status: 'failed',
-      cli: 'codex',
-      error: { reason: 'agent-error' },
+      cli: 'claude',
+      error: { reason: 'max-turns' },
     });
     expect(byId.blocked).toMatchObject({ status: 'queued', blocked_by: 'broken', ready: false });
     expect(s.next).toMatch(/^Failed: `broken` .*Blocked by it: blocked\.$/);
@@ -140,7 +145,7 @@ describe('reading commands', () => {
     expect(summary.stdout).toMatch(
       /^\[completed\] build — Build it · \$0\.5000 · \d+ms · 1 file$/m,
     );
-    expect(summary.stdout).toMatch(/^\[failed\] +broken · agent reported an error: /m);
+    expect(summary.stdout).toMatch(/^\[failed\] +broken · turn limit reached/m);
     expect(summary.stdout).toMatch(/^\[queued\] +blocked · blocked: broken failed$/m);
 
     // status (text) is what status.md holds, computed now.

@@ -23,10 +23,7 @@ describe('on_failure: retry', () => {
         scenarios: [
           {
             match: '[[t]]',
-            attempts: [
-              { outcome: 'crash' },
-              { outcome: 'success', summary: 'Second time lucky.' },
-            ],
+            attempts: [{ outcome: 'crash' }, { outcome: 'success', summary: 'Second time lucky.' }],
           },
         ],
       },
