@@ -271,6 +271,11 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       }
       const tooLong = promptTooLongForArgument(cliName, config, text);
       if (!isShell && tooLong) task.report.value([...task.path, 'prompt'], tooLong);
+      // `run` and `verify` go to `sh -c` as one argument, under the same kernel cap.
+      for (const key of ['run', 'verify'] as const) {
+        const problem = commandTooLong(task.values[key]);
+        if (problem) task.report.value([...task.path, key], problem);
+      }
 
       const effort = resolveSetting(task, config.defaults, 'effort');
       const accepted = (EFFORTS_BY_CLI as Record<string, readonly string[] | undefined>)[cliName];
@@ -391,6 +396,14 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     run: normalizeRun(config.run?.values),
   };
   return { plan, diagnostics: [] };
+}
+
+/** Why a shell command cannot reach `sh -c` as one argument, or undefined. */
+function commandTooLong(command: unknown): string | undefined {
+  if (typeof command !== 'string') return undefined;
+  const bytes = Buffer.byteLength(command);
+  if (bytes <= MAX_ARGUMENT_PROMPT_BYTES) return undefined;
+  return `the command is ${Math.ceil(bytes / 1024)} KiB, but it goes to \`sh -c\` as one argument and Linux refuses an argument over 128 KiB: put it in a script in the project and run that`;
 }
 
 /**

@@ -260,3 +260,69 @@ describe('relative agent commands', () => {
     expect(p.task('hi').summary).toContain('did:');
   });
 });
+
+describe('task files that vanish for a moment', () => {
+  // `git stash` or a branch switch takes a file away and puts it back; the
+  // helper leaves the task's process group (setsid) so it outlives the task.
+  const vanish = (back: boolean) =>
+    `mv bearing/tasks/b.yaml "$PIDS/b.yaml"; setsid sh -c 'sleep 2; ${back ? 'mv "$PIDS/b.yaml" bearing/tasks/b.yaml' : 'true'}' > /dev/null 2>&1 &`;
+
+  it('a file moved away for 2 s and put back: its tasks still run', async () => {
+    const pids = tempDir();
+    const p = await Project.create(
+      {
+        'bearing/tasks/a.yaml': tasksYaml([{ id: 'a', cli: 'shell', run: vanish(true) }]),
+        'bearing/tasks/b.yaml': tasksYaml([
+          { id: 'b', cli: 'shell', run: 'echo b > b.txt' },
+          { id: 'c', cli: 'shell', depends_on: ['b'], run: 'echo c > c.txt' },
+        ]),
+      },
+      { env: { PIDS: pids } },
+    );
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/task files no longer define b, c/);
+    expect(r.stdout).not.toMatch(/removed b, c/);
+    expect(p.task('b').status).toBe('completed');
+    expect(p.task('c').status).toBe('completed');
+  });
+
+  it('a file that stays gone: the removal is confirmed, and the run names the tasks that never ran', async () => {
+    const pids = tempDir();
+    const p = await Project.create(
+      {
+        'bearing/tasks/a.yaml': tasksYaml([{ id: 'a', cli: 'shell', run: vanish(false) }]),
+        'bearing/tasks/b.yaml': tasksYaml([
+          { id: 'b', cli: 'shell', run: 'echo b > b.txt' },
+          { id: 'c', cli: 'shell', depends_on: ['b'], run: 'echo c > c.txt' },
+        ]),
+      },
+      { env: { PIDS: pids } },
+    );
+    const r = await p.run(['run']);
+    expect(r.stdout).toMatch(/removed b, c/);
+    expect(r.stdout).toMatch(
+      /^Removed from the task files during the run before they completed: b, c\.$/m,
+    );
+    expect(p.state().tasks.b).toBeUndefined();
+  });
+});
+
+describe('a prompt of any size', () => {
+  it('reaches claude and codex whole (on stdin), however long', async () => {
+    const big = `[[big]] ${'lorem ipsum '.repeat(30_000)}`; // about 350 KB
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        { id: 'c', prompt: big },
+        { id: 'x', cli: 'codex', prompt: big },
+      ]),
+    });
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    for (const id of ['c', 'x']) {
+      const [call] = p.callsFor('[[big]]').filter((c) => c.env.BEARING_TASK_ID === id);
+      expect(call?.prompt).toBe(p.promptOf(id, 1));
+      expect(call?.argv.some((a) => a.includes('[[big]]'))).toBe(false);
+    }
+  });
+});

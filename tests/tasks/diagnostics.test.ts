@@ -453,6 +453,26 @@ describe('a prompt too long for one argument', () => {
     ]);
   });
 
+  it('is refused for a shell command or a gate over the argument cap, where it is written', async () => {
+    const long = 'x'.repeat(130 * 1024);
+    const file = yaml(
+      'tasks:',
+      '  - id: a',
+      '    cli: shell',
+      `    run: echo ${long}`,
+      '  - id: b',
+      '    prompt: do it',
+      `    verify: test ${long}`,
+    );
+    const found = await problems({ [`${T}/a.yaml`]: file });
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^bearing\/tasks\/a\.yaml:4:10: tasks\[0\]\.run: the command is 131 KiB, but it goes to `sh -c` as one argument and Linux refuses an argument over 128 KiB: put it in a script in the project and run that$/,
+      ),
+      expect.stringMatching(/^bearing\/tasks\/a\.yaml:7:13: tasks\[1\]\.verify: the command is 131 KiB/),
+    ]);
+  });
+
   it('is fine for claude, codex and a custom agent reading stdin, and up to 100 KiB', async () => {
     const p = await plan({
       [CONFIG]: agents,
