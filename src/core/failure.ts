@@ -170,7 +170,6 @@ export function isRetryable(f: Failure): boolean {
     case 'outage':
     case 'auth-error':
     case 'rate-limited':
-    case 'outage':
     case 'spawn-error':
     case 'dependency-failed':
     case 'interrupted':

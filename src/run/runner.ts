@@ -12,9 +12,8 @@
  * more tasks, end or await the running ones, save what can be saved, release
  * the lock (the caller's `finally`), and say what to do next.
  */
-import { requiredCommands } from '../agents/registry.js';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { describeFailure, type Failure } from '../core/failure.js';
+import type { Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
@@ -24,7 +23,6 @@ import { renderStatusMarkdown } from '../core/status-report.js';
 import type { Plan, Task } from '../core/task.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
-import { which } from '../process/which.js';
 import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
 import { readInbox } from '../state/inbox.js';
@@ -41,6 +39,7 @@ import {
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
+import { type MissingCommand, missingCommands } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
 
@@ -83,13 +82,6 @@ export type RunEnd =
   | { kind: 'locked'; holder: LockHeld }
   | { kind: 'missing-cli'; missing: MissingCommand[] }
   | { kind: 'state-error'; message: string };
-
-interface MissingCommand {
-  cli: string;
-  command: string;
-  installHint: string;
-  tasks: string[];
-}
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
 
@@ -723,28 +715,6 @@ function describeStop(stop: StopReason): string {
     default:
       return stop.kind;
   }
-}
-
-/**
- * The commands the given tasks need that are not installed. A command with a
- * slash (`./agent.sh`) is relative to the project, where the agent runs.
- */
-function missingCommands(
-  tasks: Task[],
-  plan: Plan,
-  env: NodeJS.ProcessEnv,
-  root: string,
-): MissingCommand[] {
-  const out = new Map<string, MissingCommand>();
-  for (const task of tasks) {
-    for (const req of requiredCommands([task], plan.agents)) {
-      if (which(req.command, env, root)) continue;
-      const entry = out.get(req.command) ?? { ...req, tasks: [] };
-      entry.tasks.push(task.id);
-      out.set(req.command, entry);
-    }
-  }
-  return [...out.values()];
 }
 
 function totalCost(state: RunState): number {

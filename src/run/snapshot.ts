@@ -4,17 +4,16 @@
  * Invalid task files do not hide the recorded results: the last plan the
  * state knows of is approximated from the state itself.
  */
-import { requiredCommands } from '../agents/registry.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import type { RunState, Wait } from '../core/state.js';
 import type { Plan } from '../core/task.js';
-import { which } from '../process/which.js';
 import { type LockStatus, readLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
 import { normalizeRun } from '../tasks/normalize.js';
+import { missingCommands } from './missing-commands.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -101,16 +100,13 @@ function missingCli(
   root: string,
   env: NodeJS.ProcessEnv,
 ): StopReason | undefined {
-  const tasks: { task: string; command: string; installHint: string }[] = [];
-  for (const task of plan.tasks) {
-    const status = state.tasks[task.id]?.status ?? 'queued';
-    if (status === 'completed' || status === 'skipped') continue;
-    for (const req of requiredCommands([task], plan.agents)) {
-      if (!which(req.command, env, root)) {
-        tasks.push({ task: task.id, command: req.command, installHint: req.installHint });
-      }
-    }
-  }
+  const pending = plan.tasks.filter((t) => {
+    const status = state.tasks[t.id]?.status ?? 'queued';
+    return status !== 'completed' && status !== 'skipped';
+  });
+  const tasks = missingCommands(pending, plan, env, root).flatMap((m) =>
+    m.tasks.map((task) => ({ task, command: m.command, installHint: m.installHint })),
+  );
   return tasks.length > 0 ? { kind: 'missing-cli', tasks } : undefined;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * Which agent CLIs the given tasks need that are not installed, checked the
+ * way the agent will be spawned: on the PATH the agent gets, and a command
+ * with a slash (`./agent.sh`) relative to the project, where the agent runs.
+ * `bearing run` refuses to start over it (exit 5) and the reading commands
+ * say the same, so they share this one check.
+ */
+import { requiredCommands } from '../agents/registry.js';
+import type { Plan, Task } from '../core/task.js';
+import { which } from '../process/which.js';
+
+export interface MissingCommand {
+  cli: string;
+  command: string;
+  installHint: string;
+  /** The tasks that need it, in the order given. */
+  tasks: string[];
+}
+
+export function missingCommands(
+  tasks: readonly Task[],
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  root: string,
+): MissingCommand[] {
+  const out = new Map<string, MissingCommand>();
+  for (const task of tasks) {
+    for (const req of requiredCommands([task], plan.agents)) {
+      if (which(req.command, env, root)) continue;
+      const entry = out.get(req.command) ?? { ...req, tasks: [] };
+      entry.tasks.push(task.id);
+      out.set(req.command, entry);
+    }
+  }
+  return [...out.values()];
+}
