@@ -469,7 +469,9 @@ describe('a prompt too long for one argument', () => {
       expect.stringMatching(
         /^bearing\/tasks\/a\.yaml:4:10: tasks\[0\]\.run: the command is 131 KiB, but it goes to `sh -c` as one argument and Linux refuses an argument over 128 KiB: put it in a script in the project and run that$/,
       ),
-      expect.stringMatching(/^bearing\/tasks\/a\.yaml:7:13: tasks\[1\]\.verify: the command is 131 KiB/),
+      expect.stringMatching(
+        /^bearing\/tasks\/a\.yaml:7:13: tasks\[1\]\.verify: the command is 131 KiB/,
+      ),
     ]);
   });
 
