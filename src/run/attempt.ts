@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { adapterFor } from '../agents/registry.js';
-import { type AgentRunResult, MAX_AGENT_LINE_BYTES } from '../agents/types.js';
+import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
 import { type Failure, formatMs, isExternal, isRetryable } from '../core/failure.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
@@ -61,7 +61,7 @@ export interface AttemptInput {
   signal: AbortSignal;
   gitRepo: boolean;
   snapshots: SnapshotCache;
-  /** Whether any other task is running right now (a snapshot taken meanwhile is not reusable). */
+  /** Whether a task other than this one is running now (a snapshot taken meanwhile is not reusable). */
   othersRunning: () => boolean;
   recorder: RunRecorder;
   killGraceMs: number | undefined;
@@ -374,9 +374,7 @@ export function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
 function resultFromOutcome(
   outcome: ProcessOutcome,
   abortMessage: string,
-  parser: {
-    finish(exit: { exitCode?: number; signal?: string; endedByUs?: boolean }): AgentRunResult;
-  },
+  parser: OutputParser,
   file: string,
 ): AgentRunResult {
   switch (outcome.kind) {

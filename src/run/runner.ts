@@ -384,7 +384,7 @@ class Run {
       abortMessage: () => this.#abortMessage(),
       gitRepo: this.#gitRepo,
       snapshots: this.#snapshots,
-      othersRunning: () => this.#running.size > 1,
+      othersRunning: () => [...this.#running.keys()].some((id) => id !== task.id),
       recorder: this.#recorder,
       killGraceMs: this.#options.killGraceMs,
       resultGraceMs: this.#options.resultGraceMs ?? RESULT_GRACE_MS,
