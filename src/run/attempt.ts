@@ -21,9 +21,9 @@ import {
 import type { Plan, Task } from '../core/task.js';
 import { formatBytes } from '../process/output-file.js';
 import { processStartTime } from '../process/proc-stat.js';
-import { type ProcessOutcome, runProcess } from '../process/run-process.js';
+import { DEFAULT_KILL_GRACE_MS, type ProcessOutcome, runProcess } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
-import { ATTEMPT_TOKEN_ENV, newAttemptToken } from '../process/strays.js';
+import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
 import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
 import type { TaskEndOutcome } from './events.js';
@@ -197,6 +197,18 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   clearTimeout(lingerTimer);
 
   const notes: string[] = [];
+  // The group is gone; what left it (setsid) still carries the token. Ending it
+  // costs one look through /proc (about a millisecond), and an agent's daemon
+  // left behind would otherwise run, and write, for as long as it likes.
+  const escaped = await endStrayProcesses(
+    [{ token: attempt.process!.token }],
+    input.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+  );
+  if (escaped.escaped.length > 0) {
+    notes.push(
+      `ended ${escaped.escaped.length} process${escaped.escaped.length === 1 ? '' : 'es'} the agent had left running outside its process group`,
+    );
+  }
   let result = resultFromOutcome(outcome, input.abortMessage(), parser, invocation.file);
   if (outcome.kind === 'finished' && lingerTimer !== undefined) {
     notes.push(

@@ -222,6 +222,28 @@ describe('the circuit breaker', () => {
   });
 });
 
+describe("a process that leaves the agent's group", () => {
+  it('is ended when the attempt ends, and the attempt says so', async () => {
+    const pids = tempDir();
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'leaky', cli: 'shell', run: 'setsid sleep 300 & echo $! > "$PIDS/daemon"' },
+        ]),
+      },
+      { env: { PIDS: pids } },
+    );
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    const daemon = await readPidFile(join(pids, 'daemon'));
+    trackGroupOf(daemon);
+    await waitFor(() => !isAlive(daemon), 'the escaped process to be ended', 5000);
+    expect(p.task('leaky').attempts[0]!.notes).toContain(
+      'ended 1 process the agent had left running outside its process group',
+    );
+  });
+});
+
 describe('parallel tasks', () => {
   it("a task's changed files never include a neighbour's that finished while another still ran", async () => {
     // slow runs throughout; quick and then after-quick start and end while it
