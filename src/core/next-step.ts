@@ -189,7 +189,7 @@ function stopWhy(stop: StopReason, canRun: boolean): string {
     case 'circuit-open':
       return `${stop.tasks.map((t) => `\`${t}\``).join(', ')} failed in a row with the same error (${stop.failure}), so no more agents were started. Fix the cause${run(', then `bearing run`')}.`;
     case 'state-write-failed':
-      return `Bearing could not write ${stop.file} (${stop.message}); the last saved state is kept. Free disk space or fix the permissions${run(', then `bearing run`')}.`;
+      return `Bearing could not write ${stop.file} (${stop.message}); the last saved state is kept. Fix that (free disk space, fix the permissions, or move what is in the way)${run(', then `bearing run`')}.`;
     case 'disk-full':
       return `only ${Math.floor(stop.freeBytes / 1048576)} MB free on the disk holding ${stop.path} (run.min_free_space is ${Math.floor(stop.minFreeBytes / 1048576)} MB), so no task was started. Free some space${run(', then `bearing run`')}.`;
     case 'lock-lost':

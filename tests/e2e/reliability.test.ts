@@ -143,7 +143,9 @@ describe('a write that fails', () => {
     const said = r.stdout + r.stderr;
     expectNoStackTrace(said);
     expect(said).toMatch(/cannot write .*status\.md \(a directory is in the way \(EISDIR\)\)/);
-    expect(said).toMatch(/Free disk space or fix the permissions, then `bearing run`/);
+    expect(said).toMatch(
+      /Fix that \(free disk space, fix the permissions, or move what is in the way\), then `bearing run`/,
+    );
     expect(p.lockExists()).toBe(false);
     // Everything recorded before the failure is still there.
     expect(p.task('first').status).toBe('completed');
@@ -284,10 +286,11 @@ describe('relative agent commands', () => {
 });
 
 describe('task files that vanish for a moment', () => {
-  // `git stash` or a branch switch takes a file away and puts it back; the
-  // helper leaves the task's process group (setsid) so it outlives the task.
+  // `git stash` or a branch switch takes a file away and puts it back. The
+  // helper stands for someone else: it leaves the task's process group and
+  // drops the attempt's token, so that Bearing does not end it with the task.
   const vanish = (back: boolean) =>
-    `mv bearing/tasks/b.yaml "$PIDS/b.yaml"; setsid sh -c 'sleep 2; ${back ? 'mv "$PIDS/b.yaml" bearing/tasks/b.yaml' : 'true'}' > /dev/null 2>&1 &`;
+    `mv bearing/tasks/b.yaml "$PIDS/b.yaml"; env -u BEARING_ATTEMPT_TOKEN setsid sh -c 'sleep 2; ${back ? 'mv "$PIDS/b.yaml" bearing/tasks/b.yaml' : 'true'}' > /dev/null 2>&1 &`;
 
   it('a file moved away for 2 s and put back: its tasks still run', async () => {
     const pids = tempDir();
