@@ -368,6 +368,10 @@ function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
     if (record.attempts.some((a) => a.outcome !== 'running')) out.push(`- Spent: ${spendText(v)}`);
   }
   if (record?.sessionId) out.push(`- Session: ${code(record.sessionId)}`);
+  // How the last attempt went, beyond its outcome: retries, a fallback model,
+  // an agent Bearing had to end, a capped log.
+  const notes = record?.attempts.at(-1)?.notes;
+  if (notes && notes.length > 0) out.push(`- Notes: ${notes.join('; ')}`);
   if (record?.flagged) out.push('- Flagged for review (checkpoint: notify); the run went on');
   if (v.status === 'awaiting-review') {
     out.push(

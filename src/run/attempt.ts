@@ -210,11 +210,6 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     );
   }
   let result = resultFromOutcome(outcome, input.abortMessage(), parser, invocation.file);
-  if (outcome.kind === 'finished' && lingerTimer !== undefined) {
-    notes.push(
-      `${task.cli} printed its final result but had not exited ${formatMs(input.resultGraceMs)} later; Bearing ended it`,
-    );
-  }
   if (outcome.logDroppedBytes) {
     notes.push(
       `the raw log was capped at run.max_log_size: ${formatBytes(outcome.logDroppedBytes)} of output in the middle were dropped`,

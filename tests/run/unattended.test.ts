@@ -132,9 +132,13 @@ describe('success, then no exit', () => {
     expect(state.tasks.c.status).toBe('completed');
     expect(state.tasks.c.summary).toBe('All done.');
     expect(attempt.notes).toContain(
-      'claude printed its final result but had not exited 300ms later; Bearing ended it',
+      'claude printed its final result but did not exit; Bearing ended it',
     );
     expect(state.tasks.c.attempts).toHaveLength(1);
+    const statusMd = readFileSync(join(dir, 'bearing', 'status.md'), 'utf8');
+    expect(statusMd).toContain(
+      '- Notes: claude printed its final result but did not exit; Bearing ended it',
+    );
   });
 });
 
