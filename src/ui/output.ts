@@ -19,9 +19,10 @@ export interface Output {
 
 /**
  * Writes to the process's stdout and stderr. A reader that closes the pipe
- * early (`bearing status | head`, `bearing run | head`) is not an error: output
- * to that stream stops and the command carries on to its normal end, so a run
- * is never cut short and its exit code stays meaningful.
+ * early (`bearing status | head`, `bearing run | head`, EPIPE) or a terminal
+ * that went away (the SSH session or window closed: EIO on every write) is not
+ * an error: output to that stream stops and the command carries on to its
+ * normal end, so a run is never cut short and its exit code stays meaningful.
  */
 export function terminalOutput(): Output {
   const color = new Chalk({
@@ -29,8 +30,9 @@ export function terminalOutput(): Output {
   });
   const open = { stdout: true, stderr: true };
   const guard = (stream: NodeJS.WriteStream, name: keyof typeof open): void => {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
+    // Whatever the error, nobody can read this stream any more; an exception
+    // here would end a run in the middle of its work.
+    stream.on('error', () => {
       open[name] = false;
     });
   };

@@ -3,12 +3,15 @@
  * task marked running, and the next run recovers; Ctrl-C (SIGINT) and SIGTERM
  * end every agent and its children, record the interruption, and exit 130.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  BIN,
   childrenOf,
   isAlive,
+  NODE,
   Project,
   readPidFile,
   tasksYaml,
@@ -192,5 +195,32 @@ describe('a second Ctrl-C', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/recovered after a crash or kill: stubborn will run again/);
     expect(p.task('stubborn').attempts.map((a) => a.outcome)).toEqual(['interrupted', 'completed']);
+  });
+});
+
+describe('the terminal closes', () => {
+  it('(SSH dropped, window closed): the run stops as for SIGHUP, ends its agent and releases the lock, though it can no longer print', async () => {
+    const pids = tempDir();
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'slow', cli: 'shell', run: 'echo $$ > "$PIDS/agent"; exec sleep 300' },
+        ]),
+      },
+      { env: { PIDS: pids } },
+    );
+    // `script` gives bearing a terminal of its own; killing it hangs that terminal up.
+    const term = spawn('script', ['-q', '-c', `${NODE} ${BIN} run`, '/dev/null'], {
+      cwd: p.dir,
+      env: p.env,
+      stdio: 'ignore',
+    });
+    const agent = await readPidFile(join(pids, 'agent'));
+    trackGroupOf(agent);
+    term.kill('SIGKILL');
+    await waitFor(() => !p.lockExists(), 'the lock to be released', 10_000);
+    await waitFor(() => !isAlive(agent), 'the agent to be ended', 10_000);
+    expect(p.task('slow').status).toBe('interrupted');
+    expect(p.state().lastRun?.endedAt).toBeDefined();
   });
 });
