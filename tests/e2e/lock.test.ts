@@ -3,9 +3,10 @@
  * bearing/.state) during a run must not let a second run in to run every
  * task again beside the first.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Project, taskYaml, useRig, waitFor } from './rig.js';
+import { Project, taskYaml, tempDir, useRig, waitFor } from './rig.js';
 
 useRig();
 
@@ -13,13 +14,19 @@ describe('the lock when bearing/.state is deleted during a run', () => {
   it.runIf(process.platform === 'linux')(
     'a second `bearing run` exits 4 with a message, the lock file is back, and the first run completes with exit 0',
     async () => {
-      const p = await Project.create({
-        'bearing/tasks/t.yaml': taskYaml({
-          id: 'slow',
-          cli: 'shell',
-          run: 'echo ran >> runs.txt; sleep 3',
-        }),
-      });
+      // The task works until the test says so: however slow the machine, the
+      // second run meets the first one still at work.
+      const gate = tempDir();
+      const p = await Project.create(
+        {
+          'bearing/tasks/t.yaml': taskYaml({
+            id: 'slow',
+            cli: 'shell',
+            run: 'echo ran >> runs.txt; while [ ! -f "$GATE/go" ]; do sleep 0.05; done',
+          }),
+        },
+        { env: { GATE: gate } },
+      );
       const first = p.start(['run']);
       await first.waitForOutput(/▶ slow started/);
       // The task is at work (its output files are open) when `git clean -fdX` strikes.
@@ -40,6 +47,7 @@ describe('the lock when bearing/.state is deleted during a run', () => {
         pid: first.pid,
       });
 
+      writeFileSync(join(gate, 'go'), '');
       const r = await first.done;
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -47,5 +55,7 @@ describe('the lock when bearing/.state is deleted during a run', () => {
       expect(readFileSync(p.path('runs.txt'), 'utf8')).toBe('ran\n');
       expect(p.lockExists()).toBe(false);
     },
+    // Three bearing processes one after another: generous on a loaded machine.
+    60_000,
   );
 });
