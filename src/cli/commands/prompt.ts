@@ -10,7 +10,7 @@ import { loadProject } from '../../tasks/load.js';
 import { PROMPT_FORMATS } from '../../tasks/schema.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 export function registerPrompt(program: Command, ctx: CommandContext): void {
   program
@@ -37,7 +37,8 @@ export function registerPrompt(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(EXIT.invalid);
         return;
       }
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'prompt', dir);
+      if (root === undefined) return;
       const loaded = await loadProject(root, { displayBase: ctx.cwd });
       if (!loaded.plan) {
         for (const d of loaded.diagnostics) ctx.output.err(formatDiagnostic(d));

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { review } from '../../run/review.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 export function registerReview(program: Command, ctx: CommandContext): void {
   const action =
     (name: 'approve' | 'retry') => async (id: string, dir: string, opts: { json?: boolean }) => {
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, name, dir);
+      if (root === undefined) return;
       const result = await review(root, ctx.cwd, name, id);
       if (opts.json) ctx.output.out(JSON.stringify({ id, action: name, ...result }));
       else if (result.kind === 'applied' || result.kind === 'queued-for-run')

@@ -4,7 +4,7 @@ import { runProject } from '../../run/runner.js';
 import { runView } from '../../ui/run-view.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   program
@@ -41,7 +41,8 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           return;
         }
       }
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'run', dir);
+      if (root === undefined) return;
       const controller = new AbortController();
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {

@@ -5,6 +5,7 @@ import { type InteractiveSession, startInteractive } from '../../process/interac
 import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
 import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
 import { checkModelName, type Launch, missingPlannerCli, startPlanner } from '../../run/start.js';
+import { findProjectRoot } from '../../state/project.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -200,7 +201,10 @@ codex.md (with the task-file reference generated from the schema), passed as
 so they stay in force after the CLI compacts the conversation.`,
     )
     .action(async (dir: string, opts: StartOptions) => {
-      await runStart(ctx, resolveProjectDir(ctx, dir), opts);
+      // The project this folder is in, up to the git repository's root; else a new one here.
+      const target = resolveProjectDir(ctx, dir);
+      const around = findProjectRoot(target);
+      await runStart(ctx, around.kind === 'found' ? around.root : target, opts);
     });
 }
 

@@ -4,11 +4,12 @@ import { renderStatusMarkdown, renderSummary, statusJson } from '../../core/stat
 import { readSnapshot } from '../../run/snapshot.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
   const show = (kind: 'status' | 'summary') => async (dir: string, opts: { json?: boolean }) => {
-    const root = resolveProjectDir(ctx, dir);
+    const root = projectRootOrReport(ctx, kind, dir);
+    if (root === undefined) return;
     const snap = await readSnapshot(root, ctx.cwd, ctx.env);
     if (!snap.ok) {
       ctx.output.err(`bearing ${kind}: ${snap.message}`);

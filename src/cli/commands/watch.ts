@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 export function registerWatch(program: Command, ctx: CommandContext): void {
   program
@@ -14,7 +14,8 @@ export function registerWatch(program: Command, ctx: CommandContext): void {
     .option('--json', 'print one JSON object per change')
     .addHelpText('after', '\nExamples:\n  $ bearing run & bearing watch\n  $ bearing watch --json')
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'watch', dir);
+      if (root === undefined) return;
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
