@@ -129,6 +129,8 @@ describe('every command finds bearing/ from a subfolder', () => {
       `${p.dir} is already a Bearing project (its bearing/ is set up); nothing changed. Every bearing command finds it from here.\n`,
     );
     expect(r.code).toBe(0);
+    const json = await p.run(['init', '--json'], { cwd: p.path('src', 'deep') });
+    expect(JSON.parse(json.stdout)).toEqual({ root: p.dir, created: [], kept: [] });
     expect(snapshot(p.dir)).toEqual(before);
   });
 

@@ -9,7 +9,11 @@ import { resolveProjectDir } from '../project-dir.js';
 export function registerInit(program: Command, ctx: CommandContext): void {
   program
     .command('init')
-    .argument('[dir]', 'project directory', '.')
+    .argument(
+      '[dir]',
+      'where to create bearing/; inside a project already, nothing is created',
+      '.',
+    )
     .description(
       'Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, and a .gitignore for .state/. Never overwrites a file.',
     )

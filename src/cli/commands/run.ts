@@ -4,12 +4,12 @@ import { runProject } from '../../run/runner.js';
 import { runView } from '../../ui/run-view.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { projectRootOrReport } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   program
     .command('run')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Run every ready task in a fresh headless agent process, in dependency order, until nothing is left to run. Task files are re-read before every decision, so edits and new tasks are picked up during the run. Results go to bearing/status.md.',
     )

@@ -176,7 +176,11 @@ export async function runStart(
 export function registerStart(program: Command, ctx: CommandContext): void {
   program
     .command('start')
-    .argument('[dir]', 'project directory (bearing/ is created there when missing)', '.')
+    .argument(
+      '[dir]',
+      'the project or a folder in it; with no bearing/ there or above it up to the git root, it is created there',
+      '.',
+    )
     .description(
       "Open an interactive planner session (Claude Code or Codex) in the project: the planner's instructions go in as its system prompt, it reads bearing/status.md and the task files, and you decide together what the agents build. Asks which CLI and model unless given. Exits with the CLI's exit code.",
     )

@@ -4,12 +4,12 @@ import type { Plan } from '../../core/task.js';
 import { loadProject } from '../../tasks/load.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { projectRootOrReport } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
   program
     .command('validate')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Check bearing/config.yaml and every task file; on success print the task graph in dependency order, otherwise every problem as file:line:col: field: message (exit code 2).',
     )

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { projectRootOrReport } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerWatch(program: Command, ctx: CommandContext): void {
   program
     .command('watch')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Follow a run from another terminal: print every task state change as it is recorded, until the run ends (waits for a run to start if none is active).',
     )
