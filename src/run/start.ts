@@ -25,6 +25,7 @@ import type {
   StartInteractive,
 } from '../process/interactive.js';
 import { which } from '../process/which.js';
+import { isProjectRoot } from '../state/project.js';
 import { listTaskFilesSync } from '../tasks/load.js';
 import { fileInTheWay, type InitResult, initProject } from './init.js';
 import { openingMessage, type PlannerCli, plannerInstructions } from './planner-prompt.js';
@@ -155,7 +156,8 @@ export function prepareStart(
   const file = which(cli, env, root);
   if (file === undefined) return missing(cli);
   let initialised: InitResult | undefined;
-  if (!existsSync(join(root, 'bearing'))) {
+  // Judged by config.yaml and tasks/: a bearing/ holding only .state/ is not set up.
+  if (!isProjectRoot(root)) {
     const blocker = fileInTheWay(root);
     if (blocker !== undefined) {
       return { kind: 'init-failed', message: `${blocker} is a file, not a folder` };

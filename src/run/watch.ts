@@ -4,11 +4,10 @@
  * each task's status change as the run records it and stops when the run
  * ends or the signal aborts.
  */
-import { mkdirSync } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
-import { stateDir } from '../state/paths.js';
+import { bearingDir, lockFile, stateFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 
 export type WatchEvent =
@@ -35,7 +34,6 @@ export interface WatchOptions {
 export async function watchProject(options: WatchOptions): Promise<void> {
   const { root, signal, onEvent } = options;
   const interval = options.intervalMs ?? 200;
-  mkdirSync(stateDir(root), { recursive: true });
   let phase: 'waiting' | 'active' = 'waiting';
   let known = new Map<string, TaskStatus>();
   const loaded = loadState(root);
@@ -107,9 +105,13 @@ export async function watchProject(options: WatchOptions): Promise<void> {
         if (check()) finish();
       }, interval);
     };
-    watcher = watch(stateDir(root), { ignoreInitial: true, depth: 0 });
+    // bearing/ and not .state/: a project that has never run has no .state/
+    // yet, and watching must not create it (a reading command creates nothing).
+    // Depth 1 reaches .state/state.json and .state/lock when the run makes them.
+    const watched = new Set([stateFile(root), lockFile(root)]);
+    watcher = watch(bearingDir(root), { ignoreInitial: true, depth: 1 });
     watcher.on('all', (_event, path) => {
-      if (path.endsWith('state.json') || path.endsWith('lock')) schedule();
+      if (watched.has(path)) schedule();
     });
     watcher.on('error', () => {});
     // The lock can vanish without a state write (a crashed run): poll it too.

@@ -349,22 +349,18 @@ describe('bearing validate reports each mistake at its place, exit 2', () => {
     expect(result.ms).toBeLessThan(10_000);
   });
 
-  it('a missing bearing/ folder, naming `bearing init`', async () => {
-    expectProblems(
-      await validate({ 'README.md': '# not set up\n' }),
-      [
-        'bearing: no bearing/ folder in this project; `bearing init` creates it with an example task',
-      ],
-      '1 problem in 1 file',
+  it('no bearing/ here or above: one line naming `bearing init`, exit 2', async () => {
+    // Not a git repository: the search goes up to the file system's root.
+    const fx = await project({ 'README.md': '# not set up\n' });
+    const result = await run(fx, 'validate');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      "bearing validate: no Bearing project: no bearing/ in . or any folder above it up to /. Run `bearing init` in the project's root folder to create one.\n",
     );
-    const fx = await project();
-    expectProblems(
-      await run(fx, 'validate', 'elsewhere'),
-      [
-        'elsewhere/bearing: no bearing/ folder in this project; `bearing init` creates it with an example task',
-      ],
-      '1 problem in 1 file',
-    );
+    expect(result.code).toBe(2);
+    const elsewhere = await run(fx, 'validate', 'elsewhere');
+    expect(elsewhere.stderr).toBe('bearing validate: elsewhere is not a folder\n');
+    expect(elsewhere.code).toBe(2);
   });
 
   it('every mistake in every file in one run, sorted by file and position', async () => {

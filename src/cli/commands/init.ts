@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { fileInTheWay, initProject } from '../../run/init.js';
+import { findProjectRoot } from '../../state/project.js';
+import { displayPath } from '../../tasks/load.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -7,7 +9,11 @@ import { resolveProjectDir } from '../project-dir.js';
 export function registerInit(program: Command, ctx: CommandContext): void {
   program
     .command('init')
-    .argument('[dir]', 'project directory', '.')
+    .argument(
+      '[dir]',
+      'where to create bearing/; inside a project already, nothing is created',
+      '.',
+    )
     .description(
       'Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, and a .gitignore for .state/. Never overwrites a file.',
     )
@@ -19,6 +25,20 @@ export function registerInit(program: Command, ctx: CommandContext): void {
     )
     .action(async (dir: string, opts: { json?: boolean; start?: boolean }) => {
       const root = resolveProjectDir(ctx, dir);
+      // Inside a project already (up to the git repository's root): say so
+      // rather than nest a second bearing/, which would hide the first from
+      // every command run below it.
+      const around = findProjectRoot(root);
+      if (around.kind === 'found' && around.root !== root) {
+        if (opts.json) {
+          ctx.output.out(JSON.stringify({ root: around.root, created: [], kept: [] }, null, 2));
+          return;
+        }
+        ctx.output.out(
+          `${displayPath(around.root, ctx.cwd)} is already a Bearing project (its bearing/ is set up); nothing changed. Every bearing command finds it from here.`,
+        );
+        return;
+      }
       const blocker = fileInTheWay(root);
       if (blocker !== undefined) {
         ctx.output.err(

@@ -6,7 +6,7 @@ import { runsDir, taskRunsDir } from '../../state/paths.js';
 import { TASK_ID_PATTERN } from '../../tasks/schema.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 type Part = 'stdout' | 'stderr' | 'prompt' | 'verify';
 const FILES: Record<Part, string> = {
@@ -20,7 +20,7 @@ export function registerLog(program: Command, ctx: CommandContext): void {
   program
     .command('log')
     .argument('<id>', 'task id')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
     )
@@ -45,7 +45,8 @@ export function registerLog(program: Command, ctx: CommandContext): void {
           json?: boolean;
         },
       ) => {
-        const root = resolveProjectDir(ctx, dir);
+        const root = projectRootOrReport(ctx, 'log', dir);
+        if (root === undefined) return;
         if (!TASK_ID_PATTERN.test(id)) {
           ctx.output.err(`bearing log: "${id}" is not a task id`);
           ctx.setExitCode(EXIT.invalid);

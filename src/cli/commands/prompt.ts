@@ -10,13 +10,13 @@ import { loadProject } from '../../tasks/load.js';
 import { PROMPT_FORMATS } from '../../tasks/schema.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerPrompt(program: Command, ctx: CommandContext): void {
   program
     .command('prompt')
     .argument('<id>', 'task id')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       "Print exactly what the task's agent would receive next: FOCUS/SKIP directives, PRIOR context from completed dependencies, the prompt, a retry note after a failure, and the closing hand-off line.",
     )
@@ -37,7 +37,8 @@ export function registerPrompt(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(EXIT.invalid);
         return;
       }
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'prompt', dir);
+      if (root === undefined) return;
       const loaded = await loadProject(root, { displayBase: ctx.cwd });
       if (!loaded.plan) {
         for (const d of loaded.diagnostics) ctx.output.err(formatDiagnostic(d));

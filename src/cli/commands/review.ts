@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { review } from '../../run/review.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerReview(program: Command, ctx: CommandContext): void {
   const action =
     (name: 'approve' | 'retry') => async (id: string, dir: string, opts: { json?: boolean }) => {
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, name, dir);
+      if (root === undefined) return;
       const result = await review(root, ctx.cwd, name, id);
       if (opts.json) ctx.output.out(JSON.stringify({ id, action: name, ...result }));
       else if (result.kind === 'applied' || result.kind === 'queued-for-run')
@@ -32,7 +33,7 @@ export function registerReview(program: Command, ctx: CommandContext): void {
   program
     .command('approve')
     .argument('<id>', 'task id')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Accept a task that awaits review (checkpoint: pause, or on_failure: pause) so its dependents can run; a failed task is accepted as completed.',
     )
@@ -42,7 +43,7 @@ export function registerReview(program: Command, ctx: CommandContext): void {
   program
     .command('retry')
     .argument('<id>', 'task id')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Queue a failed, skipped, completed or reviewed task to run again, with a fresh retry budget; after a failure the next attempt gets the error appended.',
     )

@@ -4,12 +4,12 @@ import { runProject } from '../../run/runner.js';
 import { runView } from '../../ui/run-view.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   program
     .command('run')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Run every ready task in a fresh headless agent process, in dependency order, until nothing is left to run. Task files are re-read before every decision, so edits and new tasks are picked up during the run. Results go to bearing/status.md.',
     )
@@ -41,7 +41,8 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           return;
         }
       }
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'run', dir);
+      if (root === undefined) return;
       const controller = new AbortController();
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {

@@ -5,6 +5,7 @@ import { type InteractiveSession, startInteractive } from '../../process/interac
 import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
 import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
 import { checkModelName, type Launch, missingPlannerCli, startPlanner } from '../../run/start.js';
+import { findProjectRoot } from '../../state/project.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -175,7 +176,11 @@ export async function runStart(
 export function registerStart(program: Command, ctx: CommandContext): void {
   program
     .command('start')
-    .argument('[dir]', 'project directory (bearing/ is created there when missing)', '.')
+    .argument(
+      '[dir]',
+      'the project or a folder in it; with no bearing/ there or above it up to the git root, it is created there',
+      '.',
+    )
     .description(
       "Open an interactive planner session (Claude Code or Codex) in the project: the planner's instructions go in as its system prompt, it reads bearing/status.md and the task files, and you decide together what the agents build. Asks which CLI and model unless given. Exits with the CLI's exit code.",
     )
@@ -200,7 +205,10 @@ codex.md (with the task-file reference generated from the schema), passed as
 so they stay in force after the CLI compacts the conversation.`,
     )
     .action(async (dir: string, opts: StartOptions) => {
-      await runStart(ctx, resolveProjectDir(ctx, dir), opts);
+      // The project this folder is in, up to the git repository's root; else a new one here.
+      const target = resolveProjectDir(ctx, dir);
+      const around = findProjectRoot(target);
+      await runStart(ctx, around.kind === 'found' ? around.root : target, opts);
     });
 }
 

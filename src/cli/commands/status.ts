@@ -4,11 +4,12 @@ import { renderStatusMarkdown, renderSummary, statusJson } from '../../core/stat
 import { readSnapshot } from '../../run/snapshot.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
   const show = (kind: 'status' | 'summary') => async (dir: string, opts: { json?: boolean }) => {
-    const root = resolveProjectDir(ctx, dir);
+    const root = projectRootOrReport(ctx, kind, dir);
+    if (root === undefined) return;
     const snap = await readSnapshot(root, ctx.cwd, ctx.env);
     if (!snap.ok) {
       ctx.output.err(`bearing ${kind}: ${snap.message}`);
@@ -45,7 +46,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
   };
   program
     .command('status')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Show the full status: progress, cost, tokens, what happens next, and per task its state, summary, files changed and error (what bearing/status.md holds, computed now).',
     )
@@ -57,7 +58,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .action(show('status'));
   program
     .command('summary')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'One screen for the planner: progress, cost, what happens next, and one line per task.',
     )

@@ -4,12 +4,12 @@ import type { Plan } from '../../core/task.js';
 import { loadProject } from '../../tasks/load.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
   program
     .command('validate')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Check bearing/config.yaml and every task file; on success print the task graph in dependency order, otherwise every problem as file:line:col: field: message (exit code 2).',
     )
@@ -19,7 +19,8 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
       '\nExamples:\n  $ bearing validate\n  $ bearing validate examples/quickstart --json',
     )
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'validate', dir);
+      if (root === undefined) return;
       const result = await loadProject(root, { displayBase: ctx.cwd });
       if (opts.json) {
         ctx.output.out(

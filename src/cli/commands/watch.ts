@@ -2,19 +2,20 @@ import type { Command } from 'commander';
 import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveProjectDir } from '../project-dir.js';
+import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
 
 export function registerWatch(program: Command, ctx: CommandContext): void {
   program
     .command('watch')
-    .argument('[dir]', 'project directory (the one holding bearing/)', '.')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
       'Follow a run from another terminal: print every task state change as it is recorded, until the run ends (waits for a run to start if none is active).',
     )
     .option('--json', 'print one JSON object per change')
     .addHelpText('after', '\nExamples:\n  $ bearing run & bearing watch\n  $ bearing watch --json')
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const root = resolveProjectDir(ctx, dir);
+      const root = projectRootOrReport(ctx, 'watch', dir);
+      if (root === undefined) return;
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
