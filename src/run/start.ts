@@ -13,7 +13,7 @@
  * after every compaction.) No shell is involved and the CLI inherits the
  * terminal; Bearing waits for it and passes its exit code on.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claudeAdapter } from '../agents/claude.js';
@@ -26,7 +26,7 @@ import type {
 } from '../process/interactive.js';
 import { which } from '../process/which.js';
 import { listTaskFilesSync } from '../tasks/load.js';
-import { fileInTheWay, type InitResult, initProject } from './init.js';
+import { exampleTaskFile, fileInTheWay, type InitResult, initProject } from './init.js';
 import { openingMessage, type PlannerCli, plannerInstructions } from './planner-prompt.js';
 
 /** The strongest planning model by default; `undefined` means the CLI's own default (no flag). */
@@ -147,6 +147,27 @@ function missing(cli: PlannerCli): Extract<StartOutcome, { kind: 'missing-cli' }
   return { kind: 'missing-cli', cli, command: cli, installHint: PLANNER_INSTALL_HINT[cli] };
 }
 
+/** Drops the `$schema` comment line, which differs between installs and machines. */
+function withoutSchemaLine(text: string): string {
+  return text.replace(/^# yaml-language-server: \$schema=.*\n/, '');
+}
+
+/**
+ * Whether `file` is the example task file exactly as `bearing init` writes
+ * it (whatever its `$schema` line says). Decided by content, not by "is this
+ * the first start": a first start whose CLI exited at once leaves bearing/
+ * behind, and the next planner must still see the example for what it is.
+ */
+export function isInitExample(file: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  return withoutSchemaLine(text) === withoutSchemaLine(exampleTaskFile(''));
+}
+
 /** Everything before the hand-over: the CLI check, bearing/ when missing, the prompt. */
 export function prepareStart(
   input: Omit<StartInput, 'startInteractive' | 'onLaunch' | 'onSession'>,
@@ -171,6 +192,7 @@ export function prepareStart(
   );
   const opening = openingMessage({
     initialised: initialised !== undefined,
+    exampleOnly: taskFiles.length === 1 && isInitExample(join(root, taskFiles[0] as string)),
     hasStatus: existsSync(join(root, 'bearing', 'status.md')),
     taskFiles,
   });

@@ -290,6 +290,47 @@ describe('bearing start in a project without bearing/', () => {
     expect(opening).toContain('ask me what we are going to build');
   });
 
+  it('after a first start whose CLI exited at once, the example is still called an example', async () => {
+    const sb = sandbox();
+    const dir = project({ 'README.md': '# App\n' });
+    writeFileSync(sb.script, JSON.stringify([{ exitCode: 1 }]));
+    const first = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: { ...sb.env, BEARING_FAKE_SCRIPT: sb.script },
+    });
+    expect(first.code).toBe(1);
+    const second = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: sb.env,
+    });
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain('Initialised');
+    const calls = readCalls(sb.log);
+    expect(calls).toHaveLength(2);
+    const opening = calls[1]?.argv.at(-1);
+    expect(opening).toContain('`bearing/tasks/example.yaml` is only an example');
+    expect(opening).toContain('ask me what we are going to build');
+    expect(opening).not.toContain('Read the task files');
+  });
+
+  it('an edited example is the plan, not an example', async () => {
+    const sb = sandbox();
+    const dir = project({ 'README.md': '# App\n' });
+    await bearing(['init', '--no-start'], { cwd: dir, env: sb.env });
+    const example = join(dir, 'bearing', 'tasks', 'example.yaml');
+    writeFileSync(example, readFileSync(example, 'utf8').replace('Say hello', 'Say hi'));
+    const r = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: sb.env,
+    });
+    expect(r.code).toBe(0);
+    const opening = onlyCall(sb.log).argv.at(-1);
+    expect(opening).toContain(
+      'Nothing has run yet. Read the task files (`bearing/tasks/example.yaml`)',
+    );
+    expect(opening).not.toContain('only an example');
+  });
+
   it('tasks but no status yet: the opening message lists the task files', async () => {
     const sb = sandbox();
     const dir = project({ 'bearing/tasks/a.yaml': 'id: a\nprompt: A\n' });
