@@ -5,6 +5,8 @@
  * compaction), and every session ends with the `bearing start` command that
  * resumes it.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plannerInstructions } from '../../src/run/planner-prompt.js';
 import { tomlString } from '../../src/run/start.js';
@@ -186,6 +188,36 @@ describe('codex', () => {
     });
     expect(r.code).toBe(0);
     expect(onlyCall(sb.log).argv).toEqual(['resume', '-c', codexConfig()]);
+  });
+});
+
+describe('the printed command', () => {
+  it('names the project when it is not the current folder, quoted for a shell', async () => {
+    const sb = sandbox();
+    const parent = project();
+    const dir = join(parent, "my app's");
+    mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
+    writeFileSync(join(dir, 'bearing', 'tasks', 'a.yaml'), 'id: a\nprompt: A\n');
+    const r = await bearing(['start', dir, '--cli', 'codex', '--model', 'gpt-6'], {
+      cwd: parent,
+      env: sb.env,
+    });
+    expect(r.code).toBe(0);
+    expect(resumeHint(r.stderr)).toContain(
+      `  ${BEARING_COMMAND} start '${parent}/my app'\\''s' --cli codex --model gpt-6 --continue`,
+    );
+  });
+
+  it('is printed after a session that ended with an error too', async () => {
+    const sb = sandbox();
+    writeFileSync(sb.script, JSON.stringify([{ exitCode: 3 }]));
+    const dir = plannedProject();
+    const r = await bearing(['start', '--cli', 'claude', '--yes'], {
+      cwd: dir,
+      env: { ...sb.env, BEARING_FAKE_SCRIPT: sb.script },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('--resume ');
   });
 });
 
