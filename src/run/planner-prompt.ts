@@ -63,6 +63,12 @@ export function plannerInstructions(cli: PlannerCli, options: InstructionsOption
 export interface ProjectGlance {
   /** bearing/ was created by this `bearing start`. */
   initialised: boolean;
+  /**
+   * The only task file is the example `bearing init` writes, unchanged: no
+   * plan yet, whether bearing/ was made now or by an earlier start whose
+   * CLI exited at once.
+   */
+  exampleOnly?: boolean;
   hasStatus: boolean;
   /** Task files, relative to the project, e.g. `bearing/tasks/api.yaml`. */
   taskFiles: string[];
@@ -84,6 +90,10 @@ export function openingMessage(glance: ProjectGlance): string {
     steps.push(
       'Bearing has just set up `bearing/` in this project: nothing has run yet, and `bearing/tasks/example.yaml` is only an example, to be replaced by the real plan.',
     );
+  } else if (glance.exampleOnly && !glance.hasStatus) {
+    steps.push(
+      'Bearing has set up `bearing/` in this project, but nothing has been planned or run yet: `bearing/tasks/example.yaml` is only an example, as `bearing init` wrote it, to be replaced by the real plan.',
+    );
   } else if (glance.hasStatus) {
     steps.push(
       `Read \`bearing/status.md\` (the results of the last run) and the task files (${files || 'none yet'}), and \`bearing/plan.md\` if it exists.`,
@@ -99,7 +109,7 @@ export function openingMessage(glance: ProjectGlance): string {
     "Look at the project's layout: the top-level files, the README, how it is built and tested.",
   );
   steps.push(
-    glance.hasStatus || (!glance.initialised && glance.taskFiles.length > 0)
+    glance.hasStatus || (!glance.initialised && !glance.exampleOnly && glance.taskFiles.length > 0)
       ? 'Then tell me in a few lines where things stand (done, failed, waiting for review, next) and ask me what to work on. Do not write or change tasks until we agree.'
       : 'Then tell me in a few lines what you found and ask me what we are going to build. Do not write tasks until we agree.',
   );

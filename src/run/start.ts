@@ -12,8 +12,25 @@
  * `developer_instructions` becomes a developer message that codex puts back
  * after every compaction.) No shell is involved and the CLI inherits the
  * terminal; Bearing waits for it and passes its exit code on.
+ *
+ * A resumed session gets the instructions again, because neither CLI keeps
+ * them: `claude --resume ID` alone sends none of them (the system prompt is
+ * rebuilt from the flags of each run), and `codex resume ID` alone keeps the
+ * old developer message only until the first compaction, which rebuilds it
+ * from the current config (both checked against a local stand-in API with
+ * claude 2.1.197 and codex-cli 0.171.0):
+ *
+ *   claude [--model M] --session-id UUID --append-system-prompt INSTRUCTIONS -- OPENING
+ *   claude [--model M] --append-system-prompt INSTRUCTIONS --resume [ID] | --continue
+ *   codex resume [-m M] -c developer_instructions="INSTRUCTIONS" [-- ID | --last]
+ *
+ * A new claude session gets its id from Bearing, so the command that resumes
+ * it can be printed when it ends; codex has no such option, so its sessions
+ * end with `--continue` (`codex resume --last`: the newest interactive
+ * session in this folder).
  */
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claudeAdapter } from '../agents/claude.js';
@@ -27,7 +44,7 @@ import type {
 import { which } from '../process/which.js';
 import { isProjectRoot } from '../state/project.js';
 import { listTaskFilesSync } from '../tasks/load.js';
-import { fileInTheWay, type InitResult, initProject } from './init.js';
+import { exampleTaskFile, fileInTheWay, type InitResult, initProject } from './init.js';
 import { openingMessage, type PlannerCli, plannerInstructions } from './planner-prompt.js';
 
 /** The strongest planning model by default; `undefined` means the CLI's own default (no flag). */
@@ -64,31 +81,115 @@ export function tomlString(text: string): string {
   return JSON.stringify(text).replace(/\u007f/g, '\\u007F');
 }
 
-/** The planner CLI's arguments: instructions as the system prompt, the opening message last. */
+/** Session ids as the CLIs print them (UUIDs), or a codex session name. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** `undefined` when `id` can be passed to a CLI as a session id, else what is wrong with it. */
+export function checkSessionId(id: string): string | undefined {
+  if (SESSION_ID_PATTERN.test(id) && id.length <= 200) return undefined;
+  return `expected a session id such as 5b0c8a47-1f2e-4d3c-9a8b-7c6d5e4f3a21 (letters, digits, . _ -), got "${id}"`;
+}
+
+/**
+ * Which planner session to open: a new one (claude: with the id Bearing
+ * gives it), one to resume (no id: the CLI's picker), or the CLI's most
+ * recent one in the project.
+ */
+export type PlannerSession =
+  | { kind: 'new'; sessionId: string | undefined }
+  | { kind: 'resume'; sessionId: string | undefined }
+  | { kind: 'continue' };
+
+/**
+ * The planner CLI's arguments: instructions as the system prompt, then the
+ * opening message (a new session) or what to resume.
+ */
 export function plannerArgs(
   cli: PlannerCli,
   model: string | undefined,
   instructions: string,
   opening: string,
+  session: PlannerSession = { kind: 'new', sessionId: undefined },
 ): string[] {
   switch (cli) {
-    case 'claude':
-      return [
+    case 'claude': {
+      const head = [
         ...(model !== undefined ? ['--model', model] : []),
+        ...(session.kind === 'new' && session.sessionId !== undefined
+          ? ['--session-id', session.sessionId]
+          : []),
         '--append-system-prompt',
         instructions,
-        '--',
-        opening,
       ];
-    case 'codex':
-      return [
+      switch (session.kind) {
+        case 'new':
+          return [...head, '--', opening];
+        case 'resume':
+          return [
+            ...head,
+            '--resume',
+            ...(session.sessionId !== undefined ? [session.sessionId] : []),
+          ];
+        case 'continue':
+          return [...head, '--continue'];
+      }
+      break;
+    }
+    case 'codex': {
+      const options = [
         ...(model !== undefined ? ['-m', model] : []),
         '-c',
         `developer_instructions=${tomlString(instructions)}`,
-        '--',
-        opening,
       ];
+      switch (session.kind) {
+        case 'new':
+          return [...options, '--', opening];
+        case 'resume':
+          return [
+            'resume',
+            ...options,
+            ...(session.sessionId !== undefined ? ['--', session.sessionId] : []),
+          ];
+        case 'continue':
+          return ['resume', ...options, '--last'];
+      }
+    }
   }
+}
+
+/**
+ * What to run to resume the session that has just ended, with the
+ * instructions: `bearing start` with the same CLI and model, by id when
+ * Bearing knows it, else `--continue`. Two lines, the command indented.
+ */
+export function resumeAdvice(options: {
+  bearingCommand: string;
+  /** Given when the project is not the folder the command is run from. */
+  dir: string | undefined;
+  cli: PlannerCli;
+  model: string | undefined;
+  /** The session's id, when Bearing knows it. */
+  sessionId: string | undefined;
+}): string {
+  const { cli, model, sessionId } = options;
+  const words = [
+    options.bearingCommand,
+    'start',
+    ...(options.dir !== undefined ? [shellWord(options.dir)] : []),
+    '--cli',
+    cli,
+    ...(model !== undefined ? ['--model', shellWord(model)] : ['--yes']),
+    ...(sessionId !== undefined ? ['--resume', sessionId] : ['--continue']),
+  ];
+  const why =
+    cli === 'claude'
+      ? '`claude --resume` alone leaves them out'
+      : '`codex resume` alone loses them when Codex compacts the conversation';
+  const alternative =
+    sessionId === undefined && cli === 'codex'
+      ? '   (or --resume ID, with the session id Codex printed)'
+      : '';
+  return `To resume this planner session with Bearing's instructions (${why}):\n  ${words.join(' ')}${alternative}`;
 }
 
 /** bin/bearing.js of this installation. */
@@ -122,12 +223,17 @@ export interface StartInput {
   onLaunch?: (launch: Launch) => void;
   /** The running session, to pass signals on to it. */
   onSession?: (session: InteractiveSession) => void;
+  /** What to open; a new session by default. */
+  session?: { kind: 'new' } | Exclude<PlannerSession, { kind: 'new' }>;
+  /** Ids for new claude sessions; random UUIDs by default. */
+  newSessionId?: () => string;
 }
 
 export interface Launch {
   command: InteractiveCommand;
   /** What `bearing init` created, when bearing/ was missing. */
   initialised: InitResult | undefined;
+  session: PlannerSession;
 }
 
 export type StartOutcome =
@@ -146,6 +252,27 @@ export function missingPlannerCli(
 
 function missing(cli: PlannerCli): Extract<StartOutcome, { kind: 'missing-cli' }> {
   return { kind: 'missing-cli', cli, command: cli, installHint: PLANNER_INSTALL_HINT[cli] };
+}
+
+/** Drops the `$schema` comment line, which differs between installs and machines. */
+function withoutSchemaLine(text: string): string {
+  return text.replace(/^# yaml-language-server: \$schema=.*\n/, '');
+}
+
+/**
+ * Whether `file` is the example task file exactly as `bearing init` writes
+ * it (whatever its `$schema` line says). Decided by content, not by "is this
+ * the first start": a first start whose CLI exited at once leaves bearing/
+ * behind, and the next planner must still see the example for what it is.
+ */
+export function isInitExample(file: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  return withoutSchemaLine(text) === withoutSchemaLine(exampleTaskFile(''));
 }
 
 /** Everything before the hand-over: the CLI check, bearing/ when missing, the prompt. */
@@ -173,18 +300,29 @@ export function prepareStart(
   );
   const opening = openingMessage({
     initialised: initialised !== undefined,
+    exampleOnly: taskFiles.length === 1 && isInitExample(join(root, taskFiles[0] as string)),
     hasStatus: existsSync(join(root, 'bearing', 'status.md')),
     taskFiles,
   });
   const instructions = plannerInstructions(cli, { bearingCommand: bearingCommand(env, root) });
+  const wanted = input.session ?? { kind: 'new' };
+  // Only claude takes an id for a new session (`--session-id`); codex picks its own.
+  const session: PlannerSession =
+    wanted.kind === 'new'
+      ? {
+          kind: 'new',
+          sessionId: cli === 'claude' ? (input.newSessionId ?? randomUUID)() : undefined,
+        }
+      : wanted;
   return {
     command: {
       file,
-      args: plannerArgs(cli, input.model, instructions, opening),
+      args: plannerArgs(cli, input.model, instructions, opening, session),
       cwd: root,
       env: { ...env },
     },
     initialised,
+    session,
   };
 }
 

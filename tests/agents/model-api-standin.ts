@@ -16,6 +16,8 @@ export interface StandinRequest {
   bodyBytes: number;
   /** The text parts of the user messages (Anthropic `messages`, OpenAI `input`), in order. */
   userTexts: string[];
+  /** The request body as sent (to look at system prompts and developer messages). */
+  body: string;
 }
 
 export interface Standin {
@@ -161,6 +163,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         path,
         bodyBytes: Buffer.byteLength(body),
         userTexts: userTextsOf(body),
+        body,
       });
       const isModel = path.startsWith('/v1/messages') || path.startsWith('/v1/responses');
       if (options.status !== undefined && isModel) {

@@ -49,6 +49,19 @@ const OPENING_PLANNED = openingMessage({
   taskFiles: ['bearing/tasks/01-api.yaml', 'bearing/tasks/02-docs.yaml'],
 });
 
+/**
+ * `argv` without the `--session-id UUID` a new claude session gets (checked
+ * here; resume.test.ts checks what it is for).
+ */
+function withoutSessionId(argv: string[]): string[] {
+  const at = argv.indexOf('--session-id');
+  expect(at).toBeGreaterThanOrEqual(0);
+  expect(argv[at + 1]).toMatch(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
+  return [...argv.slice(0, at), ...argv.slice(at + 2)];
+}
+
 function onlyCall(log: string): FakeCall {
   const calls = readCalls(log);
   expect(calls).toHaveLength(1);
@@ -63,15 +76,17 @@ describe('bearing start --cli claude', () => {
       cwd: dir,
       env: sb.env,
     });
-    expect(r.stderr).toBe(
-      `Starting the planner: claude (opus) in ${dir}. End the session to return.\n`,
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^Starting the planner: claude \\(opus\\) in ${dir}\\. End the session to return\\.\\nTo resume this planner session`,
+      ),
     );
     expect(r.stdout).toBe(
       'fake claude: interactive session (model opus, stdin null, stdout socket)\n',
     );
     expect(r.code).toBe(0);
     const call = onlyCall(sb.log);
-    expect(call.argv).toEqual([
+    expect(withoutSessionId(call.argv)).toEqual([
       '--model',
       'opus',
       '--append-system-prompt',
@@ -84,14 +99,14 @@ describe('bearing start --cli claude', () => {
     expect(call.cwd).toBe(dir);
     expect(call.stdinType).toBe('null');
     // What the planner is taught, independently of the code that assembles it.
-    const instructions = call.argv[3] as string;
+    const instructions = call.argv[5] as string;
     expect(instructions).toContain(referenceMarkdown());
     expect(instructions).toContain(CLAUDE_MD.trim());
     expect(instructions).not.toContain(CODEX_MD.trim());
     expect(instructions.startsWith(SHARED.slice(0, SHARED.indexOf('<!--')))).toBe(true);
     expect(instructions).toContain(`run \`${BEARING_COMMAND}\` instead`);
     expect(instructions).not.toContain('<!-- bearing:');
-    const opening = call.argv[5] as string;
+    const opening = call.argv[7] as string;
     expect(opening).toContain('Read `bearing/status.md`');
     expect(opening).toContain('`bearing/tasks/01-api.yaml`, `bearing/tasks/02-docs.yaml`');
     expect(opening).toContain("Look at the project's layout");
@@ -110,7 +125,7 @@ describe('bearing start --cli claude', () => {
     });
     expect(r.code).toBe(0);
     const call = onlyCall(sb.log);
-    expect(call.argv).toEqual([
+    expect(withoutSessionId(call.argv)).toEqual([
       ...flags,
       '--append-system-prompt',
       claudeInstructions(),
@@ -127,7 +142,7 @@ describe('bearing start --cli claude', () => {
     expect(r.code).toBe(0);
     // Nothing was asked, so nothing was read from stdin.
     expect(r.stdout).not.toContain('Planner CLI');
-    expect(onlyCall(sb.log).argv.slice(0, 3)).toEqual([
+    expect(withoutSessionId(onlyCall(sb.log).argv).slice(0, 3)).toEqual([
       '--model',
       'opus',
       '--append-system-prompt',
@@ -140,8 +155,8 @@ describe('bearing start --cli codex', () => {
     const sb = sandbox();
     const dir = plannedProject();
     const r = await bearing(['start', '--cli', 'codex', '--yes'], { cwd: dir, env: sb.env });
-    expect(r.stderr).toBe(
-      `Starting the planner: codex (the CLI's default model) in ${dir}. End the session to return.\n`,
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Starting the planner: codex (the CLI's default model) in ${dir}. End the session to return.`,
     );
     expect(r.code).toBe(0);
     const call = onlyCall(sb.log);
@@ -197,7 +212,7 @@ describe('the questions, answered on stdin', () => {
       `${CLI_Q}\n${CLAUDE_MODEL_Q}\nfake claude: interactive session (model opus, stdin socket, stdout socket)\n`,
     );
     expect(r.code).toBe(0);
-    expect(onlyCall(sb.log).argv.slice(0, 3)).toEqual([
+    expect(withoutSessionId(onlyCall(sb.log).argv).slice(0, 3)).toEqual([
       '--model',
       'opus',
       '--append-system-prompt',
@@ -290,6 +305,47 @@ describe('bearing start in a project without bearing/', () => {
     expect(opening).toContain('ask me what we are going to build');
   });
 
+  it('after a first start whose CLI exited at once, the example is still called an example', async () => {
+    const sb = sandbox();
+    const dir = project({ 'README.md': '# App\n' });
+    writeFileSync(sb.script, JSON.stringify([{ exitCode: 1 }]));
+    const first = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: { ...sb.env, BEARING_FAKE_SCRIPT: sb.script },
+    });
+    expect(first.code).toBe(1);
+    const second = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: sb.env,
+    });
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain('Initialised');
+    const calls = readCalls(sb.log);
+    expect(calls).toHaveLength(2);
+    const opening = calls[1]?.argv.at(-1);
+    expect(opening).toContain('`bearing/tasks/example.yaml` is only an example');
+    expect(opening).toContain('ask me what we are going to build');
+    expect(opening).not.toContain('Read the task files');
+  });
+
+  it('an edited example is the plan, not an example', async () => {
+    const sb = sandbox();
+    const dir = project({ 'README.md': '# App\n' });
+    await bearing(['init', '--no-start'], { cwd: dir, env: sb.env });
+    const example = join(dir, 'bearing', 'tasks', 'example.yaml');
+    writeFileSync(example, readFileSync(example, 'utf8').replace('Say hello', 'Say hi'));
+    const r = await bearing(['start', '--cli', 'claude', '--model', 'opus'], {
+      cwd: dir,
+      env: sb.env,
+    });
+    expect(r.code).toBe(0);
+    const opening = onlyCall(sb.log).argv.at(-1);
+    expect(opening).toContain(
+      'Nothing has run yet. Read the task files (`bearing/tasks/example.yaml`)',
+    );
+    expect(opening).not.toContain('only an example');
+  });
+
   it('tasks but no status yet: the opening message lists the task files', async () => {
     const sb = sandbox();
     const dir = project({ 'bearing/tasks/a.yaml': 'id: a\nprompt: A\n' });
@@ -360,7 +416,7 @@ describe('exit codes and errors', () => {
     const dir = plannedProject();
     const r = await bearing(['start', '--cli', 'claude', '--yes'], { cwd: dir, env: sb.env });
     expect(r.code).toBe(0);
-    const instructions = onlyCall(sb.log).argv[3];
+    const instructions = onlyCall(sb.log).argv[5];
     expect(instructions).toBe(plannerInstructions('claude', { bearingCommand: 'bearing' }));
     expect(instructions).toContain('Run Bearing as `bearing` (it is on PATH).');
   });

@@ -78,8 +78,11 @@ describe.skipIf(!hasScript)('bearing start at a terminal', () => {
     expect(r.code).toBe(0);
     const calls = readCalls(sb.log);
     expect(calls).toHaveLength(1);
-    // init created bearing/ just before, so start found it there.
-    expect((calls[0] as FakeCall).argv.at(-1)).toContain('Nothing has run yet');
+    // init created bearing/ just before, so start found it there, with the
+    // example, which it still calls an example.
+    expect((calls[0] as FakeCall).argv.at(-1)).toContain(
+      '`bearing/tasks/example.yaml` is only an example',
+    );
   });
 
   it('bearing init: the default answer is no', async () => {

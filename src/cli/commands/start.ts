@@ -4,7 +4,16 @@ import type { Command } from 'commander';
 import { type InteractiveSession, startInteractive } from '../../process/interactive.js';
 import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
 import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
-import { checkModelName, type Launch, missingPlannerCli, startPlanner } from '../../run/start.js';
+import {
+  bearingCommand,
+  checkModelName,
+  checkSessionId,
+  type Launch,
+  missingPlannerCli,
+  type PlannerSession,
+  resumeAdvice,
+  startPlanner,
+} from '../../run/start.js';
 import { findProjectRoot } from '../../state/project.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -14,6 +23,38 @@ export interface StartOptions {
   cli?: string;
   model?: string;
   yes?: boolean;
+  /** `true`: `--resume` without an id (the CLI's picker). */
+  resume?: string | boolean;
+  continue?: boolean;
+}
+
+/** The session `--resume`/`--continue` ask for, or what is wrong with them. */
+function wantedSession(
+  opts: StartOptions,
+): { session: Exclude<PlannerSession, { kind: 'new' }> | { kind: 'new' } } | { problem: string } {
+  if (opts.resume !== undefined && opts.continue) {
+    return { problem: '--resume and --continue: give one of them, not both' };
+  }
+  if (opts.continue) return { session: { kind: 'continue' } };
+  if (opts.resume === undefined || opts.resume === false) return { session: { kind: 'new' } };
+  if (opts.resume === true) return { session: { kind: 'resume', sessionId: undefined } };
+  const problem = checkSessionId(opts.resume);
+  if (problem !== undefined) return { problem: `--resume: ${problem}` };
+  return { session: { kind: 'resume', sessionId: opts.resume } };
+}
+
+/** How the start line names the session being opened. */
+function sessionWords(session: PlannerSession): string {
+  switch (session.kind) {
+    case 'new':
+      return 'Starting the planner';
+    case 'resume':
+      return session.sessionId !== undefined
+        ? `Resuming the planner session ${session.sessionId}`
+        : 'Resuming a planner session (pick it in the list)';
+    case 'continue':
+      return "Resuming the planner's most recent session";
+  }
 }
 
 /**
@@ -85,6 +126,12 @@ export async function runStart(
       return;
     }
   }
+  const wanted = wantedSession(opts);
+  if ('problem' in wanted) {
+    ctx.output.err(`bearing start: ${wanted.problem}`);
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
   // Ask only for what is not given, and nothing with --yes. The CLI is
   // checked before the model question, so a missing one is reported first.
   const interactive = !opts.yes && (opts.cli === undefined || opts.model === undefined);
@@ -119,7 +166,7 @@ export async function runStart(
     ['SIGTERM', forward],
     ['SIGHUP', forward],
   ];
-  const onLaunch = ({ command, initialised }: Launch): void => {
+  const onLaunch = ({ command, initialised, session }: Launch): void => {
     if (initialised !== undefined) {
       ctx.output.err(
         `Initialised bearing/ in ${root}: ${initialised.created.join(', ') || 'nothing to create'}`,
@@ -127,7 +174,7 @@ export async function runStart(
     }
     const model = choices.model === undefined ? "the CLI's default model" : choices.model;
     ctx.output.err(
-      `Starting the planner: ${choices.cli} (${model}) in ${command.cwd}. End the session to return.`,
+      `${sessionWords(session)}: ${choices.cli} (${model}) in ${command.cwd}. End the session to return.`,
     );
     for (const [signal, handler] of handlers) process.on(signal, handler);
   };
@@ -137,6 +184,7 @@ export async function runStart(
       cli: choices.cli,
       model: choices.model,
       env: ctx.env,
+      session: wanted.session,
       startInteractive,
       onLaunch,
       onSession: (s) => {
@@ -153,6 +201,19 @@ export async function runStart(
         return;
       case 'ended': {
         const end = outcome.end;
+        if (end.kind !== 'spawn-error') {
+          // After the CLI's own "claude --resume ID" / "codex resume ID", which leave the instructions out.
+          const { session } = outcome.launch;
+          ctx.output.err(
+            resumeAdvice({
+              bearingCommand: bearingCommand(ctx.env, root),
+              dir: root === ctx.cwd ? undefined : root,
+              cli: choices.cli,
+              model: choices.model,
+              sessionId: session.kind === 'continue' ? undefined : session.sessionId,
+            }),
+          );
+        }
         switch (end.kind) {
           case 'exited':
             // The planner CLI's own exit code, passed on as it is.
@@ -190,6 +251,14 @@ export function registerStart(program: Command, ctx: CommandContext): void {
       "planner model (default: ask; opus for claude, the CLI's own default for codex)",
     )
     .option('-y, --yes', 'ask nothing: take the defaults for what --cli and --model leave open')
+    .option(
+      '--resume [id]',
+      "resume a planner session, with Bearing's instructions (no id: the CLI's list to pick from)",
+    )
+    .option(
+      '--continue',
+      "resume the CLI's most recent session in the project, with Bearing's instructions",
+    )
     .addHelpText(
       'after',
       `
@@ -198,6 +267,12 @@ Examples:
   $ bearing start --cli claude --model opus
   $ bearing start ../my-app --cli codex --yes
   $ printf 'codex\\n\\n' | bearing start   # answers piped on stdin
+  $ bearing start --cli claude --model opus --resume 5b0c8a47-1f2e-4d3c-9a8b-7c6d5e4f3a21
+  $ bearing start --cli codex --yes --continue   # codex resume --last
+
+When a session ends, Bearing prints the \`bearing start --resume\` (or
+\`--continue\`) command that resumes it: resuming with \`claude --resume\` or
+\`codex resume\` alone leaves the planner's instructions out.
 
 The planner's instructions are planner-prompts/shared.md and claude.md or
 codex.md (with the task-file reference generated from the schema), passed as
