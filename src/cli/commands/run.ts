@@ -100,7 +100,10 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
             ctx.setExitCode(EXIT.invalid);
             break;
           case 'locked':
-            ctx.output.err(`bearing run: ${end.holder.message}. Follow it with \`bearing watch\`.`);
+            // Some lock messages end in a full stop of their own.
+            ctx.output.err(
+              `bearing run: ${end.holder.message.replace(/\.$/, '')}. Follow it with \`bearing watch\`.`,
+            );
             ctx.setExitCode(EXIT.locked);
             break;
           case 'missing-cli':
