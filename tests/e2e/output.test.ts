@@ -183,9 +183,9 @@ describe('reading commands', () => {
     expect(lines[0]).toBe('no run is active; waiting for one (Ctrl-C to stop)');
     expect(lines[1]).toMatch(new RegExp(`^run active \\(pid ${run.pid}, since `));
     expect(lines.slice(2, -2)).toEqual([
-      'one: new -> running',
+      'one: queued -> running',
       'one: running -> completed ($0.0234)',
-      'two: new -> running',
+      'two: queued -> running',
       'two: running -> failed ($0.0100) [max-turns]',
     ]);
     expect(lines.at(-2)).toBe('run ended');
@@ -205,11 +205,15 @@ describe('reading commands', () => {
     const events = w.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; id?: string; to?: string; next?: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as { type: string; id?: string; from?: string; to?: string; next?: string },
+      );
     expect(events.filter((e) => e.type === 'run-active')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'change' && e.id === 'quick').at(-1)?.to).toBe(
-      'completed',
-    );
+    const changes = events.filter((e) => e.type === 'change' && e.id === 'quick');
+    expect(changes.at(-1)?.to).toBe('completed');
+    // A task the state has no record of yet is queued, as every other command says.
+    expect(changes[0]).toMatchObject({ from: 'queued' });
     expect(events.at(-1)).toEqual({
       type: 'run-ended',
       next: 'All 1 task done. Add tasks to bearing/tasks/ and run `bearing run` to continue.',
