@@ -219,4 +219,33 @@ describe('reading commands', () => {
       next: 'All 1 task done. Add tasks to bearing/tasks/ and run `bearing run` to continue.',
     });
   });
+
+  it('`bearing log` of a shell task shows what it printed on stdout and on stderr', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        {
+          id: 'check',
+          cli: 'shell',
+          retries: 0,
+          run: 'echo checking; echo "2 tests failed" >&2; exit 1',
+        },
+        { id: 'quiet', cli: 'shell', run: 'echo "only stderr" >&2' },
+      ]),
+    });
+    const r = await p.run(['run']);
+    expect(r.code).toBe(1);
+    const dir = p.attemptDir('check', 1);
+    const log = await p.run(['log', 'check']);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toBe('checking\n2 tests failed\n');
+    expect(log.stderr).toBe(
+      `# check, attempt 1 of 1: ${join(dir, 'stdout.log')}\n# stderr: ${join(dir, 'stderr.log')}\n`,
+    );
+    // A task that printed only on stderr is not shown as an empty log.
+    const quiet = await p.run(['log', 'quiet']);
+    expect(quiet.stdout).toBe('only stderr\n');
+    expect(quiet.stderr).toContain('stdout.log (empty)');
+    // The flags still pick one file.
+    expect((await p.run(['log', 'check', '--stderr'])).stdout).toBe('2 tests failed\n');
+  });
 });
