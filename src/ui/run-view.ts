@@ -117,11 +117,16 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
               `${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`,
             );
             break;
-          case 'awaiting-review':
+          case 'awaiting-review': {
+            const review = `\`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\``;
+            // Whether to approve a failed gate is judged from the gate's output.
             line(
-              `${color.yellow('⏸')} ${id} ${e.failure ? `failed: ${why}; ` : 'done; '}awaits review (\`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\`)`,
+              e.failure?.reason === 'verify-failed'
+                ? `${color.yellow('⏸')} ${id} failed: ${why}; awaits review: read the gate's output (\`bearing log ${e.task.id} --verify\`), then ${review}`
+                : `${color.yellow('⏸')} ${id} ${e.failure ? `failed: ${why}; ` : 'done; '}awaits review (${review})`,
             );
             break;
+          }
           case 'retrying':
             line(
               `${color.yellow('↻')} ${id} failed: ${why}; retrying${facts ? ` (${facts})` : ''}`,
@@ -143,7 +148,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
           case 'failed': {
             const advice = e.failure ? adviseFailure(e.failure).replaceAll('<id>', e.task.id) : '';
             line(
-              `${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${advice}` : ''}`,
+              `${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${capitalise(advice)}` : ''}`,
             );
             break;
           }
@@ -194,6 +199,11 @@ function strayText({ groups, escaped }: { groups: number; escaped: number }): st
       : '',
   ].filter(Boolean);
   return `; first ended what the killed run had left running: ${parts.join(' and ')}`;
+}
+
+/** Advice is written to follow "To go on:"; after a full stop it starts a sentence. */
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function clock(at: number): string {

@@ -104,3 +104,47 @@ describe('run view: a removal not yet confirmed', () => {
     ]);
   });
 });
+
+describe('run view: after a failed gate', () => {
+  const failure = {
+    reason: 'verify-failed',
+    command: 'npm test',
+    exitCode: 1,
+    output: '2 tests failed',
+  } as const;
+  const gated = makeTask({ id: 'api', verify: 'npm test' });
+  const ended = (outcome: 'failed' | 'awaiting-review'): RunEvent => ({
+    type: 'task-end',
+    task: gated,
+    attempt: { attempt: 1, startedAt: new Date(T0).toISOString(), outcome: 'failed', failure },
+    record: {
+      id: 'api',
+      status: outcome,
+      attempts: [],
+      costUsd: 0,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      turns: 0,
+      durationMs: 0,
+      failure,
+      updatedAt: new Date(T0).toISOString(),
+    },
+    outcome,
+    failure,
+  });
+
+  it('a task that awaits review points at the gate output before approve or retry', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(ended('awaiting-review'));
+    expect(output.stdout[0]).toContain(
+      "api failed: verify `npm test` exited with code 1; awaits review: read the gate's output (`bearing log api --verify`), then `bearing approve api` or `bearing retry api`",
+    );
+  });
+
+  it('a failed task points at the gate output, as a sentence', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(ended('failed'));
+    expect(output.stdout[0]).toContain(
+      "exited with code 1. Read the gate's output (`bearing log api --verify`), fix the work or the gate, then `bearing retry api`",
+    );
+  });
+});
