@@ -10,6 +10,8 @@
  */
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
+import type { RunTotals } from '../core/run-totals.js';
+import { thousands } from '../core/status-report.js';
 import type { RunEvent } from '../run/events.js';
 import type { Output } from './output.js';
 
@@ -181,7 +183,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
         line(color.yellow(`stopping: ${e.reason}`));
         break;
       case 'run-end':
-        clearLive();
+        line(`this run took ${totalsText(e.totals)}`);
         output.out('');
         for (const l of e.next.split('\n')) output.out(l);
         break;
@@ -199,6 +201,14 @@ function strayText({ groups, escaped }: { groups: number; escaped: number }): st
       : '',
   ].filter(Boolean);
   return `; first ended what the killed run had left running: ${parts.join(' and ')}`;
+}
+
+function totalsText(t: RunTotals): string {
+  const u = t.usage;
+  const unknown = t.costUnknownFor.length
+    ? ` (plus unknown for ${t.costUnknownFor.join(', ')})`
+    : '';
+  return `${formatMs(t.wallMs)} · $${t.costUsd.toFixed(4)}${unknown} · tokens ${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
 }
 
 /** Advice is written to follow "To go on:"; after a full stop it starts a sentence. */
@@ -232,6 +242,24 @@ function eventJson(e: RunEvent): Record<string, unknown> {
       };
     case 'plan-invalid':
       return { type: e.type, diagnostics: e.diagnostics.map(formatDiagnostic) };
+    case 'run-end': {
+      const { totals: t } = e;
+      // Named as in `bearing status --json`.
+      return {
+        type: e.type,
+        next: e.next,
+        cost_usd: Math.round(t.costUsd * 1e6) / 1e6,
+        cost_unknown_for: t.costUnknownFor,
+        tokens: {
+          input: t.usage.inputTokens,
+          output: t.usage.outputTokens,
+          cache_read: t.usage.cacheReadTokens,
+          cache_write: t.usage.cacheWriteTokens,
+        },
+        attempts: t.attempts,
+        wall_ms: t.wallMs,
+      };
+    }
     default:
       return { ...e };
   }

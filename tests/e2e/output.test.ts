@@ -249,3 +249,38 @@ describe('reading commands', () => {
     expect((await p.run(['log', 'check', '--stderr'])).stdout).toBe('2 tests failed\n');
   });
 });
+
+describe('the end of a run', () => {
+  it("ends with this run's cost, tokens and wall time, in text and in the run-end event", async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([{ id: 'one', prompt: '[[one]]' }]),
+    });
+    expect((await p.run(['run'])).code).toBe(0);
+    // The second run does one more task: its totals leave out what the first run spent.
+    p.write('bearing/tasks/u.yaml', tasksYaml([{ id: 'two', prompt: '[[two]]' }]));
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    expect(p.statusLine('Cost')).toBe('$0.0468');
+    const lines = r.stdout.trimEnd().split('\n');
+    const totals = lines.filter((l) => l.includes('this run took'));
+    expect(totals).toHaveLength(1);
+    expect(totals[0]).toMatch(
+      /^\d\d:\d\d:\d\d this run took \d+(ms|s) · \$0\.0234 · tokens 240 input, 80 output, 20,480 cache read, 4,096 cache write$/,
+    );
+    // Then what to do next, as before.
+    expect(lines.at(-1)).toMatch(/^All 2 tasks done/);
+
+    p.write('bearing/tasks/v.yaml', tasksYaml([{ id: 'three', prompt: '[[three]]' }]));
+    const json = await p.run(['run', '--json']);
+    const end = JSON.parse(json.stdout.trimEnd().split('\n').at(-1)!);
+    expect(end).toMatchObject({
+      type: 'run-end',
+      cost_usd: 0.023424,
+      cost_unknown_for: [],
+      tokens: { input: 240, output: 80, cache_read: 20480, cache_write: 4096 },
+      attempts: 1,
+    });
+    expect(end.wall_ms).toBeGreaterThanOrEqual(0);
+    expect(end.next).toMatch(/^All 3 tasks done/);
+  });
+});

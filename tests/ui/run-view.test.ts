@@ -7,6 +7,13 @@ import { runView } from '../../src/ui/run-view.js';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 const task = makeTask({ id: 'a' });
+const TOTALS = {
+  costUsd: 0.0468,
+  costUnknownFor: [],
+  usage: { inputTokens: 480, outputTokens: 160, cacheReadTokens: 40960, cacheWriteTokens: 8192 },
+  attempts: 2,
+  wallMs: 125_000,
+};
 
 function tick(running: boolean): RunEvent {
   return {
@@ -41,7 +48,7 @@ describe('run view', () => {
       until: T0 + 7 * 3600_000,
       message: 'limit',
     });
-    view({ type: 'run-end', next: 'Run `bearing run` again.' });
+    view({ type: 'run-end', next: 'Run `bearing run` again.', totals: TOTALS });
     const types = output.stdout.map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types).toEqual(['run-start', 'task-start', 'waiting', 'run-end']);
   });
@@ -145,6 +152,21 @@ describe('run view: after a failed gate', () => {
     runView(output, { json: false, now: () => T0 })(ended('failed'));
     expect(output.stdout[0]).toContain(
       "exited with code 1. Read the gate's output (`bearing log api --verify`), fix the work or the gate, then `bearing retry api`",
+    );
+  });
+});
+
+describe('run view: the end of a run', () => {
+  it("prints this run's totals, then what to do next", () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })({
+      type: 'run-end',
+      next: 'All 2 tasks done.',
+      totals: { ...TOTALS, costUnknownFor: ['cx'] },
+    });
+    expect(output.stdout.slice(1)).toEqual(['', 'All 2 tasks done.']);
+    expect(output.stdout[0]).toMatch(
+      /^\d\d:\d\d:\d\d this run took 2m5s · \$0\.0468 \(plus unknown for cx\) · tokens 480 input, 160 output, 40,960 cache read, 8,192 cache write$/,
     );
   });
 });
