@@ -24,12 +24,21 @@ export interface RunViewOptions {
   now?: () => number;
 }
 
-export function runView(output: Output, options: RunViewOptions): (e: RunEvent) => void {
+/**
+ * Renders each event; `note` prints a message from outside the run loop (a
+ * signal arrived) on a line of its own, clearing the live line first.
+ */
+export type RunView = ((e: RunEvent) => void) & { note(text: string): void };
+
+export function runView(output: Output, options: RunViewOptions): RunView {
   const now = options.now ?? Date.now;
   if (options.json) {
-    return (e) => {
-      if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
-    };
+    return Object.assign(
+      (e: RunEvent) => {
+        if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
+      },
+      { note: (text: string) => output.err(text) },
+    );
   }
   const { color } = output;
   let live = '';
@@ -43,7 +52,18 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
     lastLine = now();
     output.out(`${color.dim(clock(lastLine))} ${text}`);
   };
-  return (e) => {
+  const note = (text: string): void => {
+    // The terminal echoed ^C where the cursor was, at the end of the live line
+    // or of an empty one: clear that line so neither stays on the screen.
+    if (output.isTTY) {
+      output.raw('\r\x1b[2K');
+      live = '';
+      output.err(text);
+    } else {
+      output.err(`\n${text}`);
+    }
+  };
+  const view = (e: RunEvent): void => {
     switch (e.type) {
       case 'run-start':
         line(
@@ -189,6 +209,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
         break;
     }
   };
+  return Object.assign(view, { note });
 }
 
 /** What recovery ended of a killed run's agents, for the `recovered` line. */

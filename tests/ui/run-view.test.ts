@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeTask } from '../../src/core/test-support.js';
 import type { RunEvent } from '../../src/run/events.js';
-import { memoryOutput } from '../../src/ui/output.js';
+import { memoryOutput, type Output } from '../../src/ui/output.js';
 import { runView } from '../../src/ui/run-view.js';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -168,5 +168,48 @@ describe('run view: the end of a run', () => {
     expect(output.stdout[0]).toMatch(
       /^\d\d:\d\d:\d\d this run took 2m5s · \$0\.0468 \(plus unknown for cx\) · tokens 480 input, 160 output, 40,960 cache read, 8,192 cache write$/,
     );
+  });
+});
+
+/** A terminal: stdout and stderr on one screen, with \r, \n and "clear line" (ESC[2K). */
+function fakeTerminal(): Output & { screen(): string[] } {
+  let transcript = '';
+  return {
+    out: (l) => {
+      transcript += `${l}\n`;
+    },
+    err: (l) => {
+      transcript += `${l}\n`;
+    },
+    raw: (t) => {
+      transcript += t;
+    },
+    color: memoryOutput().color,
+    isTTY: true,
+    screen() {
+      const rows = [''];
+      const clear = '\x1b[2K';
+      for (const part of transcript.split(new RegExp(`(\r|\n|${clear.replace('[', '\\[')})`))) {
+        if (part === '\n') rows.push('');
+        else if (part === clear) rows[rows.length - 1] = '';
+        else if (part !== '\r') rows[rows.length - 1] += part;
+      }
+      return rows;
+    },
+  };
+}
+
+describe('run view on a terminal', () => {
+  it('a note (Ctrl-C) clears the live line and the echoed ^C before it prints', () => {
+    const term = fakeTerminal();
+    const view = runView(term, { json: false, now: () => T0 + 5000 });
+    view({ type: 'task-start', task, attempt: 1, resume: false, startedAt: T0 });
+    view(tick(true));
+    expect(term.screen().at(-1)).toContain('running a 5s');
+    term.raw('^C'); // what the terminal echoes
+    view.note('bearing: SIGINT: stopping');
+    view({ type: 'stopping', reason: 'interrupted' });
+    expect(term.screen().filter((l) => l.includes('running a') || l.includes('^C'))).toEqual([]);
+    expect(term.screen()).toContain('bearing: SIGINT: stopping');
   });
 });

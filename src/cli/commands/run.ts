@@ -43,16 +43,17 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
       }
       const root = resolveProjectDir(ctx, dir);
       const controller = new AbortController();
+      const view = runView(ctx.output, { json: Boolean(opts.json) });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;
         if (signals === 1) {
-          ctx.output.err(
-            `\nbearing: ${signal}: stopping every agent and saving state (again to force)...`,
+          view.note(
+            `bearing: ${signal}: stopping every agent and saving state (again to force)...`,
           );
           controller.abort();
         } else {
-          ctx.output.err('bearing: forced exit; state already saved up to the last transition');
+          view.note('bearing: forced exit; state already saved up to the last transition');
           process.exit(EXIT.interrupted);
         }
       };
@@ -67,7 +68,7 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           env: ctx.env,
           signal: controller.signal,
           ...(concurrency !== undefined ? { concurrency } : {}),
-          onEvent: runView(ctx.output, { json: Boolean(opts.json) }),
+          onEvent: view,
         });
         switch (end.kind) {
           case 'done':
