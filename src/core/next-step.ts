@@ -170,7 +170,8 @@ function stopWhy(stop: StopReason, canRun: boolean): string {
     case 'interrupted':
       return `Interrupted. Tasks that were running are marked interrupted${run(' and run again on the next `bearing run`')}.`;
     case 'paused':
-      return `Paused after \`${stop.task}\`, which awaits review. Read its section below, then \`bearing approve ${stop.task}\` (or \`bearing retry ${stop.task}\`)${run(' and `bearing run`')}.`;
+      // The same words end the run's terminal output, which has no sections: name the place.
+      return `Paused after \`${stop.task}\`, which awaits review. Read its section in bearing/status.md (or \`bearing status\`), then \`bearing approve ${stop.task}\` (or \`bearing retry ${stop.task}\`)${run(' and `bearing run`')}.`;
     case 'stopped':
       return `\`${stop.task}\` failed and its on_failure is stop. Fix the task or its prompt, then \`bearing retry ${stop.task}\`${run(' and `bearing run`')}.`;
     case 'rate-limited':

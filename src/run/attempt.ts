@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { adapterFor } from '../agents/registry.js';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
-import { type Failure, formatMs, isExternal, isRetryable } from '../core/failure.js';
+import { type Failure, isExternal, isRetryable } from '../core/failure.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
 import {
   type AttemptRecord,

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
+import type { RunTotals } from '../core/run-totals.js';
 import type { AttemptRecord, TaskRecord } from '../core/state.js';
 import type { Task } from '../core/task.js';
 
@@ -55,6 +56,7 @@ export type RunEvent =
     }
   | { type: 'waiting'; cli: string; kind: 'limit' | 'outage'; until: number; message: string }
   | { type: 'stopping'; reason: string }
-  | { type: 'run-end'; next: string };
+  /** `totals`: what this run's own attempts cost and used, and how long it took. */
+  | { type: 'run-end'; next: string; totals: RunTotals };
 
 export type EventSink = (event: RunEvent) => void;

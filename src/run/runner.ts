@@ -18,6 +18,7 @@ import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
+import { runTotals } from '../core/run-totals.js';
 import type { AttemptProcess, AttemptRecord, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { Plan, Task } from '../core/task.js';
@@ -560,7 +561,11 @@ class Run {
       this.#stop = { kind: 'state-write-failed', file: f.file, message: f.message };
       next = nextStep(this.#plan, this.#state, new Set(), this.#stop, []);
     }
-    onEvent({ type: 'run-end', next });
+    onEvent({
+      type: 'run-end',
+      next,
+      totals: runTotals(this.#state, lastRun.startedAt, this.#now()),
+    });
     return runEnd(this.#stop, this.#plan, this.#state, next, this.#internalErrors > 0);
   }
 

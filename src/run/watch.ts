@@ -16,7 +16,7 @@ export type WatchEvent =
   | {
       type: 'change';
       id: string;
-      from: TaskStatus | 'new';
+      from: TaskStatus;
       to: TaskStatus;
       costUsd: number;
       error?: string;
@@ -51,7 +51,8 @@ export async function watchProject(options: WatchOptions): Promise<void> {
     if (state.ok) {
       const now = statuses(state.value);
       for (const [id, to] of now) {
-        const from = known.get(id) ?? 'new';
+        // No record yet means queued, the word every other command uses.
+        const from = known.get(id) ?? 'queued';
         if (from !== to) {
           const r = state.value.tasks[id]!;
           onEvent({

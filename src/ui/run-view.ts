@@ -10,6 +10,8 @@
  */
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
+import type { RunTotals } from '../core/run-totals.js';
+import { thousands } from '../core/status-report.js';
 import type { RunEvent } from '../run/events.js';
 import type { Output } from './output.js';
 
@@ -22,12 +24,21 @@ export interface RunViewOptions {
   now?: () => number;
 }
 
-export function runView(output: Output, options: RunViewOptions): (e: RunEvent) => void {
+/**
+ * Renders each event; `note` prints a message from outside the run loop (a
+ * signal arrived) on a line of its own, clearing the live line first.
+ */
+export type RunView = ((e: RunEvent) => void) & { note(text: string): void };
+
+export function runView(output: Output, options: RunViewOptions): RunView {
   const now = options.now ?? Date.now;
   if (options.json) {
-    return (e) => {
-      if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
-    };
+    return Object.assign(
+      (e: RunEvent) => {
+        if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
+      },
+      { note: (text: string) => output.err(text) },
+    );
   }
   const { color } = output;
   let live = '';
@@ -41,7 +52,18 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
     lastLine = now();
     output.out(`${color.dim(clock(lastLine))} ${text}`);
   };
-  return (e) => {
+  const note = (text: string): void => {
+    // The terminal echoed ^C where the cursor was, at the end of the live line
+    // or of an empty one: clear that line so neither stays on the screen.
+    if (output.isTTY) {
+      output.raw('\r\x1b[2K');
+      live = '';
+      output.err(text);
+    } else {
+      output.err(`\n${text}`);
+    }
+  };
+  const view = (e: RunEvent): void => {
     switch (e.type) {
       case 'run-start':
         line(
@@ -117,11 +139,16 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
               `${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`,
             );
             break;
-          case 'awaiting-review':
+          case 'awaiting-review': {
+            const review = `\`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\``;
+            // Whether to approve a failed gate is judged from the gate's output.
             line(
-              `${color.yellow('⏸')} ${id} ${e.failure ? `failed: ${why}; ` : 'done; '}awaits review (\`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\`)`,
+              e.failure?.reason === 'verify-failed'
+                ? `${color.yellow('⏸')} ${id} failed: ${why}; awaits review: read the gate's output (\`bearing log ${e.task.id} --verify\`), then ${review}`
+                : `${color.yellow('⏸')} ${id} ${e.failure ? `failed: ${why}; ` : 'done; '}awaits review (${review})`,
             );
             break;
+          }
           case 'retrying':
             line(
               `${color.yellow('↻')} ${id} failed: ${why}; retrying${facts ? ` (${facts})` : ''}`,
@@ -143,7 +170,7 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
           case 'failed': {
             const advice = e.failure ? adviseFailure(e.failure).replaceAll('<id>', e.task.id) : '';
             line(
-              `${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${advice}` : ''}`,
+              `${color.red('✖')} ${id} failed: ${why}${facts ? ` (${facts})` : ''}${advice ? `. ${capitalise(advice)}` : ''}`,
             );
             break;
           }
@@ -176,12 +203,13 @@ export function runView(output: Output, options: RunViewOptions): (e: RunEvent) 
         line(color.yellow(`stopping: ${e.reason}`));
         break;
       case 'run-end':
-        clearLive();
+        line(`this run took ${totalsText(e.totals)}`);
         output.out('');
         for (const l of e.next.split('\n')) output.out(l);
         break;
     }
   };
+  return Object.assign(view, { note });
 }
 
 /** What recovery ended of a killed run's agents, for the `recovered` line. */
@@ -194,6 +222,19 @@ function strayText({ groups, escaped }: { groups: number; escaped: number }): st
       : '',
   ].filter(Boolean);
   return `; first ended what the killed run had left running: ${parts.join(' and ')}`;
+}
+
+function totalsText(t: RunTotals): string {
+  const u = t.usage;
+  const unknown = t.costUnknownFor.length
+    ? ` (plus unknown for ${t.costUnknownFor.join(', ')})`
+    : '';
+  return `${formatMs(t.wallMs)} · $${t.costUsd.toFixed(4)}${unknown} · tokens ${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
+}
+
+/** Advice is written to follow "To go on:"; after a full stop it starts a sentence. */
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function clock(at: number): string {
@@ -222,6 +263,24 @@ function eventJson(e: RunEvent): Record<string, unknown> {
       };
     case 'plan-invalid':
       return { type: e.type, diagnostics: e.diagnostics.map(formatDiagnostic) };
+    case 'run-end': {
+      const { totals: t } = e;
+      // Named as in `bearing status --json`.
+      return {
+        type: e.type,
+        next: e.next,
+        cost_usd: Math.round(t.costUsd * 1e6) / 1e6,
+        cost_unknown_for: t.costUnknownFor,
+        tokens: {
+          input: t.usage.inputTokens,
+          output: t.usage.outputTokens,
+          cache_read: t.usage.cacheReadTokens,
+          cache_write: t.usage.cacheWriteTokens,
+        },
+        attempts: t.attempts,
+        wall_ms: t.wallMs,
+      };
+    }
     default:
       return { ...e };
   }

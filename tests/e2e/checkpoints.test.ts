@@ -58,8 +58,10 @@ describe('checkpoints', () => {
     // Nothing started after the pause, dependent or not.
     expect(p.calls()).toHaveLength(1);
     expect(p.statusLine('Next')).toBe(
-      'Paused after `design`, which awaits review. Read its section below, then `bearing approve design` (or `bearing retry design`) and `bearing run`.',
+      'Paused after `design`, which awaits review. Read its section in bearing/status.md (or `bearing status`), then `bearing approve design` (or `bearing retry design`) and `bearing run`.',
     );
+    // The terminal has no sections below: the run's last line says where to read it.
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(p.statusLine('Next'));
     expect(p.statusSection('build')).toContain(
       '- State: [queued]; blocked: `design` awaits review',
     );

@@ -3,7 +3,7 @@
  * bearing/.state) during a run must not let a second run in to run every
  * task again beside the first.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Project, taskYaml, tempDir, useRig, waitFor } from './rig.js';
@@ -58,4 +58,27 @@ describe('the lock when bearing/.state is deleted during a run', () => {
     // Three bearing processes one after another: generous on a loaded machine.
     60_000,
   );
+});
+
+describe('the locked-run message', () => {
+  it('a lock held from another host: one sentence end, not two', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': taskYaml({ id: 'a', cli: 'shell', run: 'true' }),
+    });
+    mkdirSync(p.path('bearing/.state'), { recursive: true });
+    writeFileSync(
+      p.path('bearing/.state/lock'),
+      JSON.stringify({
+        pid: 4242,
+        hostname: 'build-box-7',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        token: 'planted',
+      }),
+    );
+    const r = await p.run(['run']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('a bearing run on host "build-box-7" holds');
+    expect(r.stderr).not.toContain('..');
+    expect(r.stderr).toMatch(/delete that file\. Follow it with `bearing watch`\.\n$/);
+  });
 });

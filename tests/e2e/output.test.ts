@@ -183,9 +183,9 @@ describe('reading commands', () => {
     expect(lines[0]).toBe('no run is active; waiting for one (Ctrl-C to stop)');
     expect(lines[1]).toMatch(new RegExp(`^run active \\(pid ${run.pid}, since `));
     expect(lines.slice(2, -2)).toEqual([
-      'one: new -> running',
+      'one: queued -> running',
       'one: running -> completed ($0.0234)',
-      'two: new -> running',
+      'two: queued -> running',
       'two: running -> failed ($0.0100) [max-turns]',
     ]);
     expect(lines.at(-2)).toBe('run ended');
@@ -205,14 +205,82 @@ describe('reading commands', () => {
     const events = w.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; id?: string; to?: string; next?: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as { type: string; id?: string; from?: string; to?: string; next?: string },
+      );
     expect(events.filter((e) => e.type === 'run-active')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'change' && e.id === 'quick').at(-1)?.to).toBe(
-      'completed',
-    );
+    const changes = events.filter((e) => e.type === 'change' && e.id === 'quick');
+    expect(changes.at(-1)?.to).toBe('completed');
+    // A task the state has no record of yet is queued, as every other command says.
+    expect(changes[0]).toMatchObject({ from: 'queued' });
     expect(events.at(-1)).toEqual({
       type: 'run-ended',
       next: 'All 1 task done. Add tasks to bearing/tasks/ and run `bearing run` to continue.',
     });
+  });
+
+  it('`bearing log` of a shell task shows what it printed on stdout and on stderr', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        {
+          id: 'check',
+          cli: 'shell',
+          retries: 0,
+          run: 'echo checking; echo "2 tests failed" >&2; exit 1',
+        },
+        { id: 'quiet', cli: 'shell', run: 'echo "only stderr" >&2' },
+      ]),
+    });
+    const r = await p.run(['run']);
+    expect(r.code).toBe(1);
+    const dir = p.attemptDir('check', 1);
+    const log = await p.run(['log', 'check']);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toBe('checking\n2 tests failed\n');
+    expect(log.stderr).toBe(
+      `# check, attempt 1 of 1: ${join(dir, 'stdout.log')}\n# stderr: ${join(dir, 'stderr.log')}\n`,
+    );
+    // A task that printed only on stderr is not shown as an empty log.
+    const quiet = await p.run(['log', 'quiet']);
+    expect(quiet.stdout).toBe('only stderr\n');
+    expect(quiet.stderr).toContain('stdout.log (empty)');
+    // The flags still pick one file.
+    expect((await p.run(['log', 'check', '--stderr'])).stdout).toBe('2 tests failed\n');
+  });
+});
+
+describe('the end of a run', () => {
+  it("ends with this run's cost, tokens and wall time, in text and in the run-end event", async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([{ id: 'one', prompt: '[[one]]' }]),
+    });
+    expect((await p.run(['run'])).code).toBe(0);
+    // The second run does one more task: its totals leave out what the first run spent.
+    p.write('bearing/tasks/u.yaml', tasksYaml([{ id: 'two', prompt: '[[two]]' }]));
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    expect(p.statusLine('Cost')).toBe('$0.0468');
+    const lines = r.stdout.trimEnd().split('\n');
+    const totals = lines.filter((l) => l.includes('this run took'));
+    expect(totals).toHaveLength(1);
+    expect(totals[0]).toMatch(
+      /^\d\d:\d\d:\d\d this run took \d+(ms|s) · \$0\.0234 · tokens 240 input, 80 output, 20,480 cache read, 4,096 cache write$/,
+    );
+    // Then what to do next, as before.
+    expect(lines.at(-1)).toMatch(/^All 2 tasks done/);
+
+    p.write('bearing/tasks/v.yaml', tasksYaml([{ id: 'three', prompt: '[[three]]' }]));
+    const json = await p.run(['run', '--json']);
+    const end = JSON.parse(json.stdout.trimEnd().split('\n').at(-1)!);
+    expect(end).toMatchObject({
+      type: 'run-end',
+      cost_usd: 0.023424,
+      cost_unknown_for: [],
+      tokens: { input: 240, output: 80, cache_read: 20480, cache_write: 4096 },
+      attempts: 1,
+    });
+    expect(end.wall_ms).toBeGreaterThanOrEqual(0);
+    expect(end.next).toMatch(/^All 3 tasks done/);
   });
 });

@@ -274,7 +274,7 @@ describe('other policies', () => {
     expect(p.task('risky').status).toBe('awaiting-review');
     expect(p.callsFor('[[after]]')).toHaveLength(0);
     expect(p.statusLine('Next')).toBe(
-      'Paused after `risky`, which awaits review. Read its section below, then `bearing approve risky` (or `bearing retry risky`) and `bearing run`.',
+      'Paused after `risky`, which awaits review. Read its section in bearing/status.md (or `bearing status`), then `bearing approve risky` (or `bearing retry risky`) and `bearing run`.',
     );
     expect(p.statusSection('risky')).toContain(
       '- Awaiting review: `bearing approve risky` to accept it, or `bearing retry risky` to run it again',

@@ -2,11 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { makeTask } from '../../src/core/test-support.js';
 import type { RunEvent } from '../../src/run/events.js';
-import { memoryOutput } from '../../src/ui/output.js';
+import { memoryOutput, type Output } from '../../src/ui/output.js';
 import { runView } from '../../src/ui/run-view.js';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 const task = makeTask({ id: 'a' });
+const TOTALS = {
+  costUsd: 0.0468,
+  costUnknownFor: [],
+  usage: { inputTokens: 480, outputTokens: 160, cacheReadTokens: 40960, cacheWriteTokens: 8192 },
+  attempts: 2,
+  wallMs: 125_000,
+};
 
 function tick(running: boolean): RunEvent {
   return {
@@ -41,7 +48,7 @@ describe('run view', () => {
       until: T0 + 7 * 3600_000,
       message: 'limit',
     });
-    view({ type: 'run-end', next: 'Run `bearing run` again.' });
+    view({ type: 'run-end', next: 'Run `bearing run` again.', totals: TOTALS });
     const types = output.stdout.map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types).toEqual(['run-start', 'task-start', 'waiting', 'run-end']);
   });
@@ -102,5 +109,107 @@ describe('run view: a removal not yet confirmed', () => {
     expect(output.stdout.map((l) => JSON.parse(l))).toEqual([
       { type: 'plan-unsure', missing: ['b', 'c'], until: T0 + 5000 },
     ]);
+  });
+});
+
+describe('run view: after a failed gate', () => {
+  const failure = {
+    reason: 'verify-failed',
+    command: 'npm test',
+    exitCode: 1,
+    output: '2 tests failed',
+  } as const;
+  const gated = makeTask({ id: 'api', verify: 'npm test' });
+  const ended = (outcome: 'failed' | 'awaiting-review'): RunEvent => ({
+    type: 'task-end',
+    task: gated,
+    attempt: { attempt: 1, startedAt: new Date(T0).toISOString(), outcome: 'failed', failure },
+    record: {
+      id: 'api',
+      status: outcome,
+      attempts: [],
+      costUsd: 0,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      turns: 0,
+      durationMs: 0,
+      failure,
+      updatedAt: new Date(T0).toISOString(),
+    },
+    outcome,
+    failure,
+  });
+
+  it('a task that awaits review points at the gate output before approve or retry', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(ended('awaiting-review'));
+    expect(output.stdout[0]).toContain(
+      "api failed: verify `npm test` exited with code 1; awaits review: read the gate's output (`bearing log api --verify`), then `bearing approve api` or `bearing retry api`",
+    );
+  });
+
+  it('a failed task points at the gate output, as a sentence', () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })(ended('failed'));
+    expect(output.stdout[0]).toContain(
+      "exited with code 1. Read the gate's output (`bearing log api --verify`), fix the work or the gate, then `bearing retry api`",
+    );
+  });
+});
+
+describe('run view: the end of a run', () => {
+  it("prints this run's totals, then what to do next", () => {
+    const output = memoryOutput();
+    runView(output, { json: false, now: () => T0 })({
+      type: 'run-end',
+      next: 'All 2 tasks done.',
+      totals: { ...TOTALS, costUnknownFor: ['cx'] },
+    });
+    expect(output.stdout.slice(1)).toEqual(['', 'All 2 tasks done.']);
+    expect(output.stdout[0]).toMatch(
+      /^\d\d:\d\d:\d\d this run took 2m5s · \$0\.0468 \(plus unknown for cx\) · tokens 480 input, 160 output, 40,960 cache read, 8,192 cache write$/,
+    );
+  });
+});
+
+/** A terminal: stdout and stderr on one screen, with \r, \n and "clear line" (ESC[2K). */
+function fakeTerminal(): Output & { screen(): string[] } {
+  let transcript = '';
+  return {
+    out: (l) => {
+      transcript += `${l}\n`;
+    },
+    err: (l) => {
+      transcript += `${l}\n`;
+    },
+    raw: (t) => {
+      transcript += t;
+    },
+    color: memoryOutput().color,
+    isTTY: true,
+    screen() {
+      const rows = [''];
+      const clear = '\x1b[2K';
+      for (const part of transcript.split(new RegExp(`(\r|\n|${clear.replace('[', '\\[')})`))) {
+        if (part === '\n') rows.push('');
+        else if (part === clear) rows[rows.length - 1] = '';
+        else if (part !== '\r') rows[rows.length - 1] += part;
+      }
+      return rows;
+    },
+  };
+}
+
+describe('run view on a terminal', () => {
+  it('a note (Ctrl-C) clears the live line and the echoed ^C before it prints', () => {
+    const term = fakeTerminal();
+    const view = runView(term, { json: false, now: () => T0 + 5000 });
+    view({ type: 'task-start', task, attempt: 1, resume: false, startedAt: T0 });
+    view(tick(true));
+    expect(term.screen().at(-1)).toContain('running a 5s');
+    term.raw('^C'); // what the terminal echoes
+    view.note('bearing: SIGINT: stopping');
+    view({ type: 'stopping', reason: 'interrupted' });
+    expect(term.screen().filter((l) => l.includes('running a') || l.includes('^C'))).toEqual([]);
+    expect(term.screen()).toContain('bearing: SIGINT: stopping');
   });
 });

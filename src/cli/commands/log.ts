@@ -1,4 +1,12 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { didYouMean } from '../../core/suggest.js';
@@ -22,7 +30,7 @@ export function registerLog(program: Command, ctx: CommandContext): void {
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
-      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
     )
     .option('-a, --attempt <n>', 'which attempt (default: the latest)')
     .option('--stderr', "print the agent's stderr instead")
@@ -103,23 +111,58 @@ export function registerLog(program: Command, ctx: CommandContext): void {
           );
           return;
         }
-        const part: Part = opts.prompt
+        const chosen: Part | undefined = opts.prompt
           ? 'prompt'
           : opts.stderr
             ? 'stderr'
             : opts.verify
               ? 'verify'
-              : 'stdout';
-        const file = join(dirPath, FILES[part]);
+              : undefined;
+        // An agent's stdout is its event stream and its stderr is noise; a shell
+        // task's output is both (a failing check often prints only on stderr).
+        const parts: Part[] = chosen
+          ? [chosen]
+          : readCli(dirPath) === 'shell'
+            ? ['stdout', 'stderr']
+            : ['stdout'];
+        const file = join(dirPath, FILES[parts[0]!]);
         if (!existsSync(file)) {
-          ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${part} (${file})`);
+          ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${parts[0]} (${file})`);
           ctx.setExitCode(EXIT.failed);
           return;
         }
-        ctx.output.err(`# ${id}, attempt ${attempt} of ${attempts.length}: ${file}`);
-        streamFile(file, (chunk) => ctx.output.raw(chunk));
+        let last = '\n';
+        parts.forEach((part, i) => {
+          const path = join(dirPath, FILES[part]);
+          if (!existsSync(path)) return;
+          const empty = parts.length > 1 && statSync(path).size === 0;
+          // Headers go to stderr, so stdout stays exactly what the task printed.
+          if (!last.endsWith('\n')) ctx.output.raw('\n');
+          ctx.output.err(
+            `# ${i === 0 ? `${id}, attempt ${attempt} of ${attempts.length}` : part}: ${path}${empty ? ' (empty)' : ''}`,
+          );
+          streamFile(path, (chunk) => {
+            ctx.output.raw(chunk);
+            last = chunk;
+          });
+        });
       },
     );
+}
+
+/** The attempt's CLI as meta.json records it; undefined when it cannot be read. */
+function readCli(attemptDir: string): string | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(join(attemptDir, 'meta.json'), 'utf8')) as unknown;
+    return typeof meta === 'object' &&
+      meta !== null &&
+      'cli' in meta &&
+      typeof meta.cli === 'string'
+      ? meta.cli
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Copy a possibly huge file to the output in chunks, never holding it whole. */

@@ -44,16 +44,17 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
       const root = projectRootOrReport(ctx, 'run', dir);
       if (root === undefined) return;
       const controller = new AbortController();
+      const view = runView(ctx.output, { json: Boolean(opts.json) });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;
         if (signals === 1) {
-          ctx.output.err(
-            `\nbearing: ${signal}: stopping every agent and saving state (again to force)...`,
+          view.note(
+            `bearing: ${signal}: stopping every agent and saving state (again to force)...`,
           );
           controller.abort();
         } else {
-          ctx.output.err('bearing: forced exit; state already saved up to the last transition');
+          view.note('bearing: forced exit; state already saved up to the last transition');
           process.exit(EXIT.interrupted);
         }
       };
@@ -68,7 +69,7 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
           env: ctx.env,
           signal: controller.signal,
           ...(concurrency !== undefined ? { concurrency } : {}),
-          onEvent: runView(ctx.output, { json: Boolean(opts.json) }),
+          onEvent: view,
         });
         switch (end.kind) {
           case 'done':
@@ -101,7 +102,10 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
             ctx.setExitCode(EXIT.invalid);
             break;
           case 'locked':
-            ctx.output.err(`bearing run: ${end.holder.message}. Follow it with \`bearing watch\`.`);
+            // Some lock messages end in a full stop of their own.
+            ctx.output.err(
+              `bearing run: ${end.holder.message.replace(/\.$/, '')}. Follow it with \`bearing watch\`.`,
+            );
             ctx.setExitCode(EXIT.locked);
             break;
           case 'missing-cli':
