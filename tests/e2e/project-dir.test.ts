@@ -140,9 +140,14 @@ describe('every command finds bearing/ from a subfolder', () => {
     const r = await p.run(['start', '--cli', 'claude', '--model', 'opus'], {
       cwd: p.path('src', 'deep'),
     });
-    expect(r.stderr).toBe(
-      `Starting the planner: claude (opus) in ${p.dir}. End the session to return.\n`,
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Starting the planner: claude (opus) in ${p.dir}. End the session to return.`,
     );
+    // The resume advice names the project it found, not the subfolder.
+    expect(r.stderr).toMatch(
+      /bearing\.js start \S+ --cli claude --model opus --resume [0-9a-f-]{36}\n$/,
+    );
+    expect(r.stderr).toContain(` start ${p.dir} --cli claude`);
     expect(r.code).toBe(0);
     expect(p.calls().map((c) => c.cwd)).toEqual([p.dir]);
     expect(snapshot(p.dir)).toEqual(before);
