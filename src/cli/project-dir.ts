@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findProjectRoot } from '../state/project.js';
+import { findProjectRoot, isDirectory } from '../state/project.js';
 import { displayPath } from '../tasks/load.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -53,12 +52,4 @@ export function projectRootOrReport(
   ctx.output.err(`bearing ${command}: ${located.message}`);
   ctx.setExitCode(EXIT.invalid);
   return undefined;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -46,7 +46,8 @@ function isFile(path: string): boolean {
   }
 }
 
-function isDirectory(path: string): boolean {
+/** A folder that exists (a missing path, a file or an unreadable one is not). */
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
