@@ -178,6 +178,10 @@ describe('npm install <tarball>', () => {
     const init = await bearing(['init'], project);
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
+    // The $schema line leads into the project, not into the install.
+    expect(readFileSync(join(project, 'bearing/tasks/example.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\.\/\.schema\/task-file\.schema\.json\n/,
+    );
     const validate = await bearing(['validate'], project);
     expect(validate.stderr).toBe('');
     expect(validate.code).toBe(0);
