@@ -196,6 +196,17 @@ describe('bearing init', () => {
       ),
     );
     expect(snapshot(fx.dir)).toEqual(before);
+
+    // From a subfolder: `bearing init` there would change nothing, so the note names the root.
+    mkdirSync(fx.path('src'));
+    const below = await bearing(['validate'], { cwd: fx.path('src') });
+    expect(below.stderr).toBe(
+      lines(
+        'note: ../bearing/.schema/config.schema.json is not the schema of this Bearing (0.1.0), so editors check against another one; `bearing init ..` updates it',
+      ),
+    );
+    expect((await bearing(['init', '..'], { cwd: fx.path('src') })).code).toBe(0);
+    expect((await bearing(['validate'], { cwd: fx.path('src') })).stderr).toBe('');
   });
 
   it('creates the project folder named on the command line', async () => {

@@ -194,9 +194,14 @@ describe('npm install <tarball>', () => {
     expect(run.code).toBe(0);
     expect(readFileSync(join(quick, 'site/about.html'), 'utf8')).toMatch(/<h1>About<\/h1>/);
 
-    // TODO(lead): run this from a subfolder (`src/`) once the walk-up to bearing/ has landed.
-    const start = await bearing(['start', '--cli', 'claude', '--model', 'opus'], project);
+    // From a subfolder: start finds bearing/ above it.
+    const sub = join(project, 'src');
+    mkdirSync(sub);
+    const start = await bearing(['start', '--cli', 'claude', '--model', 'opus'], sub);
     expect(start.code, start.stderr).toBe(0);
     expect(start.stdout).toMatch(/^fake claude: interactive session \(model opus/);
+    expect(start.stderr).toMatch(
+      new RegExp(`^Starting the planner: claude \\(opus\\) in ${project}\\.`),
+    );
   }, 60_000);
 });

@@ -31,7 +31,9 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       const around = findProjectRoot(root);
       if (around.kind === 'found' && around.root !== root) {
         if (opts.json) {
-          ctx.output.out(JSON.stringify({ root: around.root, created: [], kept: [] }, null, 2));
+          ctx.output.out(
+            JSON.stringify({ root: around.root, created: [], updated: [], kept: [] }, null, 2),
+          );
           return;
         }
         ctx.output.out(
