@@ -48,7 +48,11 @@ export function claudeArgs(input: InvocationInput): string[] {
   if (task.effort !== undefined && EFFORTS_BY_CLI.claude.includes(task.effort)) {
     args.push('--effort', task.effort);
   }
-  args.push('--permission-mode', task.permissionMode);
+  // 2.1.332 renamed `default` to `manual` but still accepts `default`; older
+  // versions reject `manual`. Passing `default` works on both without asking
+  // the installed CLI for its version (a spawn).
+  const mode = task.permissionMode === 'manual' ? 'default' : task.permissionMode;
+  args.push('--permission-mode', mode);
   if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
   return args;
 }

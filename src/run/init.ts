@@ -2,7 +2,7 @@
  * `bearing init`: lay out bearing/ in a project without ever overwriting a
  * file the person or the planner already has.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listTaskFilesSync } from '../tasks/load.js';
@@ -15,20 +15,45 @@ export const CONFIG_SCHEMA_FILE = join(SCHEMA_DIR, 'config.schema.json');
 export interface InitResult {
   root: string;
   created: string[];
+  /** Files of Bearing's own that init rewrote: an out-of-date schema copy. */
+  updated: string[];
   kept: string[];
 }
 
 /**
- * The `$schema` reference an editor resolves from a file in `fromDir`:
- * relative when the schema sits inside the project (a local install), else
- * absolute (a global install), so completion works either way.
+ * The project's copy of the JSON Schemas, which the `$schema` lines point at.
+ * A path into Bearing's install (a global folder, an npx cache) would be
+ * committed with the task files and break on every other machine; a copy
+ * inside bearing/ travels with them. It is Bearing's file, not the user's:
+ * init brings it up to date, validate says when it is not.
  */
-export function schemaRef(fromDir: string, schemaFile: string, projectRoot: string): string {
-  const rel = relative(projectRoot, schemaFile);
-  if (!rel.startsWith('..') && !rel.startsWith(sep)) {
-    return relative(fromDir, schemaFile).split(sep).join('/');
+export const SCHEMA_COPIES: readonly { file: string; shipped: string }[] = [
+  { file: 'bearing/.schema/task-file.schema.json', shipped: TASK_SCHEMA_FILE },
+  { file: 'bearing/.schema/config.schema.json', shipped: CONFIG_SCHEMA_FILE },
+];
+
+/** `$schema` of bearing/tasks/*.yaml and of bearing/config.yaml, relative to each file's folder. */
+const TASK_SCHEMA_REF = '../.schema/task-file.schema.json';
+const CONFIG_SCHEMA_REF = '.schema/config.schema.json';
+
+/**
+ * The schema copies in `root` that differ from this Bearing's schemas (made
+ * by another version), as absolute paths. A missing copy is not listed: the
+ * project may not use one (the examples, a project made by an older Bearing).
+ * Reads only.
+ */
+export function staleSchemaCopies(root: string): string[] {
+  return SCHEMA_COPIES.map(({ file, shipped }) => ({ path: join(root, file), shipped }))
+    .filter(({ path, shipped }) => existsSync(path) && !sameBytes(path, shipped))
+    .map(({ path }) => path);
+}
+
+function sameBytes(a: string, b: string): boolean {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
   }
-  return schemaFile.split(sep).join('/');
 }
 
 export function exampleTaskFile(schema: string): string {
@@ -130,7 +155,7 @@ export function initProject(root: string): InitResult {
   const bearing = join(root, 'bearing');
   const tasksDir = join(bearing, 'tasks');
   const files: [string, string][] = [
-    [join(bearing, 'config.yaml'), configFile(schemaRef(bearing, CONFIG_SCHEMA_FILE, root))],
+    [join(bearing, 'config.yaml'), configFile(CONFIG_SCHEMA_REF)],
     [join(bearing, '.gitignore'), GITIGNORE],
     [join(bearing, 'plan.md'), PLAN_MD],
   ];
@@ -138,12 +163,9 @@ export function initProject(root: string): InitResult {
   // Tasks are found as the loader finds them (subfolders too), or the example's tasks would run.
   const hasTasks = listTaskFilesSync(tasksDir).length > 0;
   if (!hasTasks) {
-    files.push([
-      join(tasksDir, 'example.yaml'),
-      exampleTaskFile(schemaRef(tasksDir, TASK_SCHEMA_FILE, root)),
-    ]);
+    files.push([join(tasksDir, 'example.yaml'), exampleTaskFile(TASK_SCHEMA_REF)]);
   }
-  const result: InitResult = { root, created: [], kept: [] };
+  const result: InitResult = { root, created: [], updated: [], kept: [] };
   mkdirSync(tasksDir, { recursive: true });
   mkdirSync(join(bearing, '.state'), { recursive: true });
   for (const [path, contents] of files) {
@@ -159,6 +181,19 @@ export function initProject(root: string): InitResult {
       result.created.push(shown);
     } catch {
       result.kept.push(shown);
+    }
+  }
+  for (const { file, shipped } of SCHEMA_COPIES) {
+    const path = join(root, file);
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, readFileSync(shipped));
+      result.created.push(file);
+    } else if (sameBytes(path, shipped)) {
+      result.kept.push(file);
+    } else {
+      writeFileSync(path, readFileSync(shipped));
+      result.updated.push(file);
     }
   }
   return result;

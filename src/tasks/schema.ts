@@ -32,11 +32,16 @@ export const EFFORTS_BY_CLI: Record<'claude' | 'codex', readonly (typeof EFFORTS
   codex: ['minimal', 'low', 'medium', 'high', 'xhigh'],
 };
 
-/** Claude Code's `--permission-mode` choices, as its `--help` lists them. */
+/**
+ * Claude Code's `--permission-mode` choices, as its `--help` lists them: 2.1.332
+ * renamed `default` to `manual` and still accepts `default`; 2.1.197 rejects
+ * `manual`. Task files may use either name (see `claudeArgs`).
+ */
 export const PERMISSION_MODES = [
   'acceptEdits',
   'auto',
   'bypassPermissions',
+  'manual',
   'default',
   'dontAsk',
   'plan',
@@ -99,7 +104,7 @@ export const taskSettingsShape = {
   permission_mode: z
     .enum(PERMISSION_MODES)
     .describe(
-      'What claude may do unattended (`--permission-mode`). `auto`: Claude Code approves safe actions itself; `acceptEdits`: file edits only, shell commands are denied; `bypassPermissions`: everything (as root only with IS_SANDBOX=1). A task whose agent was denied a permission is not completed.',
+      'What claude may do unattended (`--permission-mode`). `auto`: Claude Code approves safe actions itself; `acceptEdits`: file edits only, shell commands are denied; `bypassPermissions`: everything (as root only with IS_SANDBOX=1); `manual`: the name Claude Code uses since 2.1.332 for what it called `default` (either name works here, and Bearing passes `default`, which every version accepts). A task whose agent was denied a permission is not completed.',
     ),
   sandbox: z
     .enum(SANDBOX_MODES)

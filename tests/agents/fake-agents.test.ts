@@ -212,6 +212,39 @@ describe('fake claude', () => {
     ).toBe('error: --max-budget-usd must be a positive number greater than 0\n');
   });
 
+  it('permission modes as each version takes them: 2.1.197 rejects manual; 2.1.332 lists manual and still takes default', async () => {
+    const cwd = tempDir();
+    const mode = async (value: string, version?: string) => {
+      const inv = raw('claude', [
+        '-p',
+        '--output-format',
+        'json',
+        '--permission-mode',
+        value,
+        '--',
+        'x',
+      ]);
+      if (version) inv.env = { BEARING_FAKE_CLAUDE_VERSION: version };
+      const run = await runFake(inv, { cwd });
+      return { code: run.exitCode, stderr: run.stderr };
+    };
+    // As the real 2.1.197 printed it.
+    expect(await mode('manual')).toEqual({
+      code: 1,
+      stderr:
+        "error: option '--permission-mode <mode>' argument 'manual' is invalid. Allowed choices are acceptEdits, auto, bypassPermissions, default, dontAsk, plan.\n",
+    });
+    expect((await mode('default')).code).toBe(0);
+    expect((await mode('manual', '2.1.332')).code).toBe(0);
+    expect((await mode('default', '2.1.332')).code).toBe(0);
+    // As the real 2.1.332 printed it.
+    expect(await mode('yolo', '2.1.332')).toEqual({
+      code: 1,
+      stderr:
+        "error: option '--permission-mode <mode>' argument 'yolo' is invalid. Allowed choices are acceptEdits, auto, bypassPermissions, manual, dontAsk, plan.\n",
+    });
+  });
+
   it.skipIf(process.getuid?.() !== 0)(
     'as root, bypassPermissions is refused unless IS_SANDBOX=1 (as the real CLI does)',
     async () => {

@@ -24,6 +24,13 @@ describe('claude invocation', () => {
     });
   });
 
+  it('`manual` (the name since Claude Code 2.1.332) is passed as `default`, which older versions also accept', () => {
+    const args = (mode: Task['permissionMode']) =>
+      claudeAdapter.buildInvocation(input({ permissionMode: mode })).args;
+    expect(args('manual')).toEqual(args('default'));
+    expect(args('manual').slice(-2)).toEqual(['--permission-mode', 'default']);
+  });
+
   it('every option, resuming', () => {
     const inv = claudeAdapter.buildInvocation(
       input(

@@ -163,6 +163,8 @@ describe.skipIf(!enabled)('real CLIs accept our exact argv', () => {
       'outage',
     ],
     ['plan mode', input({ permissionMode: 'plan', effort: 'low' }), 'outage'],
+    // 2.1.332's name for `default`; 2.1.197 rejects it, so Bearing must not pass it as is.
+    ['manual mode', input({ permissionMode: 'manual' }), 'outage'],
     [
       'resume (unknown id: the CLI reports it, but parses every flag)',
       input({ model: 'opus' }, { resumeSessionId: '11111111-1111-1111-1111-111111111111' }),

@@ -11,8 +11,9 @@ import {
   realpathSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkJsonSchema } from './json-schema-check.js';
@@ -65,6 +66,8 @@ describe('bearing init', () => {
         '  created bearing/.gitignore',
         '  created bearing/plan.md',
         '  created bearing/tasks/example.yaml',
+        '  created bearing/.schema/task-file.schema.json',
+        '  created bearing/.schema/config.schema.json',
         ...NEXT,
       ),
     );
@@ -73,11 +76,56 @@ describe('bearing init', () => {
     expect(readFileSync(fx.path('bearing/plan.md'), 'utf8')).toMatch(/^# Plan\n/);
     expect(statSync(fx.path('bearing/.state')).isDirectory()).toBe(true);
 
-    // The schema each file names exists and is the shipped one.
+    // The schema each file names is the project's copy of the shipped one.
     const taskSchema = modelineSchema(fx.path('bearing/tasks/example.yaml'));
-    expect(realpathSync(taskSchema)).toBe(realpathSync(SHIPPED_TASK_SCHEMA));
+    expect(taskSchema).toBe(resolve(fx.path('bearing/.schema/task-file.schema.json')));
+    expect(readFileSync(taskSchema, 'utf8')).toBe(readFileSync(SHIPPED_TASK_SCHEMA, 'utf8'));
     const configSchema = modelineSchema(fx.path('bearing/config.yaml'));
-    expect(realpathSync(configSchema)).toBe(realpathSync(SHIPPED_CONFIG_SCHEMA));
+    expect(configSchema).toBe(resolve(fx.path('bearing/.schema/config.schema.json')));
+    expect(readFileSync(configSchema, 'utf8')).toBe(readFileSync(SHIPPED_CONFIG_SCHEMA, 'utf8'));
+  });
+
+  it('writes $schema lines that still resolve in a copy of the project on another machine', async () => {
+    // Bearing runs from this repository, outside the project: a global install.
+    const fx = await project();
+    expect((await run(fx, 'init')).code).toBe(0);
+    expect(readFileSync(fx.path('bearing/tasks/example.yaml'), 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../.schema/task-file.schema.json',
+    );
+    expect(readFileSync(fx.path('bearing/config.yaml'), 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=.schema/config.schema.json',
+    );
+    // A clone elsewhere: the pointers lead into the clone, to the same schemas.
+    const clone = join((await project()).dir, 'clone');
+    cpSync(fx.dir, clone, { recursive: true });
+    const cloned = (rel: string) => readFileSync(modelineSchema(join(clone, rel)), 'utf8');
+    expect(cloned('bearing/tasks/example.yaml')).toBe(readFileSync(SHIPPED_TASK_SCHEMA, 'utf8'));
+    expect(cloned('bearing/config.yaml')).toBe(readFileSync(SHIPPED_CONFIG_SCHEMA, 'utf8'));
+  });
+
+  it('brings an out-of-date schema copy up to date, and keeps every other file', async () => {
+    const fx = await project();
+    const root = realpathSync(fx.dir);
+    await run(fx, 'init');
+    const old = '{"title": "from an older Bearing"}\n';
+    writeFileSync(fx.path('bearing/.schema/task-file.schema.json'), old);
+    const result = await run(fx, 'init');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      lines(
+        `bearing/ already set up in ${root}; brought its schema copy up to date.`,
+        '  updated bearing/.schema/task-file.schema.json',
+        '  kept    bearing/config.yaml',
+        '  kept    bearing/.gitignore',
+        '  kept    bearing/plan.md',
+        '  kept    bearing/.schema/config.schema.json',
+        ...NEXT,
+      ),
+    );
+    expect(result.code).toBe(0);
+    expect(readFileSync(fx.path('bearing/.schema/task-file.schema.json'), 'utf8')).toBe(
+      readFileSync(SHIPPED_TASK_SCHEMA, 'utf8'),
+    );
   });
 
   it('creates a project that passes `bearing validate`', async () => {
@@ -117,6 +165,50 @@ describe('bearing init', () => {
     ]);
   });
 
+  it('`bearing validate` says when the schema copy is out of date, and changes nothing', async () => {
+    const fx = await project();
+    await run(fx, 'init');
+    const current = await run(fx, 'validate');
+    expect(current.stderr).toBe('');
+    expect(current.code).toBe(0);
+
+    writeFileSync(fx.path('bearing/.schema/config.schema.json'), '{}\n');
+    const before = snapshot(fx.dir);
+    const stale = await run(fx, 'validate');
+    expect(stale.stdout).toBe(current.stdout);
+    expect(stale.stderr).toBe(
+      lines(
+        'note: bearing/.schema/config.schema.json is not the schema of this Bearing (0.1.0), so editors check against another one; `bearing init` updates it',
+      ),
+    );
+    expect(stale.code).toBe(0);
+    const json = JSON.parse((await run(fx, 'validate', '--json')).stdout);
+    expect(json.notes).toEqual([
+      'bearing/.schema/config.schema.json is not the schema of this Bearing (0.1.0), so editors check against another one; `bearing init` updates it',
+    ]);
+    // From another folder: the path as seen from there, and an init that reaches the project.
+    const parent = dirname(fx.dir);
+    const name = basename(fx.dir);
+    const away = await bearing(['validate', name], { cwd: parent });
+    expect(away.stderr).toBe(
+      lines(
+        `note: ${name}/bearing/.schema/config.schema.json is not the schema of this Bearing (0.1.0), so editors check against another one; \`bearing init ${name}\` updates it`,
+      ),
+    );
+    expect(snapshot(fx.dir)).toEqual(before);
+
+    // From a subfolder: `bearing init` there would change nothing, so the note names the root.
+    mkdirSync(fx.path('src'));
+    const below = await bearing(['validate'], { cwd: fx.path('src') });
+    expect(below.stderr).toBe(
+      lines(
+        'note: ../bearing/.schema/config.schema.json is not the schema of this Bearing (0.1.0), so editors check against another one; `bearing init ..` updates it',
+      ),
+    );
+    expect((await bearing(['init', '..'], { cwd: fx.path('src') })).code).toBe(0);
+    expect((await bearing(['validate'], { cwd: fx.path('src') })).stderr).toBe('');
+  });
+
   it('creates the project folder named on the command line', async () => {
     const fx = await project();
     const root = join(realpathSync(fx.dir), 'apps', 'web');
@@ -143,6 +235,8 @@ describe('bearing init', () => {
         '  kept    bearing/config.yaml',
         '  kept    bearing/.gitignore',
         '  kept    bearing/plan.md',
+        '  kept    bearing/.schema/task-file.schema.json',
+        '  kept    bearing/.schema/config.schema.json',
         ...NEXT,
       ),
     );
@@ -167,6 +261,8 @@ describe('bearing init', () => {
         `Initialised bearing/ in ${root}`,
         '  created bearing/.gitignore',
         '  created bearing/tasks/example.yaml',
+        '  created bearing/.schema/task-file.schema.json',
+        '  created bearing/.schema/config.schema.json',
         '  kept    bearing/config.yaml',
         '  kept    bearing/plan.md',
         ...NEXT,
@@ -197,7 +293,14 @@ describe('bearing init', () => {
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({
       root: realpathSync(fx.dir),
-      created: ['bearing/config.yaml', 'bearing/.gitignore', 'bearing/tasks/example.yaml'],
+      created: [
+        'bearing/config.yaml',
+        'bearing/.gitignore',
+        'bearing/tasks/example.yaml',
+        'bearing/.schema/task-file.schema.json',
+        'bearing/.schema/config.schema.json',
+      ],
+      updated: [],
       kept: ['bearing/plan.md'],
     });
     expect(result.code).toBe(0);
@@ -228,7 +331,7 @@ describe('bearing init', () => {
     expect(snapshot(fx.dir)).toEqual(before);
   });
 
-  it('points $schema relatively at the schema in node_modules in a local install', async () => {
+  it('points $schema at the project schema copy in a local install too', async () => {
     // A copy of the package laid out as `npm install bearing` does.
     const fx = await project({ 'package.json': '{"name":"app","private":true}\n' });
     const pkg = fx.path('node_modules/bearing');
@@ -240,10 +343,10 @@ describe('bearing init', () => {
     expect(result.code).toBe(0);
     const example = fx.path('bearing/tasks/example.yaml');
     expect(readFileSync(example, 'utf8').split('\n')[0]).toBe(
-      '# yaml-language-server: $schema=../../node_modules/bearing/schema/task-file.schema.json',
+      '# yaml-language-server: $schema=../.schema/task-file.schema.json',
     );
     expect(readFileSync(fx.path('bearing/config.yaml'), 'utf8').split('\n')[0]).toBe(
-      '# yaml-language-server: $schema=../node_modules/bearing/schema/config.schema.json',
+      '# yaml-language-server: $schema=.schema/config.schema.json',
     );
     expect(readFileSync(modelineSchema(example), 'utf8')).toBe(
       readFileSync(SHIPPED_TASK_SCHEMA, 'utf8'),

@@ -105,6 +105,7 @@ describe('bearing validate on a valid project', () => {
         task('lint', 'lint', 'shell', null, ['frontend'], 'zz-lint.yaml', 1),
       ],
       diagnostics: [],
+      notes: [],
     });
   });
 
@@ -132,6 +133,7 @@ describe('bearing validate on a valid project', () => {
           message: 'unknown key "promt" (did you mean "prompt"?)',
         },
       ],
+      notes: [],
     });
     expect(result.code).toBe(2);
   });

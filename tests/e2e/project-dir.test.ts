@@ -130,7 +130,7 @@ describe('every command finds bearing/ from a subfolder', () => {
     );
     expect(r.code).toBe(0);
     const json = await p.run(['init', '--json'], { cwd: p.path('src', 'deep') });
-    expect(JSON.parse(json.stdout)).toEqual({ root: p.dir, created: [], kept: [] });
+    expect(JSON.parse(json.stdout)).toEqual({ root: p.dir, created: [], updated: [], kept: [] });
     expect(snapshot(p.dir)).toEqual(before);
   });
 
@@ -247,7 +247,7 @@ describe('start and init judge "initialised" by config.yaml and tasks/', () => {
     const p = await Project.create({ 'bearing/.state': { dir: true } });
     const r = await p.run(['start', '--cli', 'claude', '--model', 'opus']);
     expect(r.stderr.split('\n')[0]).toBe(
-      `Initialised bearing/ in ${p.dir}: bearing/config.yaml, bearing/.gitignore, bearing/plan.md, bearing/tasks/example.yaml`,
+      `Initialised bearing/ in ${p.dir}: bearing/config.yaml, bearing/.gitignore, bearing/plan.md, bearing/tasks/example.yaml, bearing/.schema/task-file.schema.json, bearing/.schema/config.schema.json`,
     );
     expect(r.code).toBe(0);
     for (const f of ['config.yaml', '.gitignore', 'plan.md', 'tasks/example.yaml']) {

@@ -290,7 +290,7 @@ describe('bearing start in a project without bearing/', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      `Initialised bearing/ in ${dir}: bearing/config.yaml, bearing/.gitignore, bearing/plan.md, bearing/tasks/example.yaml\n`,
+      `Initialised bearing/ in ${dir}: bearing/config.yaml, bearing/.gitignore, bearing/plan.md, bearing/tasks/example.yaml, bearing/.schema/task-file.schema.json, bearing/.schema/config.schema.json\n`,
     );
     expect(existsSync(join(dir, 'bearing', 'tasks', 'example.yaml'))).toBe(true);
     const opening = onlyCall(sb.log).argv.at(-1);

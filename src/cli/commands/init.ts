@@ -15,7 +15,7 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       '.',
     )
     .description(
-      'Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, and a .gitignore for .state/. Never overwrites a file.',
+      "Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, a .gitignore for .state/, and .schema/ (a copy of the JSON Schemas the files' $schema lines point at). Never overwrites your files; brings .schema/ up to date.",
     )
     .option('--json', 'print what was created as JSON')
     .option('--no-start', 'do not offer to start a planner session afterwards')
@@ -31,7 +31,9 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       const around = findProjectRoot(root);
       if (around.kind === 'found' && around.root !== root) {
         if (opts.json) {
-          ctx.output.out(JSON.stringify({ root: around.root, created: [], kept: [] }, null, 2));
+          ctx.output.out(
+            JSON.stringify({ root: around.root, created: [], updated: [], kept: [] }, null, 2),
+          );
           return;
         }
         ctx.output.out(
@@ -62,12 +64,15 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         return;
       }
       const { color } = ctx.output;
-      if (result.created.length === 0) {
-        ctx.output.out(`bearing/ already set up in ${root}; nothing changed.`);
-      } else {
+      if (result.created.length > 0) {
         ctx.output.out(`Initialised bearing/ in ${root}`);
-        for (const f of result.created) ctx.output.out(`  ${color.green('created')} ${f}`);
+      } else if (result.updated.length > 0) {
+        ctx.output.out(`bearing/ already set up in ${root}; brought its schema copy up to date.`);
+      } else {
+        ctx.output.out(`bearing/ already set up in ${root}; nothing changed.`);
       }
+      for (const f of result.created) ctx.output.out(`  ${color.green('created')} ${f}`);
+      for (const f of result.updated) ctx.output.out(`  ${color.green('updated')} ${f}`);
       for (const f of result.kept) ctx.output.out(`  ${color.dim('kept')}    ${f}`);
       ctx.output.out('');
       ctx.output.out('Next: write tasks in bearing/tasks/ (see the example), then:');

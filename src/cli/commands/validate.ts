@@ -1,7 +1,10 @@
+import { relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { Plan } from '../../core/task.js';
+import { staleSchemaCopies } from '../../run/init.js';
 import { loadProject } from '../../tasks/load.js';
+import { VERSION } from '../../version.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -22,6 +25,8 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
       const root = projectRootOrReport(ctx, 'validate', dir);
       if (root === undefined) return;
       const result = await loadProject(root, { displayBase: ctx.cwd });
+      // Reported, never rewritten here: validate only reads.
+      const notes = staleSchemaCopies(root).map((file) => staleNote(ctx, root, file));
       if (opts.json) {
         ctx.output.out(
           JSON.stringify(
@@ -30,6 +35,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
               files: result.files,
               tasks: result.plan ? graphJson(result.plan) : [],
               diagnostics: result.diagnostics,
+              notes,
             },
             null,
             2,
@@ -38,6 +44,9 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         if (!result.plan) ctx.setExitCode(EXIT.invalid);
         return;
       }
+      const printNotes = () => {
+        for (const note of notes) ctx.output.err(`note: ${note}`);
+      };
       if (!result.plan) {
         for (const d of result.diagnostics) ctx.output.err(formatDiagnostic(d));
         const files = new Set(result.diagnostics.map((d) => d.file)).size;
@@ -45,6 +54,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         ctx.output.err(
           `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}.`,
         );
+        printNotes();
         ctx.setExitCode(EXIT.invalid);
         return;
       }
@@ -54,7 +64,18 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
         `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} in ${nFiles} file${nFiles === 1 ? '' : 's'}, valid. In dependency order:`,
       );
       for (const line of graphLines(plan)) ctx.output.out(line);
+      printNotes();
     });
+}
+
+/** What an out-of-date schema copy means, and the command (run from here) that updates it. */
+function staleNote(ctx: CommandContext, root: string, file: string): string {
+  const here = relative(ctx.cwd, root);
+  const init =
+    here === ''
+      ? 'bearing init'
+      : `bearing init ${here.includes(' ') ? JSON.stringify(here) : here}`;
+  return `${relative(ctx.cwd, file).split(sep).join('/')} is not the schema of this Bearing (${VERSION}), so editors check against another one; \`${init}\` updates it`;
 }
 
 /** A shell task has no model, even when a `defaults:` model reaches it. */
