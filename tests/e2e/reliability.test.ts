@@ -58,8 +58,12 @@ describe('kill -9 of bearing while an agent works', () => {
     for (const f of ['leader', 'child', 'escapee']) trackGroupOf(await readPidFile(join(pids, f)));
     const leader = Number(readFileSync(join(pids, 'leader'), 'utf8'));
     const escapee = Number(readFileSync(join(pids, 'escapee'), 'utf8'));
-    // The attempt's group and start time are on record before it does any work.
-    const recorded = p.task('work').attempts[0]!.process;
+    // The attempt's token is on record before it can do any work; its group and
+    // start time right after the spawn (the agent may write its pid file first).
+    const recorded = await waitFor(() => {
+      const process = p.task('work').attempts[0]?.process;
+      return process?.pgid !== undefined ? process : undefined;
+    }, "the attempt's process group on record");
     expect(recorded?.token).toMatch(/^[0-9a-f]{32}$/);
     expect(recorded?.pgid).toBe(leader);
     expect(recorded?.startTime).toMatch(/^\d+$/);
