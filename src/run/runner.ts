@@ -336,8 +336,7 @@ class Run {
 
   /** The checks a spawn must pass that are about the run, not the task: the lock and the disk. */
   #mayStart(): boolean {
-    if (this.#lock.ensure?.() === 'lost') {
-      // TEMP(merge E): drop ?.
+    if (this.#lock.ensure() === 'lost') {
       this.#requestStop({
         kind: 'lock-lost',
         message:
