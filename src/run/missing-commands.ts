@@ -6,6 +6,8 @@
  * say the same, so they share this one check.
  */
 import { requiredCommands } from '../agents/registry.js';
+import { statusOf } from '../core/graph.js';
+import type { RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import { which } from '../process/which.js';
 
@@ -33,4 +35,18 @@ export function missingCommands(
     }
   }
   return [...out.values()];
+}
+
+/** The same, for every task that has yet to complete (neither completed nor skipped). */
+export function missingForPending(
+  plan: Plan,
+  state: RunState,
+  env: NodeJS.ProcessEnv,
+  root: string,
+): MissingCommand[] {
+  const pending = plan.tasks.filter((t) => {
+    const status = statusOf(state, t.id);
+    return status !== 'completed' && status !== 'skipped';
+  });
+  return missingCommands(pending, plan, env, root);
 }

@@ -40,7 +40,7 @@ import {
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
-import { type MissingCommand, missingCommands } from './missing-commands.js';
+import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
 
@@ -103,8 +103,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   if (!initial.ok) return { kind: 'state-error', message: initial.error.message };
 
   // A missing CLI is reported before anything starts, with how to install it.
-  const pending = first.plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(initial.value, t.id)));
-  const missing = missingCommands(pending, first.plan, env, root);
+  const missing = missingForPending(first.plan, initial.value, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
   const lock = await acquireRunLock(root);

@@ -13,7 +13,7 @@ import { type LockStatus, readLock } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
 import { normalizeRun } from '../tasks/normalize.js';
-import { missingCommands } from './missing-commands.js';
+import { missingForPending } from './missing-commands.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -100,13 +100,13 @@ function missingCli(
   root: string,
   env: NodeJS.ProcessEnv,
 ): StopReason | undefined {
-  const pending = plan.tasks.filter((t) => {
-    const status = state.tasks[t.id]?.status ?? 'queued';
-    return status !== 'completed' && status !== 'skipped';
-  });
-  const tasks = missingCommands(pending, plan, env, root).flatMap((m) =>
-    m.tasks.map((task) => ({ task, command: m.command, installHint: m.installHint })),
-  );
+  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  const tasks = missingForPending(plan, state, env, root)
+    .flatMap((m) =>
+      m.tasks.map((task) => ({ task, command: m.command, installHint: m.installHint })),
+    )
+    // In plan order, as the tasks are listed everywhere else.
+    .sort((a, b) => (order.get(a.task) ?? 0) - (order.get(b.task) ?? 0));
   return tasks.length > 0 ? { kind: 'missing-cli', tasks } : undefined;
 }
 

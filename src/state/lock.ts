@@ -220,30 +220,6 @@ export async function acquireRunLock(
 }
 
 /**
- * The file lock alone, synchronously. Kept while the runner takes the lock
- * without awaiting; once it awaits acquireRunLock, this can go.
- */
-export function acquireLock(
-  projectDir: string,
-  options: LockOptions = {},
-): Result<Lock, LockError> {
-  const path = lockFile(projectDir);
-  const prepared = prepare(projectDir, path);
-  if (!prepared.ok) return prepared;
-  const taken = takeFileLock(path, options, false);
-  if (!taken.ok) return taken;
-  return ok(
-    holdLock(
-      prepared.value,
-      path,
-      taken.value,
-      undefined,
-      options.keeperIntervalMs ?? KEEPER_INTERVAL_MS,
-    ),
-  );
-}
-
-/**
  * The name of the project's host lock: an abstract-namespace socket (the
  * leading NUL), so it has no file to delete, named after the project's real
  * path so that every way of spelling the project finds the same lock.

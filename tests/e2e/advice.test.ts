@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nextStep, type StopReason } from '../../src/core/next-step.js';
 import type { RunState } from '../../src/core/state.js';
 import { renderStatusMarkdown } from '../../src/core/status-report.js';
-import { acquireLock, type Lock } from '../../src/state/lock.js';
+import { acquireRunLock, type Lock } from '../../src/state/lock.js';
 import { loadProject } from '../../src/tasks/load.js';
 import {
   Project,
@@ -354,7 +354,7 @@ describe('advice while a run is active', () => {
           { id: 'done-one', prompt: '[[done]]' },
         ]),
       });
-      const lock = acquireLock(p.dir);
+      const lock = await acquireRunLock(p.dir, { hostLock: false });
       if (!lock.ok) throw new Error(lock.error.message);
       held.push(lock.value);
       const at = new Date().toISOString();
@@ -475,7 +475,7 @@ describe('every stop reason, as the run writes it into status.md', () => {
 
     it(`${stop.kind}, while the run still holds the lock`, async () => {
       const p = await projectFor(stop);
-      const lock = acquireLock(p.dir);
+      const lock = await acquireRunLock(p.dir, { hostLock: false });
       if (!lock.ok) throw new Error(lock.error.message);
       held.push(lock.value);
       await writeStatus(p, stop, true);

@@ -13,7 +13,6 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  acquireLock,
   acquireRunLock,
   hostLockName,
   type LockInfo,
@@ -112,10 +111,13 @@ async function command(
   return JSON.parse(c.lines[before]!) as Record<string, unknown>;
 }
 
-describe('acquireLock', () => {
-  it('creates the lock with pid, host, start times, and release removes it', () => {
+describe('the file lock (acquireRunLock without the host lock)', () => {
+  it('creates the lock with pid, host, start times, and release removes it', async () => {
     const project = tempDir();
-    const lock = acquireLock(project, { now: () => new Date('2026-03-04T05:06:07.000Z') });
+    const lock = await acquireRunLock(project, {
+      hostLock: false,
+      now: () => new Date('2026-03-04T05:06:07.000Z'),
+    });
     if (!lock.ok) throw new Error(lock.error.message);
     const info = lockOnDisk(project);
     expect(info).toMatchObject({
@@ -141,7 +143,7 @@ describe('acquireLock', () => {
     await waitFor(() => holder.lines.length > 0);
     expect(JSON.parse(holder.lines[0]!)).toEqual({ ok: true, pid: holder.child.pid });
 
-    const refused = acquireLock(project);
+    const refused = await acquireRunLock(project, { hostLock: false });
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.error).toMatchObject({
@@ -156,7 +158,7 @@ describe('acquireLock', () => {
     holder.child.kill('SIGKILL');
     await holder.exited;
     expect(readLock(project)).toMatchObject({ state: 'stale', holder: { pid: holder.child.pid } });
-    const taken = acquireLock(project);
+    const taken = await acquireRunLock(project, { hostLock: false });
     expect(taken.ok).toBe(true);
     expect(lockOnDisk(project).pid).toBe(process.pid);
     if (taken.ok) taken.value.release();
@@ -166,7 +168,7 @@ describe('acquireLock', () => {
     const project = tempDir();
     const pid = await deadPid();
     writeLock(project, { pid });
-    const lock = acquireLock(project);
+    const lock = await acquireRunLock(project, { hostLock: false });
     expect(lock.ok).toBe(true);
     expect(lockOnDisk(project).pid).toBe(process.pid);
     expect(readdirSync(stateDir(project))).toEqual(['lock']);
@@ -174,23 +176,23 @@ describe('acquireLock', () => {
 
   it.runIf(process.platform === 'linux')(
     'takes over a lock whose pid now belongs to another process (different start time)',
-    () => {
+    async () => {
       const project = tempDir();
       writeLock(project, { pid: process.pid, processStart: '1' });
       expect(readLock(project)).toMatchObject({
         state: 'stale',
         why: expect.stringMatching(/another process/),
       });
-      const lock = acquireLock(project);
+      const lock = await acquireRunLock(project, { hostLock: false });
       expect(lock.ok).toBe(true);
       expect(lockOnDisk(project).token).not.toBe('planted');
     },
   );
 
-  it('treats a lock from another host as held and says so', () => {
+  it('treats a lock from another host as held and says so', async () => {
     const project = tempDir();
     writeLock(project, { hostname: 'build-box-7', pid: 4242 });
-    const lock = acquireLock(project);
+    const lock = await acquireRunLock(project, { hostLock: false });
     expect(lock.ok).toBe(false);
     if (lock.ok) return;
     expect(lock.error).toMatchObject({ reason: 'held', sameHost: false, hostname: 'build-box-7' });
@@ -200,7 +202,7 @@ describe('acquireLock', () => {
     expect(lockOnDisk(project).hostname).toBe('build-box-7');
   });
 
-  it('takes over a damaged lock file only once it is old', () => {
+  it('takes over a damaged lock file only once it is old', async () => {
     const project = tempDir();
     mkdirSync(stateDir(project), { recursive: true });
     writeFileSync(lockFile(project), '{"pid": 12');
@@ -208,22 +210,22 @@ describe('acquireLock', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(lockFile(project), old, old);
     expect(readLock(project)).toMatchObject({ state: 'stale' });
-    expect(acquireLock(project).ok).toBe(true);
+    expect((await acquireRunLock(project, { hostLock: false })).ok).toBe(true);
   });
 
-  it('release leaves a lock that is no longer ours', () => {
+  it('release leaves a lock that is no longer ours', async () => {
     const project = tempDir();
-    const lock = acquireLock(project);
+    const lock = await acquireRunLock(project, { hostLock: false });
     if (!lock.ok) throw new Error(lock.error.message);
     writeLock(project, { pid: 999_999, token: 'someone-else' });
     expect(lock.value.release()).toBe(false);
     expect(lockOnDisk(project).token).toBe('someone-else');
   });
 
-  it('reports a project it cannot write as a value, not a throw', () => {
+  it('reports a project it cannot write as a value, not a throw', async () => {
     const project = tempDir();
     writeFileSync(join(project, 'bearing'), 'a file where the directory should be');
-    const lock = acquireLock(project);
+    const lock = await acquireRunLock(project, { hostLock: false });
     expect(lock.ok).toBe(false);
     if (!lock.ok) expect(lock.error).toMatchObject({ reason: 'io' });
   });
