@@ -44,8 +44,6 @@ import { type MissingCommand, missingCommands, missingForPending } from './missi
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
 
-export { limitHold } from './holds.js';
-
 export interface RunOptions {
   root: string;
   /** Paths in messages are shown relative to this. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/run/events.js';
-import { limitHold, runProject } from '../../src/run/runner.js';
+import { limitHold } from '../../src/run/holds.js';
+import { runProject } from '../../src/run/runner.js';
 
 const MIN = 60_000;
 
