@@ -36,6 +36,19 @@ export type Failure =
   /** The `verify` gate (or a shell task's `run`) exited non-zero. */
   | { reason: 'verify-failed'; command: string; exitCode: number; output: string }
   | { reason: 'command-failed'; command: string; exitCode: number; output: string }
+  /**
+   * Worktree mode: the attempt's work does not merge onto what landed since
+   * it started. `tasks`: the tasks whose landed work it conflicts with. The
+   * work is kept on `branch`, in `worktree`, for the person to resolve.
+   */
+  | {
+      reason: 'merge-conflict';
+      files: string[];
+      tasks: string[];
+      branch: string;
+      worktree: string;
+      target: string;
+    }
   /** A dependency failed or was skipped, so this task cannot run. */
   | { reason: 'dependency-failed'; dependency: string }
   /** A bug in Bearing, caught at the task boundary. */
@@ -78,6 +91,8 @@ export function describeFailure(f: Failure): string {
       return `verify \`${f.command}\` exited with code ${f.exitCode}`;
     case 'command-failed':
       return `\`${f.command}\` exited with code ${f.exitCode}`;
+    case 'merge-conflict':
+      return `its work conflicts with ${f.tasks.length > 0 ? `the work of ${f.tasks.join(', ')}` : `what landed on ${f.target}`} in ${f.files.join(', ')}`;
     case 'dependency-failed':
       return `dependency "${f.dependency}" did not complete`;
     case 'internal-error':
@@ -147,6 +162,10 @@ export function adviseFailure(
       return `a bug in Bearing (please report it)${then}`;
     case 'dependency-failed':
       return `make \`${f.dependency}\` complete first${then}`;
+    case 'merge-conflict':
+      return queued
+        ? ''
+        : `resolve it by hand: \`cd ${f.worktree}\`, \`git merge ${f.target}\`, fix the conflicts and commit, then \`bearing approve <id>\` to land it; or \`bearing retry <id>\` to run it again from what has landed`;
     case 'interrupted':
       // The state line already says it runs again.
       return queued ? '' : then.replace(/^, then /, '');

@@ -61,6 +61,25 @@ export interface AttemptRecord {
    * and the leader's start time follow right after the spawn.
    */
   process?: AttemptProcess;
+  /** In worktree mode: where the attempt ran and what became of its work. */
+  worktree?: AttemptWorktree;
+}
+
+/**
+ * An attempt's own git worktree. Saved before the agent starts, and again
+ * before its work lands, so a run killed at any moment can tell what it left.
+ */
+export interface AttemptWorktree {
+  /** Absolute path of the worktree. */
+  path: string;
+  /** Its branch, `bearing/<task>/<attempt>`. */
+  branch: string;
+  /** The commit it started from: everything landed when it started. */
+  base: string;
+  /** The attempt's work as one commit on `base` (absent while it runs, or when it changed nothing). */
+  commit?: string;
+  /** The commit made on the target branch from `commit`, and the tip it was made on; saved before the branch moves. */
+  landing?: { commit: string; onto: string };
 }
 
 export interface AttemptProcess {

@@ -77,7 +77,16 @@ export interface RunSettings {
   maxLogBytes: number;
   /** Start no task while the project's file system has less free space, in bytes; 0: no check. */
   minFreeBytes: number;
+  isolation: IsolationMode;
+  /** Worktree mode: the branch work lands on; unset: the branch checked out at the start. */
+  branch?: string;
+  /** Worktree mode: where worktrees are made, relative to the project. */
+  worktreeDir: string;
+  /** Worktree mode: runs from a new base after a merge conflict, before `merge-conflict`. */
+  conflictRetries: number;
 }
+
+export type IsolationMode = 'auto' | 'worktree' | 'none';
 
 /** Everything loaded from `bearing/`: the validated plan. */
 export interface Plan {

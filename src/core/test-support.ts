@@ -37,6 +37,9 @@ export function makePlan(tasks: Task[], run: Partial<Plan['run']> = {}): Plan {
       waitForLimits: true,
       maxLogBytes: 64 * 1024 * 1024,
       minFreeBytes: 512 * 1024 * 1024,
+      isolation: 'none',
+      worktreeDir: 'bearing/.state/worktrees',
+      conflictRetries: 1,
       ...run,
     },
   };

@@ -12,10 +12,10 @@
  * the files). Without git, the tree is walked and size + mtime compared.
  * `bearing/` is never reported: it is Bearing's own.
  */
-import { spawn } from 'node:child_process';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { gitOk, runGit, splitZ } from '../process/git.js';
 import { BEARING_DIR } from './paths.js';
 
 export interface Snapshot {
@@ -87,41 +87,6 @@ function isBearingPath(path: string): boolean {
 
 // --- git ---------------------------------------------------------------------
 
-interface GitRun {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Run git without a shell; never throws for a non-zero exit, rejects if git cannot start. */
-function runGit(cwd: string, args: string[], input?: string): Promise<GitRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
-      cwd,
-      // No index.lock taken by status, so an agent's own git commands never collide with ours.
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
-    const out: Buffer[] = [];
-    const errs: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => errs.push(d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString('utf8') }),
-    );
-    child.stdin.on('error', () => undefined); // git may exit before reading all input
-    child.stdin.end(input ?? '');
-  });
-}
-
-async function gitOk(cwd: string, args: string[], input?: string): Promise<Buffer> {
-  const r = await runGit(cwd, args, input);
-  if (r.code !== 0) throw new Error(`git ${args[0]} exited with ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
 interface GitLocation {
   /** The work tree's top directory. */
   top: string;
@@ -165,13 +130,6 @@ async function findGitLocation(projectDir: string): Promise<GitLocation | undefi
   } catch {
     return undefined; // git not installed
   }
-}
-
-function splitZ(buf: Buffer): string[] {
-  const text = buf.toString('utf8');
-  const parts = text.split('\0');
-  if (parts.at(-1) === '') parts.pop();
-  return parts;
 }
 
 /**
@@ -266,7 +224,7 @@ async function gitSnapshot(
   if (toHash.length > 0) {
     // --stdin-paths reads paths from the top of the work tree, whatever the cwd.
     const input = `${toHash.map((p) => prefix + p).join('\n')}\n`;
-    const ids = (await gitOk(top, ['hash-object', '--stdin-paths'], input))
+    const ids = (await gitOk(top, ['hash-object', '--stdin-paths'], { input }))
       .toString('utf8')
       .split('\n');
     toHash.forEach((path, i) => {

@@ -71,6 +71,14 @@ export const failureSchema = z.discriminatedUnion('reason', [
     output: z.string(),
   }),
   z.object({ reason: z.literal('dependency-failed'), dependency: z.string() }),
+  z.object({
+    reason: z.literal('merge-conflict'),
+    files: z.array(z.string()),
+    tasks: z.array(z.string()),
+    branch: z.string(),
+    worktree: z.string(),
+    target: z.string(),
+  }),
   z.object({ reason: z.literal('internal-error'), message: z.string(), version: z.string() }),
 ]);
 
@@ -93,6 +101,15 @@ export const attemptSchema = z.object({
       token: z.string(),
       pgid: z.number().int().positive().optional(),
       startTime: z.string().optional(),
+    })
+    .optional(),
+  worktree: z
+    .object({
+      path: z.string().min(1),
+      branch: z.string().min(1),
+      base: z.string().min(1),
+      commit: z.string().optional(),
+      landing: z.object({ commit: z.string(), onto: z.string() }).optional(),
     })
     .optional(),
 });

@@ -118,5 +118,9 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     waitForLimits: run?.wait_for_limits ?? BUILTIN_DEFAULTS.run.wait_for_limits,
     maxLogBytes: sizeBytes(run?.max_log_size ?? BUILTIN_DEFAULTS.run.max_log_size),
     minFreeBytes: sizeBytes(run?.min_free_space ?? BUILTIN_DEFAULTS.run.min_free_space),
+    isolation: run?.isolation ?? BUILTIN_DEFAULTS.run.isolation,
+    ...(run?.branch !== undefined ? { branch: run.branch } : {}),
+    worktreeDir: run?.worktree_dir ?? BUILTIN_DEFAULTS.run.worktree_dir,
+    conflictRetries: run?.conflict_retries ?? BUILTIN_DEFAULTS.run.conflict_retries,
   };
 }

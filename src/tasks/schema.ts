@@ -55,6 +55,7 @@ export const FAILURE_POLICIES = ['retry', 'skip', 'pause', 'stop'] as const;
 export const OUTPUT_FORMATS = ['text', 'claude', 'codex'] as const;
 export const PROMPT_INPUTS = ['argument', 'stdin'] as const;
 export const PROMPT_FORMATS = ['structured', 'prose'] as const;
+export const ISOLATION_MODES = ['auto', 'worktree', 'none'] as const;
 
 const duration = z
   .union([z.string(), z.number()])
@@ -230,6 +231,30 @@ export const runSettingsSchema = z
     min_free_space: size.describe(
       'Bearing starts no task while the file system holding the project has less free space than this: a full disk would stop it from saving state. `0`: no check.',
     ),
+    isolation: z
+      .enum(ISOLATION_MODES)
+      .describe(
+        'Where attempts run. `worktree`: each attempt in its own git worktree and branch, its work committed and landed on the branch, in dependency order. `none`: every agent in the project folder itself. `auto`: `worktree` in a git repository when more than one task runs at a time, else `none`. `bearing run --isolation` overrides it.',
+      ),
+    branch: z
+      .string()
+      .min(1)
+      .describe(
+        'Worktree mode: the branch work lands on, created from the current commit if missing. Unset: the branch checked out when the run starts, whose checkout follows each landing.',
+      ),
+    worktree_dir: z
+      .string()
+      .min(1)
+      .describe(
+        "Worktree mode: the folder the attempts' worktrees are made in, relative to the project. Keep it out of your tree, or ignored by git.",
+      ),
+    conflict_retries: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        'Worktree mode: how many times a task whose work does not merge onto what landed meanwhile runs again from the new base, told about the conflict, before it fails with `merge-conflict`.',
+      ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -293,6 +318,10 @@ export const BUILTIN_DEFAULTS = {
     wait_for_limits: true,
     max_log_size: '64MB',
     min_free_space: '512MB',
+    isolation: 'auto',
+    branch: undefined,
+    worktree_dir: 'bearing/.state/worktrees',
+    conflict_retries: 1,
   },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
@@ -302,8 +331,14 @@ export const BUILTIN_DEFAULTS = {
 
 /** What "no built-in default" means for each key without one, for documentation. */
 export const UNSET_MEANING: Partial<
-  Record<keyof typeof BUILTIN_DEFAULTS.task | keyof typeof BUILTIN_DEFAULTS.agent, string>
+  Record<
+    | keyof typeof BUILTIN_DEFAULTS.task
+    | keyof typeof BUILTIN_DEFAULTS.agent
+    | keyof typeof BUILTIN_DEFAULTS.run,
+    string
+  >
 > = {
+  branch: 'the branch checked out when the run starts',
   model: "the CLI's default model",
   effort: "the CLI's default effort",
   budget_usd: 'no ceiling',

@@ -1,0 +1,117 @@
+/**
+ * Which workspace a run uses, decided once when it starts: `run.isolation`
+ * (or `--isolation`), the repository, the branch and the checkout. Whatever
+ * makes worktree mode impossible is said before anything runs, with what to
+ * do instead.
+ */
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { IsolationMode, RunSettings } from '../core/task.js';
+import { GitRepo } from './repo.js';
+import { InPlaceWorkspace, type Workspace } from './workspace.js';
+import { WorktreeWorkspace } from './worktrees.js';
+
+export type WorkspaceChoice =
+  | {
+      ok: true;
+      workspace: Workspace /** Why `auto` chose to share the folder after all. */;
+      note?: string;
+    }
+  | { ok: false; message: string };
+
+/** `git merge-tree --write-tree`, which landing needs, came with git 2.38. */
+const MIN_GIT: readonly [number, number] = [2, 38];
+
+export async function chooseWorkspace(
+  root: string,
+  run: RunSettings,
+  concurrency: number,
+  override?: IsolationMode,
+): Promise<WorkspaceChoice> {
+  const mode = override ?? run.isolation;
+  const inPlace = (note?: string): WorkspaceChoice => ({
+    ok: true,
+    workspace: new InPlaceWorkspace(root),
+    ...(note ? { note } : {}),
+  });
+  if (mode === 'none') return inPlace();
+  const explicit = mode === 'worktree';
+  const repo = await GitRepo.open(root);
+  if (!repo) {
+    return explicit
+      ? refuse(
+          'worktree isolation needs a git repository: `git init` and commit the project, or run with --isolation none',
+        )
+      : inPlace();
+  }
+  if (!explicit && concurrency <= 1) return inPlace();
+
+  const version = await gitVersion(repo);
+  if (version && compare(version, MIN_GIT) < 0) {
+    const why = `git ${version.join('.')} is older than ${MIN_GIT.join('.')}, which worktree isolation needs`;
+    return explicit
+      ? refuse(`${why}: update git, or run with --isolation none`)
+      : inPlace(`${why}: the agents share the project folder`);
+  }
+  const head = await repo.resolve('HEAD');
+  if (!head) {
+    const why = 'the repository has no commit yet';
+    return explicit
+      ? refuse(`${why}: commit the project first, or run with --isolation none`)
+      : inPlace(`${why}: the agents share the project folder until there is one`);
+  }
+
+  const current = await repo.currentBranch();
+  let branch = run.branch ?? current;
+  if (!branch) {
+    return refuse(
+      'HEAD is detached, so there is no branch to land work on: check out a branch, set run.branch in config.yaml, or run with --isolation none',
+    );
+  }
+  if (run.branch !== undefined) {
+    const checked = await repo.git(['check-ref-format', '--branch', run.branch]);
+    if (checked.code !== 0) {
+      return refuse(`run.branch: "${run.branch}" is not a valid git branch name`);
+    }
+    branch = checked.stdout.toString('utf8').trim();
+    if (!(await repo.resolve(`refs/heads/${branch}`))) {
+      await repo.ok(['branch', branch, head]);
+    }
+  }
+  const checkedOut = branch === current;
+  if (checkedOut) {
+    const dirty = await repo.uncommittedChanges();
+    if (dirty.length > 0) {
+      const shown =
+        dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
+      return refuse(
+        `the checkout has uncommitted changes to tracked files (${shown}), which work landing on ${branch} could overwrite: commit or stash them, set run.branch to land on another branch, or run with --isolation none`,
+      );
+    }
+  }
+
+  const dir = resolve(root, run.worktreeDir);
+  const inside = relative(repo.top, dir);
+  if (!inside.startsWith('..') && !isAbsolute(inside)) {
+    const ignored = await repo.git(['check-ignore', '-q', '--no-index', join(inside, 'x')]);
+    if (ignored.code !== 0) {
+      return refuse(
+        `run.worktree_dir: ${relative(root, dir) || '.'} is inside the repository and not ignored by git: add it to a .gitignore (bearing init ignores bearing/.state/), or choose a folder outside`,
+      );
+    }
+  }
+  return { ok: true, workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }) };
+}
+
+function refuse(message: string): WorkspaceChoice {
+  return { ok: false, message };
+}
+
+async function gitVersion(repo: GitRepo): Promise<[number, number] | undefined> {
+  const r = await repo.git(['version']);
+  const m = /git version (\d+)\.(\d+)/.exec(r.stdout.toString('utf8'));
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function compare(a: readonly [number, number], b: readonly [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}

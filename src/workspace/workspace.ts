@@ -1,0 +1,93 @@
+/**
+ * Where an attempt runs, and how its work becomes the project's. The run
+ * loop and the attempt see only this interface:
+ *
+ * - `in-place`: the agent works in the project folder itself; what it changed
+ *   is measured by comparing snapshots of the tree before and after.
+ * - `worktree`: each attempt gets its own git worktree and branch, started
+ *   from everything landed so far; its work is committed there and landed on
+ *   the project's branch, one landing at a time, in the order tasks finish
+ *   (which is dependency order: a task starts only after its dependencies
+ *   landed).
+ *
+ * A later step (workers on other machines) is a third implementation.
+ */
+import type { AttemptWorktree } from '../core/state.js';
+import type { Task } from '../core/task.js';
+import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
+
+export interface Workspace {
+  readonly kind: 'in-place' | 'worktree';
+  /** Where the next attempt of a task runs. */
+  open(request: OpenRequest): Promise<Site>;
+}
+
+export interface OpenRequest {
+  task: Task;
+  attempt: number;
+  /** The attempt this one resumes: its agent session lives where it ran, so it runs there again. */
+  resumes?: AttemptWorktree;
+  /** Whether a task other than this one is running now. */
+  othersRunning: () => boolean;
+}
+
+/** What the attempt wrote on its record to identify its worktree (for recovery). */
+export interface Site {
+  /** The directory the agent and its `verify` gate run in. */
+  readonly cwd: string;
+  /** In worktree mode: the worktree, to be saved on the attempt before the agent starts. */
+  readonly worktree?: AttemptWorktree;
+  /**
+   * The attempt ended without completing: keep its work where it is (a
+   * commit on its branch in worktree mode) and say which files it changed.
+   */
+  keep(message: string): Promise<string[]>;
+  /**
+   * The attempt completed: make its work the project's. `onIntent` is called
+   * (and must save) before the branch moves, so a run killed in the middle
+   * can tell afterwards whether the work landed.
+   */
+  land(message: string, onIntent: (w: AttemptWorktree) => void): Promise<Landing>;
+}
+
+export type Landing =
+  /** `files`: exactly what the landed commit changed, relative to the project. */
+  | { kind: 'landed'; files: string[]; commit?: string }
+  /** The work does not merge onto what landed since it started. */
+  | { kind: 'conflict'; files: string[]; tasks: string[]; worktree: AttemptWorktree }
+  /** The main checkout has local changes that landing would overwrite. */
+  | { kind: 'blocked'; files: string[]; worktree: AttemptWorktree };
+
+/**
+ * The project folder itself. With nothing else running, the tree after one
+ * task is the tree before the next: that snapshot is reused instead of
+ * measured twice.
+ */
+export class InPlaceWorkspace implements Workspace {
+  readonly kind = 'in-place';
+  #latest: Snapshot | undefined;
+  /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
+  #generation = 0;
+
+  constructor(readonly root: string) {}
+
+  async open(request: OpenRequest): Promise<Site> {
+    // Invalidate first: a task started alongside this one must measure for itself.
+    const cached = this.#latest;
+    this.#latest = undefined;
+    this.#generation++;
+    const before = !request.othersRunning() && cached ? cached : await snapshotWorkTree(this.root);
+    const generation = this.#generation;
+    const measure = async (): Promise<string[]> => {
+      const after = await snapshotWorkTree(this.root);
+      // Reusable only if no task started since this one did and none ran while it was taken.
+      if (this.#generation === generation && !request.othersRunning()) this.#latest = after;
+      return changedFiles(before, after);
+    };
+    return {
+      cwd: this.root,
+      keep: measure,
+      land: async () => ({ kind: 'landed', files: await measure() }),
+    };
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Worktree mode: every attempt in its own git worktree and branch, its work
+ * landed on the target branch as one commit.
+ *
+ * Landing never touches a work tree until the result is known: the merge is
+ * computed in git's object store (`git merge-tree`), so a conflict leaves
+ * nothing half-merged, and the target moves in one step, either a
+ * fast-forward of the main checkout (which refuses to overwrite local edits)
+ * or a compare-and-swap of the branch ref. Before it moves, the commit it
+ * will move to is saved on the attempt: after a kill -9 the next run asks git
+ * whether that commit is on the target and so knows whether it landed.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AttemptWorktree } from '../core/state.js';
+import type { GitRepo } from './repo.js';
+import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
+
+export interface Target {
+  /** The branch work lands on. */
+  branch: string;
+  /** Whether it is checked out in the main work tree, which then follows each landing. */
+  checkedOut: boolean;
+}
+
+/** The branch of one attempt. Task ids cannot contain '/', so these never collide. */
+export function attemptBranch(taskId: string, attempt: number): string {
+  return `bearing/${taskId}/${attempt}`;
+}
+
+/** Trailers on every commit Bearing lands: which task and attempt it came from. */
+export const TASK_TRAILER = 'Bearing-Task';
+
+export class WorktreeWorkspace implements Workspace {
+  readonly kind = 'worktree';
+
+  constructor(
+    readonly repo: GitRepo,
+    /** Where worktrees are made (absolute). */
+    readonly dir: string,
+    readonly target: Target,
+  ) {}
+
+  async open(request: OpenRequest): Promise<Site> {
+    const { task, attempt, resumes } = request;
+    let wt: AttemptWorktree;
+    if (resumes && existsSync(resumes.path)) {
+      // The resumed session, and the work it had done, are in that worktree.
+      wt = { path: resumes.path, branch: resumes.branch, base: resumes.base };
+    } else {
+      wt = await this.#create(task.id, attempt);
+    }
+    const cwd = join(wt.path, this.repo.prefix);
+    await mkdir(cwd, { recursive: true });
+    return {
+      cwd,
+      worktree: wt,
+      keep: async (message) => {
+        const commit = await this.#commit(wt, message);
+        if (commit) wt.commit = commit;
+        return commit ? this.#projectFiles(await this.repo.filesBetween(wt.base, commit)) : [];
+      },
+      land: async (message, onIntent) => {
+        const commit = await this.#commit(wt, message);
+        if (commit) wt.commit = commit;
+        return this.land(wt, message, onIntent);
+      },
+    };
+  }
+
+  /**
+   * Land an attempt's commit on the target. Also used for work resolved by
+   * hand after a conflict, and for work a killed run committed but did not land.
+   */
+  land(
+    wt: AttemptWorktree,
+    message: string,
+    onIntent: (w: AttemptWorktree) => void,
+  ): Promise<Landing> {
+    return this.repo.exclusive(async () => {
+      const ref = `refs/heads/${this.target.branch}`;
+      const tip = await this.repo.resolve(ref);
+      if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+      if (!wt.commit) return { kind: 'landed', files: [] };
+      let landed: string;
+      if (tip === wt.base || (await this.repo.isAncestor(tip, wt.commit))) {
+        // Nothing landed since it started (or it already holds the tip): a fast-forward.
+        landed = wt.commit;
+      } else {
+        const merged = await this.repo.mergeTrees(tip, wt.commit);
+        if (!merged.tree) {
+          return {
+            kind: 'conflict',
+            files: this.#projectFiles(merged.conflicts),
+            tasks: await this.#tasksTouching(wt.base, tip, merged.conflicts),
+            worktree: wt,
+          };
+        }
+        if (merged.tree === (await this.repo.ok(['rev-parse', `${tip}^{tree}`]))) {
+          // Its changes were already on the target (another task made the same edit).
+          return { kind: 'landed', files: [] };
+        }
+        landed = await this.repo.ok(
+          ['commit-tree', merged.tree, '-p', tip, '-F', '-'],
+          undefined,
+          message,
+        );
+      }
+      wt.landing = { commit: landed, onto: tip };
+      onIntent(wt);
+      const blocked = await this.#moveTarget(ref, landed, tip);
+      if (blocked) return { kind: 'blocked', files: this.#projectFiles(blocked), worktree: wt };
+      return {
+        kind: 'landed',
+        files: this.#projectFiles(await this.repo.filesBetween(tip, landed)),
+        commit: landed,
+      };
+    });
+  }
+
+  /** Whether a landing saved before a crash happened. */
+  async landed(wt: AttemptWorktree): Promise<boolean> {
+    if (!wt.landing) return false;
+    const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
+    return tip !== undefined && (await this.repo.isAncestor(wt.landing.commit, tip));
+  }
+
+  /** Files a landed commit changed, relative to the project. */
+  async landedFiles(wt: AttemptWorktree): Promise<string[]> {
+    if (!wt.landing) return [];
+    return this.#projectFiles(await this.repo.filesBetween(wt.landing.onto, wt.landing.commit));
+  }
+
+  /** Remove one attempt's worktree and branch (its work landed, or was given up). */
+  async remove(wt: Pick<AttemptWorktree, 'path' | 'branch'>): Promise<void> {
+    // Deleting the files is the slow part and touches nothing shared: outside the queue.
+    await rm(wt.path, { recursive: true, force: true });
+    await this.repo.exclusive(async () => {
+      await this.repo.git(['worktree', 'remove', '--force', wt.path]);
+      if (wt.branch !== this.target.branch) await this.repo.git(['branch', '-D', wt.branch]);
+    });
+  }
+
+  /** Bearing's worktrees git knows of: path and branch. */
+  async list(): Promise<{ path: string; branch?: string }[]> {
+    const out = await this.repo.ok(['worktree', 'list', '--porcelain', '-z']);
+    const found: { path: string; branch?: string }[] = [];
+    let current: { path: string; branch?: string } | undefined;
+    for (const field of out.split('\0')) {
+      if (field.startsWith('worktree ')) {
+        current = { path: field.slice('worktree '.length) };
+        if (current.path.startsWith(`${this.dir}/`)) found.push(current);
+      } else if (field.startsWith('branch refs/heads/') && current) {
+        current.branch = field.slice('branch refs/heads/'.length);
+      }
+    }
+    return found;
+  }
+
+  /** Branches named like an attempt's (`bearing/<task>/<n>`). */
+  async attemptBranches(): Promise<string[]> {
+    const out = await this.repo.ok([
+      'for-each-ref',
+      '--format=%(refname:short)',
+      'refs/heads/bearing/',
+    ]);
+    return out
+      .split('\n')
+      .filter((b) => /^bearing\/[^/]+\/\d+$/.test(b) && b !== this.target.branch);
+  }
+
+  async #create(taskId: string, attempt: number): Promise<AttemptWorktree> {
+    const path = join(this.dir, `${taskId}-${attempt}`);
+    const branch = attemptBranch(taskId, attempt);
+    // Anything a killed run left under this name goes first.
+    if (existsSync(path)) await this.remove({ path, branch });
+    const base = await this.repo.exclusive(async () => {
+      const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
+      if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+      await this.repo.git(['worktree', 'prune']);
+      await this.repo.ok(['worktree', 'add', '--no-checkout', '-B', branch, path, tip]);
+      return tip;
+    });
+    // Checking the files out touches only the new worktree: outside the queue.
+    await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
+    return { path, branch, base };
+  }
+
+  /**
+   * Everything the attempt left in its worktree as one commit on its base,
+   * including commits the agent made itself. Undefined when it changed nothing.
+   */
+  async #commit(wt: AttemptWorktree, message: string): Promise<string | undefined> {
+    if (!existsSync(wt.path)) return wt.commit;
+    await this.repo.ok(['add', '-A'], wt.path);
+    await this.repo.ok(['reset', '-q', '--soft', wt.base], wt.path);
+    const staged = await this.repo.git(['diff', '--cached', '--quiet'], wt.path);
+    if (staged.code === 0) return undefined;
+    await this.repo.ok(['commit', '-q', '--no-verify', '-F', '-'], wt.path, message);
+    return this.repo.ok(['rev-parse', 'HEAD'], wt.path);
+  }
+
+  /**
+   * Move the target to `landed`. Returns the files in the way when the main
+   * checkout has local changes that the fast-forward would overwrite.
+   */
+  async #moveTarget(ref: string, landed: string, tip: string): Promise<string[] | undefined> {
+    if (!this.target.checkedOut) {
+      await this.repo.ok(['update-ref', ref, landed, tip]);
+      return undefined;
+    }
+    const r = await this.repo.git(['merge', '--ff-only', '-q', '--no-stat', landed]);
+    if (r.code === 0) return undefined;
+    const inTheWay = overwrittenFiles(r.stderr);
+    if (inTheWay.length > 0) return inTheWay;
+    throw new Error(`git merge --ff-only failed: ${r.stderr.trim()}`);
+  }
+
+  /** Tasks whose landed commits since `base` touched these paths (from their trailers), in landing order. */
+  async #tasksTouching(base: string, tip: string, paths: string[]): Promise<string[]> {
+    const out = await this.repo.ok([
+      'log',
+      `--format=%(trailers:key=${TASK_TRAILER},valueonly,separator=%x0A)`,
+      `${base}..${tip}`,
+      '--',
+      ...paths.map((p) => `:(literal)${p}`),
+    ]);
+    return [
+      ...new Set(
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    ];
+  }
+
+  #projectFiles(paths: string[]): string[] {
+    return paths.map((p) => this.repo.projectPath(p)).sort();
+  }
+}
+
+/** The paths git lists under "Your local changes to the following files would be overwritten". */
+function overwrittenFiles(stderr: string): string[] {
+  const lines = stderr.split('\n');
+  const start = lines.findIndex((l) => l.includes('would be overwritten'));
+  if (start === -1) return [];
+  const files: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('\t')) break;
+    files.push(line.trim());
+  }
+  return files;
+}
+
+/** The commit message of a task's landed work: the task, its summary's first line, trailers. */
+export function landingMessage(taskId: string, attempt: number, summary: string): string {
+  const first =
+    summary
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? '';
+  const subject = `${taskId}: ${first.length > 100 ? `${first.slice(0, 99)}…` : first || 'done'}`;
+  return `${subject}\n\n${TASK_TRAILER}: ${taskId}\nBearing-Attempt: ${attempt}\n`;
+}

@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AttemptWorktree } from '../../src/core/state.js';
+import { makePlan, makeTask } from '../../src/core/test-support.js';
+import { chooseWorkspace } from '../../src/workspace/choose.js';
+import { GitRepo } from '../../src/workspace/repo.js';
+import { landingMessage, WorktreeWorkspace } from '../../src/workspace/worktrees.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+}
+
+/** A repository with one commit, `bearing/.state/` ignored, and its worktree workspace. */
+async function setup(files: Record<string, string> = { 'a.txt': 'one\ntwo\nthree\n' }) {
+  const top = mkdtempSync(join(tmpdir(), 'bearing-wt-'));
+  dirs.push(top);
+  git(top, 'init', '-q', '-b', 'main');
+  for (const [p, c] of Object.entries({ ...files, 'bearing/.gitignore': '.state/\n' })) {
+    execFileSync('mkdir', ['-p', join(top, p, '..')]);
+    writeFileSync(join(top, p), c);
+  }
+  git(top, 'add', '-A');
+  git(top, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  const repo = (await GitRepo.open(top))!;
+  const ws = new WorktreeWorkspace(repo, join(top, 'bearing/.state/worktrees'), {
+    branch: 'main',
+    checkedOut: true,
+  });
+  return { top, repo, ws };
+}
+
+const none = () => false;
+
+describe('worktree workspace', () => {
+  it('runs an attempt in its own worktree from the tip and lands its work as one commit', async () => {
+    const { top, ws } = await setup();
+    const site = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    expect(site.cwd).toBe(join(top, 'bearing/.state/worktrees/a-1'));
+    expect(site.worktree?.branch).toBe('bearing/a/1');
+    expect(readFileSync(join(site.cwd, 'a.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
+    // The agent commits once itself and leaves one file uncommitted: one commit lands.
+    writeFileSync(join(site.cwd, 'b.txt'), 'b\n');
+    git(site.cwd, 'add', 'b.txt');
+    git(site.cwd, '-c', 'user.name=agent', '-c', 'user.email=a@a', 'commit', '-q', '-m', 'wip');
+    writeFileSync(join(site.cwd, 'c.txt'), 'c\n');
+    const intents: AttemptWorktree[] = [];
+    const landing = await site.land(landingMessage('a', 1, 'Added b and c\nmore'), (w) =>
+      intents.push({ ...w }),
+    );
+    expect(landing).toMatchObject({ kind: 'landed', files: ['b.txt', 'c.txt'] });
+    expect(intents).toHaveLength(1);
+    // The main checkout followed; one commit on top of init, with the task's name and summary.
+    expect(readFileSync(join(top, 'c.txt'), 'utf8')).toBe('c\n');
+    expect(git(top, 'log', '--format=%s', 'main')).toBe('a: Added b and c\ninit');
+    expect(git(top, 'log', '-1', '--format=%(trailers:key=Bearing-Task,valueonly)')).toBe('a');
+    expect(git(top, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
+  it('merges work onto what landed meanwhile, and reports a conflict with the task that caused it', async () => {
+    const { top, ws } = await setup();
+    const task = (id: string) => makeTask({ id });
+    const a = await ws.open({ task: task('a'), attempt: 1, othersRunning: none });
+    const b = await ws.open({ task: task('b'), attempt: 1, othersRunning: none });
+    const c = await ws.open({ task: task('c'), attempt: 1, othersRunning: none });
+    writeFileSync(join(a.cwd, 'a.txt'), 'ONE\ntwo\nthree\n');
+    writeFileSync(join(b.cwd, 'a.txt'), 'one\ntwo\nTHREE\n'); // another line: merges
+    writeFileSync(join(c.cwd, 'a.txt'), 'uno\ntwo\nthree\n'); // the same line: conflicts
+    const noop = () => undefined;
+    expect((await a.land(landingMessage('a', 1, 'first'), noop)).kind).toBe('landed');
+    const lb = await b.land(landingMessage('b', 1, 'second'), noop);
+    expect(lb).toMatchObject({ kind: 'landed', files: ['a.txt'] });
+    expect(readFileSync(join(top, 'a.txt'), 'utf8')).toBe('ONE\ntwo\nTHREE\n');
+    const before = git(top, 'rev-parse', 'main');
+    const lc = await c.land(landingMessage('c', 1, 'third'), noop);
+    expect(lc).toMatchObject({ kind: 'conflict', files: ['a.txt'], tasks: ['a', 'b'] });
+    // Nothing half-merged: the branch and the checkout are as they were; c's work is kept.
+    expect(git(top, 'rev-parse', 'main')).toBe(before);
+    expect(git(top, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+    expect(readFileSync(join(c.cwd, 'a.txt'), 'utf8')).toBe('uno\ntwo\nthree\n');
+    expect(git(c.cwd, 'log', '-1', '--format=%s')).toBe('c: third');
+  });
+
+  it('refuses to overwrite local edits in the checkout, and lands once they are committed', async () => {
+    const { top, ws } = await setup();
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    writeFileSync(join(a.cwd, 'a.txt'), 'changed by a\n');
+    writeFileSync(join(top, 'a.txt'), 'edited by the person\n');
+    const blocked = await a.land(landingMessage('a', 1, 'x'), () => undefined);
+    expect(blocked).toMatchObject({ kind: 'blocked', files: ['a.txt'] });
+    expect(readFileSync(join(top, 'a.txt'), 'utf8')).toBe('edited by the person\n');
+    git(top, 'checkout', '--', 'a.txt');
+    const wt = (blocked as { worktree: AttemptWorktree }).worktree;
+    expect(await ws.landed(wt)).toBe(false);
+    const again = await ws.land(wt, landingMessage('a', 1, 'x'), () => undefined);
+    expect(again.kind).toBe('landed');
+    expect(await ws.landed(wt)).toBe(true);
+    expect(readFileSync(join(top, 'a.txt'), 'utf8')).toBe('changed by a\n');
+  });
+
+  it('lands on a named branch without touching the checkout, and removes what it made', async () => {
+    const { top, repo } = await setup();
+    git(top, 'branch', 'agents');
+    const ws = new WorktreeWorkspace(repo, join(top, 'bearing/.state/worktrees'), {
+      branch: 'agents',
+      checkedOut: false,
+    });
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 2, othersRunning: none });
+    writeFileSync(join(a.cwd, 'new.txt'), 'n\n');
+    expect((await a.land(landingMessage('a', 2, 's'), () => undefined)).kind).toBe('landed');
+    expect(existsSync(join(top, 'new.txt'))).toBe(false);
+    expect(git(top, 'show', 'agents:new.txt')).toBe('n');
+    expect(await ws.list()).toHaveLength(1);
+    await ws.remove(a.worktree!);
+    expect(await ws.list()).toEqual([]);
+    expect(await ws.attemptBranches()).toEqual([]);
+    expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('an attempt that changed nothing lands nothing', async () => {
+    const { top, ws } = await setup();
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const before = git(top, 'rev-parse', 'main');
+    expect(await a.land(landingMessage('a', 1, 'nothing'), () => undefined)).toEqual({
+      kind: 'landed',
+      files: [],
+    });
+    expect(git(top, 'rev-parse', 'main')).toBe(before);
+  });
+});
+
+describe('choosing the workspace', () => {
+  it('auto means worktrees in a git repository with concurrency above 1, else the folder itself', async () => {
+    const { top } = await setup();
+    const run = makePlan([], { isolation: 'auto' }).run;
+    expect((await chooseWorkspace(top, run, 1)) as { workspace?: { kind: string } }).toMatchObject({
+      workspace: { kind: 'in-place' },
+    });
+    expect(await chooseWorkspace(top, run, 4)).toMatchObject({ workspace: { kind: 'worktree' } });
+    expect(await chooseWorkspace(top, run, 4, 'none')).toMatchObject({
+      workspace: { kind: 'in-place' },
+    });
+  });
+
+  it('refuses a checkout with uncommitted changes to tracked files, but not to bearing/ files', async () => {
+    const { top } = await setup({ 'a.txt': 'a\n', 'bearing/tasks/t.yaml': 'x: 1\n' });
+    const run = makePlan([], { isolation: 'worktree' }).run;
+    writeFileSync(join(top, 'bearing/tasks/t.yaml'), 'x: 2\n');
+    writeFileSync(join(top, 'untracked.txt'), 'u\n');
+    expect((await chooseWorkspace(top, run, 2)).ok).toBe(true);
+    writeFileSync(join(top, 'a.txt'), 'edited\n');
+    const refused = await chooseWorkspace(top, run, 2);
+    expect(refused).toMatchObject({ ok: false });
+    expect((refused as { message: string }).message).toMatch(
+      /uncommitted changes to tracked files \(a\.txt\).*commit or stash them.*--isolation none/,
+    );
+    // Landing on another branch leaves the checkout alone: no need to be clean.
+    expect(await chooseWorkspace(top, { ...run, branch: 'bearing-work' }, 2)).toMatchObject({
+      ok: true,
+      workspace: { target: { branch: 'bearing-work', checkedOut: false } },
+    });
+    expect(git(top, 'rev-parse', 'bearing-work')).toBe(git(top, 'rev-parse', 'main'));
+  });
+
+  it('refuses worktrees outside a repository, on a detached HEAD, and in an unignored folder', async () => {
+    const plain = mkdtempSync(join(tmpdir(), 'bearing-nogit-'));
+    dirs.push(plain);
+    const run = makePlan([], { isolation: 'worktree' }).run;
+    expect(await chooseWorkspace(plain, run, 2)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/needs a git repository/),
+    });
+    const { top } = await setup();
+    expect(await chooseWorkspace(top, { ...run, worktreeDir: 'trees' }, 2)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(
+        /run.worktree_dir: trees is inside the repository and not ignored/,
+      ),
+    });
+    git(top, 'checkout', '-q', '--detach');
+    expect(await chooseWorkspace(top, run, 2)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/HEAD is detached/),
+    });
+  });
+});
