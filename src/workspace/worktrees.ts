@@ -227,11 +227,13 @@ export class WorktreeWorkspace implements Workspace {
       ...paths.map((p) => `:(literal)${p}`),
     ]);
     return [
+      // git log lists the newest first: the tasks in the order they landed.
       ...new Set(
         out
           .split('\n')
           .map((l) => l.trim())
-          .filter(Boolean),
+          .filter(Boolean)
+          .reverse(),
       ),
     ];
   }
