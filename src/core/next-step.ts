@@ -32,7 +32,12 @@ export type StopReason =
   /** Another process took this project's run lock from under the run. */
   | { kind: 'lock-lost'; message: string }
   /** A bug in Bearing stopped the run (reported with the version). */
-  | { kind: 'internal-error'; message: string; version: string };
+  | { kind: 'internal-error'; message: string; version: string }
+  /**
+   * Worktree mode: a task's work could not land because the main checkout has
+   * local changes to files it changes. The work is kept and lands next run.
+   */
+  | { kind: 'landing-blocked'; task: string; branch: string; files: string[] };
 
 export type { Wait };
 
@@ -197,6 +202,8 @@ function stopWhy(stop: StopReason, canRun: boolean): string {
       return `${stop.message.replace(/\.$/, '')}. \`bearing status\` says whether another run is active${run('; if none is, `bearing run` goes on')}.`;
     case 'internal-error':
       return `an internal error in bearing ${stop.version}: ${stop.message} (please report it)${run('. `bearing run` goes on from the saved state')}.`;
+    case 'landing-blocked':
+      return `\`${stop.task}\` completed, but landing its work on ${stop.branch} would overwrite local changes in the checkout (${stop.files.join(', ')}). Commit or stash them${run(', then `bearing run`')}; its work is kept and lands then, without running it again.`;
     default:
       return unreachable(stop);
   }

@@ -112,6 +112,13 @@ export interface TaskRecord {
    * retry` and completions reset it, so a re-queued task gets its retries again.
    */
   retryFrom?: number;
+  /**
+   * Worktree mode: work committed in one attempt's worktree that has yet to
+   * land (its landing was blocked or cut short, or the person resolved a
+   * conflict and approved it). The run lands it instead of running an agent.
+   * `reviewed`: approved by the person, so no checkpoint applies.
+   */
+  land?: { attempt: number; reviewed: boolean };
   /** checkpoint: notify — flagged for the person's attention. */
   flagged?: boolean;
   updatedAt: string;
@@ -136,7 +143,15 @@ export interface RunInfo {
 /** The stop reasons a reader cannot work out from the task records. */
 export type RecordedStop = Extract<
   StopReason,
-  { kind: 'circuit-open' | 'state-write-failed' | 'disk-full' | 'lock-lost' | 'internal-error' }
+  {
+    kind:
+      | 'circuit-open'
+      | 'state-write-failed'
+      | 'disk-full'
+      | 'lock-lost'
+      | 'internal-error'
+      | 'landing-blocked';
+  }
 >;
 
 /** A CLI whose tasks wait for its usage limit to reset, or for its API to come back. */

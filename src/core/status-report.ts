@@ -372,6 +372,7 @@ function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
   // an agent Bearing had to end, a capped log.
   const notes = record?.attempts.at(-1)?.notes;
   if (notes && notes.length > 0) out.push(`- Notes: ${notes.join('; ')}`);
+  out.push(...worktreeLines(v));
   if (record?.flagged) out.push('- Flagged for review (checkpoint: notify); the run went on');
   if (v.status === 'awaiting-review') {
     out.push(
@@ -582,6 +583,10 @@ export interface StatusJsonTask {
   /** The hand-off: the completing attempt's final message. */
   summary: string | null;
   files_changed: string[];
+  /** Worktree mode: the commit the work landed as. */
+  landed_commit: string | null;
+  /** Worktree mode: the last attempt's worktree (kept while the task is not done). */
+  worktree: string | null;
   session_id: string | null;
   /** Set while the task is not completed and its last attempt failed. */
   error: { reason: string; message: string; advice: string } | null;
@@ -626,6 +631,29 @@ export function statusJson(input: StatusInput): StatusJson {
   };
 }
 
+/** Worktree mode: where the task's work landed, or where it waits. */
+function worktreeLines(v: TaskView): string[] {
+  const { record } = v;
+  const last = record?.attempts.at(-1);
+  const wt = last?.worktree;
+  if (!record || !wt) return [];
+  if (record.land) {
+    return [
+      `- Waiting to land: the work of attempt ${record.land.attempt} (branch ${code(wt.branch)}) lands when the run goes on, without running the agent again`,
+    ];
+  }
+  const landed = landedCommit(v);
+  if (landed) return [`- Landed: commit ${code(landed.slice(0, 12))}`];
+  if (v.status === 'completed' || v.status === 'skipped' || last?.outcome === 'interrupted') return [];
+  return [`- Worktree: ${code(wt.path)} (branch ${code(wt.branch)})`];
+}
+
+/** The commit the task's work landed as, when it landed in worktree mode. */
+function landedCommit(v: TaskView): string | undefined {
+  const last = v.record?.attempts.at(-1);
+  return last?.outcome === 'completed' ? last.worktree?.landing?.commit : undefined;
+}
+
 function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
   const { task, record } = v;
   const failure = v.status !== 'completed' ? record?.failure : undefined;
@@ -654,6 +682,8 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
     awaiting_review: v.status === 'awaiting-review',
     summary: record?.summary ?? null,
     files_changed: record?.filesChanged ?? [],
+    landed_commit: landedCommit(v) ?? null,
+    worktree: record?.attempts.at(-1)?.worktree?.path ?? null,
     session_id: record?.sessionId ?? null,
     error: failure
       ? {

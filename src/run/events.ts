@@ -19,7 +19,16 @@ export type TaskEndOutcome =
   | 'requeued';
 
 export type RunEvent =
-  | { type: 'run-start'; tasks: number; pending: number; concurrency: number }
+  | {
+      type: 'run-start';
+      tasks: number;
+      pending: number;
+      concurrency: number;
+      /** Worktree mode: the branch work lands on; absent when agents work in the project folder. */
+      landsOn?: string;
+    }
+  /** Something worth telling once (why `auto` isolation shares the folder, a worktree cleaned up...). */
+  | { type: 'note'; message: string }
   /**
    * Tasks a crashed or killed run left running. `ended`: its agents' process
    * groups that were still alive, and processes that had left them (setsid),

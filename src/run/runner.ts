@@ -21,7 +21,7 @@ import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
 import type { AttemptProcess, AttemptRecord, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
-import type { Plan, Task } from '../core/task.js';
+import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
 import { isGitRepo } from '../state/changes.js';
@@ -30,6 +30,8 @@ import { readInbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
+import { chooseWorkspace } from '../workspace/choose.js';
+import type { Workspace } from '../workspace/workspace.js';
 import {
   executeAttempt,
   RESULT_GRACE_MS,
@@ -53,6 +55,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Overrides config.yaml run.concurrency. */
   concurrency?: number;
+  /** Overrides config.yaml run.isolation. */
+  isolation?: IsolationMode;
   onEvent: EventSink;
   now?: () => Date;
   /** How long after a reported limit reset to go on; tests shorten it. */
@@ -80,7 +84,9 @@ export type RunEnd =
   | { kind: 'invalid'; diagnostics: Diagnostic[] }
   | { kind: 'locked'; holder: LockHeld }
   | { kind: 'missing-cli'; missing: MissingCommand[] }
-  | { kind: 'state-error'; message: string };
+  | { kind: 'state-error'; message: string }
+  /** Worktree isolation cannot be used here (no repository, a dirty checkout...): nothing ran. */
+  | { kind: 'workspace-error'; message: string };
 
 const TERMINAL_OK = new Set(['completed', 'skipped']);
 
@@ -114,7 +120,12 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     // Re-read under the lock: the previous holder may have written since.
     const loaded = loadState(root);
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
-    return await new Run(options, watcher, first.plan, loaded.value, lock.value).execute();
+    const concurrency = Math.max(1, options.concurrency ?? first.plan.run.concurrency);
+    const chosen = await chooseWorkspace(root, first.plan.run, concurrency, options.isolation);
+    if (!chosen.ok) return { kind: 'workspace-error', message: chosen.message };
+    if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
+    const run = new Run(options, watcher, first.plan, loaded.value, lock.value, chosen.workspace);
+    return await run.execute();
   } finally {
     lock.value.release();
   }
@@ -137,7 +148,8 @@ class Run {
   readonly #running = new Map<string, RunningTask>();
   readonly #holds = new Holds();
   readonly #breaker = new CircuitBreaker();
-  readonly #snapshots: SnapshotCache = { latest: undefined, generation: 0 };
+  /** Where attempts run: the project folder, or a worktree each. */
+  readonly #workspace: Workspace;
   /** Ends every agent when the run must stop at once (a failed write, a bug, a lost lock). */
   readonly #halt = new AbortController();
   /** What agents obey: the person's Ctrl-C or the run's own halt. */
@@ -155,7 +167,15 @@ class Run {
   /** The final save is being made: readers of status.md will find no run active. */
   #ended = false;
 
-  constructor(options: RunOptions, watcher: PlanWatcher, plan: Plan, state: RunState, lock: Lock) {
+  constructor(
+    options: RunOptions,
+    watcher: PlanWatcher,
+    plan: Plan,
+    state: RunState,
+    lock: Lock,
+    workspace: Workspace,
+  ) {
+    this.#workspace = workspace;
     this.#options = options;
     this.#watcher = watcher;
     this.#lock = lock;

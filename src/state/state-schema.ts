@@ -137,6 +137,7 @@ export const taskRecordSchema = z.object({
   sessionId: z.string().optional(),
   failure: failureSchema.optional(),
   retryFrom: count.optional(),
+  land: z.object({ attempt: z.number().int().positive(), reviewed: z.boolean() }).optional(),
   flagged: z.boolean().optional(),
   updatedAt: isoDate,
 });
@@ -152,6 +153,12 @@ const recordedStopSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('lock-lost'), message: z.string() }),
   z.object({ kind: z.literal('internal-error'), message: z.string(), version: z.string() }),
+  z.object({
+    kind: z.literal('landing-blocked'),
+    task: z.string(),
+    branch: z.string(),
+    files: z.array(z.string()),
+  }),
 ]);
 
 export const runInfoSchema = z.object({

@@ -67,8 +67,11 @@ export function runView(output: Output, options: RunViewOptions): RunView {
     switch (e.type) {
       case 'run-start':
         line(
-          `${e.pending} of ${e.tasks} task${e.tasks === 1 ? '' : 's'} to run (concurrency ${e.concurrency}); results in bearing/status.md`,
+          `${e.pending} of ${e.tasks} task${e.tasks === 1 ? '' : 's'} to run (concurrency ${e.concurrency}${e.landsOn ? `, each in its own worktree, landing on ${e.landsOn}` : ''}); results in bearing/status.md`,
         );
+        break;
+      case 'note':
+        line(color.dim(e.message));
         break;
       case 'recovered':
         line(

@@ -4,8 +4,10 @@
  * makes worktree mode impossible is said before anything runs, with what to
  * do instead.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { IsolationMode, RunSettings } from '../core/task.js';
+import { stateDir } from '../state/paths.js';
 import { GitRepo } from './repo.js';
 import { InPlaceWorkspace, type Workspace } from './workspace.js';
 import { WorktreeWorkspace } from './worktrees.js';
@@ -90,6 +92,7 @@ export async function chooseWorkspace(
   }
 
   const dir = resolve(root, run.worktreeDir);
+  ignoreStateDir(root);
   const inside = relative(repo.top, dir);
   if (!inside.startsWith('..') && !isAbsolute(inside)) {
     const ignored = await repo.git(['check-ignore', '-q', '--no-index', join(inside, 'x')]);
@@ -100,6 +103,22 @@ export async function chooseWorkspace(
     }
   }
   return { ok: true, workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }) };
+}
+
+/**
+ * Bearing's state folder ignores itself (as tools' caches do), so worktrees
+ * made in it never show in the project's `git status`, whatever the
+ * project's own .gitignore says.
+ */
+function ignoreStateDir(root: string): void {
+  const file = join(stateDir(root), '.gitignore');
+  if (existsSync(file)) return;
+  try {
+    mkdirSync(stateDir(root), { recursive: true });
+    writeFileSync(file, "# Bearing's run state: not for version control.\n*\n");
+  } catch {
+    // Not writable: the check below then says the folder is not ignored.
+  }
 }
 
 function refuse(message: string): WorkspaceChoice {
