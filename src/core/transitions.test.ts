@@ -98,7 +98,14 @@ describe('finishAttempt', () => {
       makeTask({ id: 't' }),
       record,
       attempt,
-      end({ costUsd: 0.5, turns: 3, sessionId: 's1', exitCode: 0, notes: ['n'] }),
+      end({
+        costUsd: 0.5,
+        turns: 3,
+        sessionId: 's1',
+        model: 'claude-sonnet-5',
+        exitCode: 0,
+        notes: ['n'],
+      }),
       T1,
     );
     expect(done.outcome).toEqual({ outcome: 'completed', attempt: done.record.attempts[0] });
@@ -113,6 +120,7 @@ describe('finishAttempt', () => {
       usage: USAGE,
       turns: 3,
       sessionId: 's1',
+      model: 'claude-sonnet-5',
       summary: 'done',
       exitCode: 0,
       notes: ['n'],
@@ -139,6 +147,7 @@ describe('finishAttempt', () => {
     const done = finishAttempt(makeTask({ id: 't' }), record, attempt, end(), T1);
     expect(Object.keys(done.outcome.attempt)).not.toContain('notes');
     expect(Object.keys(done.outcome.attempt)).not.toContain('costUsd');
+    expect(Object.keys(done.outcome.attempt)).not.toContain('model');
     expect(done.record.sessionId).toBeUndefined();
   });
 

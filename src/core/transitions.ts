@@ -51,6 +51,8 @@ export interface AttemptEnd {
   usage: Usage;
   turns?: number;
   sessionId?: string;
+  /** The model the CLI said it ran, when it says. */
+  model?: string;
   durationMs: number;
   exitCode?: number;
   notes: string[];
@@ -131,6 +133,7 @@ export function finishAttempt(
     usage: end.usage,
     ...(end.turns !== undefined ? { turns: end.turns } : {}),
     ...(end.sessionId ? { sessionId: end.sessionId } : {}),
+    ...(end.model ? { model: end.model } : {}),
     summary: end.summary,
     ...(end.exitCode !== undefined ? { exitCode: end.exitCode } : {}),
     ...(end.notes.length > 0 ? { notes: end.notes } : {}),
