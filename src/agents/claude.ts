@@ -230,11 +230,7 @@ export class ClaudeStreamParser implements OutputParser {
   finish(exit: ProcessExit): AgentRunResult {
     const r = this.#result;
     const notes = this.#notes();
-    const base = {
-      sessionId: this.#sessionId,
-      model: this.#model,
-      rateLimitResetsAt: this.#rateLimitResetsAt,
-    };
+    const base = { sessionId: this.#sessionId, model: this.#model };
     if (!r) {
       const failure = this.#noResultFailure(exit);
       return {
@@ -243,8 +239,6 @@ export class ClaudeStreamParser implements OutputParser {
         failure,
         summary: this.#lastText,
         usage: { ...ZERO_USAGE },
-        rateLimitResetsAt:
-          failure.reason === 'rate-limited' ? failure.resetsAt : base.rateLimitResetsAt,
         notes,
       };
     }
@@ -269,8 +263,6 @@ export class ClaudeStreamParser implements OutputParser {
       costUsd: r.costUsd,
       usage: r.usage,
       turns: r.turns,
-      rateLimitResetsAt:
-        failure?.reason === 'rate-limited' ? failure.resetsAt : base.rateLimitResetsAt,
       notes,
     };
   }

@@ -12,7 +12,7 @@ import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/schema.js';
 import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
 import { EventLines } from './event-lines.js';
-import { arr, count, type JsonObject, obj, str } from './json-line.js';
+import { count, type JsonObject, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -51,9 +51,6 @@ export function codexArgs(input: InvocationInput): string[] {
   args.push('-');
   return args;
 }
-
-/** Paths kept from `file_change` items; git measures the real change set. */
-const MAX_FILES_TOUCHED = 1000;
 
 function usageOf(u: JsonObject | undefined): Usage {
   return {
@@ -116,7 +113,6 @@ export class CodexJsonParser implements OutputParser {
   readonly #events = new EventLines();
   #sessionId?: string;
   #lastMessage = '';
-  #files = new Set<string>();
   #usage?: Usage;
   #turnsCompleted = 0;
   #lastTurn?: { ok: true } | { ok: false; message: string };
@@ -176,11 +172,6 @@ export class CodexJsonParser implements OutputParser {
     if (item.type === 'agent_message') {
       const text = str(item.text);
       if (text !== undefined) this.#lastMessage = clipTail(text, SUMMARY_MAX_CHARS);
-    } else if (item.type === 'file_change' && item.status === 'completed') {
-      for (const change of arr(item.changes)) {
-        const path = str(obj(change)?.path);
-        if (path && this.#files.size < MAX_FILES_TOUCHED) this.#files.add(path);
-      }
     }
   }
 
@@ -202,8 +193,6 @@ export class CodexJsonParser implements OutputParser {
       usage: this.#usage ? minus(this.#usage, this.#previous) : { ...ZERO_USAGE },
       turns: this.#turnsCompleted,
       sessionId: this.#sessionId,
-      filesTouched: [...this.#files],
-      rateLimitResetsAt: undefined,
       notes,
     };
   }

@@ -46,11 +46,8 @@ export interface AgentRunResult {
   turns?: number;
   /** Newest session id seen, for resuming. */
   sessionId?: string;
+  /** The model the CLI says it runs (claude's `init` event), recorded on the attempt. */
   model?: string;
-  /** What the agent says it changed (codex `file_change`); git remains the truth. */
-  filesTouched?: string[];
-  /** ISO time a usage/rate limit resets, when the CLI said so. */
-  rateLimitResetsAt?: string;
   /** Things worth a line in the attempt log: retries, fallbacks, ignored lines. */
   notes?: string[];
 }

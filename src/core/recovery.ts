@@ -8,6 +8,7 @@
  */
 import type { Failure } from './failure.js';
 import type { AttemptRecord, RunState, TaskRecord } from './state.js';
+import { abandonedOutcome } from './transitions.js';
 
 export interface Recovery {
   state: RunState;
@@ -37,11 +38,11 @@ export function recoverInterrupted(state: RunState, now: Date): Recovery {
     const failure = crashFailure(now);
     // When it ended is unknown: no endedAt or durationMs is invented.
     const attempts: AttemptRecord[] = record.attempts.map((a) =>
-      a.outcome === 'running' ? { ...a, outcome: 'interrupted', failure } : a,
+      a.outcome === 'running' ? { ...a, outcome: abandonedOutcome(failure), failure } : a,
     );
     const next: TaskRecord = { ...record, attempts, updatedAt: at };
     if (record.status === 'running') {
-      next.status = 'interrupted';
+      next.status = abandonedOutcome(failure);
       next.failure = failure;
     }
     tasks[id] = next;

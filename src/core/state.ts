@@ -49,6 +49,8 @@ export interface AttemptRecord {
   usage?: Usage;
   turns?: number;
   sessionId?: string;
+  /** The model the agent CLI reported running (claude says; codex does not). */
+  model?: string;
   summary?: string;
   exitCode?: number;
   /** Things worth knowing about how the attempt went (retries, fallbacks, Bearing had to end it...). */

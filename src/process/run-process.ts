@@ -123,7 +123,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
 }
 
 /** Why we are ending the child. The first reason wins. */
-type StopReason =
+type KillCause =
   | { kind: 'aborted' }
   | { kind: 'timeout'; which: 'wall' | 'idle'; afterMs: number }
   /** The caller has the result and no more use for the process. */
@@ -141,10 +141,10 @@ type StopReason =
  * - done: the leader has exited (or never started). The rest of the group is
  *   then terminated as orphans, whatever the outcome.
  */
-type RunState =
-  | { name: 'starting'; pending: StopReason | undefined }
+type ProcessPhase =
+  | { name: 'starting'; pending: KillCause | undefined }
   | { name: 'running' }
-  | { name: 'killing'; reason: StopReason }
+  | { name: 'killing'; reason: KillCause }
   | { name: 'done' };
 
 type LeaderExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -181,7 +181,7 @@ class ProcessRun {
   readonly #startedAt = performance.now();
   readonly #killGraceMs: number;
   readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
-  #state: RunState = { name: 'starting', pending: undefined };
+  #phase: ProcessPhase = { name: 'starting', pending: undefined };
   #pid: number | undefined;
   #termination: Promise<unknown> | undefined;
   #wallTimer: NodeJS.Timeout | undefined;
@@ -202,12 +202,12 @@ class ProcessRun {
   async run(): Promise<ProcessOutcome> {
     const { signal } = this.#options;
     if (signal?.aborted) {
-      this.#state = { name: 'done' };
+      this.#phase = { name: 'done' };
       return this.#outcome({ kind: 'aborted' });
     }
     const cwdProblem = checkCwd(this.#options.cwd);
     if (cwdProblem !== undefined) {
-      this.#state = { name: 'done' };
+      this.#phase = { name: 'done' };
       return this.#outcome(cwdProblem);
     }
     const { files, all: outputFiles } = openOutputFiles(
@@ -285,7 +285,7 @@ class ProcessRun {
     if (!spawn.ok) {
       // A stop requested meanwhile changes nothing: nothing ran, and why it
       // could not run is the more useful fact.
-      this.#state = { name: 'done' };
+      this.#phase = { name: 'done' };
       stdout?.destroy();
       stderr?.destroy();
       await closeAll(outputFiles, (error) => this.#fail(error));
@@ -296,16 +296,16 @@ class ProcessRun {
     const pid = child.pid!;
     this.#pid = pid;
     trackGroup(pid);
-    const pending = this.#state.name === 'starting' ? this.#state.pending : undefined;
-    this.#state = { name: 'running' };
+    const pending = this.#phase.name === 'starting' ? this.#phase.pending : undefined;
+    this.#phase = { name: 'running' };
     this.#armTimers();
     this.#callOnSpawn(pid); // even when a stop is pending: the pid existed, callers may record it
     if (pending !== undefined) this.#stop(pending);
 
     const exit = await exited;
-    const state = this.#state as RunState;
-    const reason = state.name === 'killing' ? state.reason : undefined;
-    this.#state = { name: 'done' };
+    const phase = this.#phase as ProcessPhase;
+    const reason = phase.name === 'killing' ? phase.reason : undefined;
+    this.#phase = { name: 'done' };
     this.#clearTimers();
 
     // Orphans: a CLI that exits while its MCP server or a background tool is
@@ -375,18 +375,18 @@ class ProcessRun {
     if (this.#failed) throw this.#failure;
   }
 
-  #stop(reason: StopReason): void {
-    const state = this.#state;
-    switch (state.name) {
+  #stop(reason: KillCause): void {
+    const phase = this.#phase;
+    switch (phase.name) {
       case 'starting':
         // No pid yet: remember it, act on 'spawn'.
-        this.#state = { name: 'starting', pending: state.pending ?? reason };
+        this.#phase = { name: 'starting', pending: phase.pending ?? reason };
         return;
       case 'running':
         // Exited by itself, its exit not yet seen (a zombie): that is how it
         // ended, and the orphan sweep after the exit ends the rest of the group.
         if (reason.kind === 'finished' && !processIsRunning(this.#pid!)) return;
-        this.#state = { name: 'killing', reason };
+        this.#phase = { name: 'killing', reason };
         this.#clearTimers();
         void this.#terminate(this.#pid!);
         return;
@@ -453,7 +453,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function classify(
   exit: LeaderExit,
-  reason: StopReason | undefined,
+  reason: KillCause | undefined,
 ): DistributiveOmit<ProcessOutcome, keyof OutcomeCommon> {
   // Once we decided to end it, how it died (exit 143, SIGTERM, SIGKILL) is our doing.
   switch (reason?.kind) {

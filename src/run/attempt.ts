@@ -6,19 +6,10 @@
  * happens next; this module only says what happened.
  */
 import { join } from 'node:path';
-import { adapterFor } from '../agents/registry.js';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
-import { nextAttempt } from '../core/attempt.js';
-import { type Failure, isExternal, isRetryable } from '../core/failure.js';
-import { assemblePrompt, resumePrompt } from '../core/prompt.js';
-import {
-  type AttemptRecord,
-  addUsage,
-  type RunState,
-  type TaskRecord,
-  ZERO_USAGE,
-} from '../core/state.js';
+import { type RunState, ZERO_USAGE } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
+import { beginAttempt, finishAttempt, type TaskOutcome } from '../core/transitions.js';
 import { formatBytes } from '../process/output-file.js';
 import { processStartTime } from '../process/proc-stat.js';
 import { DEFAULT_KILL_GRACE_MS, type ProcessOutcome, runProcess } from '../process/run-process.js';
@@ -26,7 +17,7 @@ import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
 import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
-import type { TaskEndOutcome } from './events.js';
+import { prepareAttempt } from './prepare.js';
 import type { RunRecorder } from './recorder.js';
 
 /**
@@ -34,12 +25,6 @@ import type { RunRecorder } from './recorder.js';
  * its own. Claude Code sometimes never does; its result is what counts.
  */
 export const RESULT_GRACE_MS = 10_000;
-
-export interface TaskOutcome {
-  outcome: TaskEndOutcome;
-  attempt: AttemptRecord;
-  failure?: Failure;
-}
 
 /**
  * With nothing else running, the work tree after one task is the work tree
@@ -77,28 +62,9 @@ export interface AttemptInput {
 
 export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> {
   const { task, plan, state, root, env, signal, now, recorder } = input;
-  const record = recordFor(state, task, now());
-  const adapter = adapterFor(task, plan.agents);
-  const next = nextAttempt(record, adapter.resumable);
-  const format = plan.run.promptFormat;
-  const resume = Boolean(next.resumeSessionId && next.retry);
-  const prompt =
-    task.cli === 'shell'
-      ? ''
-      : resume
-        ? resumePrompt(next.retry!, format)
-        : assemblePrompt(plan, state, task, {
-            format,
-            contextLimit: plan.run.contextLimit,
-            ...(next.retry ? { retry: next.retry } : {}),
-          });
-  const invocation = adapter.buildInvocation({
-    task,
-    prompt,
-    isGitRepo: input.gitRepo,
-    ...(resume ? { resumeSessionId: next.resumeSessionId! } : {}),
-    ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
-  });
+  const next = prepareAttempt(plan, state, task, { isGitRepo: input.gitRepo });
+  const { adapter, prompt, invocation } = next;
+  const resume = next.resumeSessionId !== undefined;
 
   const dir = attemptDir(root, task.id, next.attempt);
   const promptFile = join(dir, 'prompt.txt');
@@ -127,29 +93,18 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   input.snapshots.generation++;
   const before = !input.othersRunning() && cached ? cached : await snapshotWorkTree(root);
   const generation = input.snapshots.generation;
-  const attempt: AttemptRecord = {
-    attempt: next.attempt,
-    startedAt: now().toISOString(),
-    outcome: 'running',
-    // Saved before the spawn: whatever this attempt starts carries the token.
-    process: { token: newAttemptToken() },
-  };
-  record.attempts.push(attempt);
-  record.status = 'running';
-  record.updatedAt = attempt.startedAt;
+  // Saved before the spawn: whatever this attempt starts carries the token.
+  const begun = beginAttempt(
+    state.tasks[task.id],
+    task.id,
+    { attempt: next.attempt, token: newAttemptToken() },
+    now(),
+  );
+  state.tasks[task.id] = begun.record;
+  const { attempt } = begun;
   input.onStarted(next.attempt, resume);
 
-  // codex reports usage cumulatively per session: on resume, subtract what the
-  // earlier attempts of that session already reported.
-  const parser = adapter.createParser(
-    resume
-      ? {
-          previousUsage: record.attempts
-            .filter((a) => a !== attempt && a.sessionId === next.resumeSessionId && a.usage)
-            .reduce((sum, a) => addUsage(sum, a.usage!), ZERO_USAGE),
-        }
-      : undefined,
-  );
+  const parser = adapter.createParser(next.parserOptions);
   // The agent said its last word (or something no waiting can mend): end it
   // if it does not exit by itself.
   const finished = new AbortController();
@@ -225,38 +180,26 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   if (input.snapshots.generation === generation && !input.othersRunning()) {
     input.snapshots.latest = after;
   }
-  const endedAt = now();
-  const allNotes = [...(result.notes ?? []), ...notes];
-  Object.assign(attempt, {
-    endedAt: endedAt.toISOString(),
-    durationMs: outcome.durationMs,
-    outcome:
-      result.status === 'completed'
-        ? 'completed'
-        : result.failure?.reason === 'interrupted'
-          ? 'interrupted'
-          : 'failed',
-    ...(result.failure ? { failure: result.failure } : {}),
-    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-    usage: result.usage,
-    ...(result.turns !== undefined ? { turns: result.turns } : {}),
-    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
-    summary: result.summary,
-    ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
-    ...(allNotes.length > 0 ? { notes: allNotes } : {}),
-  } satisfies Partial<AttemptRecord>);
+  const ended = finishAttempt(
+    task,
+    // The record as it is now: its running attempt may have been updated since it began.
+    state.tasks[task.id]!,
+    attempt,
+    {
+      ...result,
+      durationMs: outcome.durationMs,
+      ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
+      notes: [...(result.notes ?? []), ...notes],
+      filesChanged: files,
+    },
+    now(),
+  );
   recorder.writeAttemptFile(
     join(dir, 'result.json'),
-    `${JSON.stringify({ ...attempt, filesChanged: files }, null, 2)}\n`,
+    `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files }, null, 2)}\n`,
   );
-
-  record.costUsd += result.costUsd ?? 0;
-  record.usage = addUsage(record.usage, result.usage);
-  record.turns += result.turns ?? 0;
-  record.durationMs += outcome.durationMs;
-  if (result.sessionId) record.sessionId = result.sessionId;
-  record.updatedAt = endedAt.toISOString();
-  return settle(task, record, attempt, result, files);
+  state.tasks[task.id] = ended.record;
+  return ended.outcome;
 }
 
 /** The `verify` gate, in the project, after the agent reported success. */
@@ -292,90 +235,6 @@ async function runGate(
       output: gate.output,
     },
   };
-}
-
-/** The task's new status after an attempt, by its checkpoint and failure policy. */
-function settle(
-  task: Task,
-  record: TaskRecord,
-  attempt: AttemptRecord,
-  result: AgentRunResult,
-  files: string[],
-): TaskOutcome {
-  if (result.status === 'completed') {
-    record.summary = result.summary;
-    record.filesChanged = files;
-    delete record.failure;
-    if (task.checkpoint === 'pause') {
-      record.status = 'awaiting-review';
-      return { outcome: 'awaiting-review', attempt };
-    }
-    record.status = 'completed';
-    record.flagged = task.checkpoint === 'notify';
-    return { outcome: 'completed', attempt };
-  }
-
-  const failure = result.failure ?? { reason: 'agent-exit', exitCode: -1, message: 'no result' };
-  record.failure = failure;
-  // The work an attempt did is still worth knowing about when it failed.
-  record.filesChanged = files;
-  if (failure.reason === 'interrupted') {
-    record.status = 'interrupted';
-    return { outcome: 'interrupted', attempt, failure };
-  }
-  if (isExternal(failure)) {
-    // Not the task's fault: it stays queued and the run holds or stops instead of hammering.
-    record.status = 'queued';
-    return { outcome: 'requeued', attempt, failure };
-  }
-  switch (task.onFailure) {
-    case 'retry': {
-      if (trailingFailures(record) <= task.retries && isRetryable(failure)) {
-        record.status = 'queued';
-        return { outcome: 'retrying', attempt, failure };
-      }
-      record.status = 'failed';
-      return { outcome: 'failed', attempt, failure };
-    }
-    case 'skip':
-      record.status = 'skipped';
-      return { outcome: 'skipped', attempt, failure };
-    case 'pause':
-      record.status = 'awaiting-review';
-      return { outcome: 'awaiting-review', attempt, failure };
-    case 'stop':
-      record.status = 'failed';
-      return { outcome: 'failed', attempt, failure };
-  }
-}
-
-/** Failed attempts since the last completion or fresh start: the retry budget in use. */
-function trailingFailures(record: TaskRecord): number {
-  let n = 0;
-  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
-    const a = record.attempts[i]!;
-    if (a.outcome === 'failed' && !(a.failure && isExternal(a.failure))) n++;
-    else if (a.outcome === 'completed') break;
-  }
-  return n;
-}
-
-export function recordFor(state: RunState, task: Task, now: Date): TaskRecord {
-  let record = state.tasks[task.id];
-  if (!record) {
-    record = {
-      id: task.id,
-      status: 'queued',
-      attempts: [],
-      costUsd: 0,
-      usage: ZERO_USAGE,
-      turns: 0,
-      durationMs: 0,
-      updatedAt: now.toISOString(),
-    };
-    state.tasks[task.id] = record;
-  }
-  return record;
 }
 
 function resultFromOutcome(

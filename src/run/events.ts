@@ -8,15 +8,7 @@ import type { Failure } from '../core/failure.js';
 import type { RunTotals } from '../core/run-totals.js';
 import type { AttemptRecord, TaskRecord } from '../core/state.js';
 import type { Task } from '../core/task.js';
-
-export type TaskEndOutcome =
-  | 'completed'
-  | 'awaiting-review'
-  | 'retrying'
-  | 'failed'
-  | 'skipped'
-  | 'interrupted'
-  | 'requeued';
+import type { TaskEndOutcome } from '../core/transitions.js';
 
 export type RunEvent =
   | {

@@ -19,9 +19,10 @@ import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
-import type { AttemptProcess, AttemptRecord, RecordedStop, RunState } from '../core/state.js';
+import type { AttemptProcess, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { IsolationMode, Plan, Task } from '../core/task.js';
+import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
 import { isGitRepo } from '../state/changes.js';
@@ -32,13 +33,7 @@ import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { chooseWorkspace } from '../workspace/choose.js';
 import type { Workspace } from '../workspace/workspace.js';
-import {
-  executeAttempt,
-  RESULT_GRACE_MS,
-  recordFor,
-  type SnapshotCache,
-  type TaskOutcome,
-} from './attempt.js';
+import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
@@ -482,8 +477,6 @@ class Run {
    * is a bug, recorded on the task as an internal error with the version.
    */
   #abandonAttempt(task: Task, error: unknown): TaskOutcome {
-    const record = recordFor(this.#state, task, this.#now());
-    const at = this.#now().toISOString();
     const failure: Failure =
       error instanceof WriteError
         ? { reason: 'interrupted', message: `Bearing could not write ${error.message}` }
@@ -492,17 +485,9 @@ class Run {
             message: error instanceof Error ? error.message : String(error),
             version: VERSION,
           };
-    const last = record.attempts.at(-1);
-    const outcome = failure.reason === 'interrupted' ? 'interrupted' : 'failed';
-    const attempt: AttemptRecord =
-      last && last.outcome === 'running'
-        ? Object.assign(last, { outcome, failure, endedAt: at })
-        : { attempt: record.attempts.length + 1, startedAt: at, outcome, failure };
-    if (attempt !== last) record.attempts.push(attempt);
-    record.status = outcome;
-    record.failure = failure;
-    record.updatedAt = at;
-    return { outcome, attempt, failure };
+    const abandoned = abandonAttempt(this.#state.tasks[task.id], task.id, failure, this.#now());
+    this.#state.tasks[task.id] = abandoned.record;
+    return abandoned.outcome;
   }
 
   #requestStop(reason: StopReason): void {
@@ -679,35 +664,6 @@ function runEnd(
     return { kind: 'failed', next };
   }
   return { kind: 'done', next };
-}
-
-function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
-  const f = o.failure;
-  if (o.outcome === 'interrupted') return { kind: 'interrupted' };
-  if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
-  switch (f?.reason) {
-    case 'rate-limited':
-      return {
-        kind: 'rate-limited',
-        task: task.id,
-        cli: task.cli,
-        message: f.message,
-        ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
-      };
-    case 'auth-error':
-      return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
-    case 'outage':
-      return {
-        kind: 'outage',
-        task: task.id,
-        cli: task.cli,
-        message: f.apiStatus === undefined ? f.message : `status ${f.apiStatus}: ${f.message}`,
-      };
-    default:
-      return o.outcome === 'failed' && task.onFailure === 'stop'
-        ? { kind: 'stopped', task: task.id }
-        : undefined;
-  }
 }
 
 /** The stop, if readers of the state could not work it out after the run. */

@@ -93,6 +93,7 @@ export const attemptSchema = z.object({
   usage: usageSchema.optional(),
   turns: count.optional(),
   sessionId: z.string().optional(),
+  model: z.string().optional(),
   summary: z.string().optional(),
   exitCode: z.number().optional(),
   notes: z.array(z.string()).optional(),

@@ -262,7 +262,6 @@ describe('ClaudeStreamParser classification', () => {
       message: text,
       ...(resetsAt ? { resetsAt } : {}),
     });
-    expect(r.rateLimitResetsAt).toBe(resetsAt);
   });
 
   it('does not treat the same words in a successful result as a limit', () => {
@@ -291,7 +290,6 @@ describe('ClaudeStreamParser classification', () => {
       message: 'new wording nobody matches',
       resetsAt: '2026-05-12T06:00:00.000Z',
     });
-    expect(r.rateLimitResetsAt).toBe('2026-05-12T06:00:00.000Z');
   });
 
   it('a rejected rate_limit_event without any result is still rate-limited', () => {
@@ -313,12 +311,10 @@ describe('ClaudeStreamParser classification', () => {
     });
     const ok = parse([allowed, resultLine({})]);
     expect(ok.status).toBe('completed');
-    expect(ok.rateLimitResetsAt).toBeUndefined();
     const warning = allowed.replace('"allowed"', '"allowed_warning"');
     const warned = parse([warning, resultLine({})]);
     expect(warned.status).toBe('completed');
     expect(warned.notes).toContain('close to a usage limit (five_hour)');
-    expect(warned.rateLimitResetsAt).toBe('2026-03-25T14:00:00.000Z');
   });
 
   it('403 is an auth error', () => {

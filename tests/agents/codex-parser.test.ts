@@ -21,7 +21,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: usage(3000, 84, 2048, 0),
       turns: 1,
       sessionId: '01a20d92-3de3-7720-9842-fa3cffacdeed',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -34,7 +33,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: usage(3000, 84, 2048, 0),
       turns: 1,
       sessionId: '01a20d92-3f8d-7a32-b35a-25e14e56ae50',
-      filesTouched: ['/home/user/cproj-3nXn/hello.txt'],
       notes: [],
     },
   },
@@ -48,7 +46,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: usage(3000, 84, 2048, 0),
       turns: 1,
       sessionId: '01a20d92-40ec-7870-81ce-1ced52973100',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -66,7 +63,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: ZERO,
       turns: 0,
       sessionId: '01a20d92-4643-7b73-b5ce-2b2777f1349c',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -85,7 +81,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: ZERO,
       turns: 0,
       sessionId: '01a20d92-4507-7760-a1d9-7cc0aa0a8b2b',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -103,7 +98,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: ZERO,
       turns: 0,
       sessionId: '01a20d92-5f77-7093-9bc9-92b6a316ea27',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -121,7 +115,6 @@ const CASES: { file: string; exitCode: number; expected: AgentRunResult }[] = [
       usage: ZERO,
       turns: 0,
       sessionId: '01a20d92-c0fa-72a3-aac3-57c9c0377734',
-      filesTouched: [],
       notes: [],
     },
   },
@@ -156,7 +149,6 @@ describe('CodexJsonParser on the real CLI outputs', () => {
       usage: ZERO,
       turns: 0,
       sessionId: '01a20dd4-d82f-7e13-9f48-55688ac737ef',
-      filesTouched: [],
       notes: [],
     });
   });
@@ -238,11 +230,6 @@ describe('CodexJsonParser details', () => {
       item: { id: 'item_9', type: 'agent_message', text: 'first' },
     });
     expect(parse([early, ...ls]).summary).toBe('Done: wrote hello.txt');
-  });
-
-  it('counts file_change paths once, only from completed items', () => {
-    const ls = lines('codex-patch.stdout');
-    expect(parse([...ls, ls[3] ?? '']).filesTouched).toEqual(['/home/user/cproj-3nXn/hello.txt']);
   });
 });
 

@@ -547,19 +547,29 @@ describe('fake codex', () => {
       summary: 'Made it',
       usage: { inputTokens: 3000, outputTokens: 84, cacheReadTokens: 2048, cacheWriteTokens: 0 },
       turns: 1,
-      filesTouched: [],
     });
     expect(run.result?.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
   });
 
-  it('patch: file_change paths become filesTouched', async () => {
+  it('patch: the files are written and named in completed file_change items', async () => {
     const cwd = tempDir();
     const run = await runFake(codexInv(), {
       cwd,
       parser: codexAdapter.createParser(),
       scenarios: [{ outcome: 'patch', writeFiles: { 'src/x.ts': 'x', 'y.md': 'y' } }],
     });
-    expect(run.result?.filesTouched).toEqual([join(cwd, 'src/x.ts'), join(cwd, 'y.md')]);
+    expect(run.result?.status).toBe('completed');
+    const changed = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as { item?: { type: string; status: string; changes: { path: string }[] } },
+      )
+      .filter((e) => e.item?.type === 'file_change' && e.item.status === 'completed')
+      .flatMap((e) => e.item!.changes.map((c) => c.path));
+    expect(changed).toEqual([join(cwd, 'src/x.ts'), join(cwd, 'y.md')]);
+    expect(readFileSync(join(cwd, 'y.md'), 'utf8')).toBe('y');
   });
 
   it.each([

@@ -81,9 +81,9 @@ describe('custom agents', () => {
       parseLines(asClaude, reference('claude-success.stream.jsonl'), { exitCode: 0 }).costUsd,
     ).toBe(0.023424);
     const asCodex = customAdapter({ ...textAgent, output: 'codex' }).createParser();
-    expect(
-      parseLines(asCodex, reference('codex-patch.stdout'), { exitCode: 0 }).filesTouched,
-    ).toEqual(['/home/user/cproj-3nXn/hello.txt']);
+    expect(parseLines(asCodex, reference('codex-patch.stdout'), { exitCode: 0 }).summary).toBe(
+      'Done: wrote hello.txt',
+    );
   });
 });
 

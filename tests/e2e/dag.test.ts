@@ -199,7 +199,16 @@ describe('a mixed-agent DAG', () => {
     expect(schema.summary).toBe('Schema summary: created the users table.');
     expect(schema.filesChanged).toEqual(['src/db.js']);
     expect(schema.attempts).toHaveLength(1);
-    expect(schema.attempts[0]).toMatchObject({ attempt: 1, outcome: 'completed', exitCode: 0 });
+    // The model claude said it ran (its init event) is on the attempt.
+    expect(schema.attempts[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'completed',
+      exitCode: 0,
+      model: 'sonnet',
+    });
+    expect(state.tasks.final!.attempts[0]!.model).toBe('claude-sonnet-5');
+    // codex does not say which model it runs.
+    expect(state.tasks.api!.attempts[0]!.model).toBeUndefined();
 
     const api = state.tasks.api!;
     expect(api.costUsd).toBe(0);

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { adapterFor } from '../../agents/registry.js';
-import { nextAttempt } from '../../core/attempt.js';
 import { formatDiagnostic } from '../../core/diagnostic.js';
-import { assemblePrompt, resumePrompt } from '../../core/prompt.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { PromptFormat } from '../../core/task.js';
+import { preparePrompt } from '../../run/prepare.js';
 import { loadState } from '../../state/store.js';
 import { loadProject } from '../../tasks/load.js';
 import { PROMPT_FORMATS } from '../../tasks/schema.js';
@@ -73,16 +71,8 @@ export function registerPrompt(program: Command, ctx: CommandContext): void {
         return;
       }
       const format = (opts.format as PromptFormat | undefined) ?? plan.run.promptFormat;
-      const adapter = adapterFor(task, plan.agents);
-      const next = nextAttempt(state.value.tasks[id], adapter.resumable);
-      const text =
-        next.resumeSessionId && next.retry
-          ? resumePrompt(next.retry, format)
-          : assemblePrompt(plan, state.value, task, {
-              format,
-              contextLimit: plan.run.contextLimit,
-              ...(next.retry ? { retry: next.retry } : {}),
-            });
+      const next = preparePrompt(plan, state.value, task, format);
+      const text = next.prompt;
       if (opts.json) {
         ctx.output.out(
           JSON.stringify(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyOrder } from '../../src/tasks/graph.js';
+import { dependencyOrder } from '../../src/tasks/dependency-order.js';
 
 const node = (id: string, ...dependsOn: string[]) => ({ id, dependsOn });
 const ids = (nodes: { id: string }[]) => nodes.map((n) => n.id);

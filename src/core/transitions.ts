@@ -1,0 +1,286 @@
+/**
+ * How an attempt changes its task's record, and the one place where the
+ * kinds of outcome are mapped to one another: what the agent run reported
+ * (completed, or a Failure) -> the attempt's outcome -> the task's status ->
+ * what the run loop is told (TaskEndOutcome) -> whether the run stops
+ * (StopReason). Everything that decides one of these from another lives here,
+ * so a new outcome (a merge conflict, an attempt on another machine) is added
+ * in one file.
+ *
+ * Pure: each transition takes a record and returns a new one, which the
+ * caller stores in the state. The attempts in the returned record are the
+ * objects passed in, except the one that ended: a running attempt may still
+ * be updated in place (its process group, once spawned) and the saved state
+ * sees it.
+ */
+import { type Failure, isExternal, isRetryable } from './failure.js';
+import type { StopReason } from './next-step.js';
+import { type AttemptRecord, addUsage, type TaskRecord, type Usage, ZERO_USAGE } from './state.js';
+import type { Task } from './task.js';
+
+/** What the run loop is told when an attempt ends: the task's new status, and why. */
+export type TaskEndOutcome =
+  | 'completed'
+  | 'awaiting-review'
+  /** Failed, and queued again by `on_failure: retry`. */
+  | 'retrying'
+  | 'failed'
+  | 'skipped'
+  | 'interrupted'
+  /** Failed for a reason outside the task (a limit, an outage, a login): queued again, no retry spent. */
+  | 'requeued';
+
+export interface TaskOutcome {
+  outcome: TaskEndOutcome;
+  attempt: AttemptRecord;
+  failure?: Failure;
+}
+
+/** A task's record and what its ended attempt means for the run. */
+export interface Transition {
+  record: TaskRecord;
+  outcome: TaskOutcome;
+}
+
+/** What one attempt produced: the agent's own report (after the gate), and what Bearing measured. */
+export interface AttemptEnd {
+  status: 'completed' | 'failed';
+  failure?: Failure;
+  summary: string;
+  costUsd?: number;
+  usage: Usage;
+  turns?: number;
+  sessionId?: string;
+  /** The model the CLI said it ran, when it says. */
+  model?: string;
+  durationMs: number;
+  exitCode?: number;
+  notes: string[];
+  /** Files the attempt changed, relative to the project root. */
+  filesChanged: string[];
+}
+
+/** The record of a task that has never run. */
+export function newRecord(id: string, now: Date): TaskRecord {
+  return {
+    id,
+    status: 'queued',
+    attempts: [],
+    costUsd: 0,
+    usage: ZERO_USAGE,
+    turns: 0,
+    durationMs: 0,
+    updatedAt: now.toISOString(),
+  };
+}
+
+/**
+ * The attempt is about to run: it is on record, with the token its processes
+ * will carry, before anything is spawned.
+ */
+export function beginAttempt(
+  record: TaskRecord | undefined,
+  taskId: string,
+  start: { attempt: number; token: string },
+  now: Date,
+): { record: TaskRecord; attempt: AttemptRecord } {
+  const base = record ?? newRecord(taskId, now);
+  const attempt: AttemptRecord = {
+    attempt: start.attempt,
+    startedAt: now.toISOString(),
+    outcome: 'running',
+    process: { token: start.token },
+  };
+  return {
+    record: {
+      ...base,
+      attempts: [...base.attempts, attempt],
+      status: 'running',
+      updatedAt: attempt.startedAt,
+    },
+    attempt,
+  };
+}
+
+/** The attempt's own outcome, from what the agent run reported. */
+export function attemptOutcome(end: {
+  status: 'completed' | 'failed';
+  failure?: Failure;
+}): AttemptRecord['outcome'] {
+  if (end.status === 'completed') return 'completed';
+  return end.failure?.reason === 'interrupted' ? 'interrupted' : 'failed';
+}
+
+/**
+ * The attempt ended with a report: it is recorded, its costs are added to the
+ * task's totals, and the task's new status follows from its checkpoint and
+ * failure policy.
+ */
+export function finishAttempt(
+  task: Task,
+  record: TaskRecord,
+  attempt: AttemptRecord,
+  end: AttemptEnd,
+  now: Date,
+): Transition {
+  const ended: AttemptRecord = {
+    ...attempt,
+    endedAt: now.toISOString(),
+    durationMs: end.durationMs,
+    outcome: attemptOutcome(end),
+    ...(end.failure ? { failure: end.failure } : {}),
+    ...(end.costUsd !== undefined ? { costUsd: end.costUsd } : {}),
+    usage: end.usage,
+    ...(end.turns !== undefined ? { turns: end.turns } : {}),
+    ...(end.sessionId ? { sessionId: end.sessionId } : {}),
+    ...(end.model ? { model: end.model } : {}),
+    summary: end.summary,
+    ...(end.exitCode !== undefined ? { exitCode: end.exitCode } : {}),
+    ...(end.notes.length > 0 ? { notes: end.notes } : {}),
+  };
+  const index = record.attempts.indexOf(attempt);
+  if (index < 0) throw new Error(`attempt ${attempt.attempt} of ${task.id} is not on its record`);
+  const next: TaskRecord = {
+    ...record,
+    attempts: record.attempts.map((a, i) => (i === index ? ended : a)),
+    costUsd: record.costUsd + (end.costUsd ?? 0),
+    usage: addUsage(record.usage, end.usage),
+    turns: record.turns + (end.turns ?? 0),
+    durationMs: record.durationMs + end.durationMs,
+  };
+  if (end.sessionId) next.sessionId = end.sessionId;
+  next.updatedAt = ended.endedAt!;
+  return { record: next, outcome: settle(task, next, ended, end) };
+}
+
+/** The task's new status after an attempt (set on `record`, a copy the caller owns). */
+function settle(
+  task: Task,
+  record: TaskRecord,
+  attempt: AttemptRecord,
+  end: AttemptEnd,
+): TaskOutcome {
+  if (end.status === 'completed') {
+    record.summary = end.summary;
+    record.filesChanged = end.filesChanged;
+    delete record.failure;
+    if (task.checkpoint === 'pause') {
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt };
+    }
+    record.status = 'completed';
+    record.flagged = task.checkpoint === 'notify';
+    return { outcome: 'completed', attempt };
+  }
+
+  const failure = end.failure ?? { reason: 'agent-exit', exitCode: -1, message: 'no result' };
+  record.failure = failure;
+  // The work an attempt did is still worth knowing about when it failed.
+  record.filesChanged = end.filesChanged;
+  if (failure.reason === 'interrupted') {
+    record.status = 'interrupted';
+    return { outcome: 'interrupted', attempt, failure };
+  }
+  if (isExternal(failure)) {
+    // Not the task's fault: it stays queued and the run holds or stops instead of hammering.
+    record.status = 'queued';
+    return { outcome: 'requeued', attempt, failure };
+  }
+  switch (task.onFailure) {
+    case 'retry': {
+      if (trailingFailures(record) <= task.retries && isRetryable(failure)) {
+        record.status = 'queued';
+        return { outcome: 'retrying', attempt, failure };
+      }
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+    }
+    case 'skip':
+      record.status = 'skipped';
+      return { outcome: 'skipped', attempt, failure };
+    case 'pause':
+      record.status = 'awaiting-review';
+      return { outcome: 'awaiting-review', attempt, failure };
+    case 'stop':
+      record.status = 'failed';
+      return { outcome: 'failed', attempt, failure };
+  }
+}
+
+/** Failed attempts since the last completion or fresh start: the retry budget in use. */
+function trailingFailures(record: TaskRecord): number {
+  let n = 0;
+  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
+    const a = record.attempts[i]!;
+    if (a.outcome === 'failed' && !(a.failure && isExternal(a.failure))) n++;
+    else if (a.outcome === 'completed') break;
+  }
+  return n;
+}
+
+/**
+ * The outcome of an attempt that ended without a report from its agent (the
+ * run could not write its files, Bearing crashed, a bug): interrupted ones
+ * run again, anything else is failed whatever the task's failure policy.
+ */
+export function abandonedOutcome(failure: Failure): 'interrupted' | 'failed' {
+  return failure.reason === 'interrupted' ? 'interrupted' : 'failed';
+}
+
+/**
+ * The attempt threw instead of reporting: its running attempt (or, if it
+ * never got that far, a new one) ends with `failure`, and so does the task.
+ */
+export function abandonAttempt(
+  record: TaskRecord | undefined,
+  taskId: string,
+  failure: Failure,
+  now: Date,
+): Transition {
+  const base = record ?? newRecord(taskId, now);
+  const at = now.toISOString();
+  const outcome = abandonedOutcome(failure);
+  const last = base.attempts.at(-1);
+  const attempt: AttemptRecord =
+    last && last.outcome === 'running'
+      ? { ...last, outcome, failure, endedAt: at }
+      : { attempt: base.attempts.length + 1, startedAt: at, outcome, failure };
+  const attempts =
+    last && last.outcome === 'running'
+      ? [...base.attempts.slice(0, -1), attempt]
+      : [...base.attempts, attempt];
+  return {
+    record: { ...base, attempts, status: outcome, failure, updatedAt: at },
+    outcome: { outcome, attempt, failure },
+  };
+}
+
+/** Whether the run stops after this attempt's end (holds for limits and outages aside). */
+export function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefined {
+  const f = o.failure;
+  if (o.outcome === 'interrupted') return { kind: 'interrupted' };
+  if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
+  switch (f?.reason) {
+    case 'rate-limited':
+      return {
+        kind: 'rate-limited',
+        task: task.id,
+        cli: task.cli,
+        message: f.message,
+        ...(f.resetsAt ? { resetsAt: f.resetsAt } : {}),
+      };
+    case 'auth-error':
+      return { kind: 'auth-error', task: task.id, cli: task.cli, message: f.message };
+    case 'outage':
+      return {
+        kind: 'outage',
+        task: task.id,
+        cli: task.cli,
+        message: f.apiStatus === undefined ? f.message : `status ${f.apiStatus}: ${f.message}`,
+      };
+    default:
+      return o.outcome === 'failed' && task.onFailure === 'stop'
+        ? { kind: 'stopped', task: task.id }
+        : undefined;
+  }
+}
