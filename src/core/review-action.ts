@@ -27,6 +27,19 @@ export function applyReviewAction(
         message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
       };
     }
+    // Worktree mode: work that never landed (a conflict resolved by hand, a
+    // failed attempt accepted) lands first; the run does that, not the command.
+    const last = record.attempts.at(-1);
+    if (last?.worktree?.commit !== undefined && !last.worktree.landing) {
+      record.status = 'queued';
+      record.flagged = false;
+      record.land = { attempt: last.attempt, reviewed: true };
+      record.updatedAt = now.toISOString();
+      return {
+        ok: true,
+        message: `${id} approved: its work in ${last.worktree.path} (with whatever is uncommitted there) lands when the run goes on`,
+      };
+    }
     // on_failure: pause leaves a failed attempt awaiting review: accepting it is accepting a failure.
     const wasFailed = record.status === 'failed' || record.failure !== undefined;
     record.status = 'completed';
@@ -49,6 +62,7 @@ export function applyReviewAction(
   }
   record.status = 'queued';
   record.flagged = false;
+  delete record.land;
   record.retryFrom = record.attempts.length;
   record.updatedAt = now.toISOString();
   return { ok: true, message: `${id} queued to run again` };

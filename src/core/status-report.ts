@@ -644,7 +644,8 @@ function worktreeLines(v: TaskView): string[] {
   }
   const landed = landedCommit(v);
   if (landed) return [`- Landed: commit ${code(landed.slice(0, 12))}`];
-  if (v.status === 'completed' || v.status === 'skipped' || last?.outcome === 'interrupted') return [];
+  if (v.status === 'completed' || v.status === 'skipped' || last?.outcome === 'interrupted')
+    return [];
   return [`- Worktree: ${code(wt.path)} (branch ${code(wt.branch)})`];
 }
 

@@ -34,6 +34,8 @@ export interface TaskOutcome {
   outcome: TaskEndOutcome;
   attempt: AttemptRecord;
   failure?: Failure;
+  /** Worktree mode: the work could not land; local changes in the checkout to these files are in the way. */
+  blockedBy?: string[];
 }
 
 /** A task's record and what its ended attempt means for the run. */
@@ -122,6 +124,7 @@ export function finishAttempt(
   attempt: AttemptRecord,
   end: AttemptEnd,
   now: Date,
+  policy: RunPolicy = { conflictRetries: 0 },
 ): Transition {
   const ended: AttemptRecord = {
     ...attempt,
@@ -150,7 +153,13 @@ export function finishAttempt(
   };
   if (end.sessionId) next.sessionId = end.sessionId;
   next.updatedAt = ended.endedAt!;
-  return { record: next, outcome: settle(task, next, ended, end) };
+  return { record: next, outcome: settle(task, next, ended, end, policy) };
+}
+
+/** What the run's settings say about outcomes, beside the task's own policy. */
+export interface RunPolicy {
+  /** run.conflict_retries: runs from a new base after a merge conflict. */
+  conflictRetries: number;
 }
 
 /** The task's new status after an attempt (set on `record`, a copy the caller owns). */
@@ -158,7 +167,8 @@ function settle(
   task: Task,
   record: TaskRecord,
   attempt: AttemptRecord,
-  end: AttemptEnd,
+  end: Pick<AttemptEnd, 'status' | 'failure' | 'summary' | 'filesChanged'>,
+  policy: RunPolicy,
 ): TaskOutcome {
   if (end.status === 'completed') {
     record.summary = end.summary;
@@ -185,6 +195,16 @@ function settle(
     // Not the task's fault: it stays queued and the run holds or stops instead of hammering.
     record.status = 'queued';
     return { outcome: 'requeued', attempt, failure };
+  }
+  if (failure.reason === 'merge-conflict') {
+    // Its own budget, whatever on_failure says: the work was done, it landed
+    // on a base that moved. Once spent, the work is kept for the person.
+    if (trailingConflicts(record) <= policy.conflictRetries) {
+      record.status = 'queued';
+      return { outcome: 'retrying', attempt, failure };
+    }
+    record.status = 'failed';
+    return { outcome: 'failed', attempt, failure };
   }
   switch (task.onFailure) {
     case 'retry': {
@@ -216,6 +236,130 @@ function trailingFailures(record: TaskRecord): number {
     else if (a.outcome === 'completed') break;
   }
   return n;
+}
+
+/** Merge conflicts in a row since the retry budget was last reset. */
+function trailingConflicts(record: TaskRecord): number {
+  let n = 0;
+  for (let i = record.attempts.length - 1; i >= (record.retryFrom ?? 0); i--) {
+    if (record.attempts[i]!.failure?.reason !== 'merge-conflict') break;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Worktree mode: the attempt completed, but its work could not land because
+ * the main checkout has local changes in the way. The agent's report is on
+ * the attempt; the task waits, queued, for its work to land (not to run again).
+ */
+export function landingBlocked(
+  record: TaskRecord,
+  attempt: AttemptRecord,
+  blockedBy: string[],
+  now: Date,
+): Transition {
+  const ended: AttemptRecord = { ...attempt, outcome: 'completed', endedAt: now.toISOString() };
+  const next: TaskRecord = {
+    ...addAttemptTotals(record, attempt),
+    attempts: record.attempts.map((a) => (a === attempt ? ended : a)),
+    status: 'queued',
+    land: { attempt: attempt.attempt, reviewed: false },
+    updatedAt: now.toISOString(),
+  };
+  return { record: next, outcome: { outcome: 'requeued', attempt: ended, blockedBy } };
+}
+
+/**
+ * Worktree mode, after a crash: the attempt had completed and committed its
+ * work. If it landed (`files`: what it changed), the task is done as if the
+ * run had lived; if not, the work waits to land (the agent does not run again).
+ */
+export function recoverCompleted(
+  task: Task,
+  record: TaskRecord,
+  attempt: AttemptRecord,
+  files: string[] | undefined,
+  now: Date,
+): TaskRecord {
+  if (files === undefined) return landingBlocked(record, attempt, [], now).record;
+  const ended: AttemptRecord = { ...attempt, outcome: 'completed', endedAt: now.toISOString() };
+  const next: TaskRecord = {
+    ...addAttemptTotals(record, attempt),
+    attempts: record.attempts.map((a) => (a === attempt ? ended : a)),
+    updatedAt: now.toISOString(),
+  };
+  const summary = attempt.summary ?? '';
+  settle(
+    task,
+    next,
+    ended,
+    { status: 'completed', summary, filesChanged: files },
+    { conflictRetries: 0 },
+  );
+  return next;
+}
+
+/**
+ * Worktree mode: work kept in an attempt's worktree was landed (or tried to
+ * land) without running the agent again. Approved by the person (`reviewed`),
+ * it is done whatever the checkpoint; a conflict fails it, with its work kept.
+ */
+export function finishLanding(
+  task: Task,
+  record: TaskRecord,
+  attemptNumber: number,
+  result: { files: string[]; failure?: Failure; blockedBy?: string[] },
+  reviewed: boolean,
+  now: Date,
+  policy: RunPolicy,
+): Transition {
+  const at = now.toISOString();
+  const attempt = record.attempts.find((a) => a.attempt === attemptNumber);
+  if (!attempt) throw new Error(`attempt ${attemptNumber} of ${task.id} is not on its record`);
+  if (result.blockedBy) {
+    return {
+      record: { ...record, updatedAt: at },
+      outcome: { outcome: 'requeued', attempt, blockedBy: result.blockedBy },
+    };
+  }
+  const ended: AttemptRecord = result.failure
+    ? { ...attempt, outcome: 'failed', failure: result.failure }
+    : { ...attempt, outcome: 'completed' };
+  const next: TaskRecord = {
+    ...record,
+    attempts: record.attempts.map((a) => (a === attempt ? ended : a)),
+    updatedAt: at,
+  };
+  delete next.land;
+  const end = result.failure
+    ? {
+        status: 'failed' as const,
+        failure: result.failure,
+        summary: ended.summary ?? '',
+        filesChanged: result.files,
+      }
+    : { status: 'completed' as const, summary: ended.summary ?? '', filesChanged: result.files };
+  const outcome = settle(
+    reviewed ? { ...task, checkpoint: 'auto' } : task,
+    next,
+    ended,
+    end,
+    reviewed ? { conflictRetries: 0 } : policy,
+  );
+  return { record: next, outcome };
+}
+
+/** The task's totals with one attempt's report added. */
+function addAttemptTotals(record: TaskRecord, attempt: AttemptRecord): TaskRecord {
+  const next: TaskRecord = {
+    ...record,
+    costUsd: record.costUsd + (attempt.costUsd ?? 0),
+    usage: attempt.usage ? addUsage(record.usage, attempt.usage) : record.usage,
+    turns: record.turns + (attempt.turns ?? 0),
+  };
+  if (attempt.sessionId) next.sessionId = attempt.sessionId;
+  return next;
 }
 
 /**

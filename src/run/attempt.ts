@@ -7,16 +7,23 @@
  */
 import { join } from 'node:path';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
-import { type RunState, ZERO_USAGE } from '../core/state.js';
+import type { Failure } from '../core/failure.js';
+import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
-import { beginAttempt, finishAttempt, type TaskOutcome } from '../core/transitions.js';
+import {
+  beginAttempt,
+  finishAttempt,
+  landingBlocked,
+  type TaskOutcome,
+} from '../core/transitions.js';
 import { formatBytes } from '../process/output-file.js';
 import { processStartTime } from '../process/proc-stat.js';
 import { DEFAULT_KILL_GRACE_MS, type ProcessOutcome, runProcess } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
-import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
+import type { Landing, Site, Workspace } from '../workspace/workspace.js';
+import { landingMessage, WorktreeWorkspace } from '../workspace/worktrees.js';
 import { prepareAttempt } from './prepare.js';
 import type { RunRecorder } from './recorder.js';
 
@@ -25,16 +32,6 @@ import type { RunRecorder } from './recorder.js';
  * its own. Claude Code sometimes never does; its result is what counts.
  */
 export const RESULT_GRACE_MS = 10_000;
-
-/**
- * With nothing else running, the work tree after one task is the work tree
- * before the next: that snapshot is reused instead of measured twice.
- */
-export interface SnapshotCache {
-  latest: Snapshot | undefined;
-  /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
-  generation: number;
-}
 
 export interface AttemptInput {
   task: Task;
@@ -45,7 +42,8 @@ export interface AttemptInput {
   /** Ctrl-C, SIGTERM, or the run stopping itself (a write failed). */
   signal: AbortSignal;
   gitRepo: boolean;
-  snapshots: SnapshotCache;
+  /** Where the attempt runs and how its work becomes the project's. */
+  workspace: Workspace;
   /** Whether a task other than this one is running now (a snapshot taken meanwhile is not reusable). */
   othersRunning: () => boolean;
   recorder: RunRecorder;
@@ -56,8 +54,11 @@ export interface AttemptInput {
   abortMessage: () => string;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
-  /** The agent's process exists: its group and start time are on the attempt; save them now. */
-  onSpawned: () => void;
+  /**
+   * Save the state now: the agent's process exists (its group and start time
+   * are on the attempt), or its work is about to land.
+   */
+  save: () => void;
 }
 
 export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> {
@@ -87,12 +88,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     )}\n`,
   );
 
-  // Invalidate first: a task started alongside this one must measure for itself.
-  const cached = input.snapshots.latest;
-  input.snapshots.latest = undefined;
-  input.snapshots.generation++;
-  const before = !input.othersRunning() && cached ? cached : await snapshotWorkTree(root);
-  const generation = input.snapshots.generation;
+  const site = await openSite(input, next.attempt, next.resumeSessionId);
   // Saved before the spawn: whatever this attempt starts carries the token.
   const begun = beginAttempt(
     state.tasks[task.id],
@@ -102,6 +98,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   );
   state.tasks[task.id] = begun.record;
   const { attempt } = begun;
+  // The same object as the site's: a landing in progress is saved with the attempt.
+  if (site.worktree) attempt.worktree = site.worktree;
   input.onStarted(next.attempt, resume);
 
   const parser = adapter.createParser(next.parserOptions);
@@ -112,7 +110,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   const outcome = await runProcess({
     file: invocation.file,
     args: invocation.args,
-    cwd: root,
+    cwd: site.cwd,
     env: {
       ...env,
       ...invocation.env,
@@ -136,7 +134,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         pgid: pid,
         ...(startTime !== undefined ? { startTime } : {}),
       };
-      input.onSpawned();
+      input.save();
     },
     onLine: (line, stream) => {
       // A shell step's errors are on stderr: its output is both streams, as in a terminal.
@@ -171,14 +169,31 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     );
   }
   if (result.status === 'completed' && task.verify && !signal.aborted) {
-    result = await runGate(task, task.verify, input, dir, result);
+    result = await runGate(task, task.verify, input, site.cwd, dir, result);
   }
 
-  const after = await snapshotWorkTree(root);
-  const files = changedFiles(before, after);
-  // Reusable only if no task started since this one did and none ran while it was taken.
-  if (input.snapshots.generation === generation && !input.othersRunning()) {
-    input.snapshots.latest = after;
+  const message = landingMessage(task.id, next.attempt, result.summary);
+  let files: string[];
+  if (result.status === 'completed') {
+    // On record before the work lands: a run recovering from a crash in the
+    // middle of the landing still has the agent's report.
+    Object.assign(attempt, reportFields(result));
+    const landing = await site.land(message, () => input.save());
+    if (landing.kind === 'blocked') {
+      const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());
+      state.tasks[task.id] = blocked.record;
+      return blocked.outcome;
+    }
+    if (landing.kind === 'conflict') {
+      files = landing.changed;
+      result = { ...result, status: 'failed', failure: conflictFailure(landing, input.workspace) };
+    } else {
+      files = landing.files;
+    }
+  } else {
+    const kept = await site.keep(message);
+    files = kept.files;
+    if (kept.commit && attempt.worktree) attempt.worktree.commit = kept.commit;
   }
   const ended = finishAttempt(
     task,
@@ -193,6 +208,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       filesChanged: files,
     },
     now(),
+    { conflictRetries: plan.run.conflictRetries },
   );
   recorder.writeAttemptFile(
     join(dir, 'result.json'),
@@ -202,16 +218,70 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   return ended.outcome;
 }
 
-/** The `verify` gate, in the project, after the agent reported success. */
+/**
+ * Where the attempt runs. A resumed session continues where it ran before
+ * (its agent keeps sessions per directory, and its work is there); a fresh
+ * attempt starts from what has landed, and what earlier attempts left goes.
+ */
+async function openSite(
+  input: AttemptInput,
+  attempt: number,
+  resumeSessionId: string | undefined,
+): Promise<Site> {
+  const { task, state, workspace } = input;
+  const earlier = state.tasks[task.id]?.attempts ?? [];
+  const resumes =
+    resumeSessionId === undefined
+      ? undefined
+      : earlier.findLast((a) => a.sessionId === resumeSessionId && a.worktree)?.worktree;
+  const stale = earlier.flatMap((a) =>
+    a.worktree && a.worktree.path !== resumes?.path ? [a.worktree] : [],
+  );
+  if (stale.length > 0) await workspace.release(stale);
+  return workspace.open({
+    task,
+    attempt,
+    ...(resumes ? { resumes } : {}),
+    othersRunning: input.othersRunning,
+  });
+}
+
+/** What the agent reported, as the attempt records it. */
+function reportFields(result: AgentRunResult): Partial<AttemptRecord> {
+  return {
+    summary: result.summary,
+    usage: result.usage,
+    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+    ...(result.turns !== undefined ? { turns: result.turns } : {}),
+    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
+  };
+}
+
+function conflictFailure(
+  landing: Extract<Landing, { kind: 'conflict' }>,
+  workspace: Workspace,
+): Failure {
+  return {
+    reason: 'merge-conflict',
+    files: landing.files,
+    tasks: landing.tasks,
+    branch: landing.worktree.branch,
+    worktree: landing.worktree.path,
+    target: workspace instanceof WorktreeWorkspace ? workspace.target.branch : '',
+  };
+}
+
+/** The `verify` gate, where the agent worked, after the agent reported success. */
 async function runGate(
   task: Task,
   command: string,
   input: AttemptInput,
+  cwd: string,
   dir: string,
   result: AgentRunResult,
 ): Promise<AgentRunResult> {
   const gate = await runShellCommand(command, {
-    cwd: input.root,
+    cwd,
     env: { ...input.env, BEARING_TASK_ID: task.id },
     signal: input.signal,
     timeoutMs: task.timeoutMs,

@@ -38,6 +38,8 @@ export type RunEvent =
       task: Task;
       attempt: number;
       resume: boolean;
+      /** Worktree mode: no agent runs; the attempt's finished work lands (see land.ts). */
+      landing?: boolean;
       startedAt: number;
     }
   | {

@@ -33,10 +33,12 @@ import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { chooseWorkspace } from '../workspace/choose.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { WorktreeWorkspace } from '../workspace/worktrees.js';
 import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
+import { landWaiting, recoverLandings, removeLeftovers } from './land.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
@@ -145,6 +147,8 @@ class Run {
   readonly #breaker = new CircuitBreaker();
   /** Where attempts run: the project folder, or a worktree each. */
   readonly #workspace: Workspace;
+  /** Worktrees being removed beside the run. */
+  readonly #releases: Promise<void>[] = [];
   /** Ends every agent when the run must stop at once (a failed write, a bug, a lost lock). */
   readonly #halt = new AbortController();
   /** What agents obey: the person's Ctrl-C or the run's own halt. */
@@ -209,9 +213,13 @@ class Run {
         pending: this.#plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(this.#state, t.id)))
           .length,
         concurrency: this.#concurrency,
+        ...(this.#workspace instanceof WorktreeWorkspace
+          ? { landsOn: this.#workspace.target.branch }
+          : {}),
       });
       await this.#watcher.start();
       await this.#loop();
+      await Promise.all(this.#releases);
     } catch (error) {
       // A bug in the loop itself: stop as for any fatal problem, never as a stack trace.
       this.#internalError(error);
@@ -240,10 +248,34 @@ class Run {
     }
     const strays = left.length > 0 ? await endStrayProcesses(left, this.#killGraceMs()) : undefined;
     const ended = { groups: strays?.groups.length ?? 0, escaped: strays?.escaped.length ?? 0 };
+    const workspace = this.#workspace;
+    // Attempts that were landing their work: git says whether it landed.
+    const landings =
+      workspace instanceof WorktreeWorkspace
+        ? await recoverLandings(this.#state, this.#plan, workspace, this.#now())
+        : [];
+    for (const id of landings) {
+      const record = this.#state.tasks[id]!;
+      this.#options.onEvent({
+        type: 'note',
+        message: record.land
+          ? `recovered after a crash or kill: ${id} had finished; its work lands now, without running it again`
+          : `recovered after a crash or kill: ${id} had finished and its work had landed`,
+      });
+    }
     const recovered = recoverInterrupted(this.#state, this.#now());
     this.#state = recovered.state;
     if (recovered.recovered.length > 0) {
       this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, ended });
+    }
+    if (workspace instanceof WorktreeWorkspace) {
+      const removed = await removeLeftovers(this.#state, workspace);
+      if (removed > 0) {
+        this.#options.onEvent({
+          type: 'note',
+          message: `removed ${removed} worktree${removed === 1 ? '' : 's'} left by earlier runs`,
+        });
+      }
     }
   }
 
@@ -386,30 +418,13 @@ class Run {
   #start(task: Task): void {
     const { root, env, onEvent } = this.#options;
     const startedAt = this.#clock();
-    const job = executeAttempt({
-      task,
-      plan: this.#plan,
-      state: this.#state,
-      root,
-      env,
-      signal: this.#signal,
-      abortMessage: () => this.#abortMessage(),
-      gitRepo: this.#gitRepo,
-      snapshots: this.#snapshots,
-      othersRunning: () => [...this.#running.keys()].some((id) => id !== task.id),
-      recorder: this.#recorder,
-      killGraceMs: this.#options.killGraceMs,
-      resultGraceMs: this.#options.resultGraceMs ?? RESULT_GRACE_MS,
-      now: this.#now,
-      onStarted: (attempt, resume) => {
-        onEvent({ type: 'task-start', task, attempt, resume, startedAt });
-        this.#save();
-        // Folded into the loop's own write when the start happened within this
-        // iteration; written on its own when it came after an await.
-        setImmediate(() => this.#recorder.flushStatus());
-      },
-      onSpawned: () => this.#save(),
-    })
+    const workspace = this.#workspace;
+    const waiting = this.#state.tasks[task.id]?.land;
+    const work: Promise<TaskOutcome> =
+      waiting && workspace instanceof WorktreeWorkspace
+        ? this.#landWaiting(task, workspace, startedAt)
+        : this.#attempt(task, startedAt);
+    const job = work
       .catch((error: unknown) => this.#abandonAttempt(task, error))
       .then((outcome) => {
         try {
@@ -422,6 +437,60 @@ class Run {
         }
       });
     this.#running.set(task.id, { startedAt, job });
+  }
+
+  /** Work done and waiting to land (see land.ts): land it, without running the agent. */
+  #landWaiting(task: Task, workspace: WorktreeWorkspace, startedAt: number): Promise<TaskOutcome> {
+    const record = this.#state.tasks[task.id]!;
+    this.#options.onEvent({
+      type: 'task-start',
+      task,
+      attempt: record.land!.attempt,
+      resume: false,
+      landing: true,
+      startedAt,
+    });
+    return landWaiting({
+      task,
+      plan: this.#plan,
+      state: this.#state,
+      workspace,
+      now: this.#now,
+      save: () => this.#save(),
+    });
+  }
+
+  #attempt(task: Task, startedAt: number): Promise<TaskOutcome> {
+    const { root, env, onEvent } = this.#options;
+    if (this.#state.tasks[task.id]?.land) {
+      // Waiting to land, but this run shares the folder: the work is in a worktree
+      // this run does not land from. The task runs again instead.
+      delete this.#state.tasks[task.id]!.land;
+    }
+    return executeAttempt({
+      task,
+      plan: this.#plan,
+      state: this.#state,
+      root,
+      env,
+      signal: this.#signal,
+      abortMessage: () => this.#abortMessage(),
+      gitRepo: this.#gitRepo,
+      workspace: this.#workspace,
+      othersRunning: () => [...this.#running.keys()].some((id) => id !== task.id),
+      recorder: this.#recorder,
+      killGraceMs: this.#options.killGraceMs,
+      resultGraceMs: this.#options.resultGraceMs ?? RESULT_GRACE_MS,
+      now: this.#now,
+      onStarted: (attempt, resume) => {
+        onEvent({ type: 'task-start', task, attempt, resume, startedAt });
+        this.#save();
+        // Folded into the loop's own write when the start happened within this
+        // iteration; written on its own when it came after an await.
+        setImmediate(() => this.#recorder.flushStatus());
+      },
+      save: () => this.#save(),
+    });
   }
 
   /** What follows from one attempt's end: holds, the breaker, a stop, the save. */
@@ -442,11 +511,19 @@ class Run {
         until: hold.until,
         message: hold.message,
       });
+    } else if (o.blockedBy && this.#workspace instanceof WorktreeWorkspace) {
+      this.#requestStop({
+        kind: 'landing-blocked',
+        task: task.id,
+        branch: this.#workspace.target.branch,
+        files: o.blockedBy,
+      });
     } else {
       const reason = stopReasonFor(o, task);
       if (reason) this.#requestStop(reason);
     }
     if (o.outcome === 'completed') this.#holds.clear(task.cli);
+    this.#releaseIfDone(task.id);
     this.#save();
     this.#options.onEvent({
       type: 'task-end',
@@ -456,6 +533,26 @@ class Run {
       outcome: o.outcome,
       ...(f ? { failure: f } : {}),
     });
+  }
+
+  /**
+   * A task whose work landed needs none of its worktrees any more. Removing
+   * them (deleting files) goes on beside the run; the run awaits it at the end.
+   */
+  #releaseIfDone(id: string): void {
+    const record = this.#state.tasks[id];
+    const landed = record?.status === 'completed' || record?.status === 'awaiting-review';
+    if (!record || !landed || record.land) return;
+    const worktrees = record.attempts.flatMap((a) => (a.worktree ? [a.worktree] : []));
+    if (worktrees.length === 0) return;
+    this.#releases.push(
+      this.#workspace.release(worktrees).catch((error: unknown) => {
+        this.#options.onEvent({
+          type: 'note',
+          message: `could not remove the worktrees of ${id}: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      }),
+    );
   }
 
   /** A usage limit or an outage holds the CLI's tasks, if the run waits for them and the waits last. */

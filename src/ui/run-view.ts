@@ -116,6 +116,10 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         break;
       case 'task-start': {
         const t = e.task;
+        if (e.landing) {
+          line(`${color.cyan('▶')} ${color.bold(t.id)}: landing the work of attempt ${e.attempt}`);
+          break;
+        }
         const agent = t.cli === 'shell' ? 'shell' : [t.cli, t.model].filter(Boolean).join(' ');
         line(
           `${color.cyan('▶')} ${color.bold(t.id)} started (${agent}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}${e.resume ? ', resuming session' : ''})`,
@@ -254,6 +258,7 @@ function eventJson(e: RunEvent): Record<string, unknown> {
         model: e.task.model ?? null,
         attempt: e.attempt,
         resume: e.resume,
+        landing: e.landing ?? false,
       };
     case 'task-end':
       return {

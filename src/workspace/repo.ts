@@ -91,6 +91,18 @@ export class GitRepo {
     return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
   }
 
+  /** The blob `<commit>:<path>` names, or undefined when there is none. */
+  async resolveBlob(spec: string): Promise<string | undefined> {
+    const r = await this.git(['rev-parse', '-q', '--verify', spec]);
+    return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
+  }
+
+  /** The blob id of a file in the main work tree as it is now, or undefined when it is missing. */
+  async hashFile(path: string): Promise<string | undefined> {
+    const r = await this.git(['hash-object', '--', path]);
+    return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
+  }
+
   async isAncestor(ancestor: string, of: string): Promise<boolean> {
     return (await this.git(['merge-base', '--is-ancestor', ancestor, of])).code === 0;
   }

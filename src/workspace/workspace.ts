@@ -20,6 +20,8 @@ export interface Workspace {
   readonly kind: 'in-place' | 'worktree';
   /** Where the next attempt of a task runs. */
   open(request: OpenRequest): Promise<Site>;
+  /** Remove what attempts left that is no longer wanted (their work landed, or was given up). */
+  release(worktrees: readonly AttemptWorktree[]): Promise<void>;
 }
 
 export interface OpenRequest {
@@ -40,8 +42,10 @@ export interface Site {
   /**
    * The attempt ended without completing: keep its work where it is (a
    * commit on its branch in worktree mode) and say which files it changed.
+   * The commit is returned, not put on the worktree record: on the record it
+   * would mean "completed, waiting to land" to a run recovering from a crash.
    */
-  keep(message: string): Promise<string[]>;
+  keep(message: string): Promise<{ files: string[]; commit?: string }>;
   /**
    * The attempt completed: make its work the project's. `onIntent` is called
    * (and must save) before the branch moves, so a run killed in the middle
@@ -53,8 +57,17 @@ export interface Site {
 export type Landing =
   /** `files`: exactly what the landed commit changed, relative to the project. */
   | { kind: 'landed'; files: string[]; commit?: string }
-  /** The work does not merge onto what landed since it started. */
-  | { kind: 'conflict'; files: string[]; tasks: string[]; worktree: AttemptWorktree }
+  /**
+   * The work does not merge onto what landed since it started. `files`: the
+   * conflicting ones; `changed`: every file the work changed.
+   */
+  | {
+      kind: 'conflict';
+      files: string[];
+      tasks: string[];
+      changed: string[];
+      worktree: AttemptWorktree;
+    }
   /** The main checkout has local changes that landing would overwrite. */
   | { kind: 'blocked'; files: string[]; worktree: AttemptWorktree };
 
@@ -86,8 +99,12 @@ export class InPlaceWorkspace implements Workspace {
     };
     return {
       cwd: this.root,
-      keep: measure,
+      keep: async () => ({ files: await measure() }),
       land: async () => ({ kind: 'landed', files: await measure() }),
     };
+  }
+
+  async release(): Promise<void> {
+    // Nothing is made per attempt.
   }
 }

@@ -58,8 +58,8 @@ export class WorktreeWorkspace implements Workspace {
       worktree: wt,
       keep: async (message) => {
         const commit = await this.#commit(wt, message);
-        if (commit) wt.commit = commit;
-        return commit ? this.#projectFiles(await this.repo.filesBetween(wt.base, commit)) : [];
+        if (!commit) return { files: [] };
+        return { files: await this.#changed(wt.base, commit), commit };
       },
       land: async (message, onIntent) => {
         const commit = await this.#commit(wt, message);
@@ -94,6 +94,7 @@ export class WorktreeWorkspace implements Workspace {
             kind: 'conflict',
             files: this.#projectFiles(merged.conflicts),
             tasks: await this.#tasksTouching(wt.base, tip, merged.conflicts),
+            changed: await this.#changed(wt.base, wt.commit),
             worktree: wt,
           };
         }
@@ -111,12 +112,38 @@ export class WorktreeWorkspace implements Workspace {
       onIntent(wt);
       const blocked = await this.#moveTarget(ref, landed, tip);
       if (blocked) return { kind: 'blocked', files: this.#projectFiles(blocked), worktree: wt };
-      return {
-        kind: 'landed',
-        files: this.#projectFiles(await this.repo.filesBetween(tip, landed)),
-        commit: landed,
-      };
+      return { kind: 'landed', files: await this.#changed(tip, landed), commit: landed };
     });
+  }
+
+  /**
+   * Land work kept in an attempt's worktree: resolved there by hand after a
+   * conflict, or committed by a run that was stopped before it landed.
+   * Whatever is uncommitted there is part of it.
+   */
+  async landKept(
+    wt: AttemptWorktree,
+    message: string,
+    onIntent: (w: AttemptWorktree) => void,
+  ): Promise<Landing> {
+    if (existsSync(wt.path)) {
+      // A person who resolved a conflict by merging the target in has work
+      // that already contains the target's tip: squashed onto that tip, it
+      // lands as a fast-forward instead of conflicting all over again.
+      const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
+      await this.repo.ok(['add', '-A'], wt.path);
+      const head = await this.repo.ok(['rev-parse', 'HEAD'], wt.path);
+      if (tip && tip !== wt.base && (await this.repo.isAncestor(tip, head))) {
+        const staged = await this.repo.git(['diff', '--cached', '--quiet'], wt.path);
+        if (staged.code !== 0) {
+          await this.repo.ok(['commit', '-q', '--no-verify', '-F', '-'], wt.path, message);
+        }
+        wt.base = tip;
+      }
+    }
+    const commit = await this.#commit(wt, message);
+    if (commit) wt.commit = commit;
+    return this.land(wt, message, onIntent);
   }
 
   /** Whether a landing saved before a crash happened. */
@@ -128,17 +155,53 @@ export class WorktreeWorkspace implements Workspace {
 
   /** Files a landed commit changed, relative to the project. */
   async landedFiles(wt: AttemptWorktree): Promise<string[]> {
-    if (!wt.landing) return [];
-    return this.#projectFiles(await this.repo.filesBetween(wt.landing.onto, wt.landing.commit));
+    return wt.landing ? this.#changed(wt.landing.onto, wt.landing.commit) : [];
+  }
+
+  async release(worktrees: readonly AttemptWorktree[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const wt of worktrees) {
+      if (seen.has(wt.path)) continue;
+      seen.add(wt.path);
+      await this.remove(wt);
+    }
   }
 
   /** Remove one attempt's worktree and branch (its work landed, or was given up). */
-  async remove(wt: Pick<AttemptWorktree, 'path' | 'branch'>): Promise<void> {
+  async remove(wt: { path: string; branch?: string }): Promise<void> {
     // Deleting the files is the slow part and touches nothing shared: outside the queue.
     await rm(wt.path, { recursive: true, force: true });
+    await this.repo.exclusive(() => this.repo.git(['worktree', 'remove', '--force', wt.path]));
+    if (wt.branch) await this.removeBranch(wt.branch);
+  }
+
+  /** Delete an attempt's branch (never the target). */
+  async removeBranch(branch: string): Promise<void> {
+    if (branch === this.target.branch) return;
+    await this.repo.exclusive(() => this.repo.git(['branch', '-q', '-D', branch]));
+  }
+
+  /**
+   * After a crash in the middle of a landing that did not happen: git may
+   * have updated some of the checkout's files before it was stopped. Files
+   * holding exactly the landing's content go back to the checkout's commit;
+   * anything else in them is someone's edit and is left alone.
+   */
+  async restoreCheckout(wt: AttemptWorktree): Promise<void> {
+    if (!this.target.checkedOut || !wt.landing) return;
+    const { commit, onto } = wt.landing;
     await this.repo.exclusive(async () => {
-      await this.repo.git(['worktree', 'remove', '--force', wt.path]);
-      if (wt.branch !== this.target.branch) await this.repo.git(['branch', '-D', wt.branch]);
+      for (const path of await this.repo.filesBetween(onto, commit)) {
+        const landedBlob = await this.repo.resolveBlob(`${commit}:${path}`);
+        const headBlob = await this.repo.resolveBlob(`HEAD:${path}`);
+        const current = await this.repo.hashFile(path);
+        if (current === headBlob || current !== landedBlob) continue;
+        if (headBlob) await this.repo.ok(['checkout', 'HEAD', '--', path]);
+        else {
+          await this.repo.git(['rm', '-q', '--cached', '--ignore-unmatch', '--', path]);
+          await rm(join(this.repo.top, path), { force: true });
+        }
+      }
     });
   }
 
@@ -236,6 +299,10 @@ export class WorktreeWorkspace implements Workspace {
           .reverse(),
       ),
     ];
+  }
+
+  async #changed(from: string, to: string): Promise<string[]> {
+    return this.#projectFiles(await this.repo.filesBetween(from, to));
   }
 
   #projectFiles(paths: string[]): string[] {

