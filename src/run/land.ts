@@ -79,11 +79,26 @@ export async function recoverLandings(
     const task = plan.tasks.find((t) => t.id === id);
     if (!task) continue;
     const files = (await workspace.landed(wt)) ? await workspace.landedFiles(wt) : undefined;
-    if (files === undefined && wt.landing) await workspace.restoreCheckout(wt);
     state.tasks[id] = recoverCompleted(task, record, attempt, files, now);
     recovered.push(id);
   }
   return recovered;
+}
+
+/**
+ * Before anything else, under the lock: landings a killed run had begun and
+ * that did not happen may have left some of the checkout's files updated by
+ * git; they go back, so the checkout is as clean as the run left it.
+ */
+export async function undoCutLandings(
+  state: RunState,
+  workspace: WorktreeWorkspace,
+): Promise<void> {
+  for (const record of Object.values(state.tasks)) {
+    const wt = record.attempts.at(-1)?.worktree;
+    if (record.attempts.at(-1)?.outcome !== 'running' || !wt?.landing) continue;
+    if (!(await workspace.landed(wt))) await workspace.restoreCheckout(wt);
+  }
 }
 
 /**

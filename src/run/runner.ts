@@ -31,14 +31,14 @@ import { readInbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
-import { chooseWorkspace } from '../workspace/choose.js';
+import { chooseWorkspace, uncleanCheckout } from '../workspace/choose.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { WorktreeWorkspace } from '../workspace/worktrees.js';
 import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
-import { landWaiting, recoverLandings, removeLeftovers } from './land.js';
+import { landWaiting, recoverLandings, removeLeftovers, undoCutLandings } from './land.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
@@ -120,6 +120,11 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const concurrency = Math.max(1, options.concurrency ?? first.plan.run.concurrency);
     const chosen = await chooseWorkspace(root, first.plan.run, concurrency, options.isolation);
     if (!chosen.ok) return { kind: 'workspace-error', message: chosen.message };
+    if (chosen.workspace instanceof WorktreeWorkspace) {
+      await undoCutLandings(loaded.value, chosen.workspace);
+    }
+    const unclean = await uncleanCheckout(chosen.workspace);
+    if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
     const run = new Run(options, watcher, first.plan, loaded.value, lock.value, chosen.workspace);
     return await run.execute();

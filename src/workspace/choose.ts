@@ -80,17 +80,6 @@ export async function chooseWorkspace(
     }
   }
   const checkedOut = branch === current;
-  if (checkedOut) {
-    const dirty = await repo.uncommittedChanges();
-    if (dirty.length > 0) {
-      const shown =
-        dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
-      return refuse(
-        `the checkout has uncommitted changes to tracked files (${shown}), which work landing on ${branch} could overwrite: commit or stash them, set run.branch to land on another branch, or run with --isolation none`,
-      );
-    }
-  }
-
   const dir = resolve(root, run.worktreeDir);
   ignoreStateDir(root);
   const inside = relative(repo.top, dir);
@@ -119,6 +108,20 @@ function ignoreStateDir(root: string): void {
   } catch {
     // Not writable: the check below then says the folder is not ignored.
   }
+}
+
+/**
+ * Worktree mode lands work by fast-forwarding the checkout, which must then
+ * hold no uncommitted changes to tracked files (Bearing's own `bearing/`
+ * files aside). Asked after a killed run's half-done landing was undone.
+ */
+export async function uncleanCheckout(workspace: Workspace): Promise<string | undefined> {
+  if (!(workspace instanceof WorktreeWorkspace) || !workspace.target.checkedOut) return undefined;
+  const dirty = await workspace.repo.uncommittedChanges();
+  if (dirty.length === 0) return undefined;
+  const shown =
+    dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? `, and ${dirty.length - 5} more` : '');
+  return `the checkout has uncommitted changes to tracked files (${shown}), which work landing on ${workspace.target.branch} could overwrite: commit or stash them, set run.branch to land on another branch, or run with --isolation none`;
 }
 
 function refuse(message: string): WorkspaceChoice {

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Project, tasksYaml, useRig, waitFor, writeExecutable } from './rig.js';
 
@@ -226,11 +227,22 @@ describe('worktree isolation', () => {
     expect(p.lockExists()).toBe(false);
     // A task file edited but not committed does not block a run.
     git(p, 'checkout', '--', 'src/app.js');
-    p.write('bearing/tasks/t.yaml', tasksYaml([{ id: 'a', prompt: '[[a]] edited' }, { id: 'b', prompt: '[[b]]' }]));
+    p.write(
+      'bearing/tasks/t.yaml',
+      tasksYaml([
+        { id: 'a', prompt: '[[a]] edited' },
+        { id: 'b', prompt: '[[b]]' },
+      ]),
+    );
     expect((await p.run(['run', '--concurrency', '2'])).code).toBe(0);
   });
 
-  it('kill -9 while the branch moves: the next run finds the work landed once and does not run it again', async () => {
+  /**
+   * git calls the reference-transaction hook while it moves a branch; this one
+   * holds the first move of main for a while (and lets it through, or makes git
+   * abandon it), so that bearing can be killed in the middle of a landing.
+   */
+  async function landingProject(verdict: 'allow' | 'abort') {
     const p = await Project.create(
       {
         'bearing/tasks/t.yaml': tasksYaml([
@@ -241,18 +253,16 @@ describe('worktree isolation', () => {
       {
         scenarios: [
           { match: '[[a]]', writeFiles: { 'a.txt': 'a\n' } },
-          { match: '[[b]]', writeFiles: { 'b.txt': 'b\n' } },
+          { match: '[[b]]', delayMs: 1500, writeFiles: { 'b.txt': 'b\n' } },
         ],
       },
     );
-    // git calls this hook while it moves a branch; it holds the move of main
-    // for a while, so that bearing can be killed in the middle of the landing.
     const marker = join(p.home, 'landing');
     writeExecutable(
       p.path('.git/hooks/reference-transaction'),
       `#!/bin/sh
 if [ "$1" = prepared ] && grep -q ' refs/heads/main$' && [ ! -e "${marker}" ]; then
-  touch "${marker}"; sleep 2
+  touch "${marker}"; sleep 2; exit ${verdict === 'allow' ? 0 : 1}
 fi
 exit 0
 `,
@@ -261,16 +271,41 @@ exit 0
     await waitFor(() => existsSync(marker), 'a landing in progress');
     run.child.kill('SIGKILL');
     await run.done;
-    // The landing git started finishes on its own.
-    await waitFor(() => git(p, 'log', '--format=%s', 'main').split('\n').length >= 2, 'the landing');
+    // git, started by the killed bearing, finishes what it was doing.
+    await delay(2500);
+    return p;
+  }
+
+  it('kill -9 while the branch moves, and the move goes through: the next run finds the work landed, once', async () => {
+    const p = await landingProject('allow');
+    expect(landed(p)).toEqual(['a: Done.']);
     const again = await p.run(['run', '--concurrency', '2']);
     expect(again.code).toBe(0);
-    const subjects = landed(p);
-    expect(subjects.sort()).toEqual(['a: Done.', 'b: Done.']);
-    // Each agent ran once: the landed work was recognised, not redone.
-    expect(p.callsFor('[[a]]').length + p.callsFor('[[b]]').length).toBeLessThanOrEqual(3);
-    expect(p.task('a').status).toBe('completed');
+    expect(again.stdout).toMatch(
+      /recovered after a crash or kill: a had finished and its work had landed/,
+    );
+    expect(landed(p).sort()).toEqual(['a: Done.', 'b: Done.']);
+    // a's agent ran once: its landed work was recognised, not redone. b was
+    // interrupted by the kill and ran again.
+    expect(p.callsFor('[[a]]')).toHaveLength(1);
+    expect(p.callsFor('[[b]]')).toHaveLength(2);
+    expect(p.task('a')).toMatchObject({ status: 'completed', filesChanged: ['a.txt'] });
     expect(p.task('b').status).toBe('completed');
+    expect(git(p, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+    expect(extraWorktrees(p)).toEqual([]);
+  }, 60_000);
+
+  it('kill -9 while the branch moves, and the move is abandoned: nothing is half-merged, and the work lands next run without its agent', async () => {
+    const p = await landingProject('abort');
+    expect(landed(p)).toEqual([]);
+    const again = await p.run(['run', '--concurrency', '2']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(
+      /recovered after a crash or kill: a had finished; its work lands now/,
+    );
+    expect(landed(p).sort()).toEqual(['a: Done.', 'b: Done.']);
+    expect(p.callsFor('[[a]]')).toHaveLength(1);
+    expect(p.task('a')).toMatchObject({ status: 'completed', filesChanged: ['a.txt'] });
     expect(git(p, 'status', '--porcelain', '--untracked-files=no')).toBe('');
     expect(extraWorktrees(p)).toEqual([]);
   }, 60_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttemptWorktree } from '../../src/core/state.js';
 import { makePlan, makeTask } from '../../src/core/test-support.js';
-import { chooseWorkspace } from '../../src/workspace/choose.js';
+import { chooseWorkspace, uncleanCheckout } from '../../src/workspace/choose.js';
 import { GitRepo } from '../../src/workspace/repo.js';
 import { landingMessage, WorktreeWorkspace } from '../../src/workspace/worktrees.js';
 
@@ -154,18 +154,20 @@ describe('choosing the workspace', () => {
     const run = makePlan([], { isolation: 'worktree' }).run;
     writeFileSync(join(top, 'bearing/tasks/t.yaml'), 'x: 2\n');
     writeFileSync(join(top, 'untracked.txt'), 'u\n');
-    expect((await chooseWorkspace(top, run, 2)).ok).toBe(true);
+    const chosen = await chooseWorkspace(top, run, 2);
+    if (!chosen.ok) throw new Error(chosen.message);
+    expect(await uncleanCheckout(chosen.workspace)).toBeUndefined();
     writeFileSync(join(top, 'a.txt'), 'edited\n');
-    const refused = await chooseWorkspace(top, run, 2);
-    expect(refused).toMatchObject({ ok: false });
-    expect((refused as { message: string }).message).toMatch(
+    expect(await uncleanCheckout(chosen.workspace)).toMatch(
       /uncommitted changes to tracked files \(a\.txt\).*commit or stash them.*--isolation none/,
     );
     // Landing on another branch leaves the checkout alone: no need to be clean.
-    expect(await chooseWorkspace(top, { ...run, branch: 'bearing-work' }, 2)).toMatchObject({
+    const other = await chooseWorkspace(top, { ...run, branch: 'bearing-work' }, 2);
+    expect(other).toMatchObject({
       ok: true,
       workspace: { target: { branch: 'bearing-work', checkedOut: false } },
     });
+    if (other.ok) expect(await uncleanCheckout(other.workspace)).toBeUndefined();
     expect(git(top, 'rev-parse', 'bearing-work')).toBe(git(top, 'rev-parse', 'main'));
   });
 
