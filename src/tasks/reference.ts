@@ -85,7 +85,7 @@ export function taskFieldDocs(): FieldDoc[] {
 export function configFieldDocs(): { agents: FieldDoc[]; run: FieldDoc[] } {
   return {
     agents: docs(customAgentSchema.shape, BUILTIN_DEFAULTS.agent, UNSET_MEANING),
-    run: docs(runSettingsSchema.shape, BUILTIN_DEFAULTS.run),
+    run: docs(runSettingsSchema.shape, BUILTIN_DEFAULTS.run, UNSET_MEANING),
   };
 }
 

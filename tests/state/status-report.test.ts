@@ -424,6 +424,8 @@ describe('statusJson', () => {
       awaiting_review: false,
       summary: null,
       files_changed: ['src/routes.js'],
+      landed_commit: null,
+      worktree: null,
       session_id: null,
       error: {
         reason: 'verify-failed',

@@ -149,6 +149,9 @@ describe('a valid multi-file project', () => {
       waitForLimits: true,
       maxLogBytes: 500 * 1024,
       minFreeBytes: 1_000_000,
+      isolation: 'auto',
+      worktreeDir: 'bearing/.state/worktrees',
+      conflictRetries: 1,
     });
   });
 
@@ -181,6 +184,9 @@ describe('a valid multi-file project', () => {
       waitForLimits: true,
       maxLogBytes: 64 * 1024 * 1024,
       minFreeBytes: 512 * 1024 * 1024,
+      isolation: 'auto',
+      worktreeDir: 'bearing/.state/worktrees',
+      conflictRetries: 1,
     });
   });
 
@@ -206,6 +212,9 @@ describe('a valid multi-file project', () => {
           waitForLimits: true,
           maxLogBytes: 64 * 1024 * 1024,
           minFreeBytes: 512 * 1024 * 1024,
+          isolation: 'auto',
+          worktreeDir: 'bearing/.state/worktrees',
+          conflictRetries: 1,
         },
       },
       diagnostics: [],
