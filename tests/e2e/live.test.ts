@@ -114,7 +114,9 @@ describe('concurrency', () => {
     );
     const r = await p.run(['run', '--concurrency', '2']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/3 of 3 tasks to run \(concurrency 2\)/);
+    expect(r.stdout).toMatch(
+      /3 of 3 tasks to run \(concurrency 2, each in its own worktree, landing on main\)/,
+    );
     const startOf = (marker: string) => Date.parse(p.callsFor(marker)[0]!.time);
     const endOf = (id: string) => Date.parse(p.task(id).attempts[0]!.endedAt!);
     // The two time ranges overlap.
@@ -128,10 +130,9 @@ describe('concurrency', () => {
       .filter((l) => l.startsWith('PRIOR: '))
       .map((l) => JSON.parse(l.slice(7)) as { id: string; files_changed: string[] });
     expect(priors.map((e) => e.id)).toEqual(['left', 'right']);
-    // Measured from one shared work tree, a task's window also sees what a task
-    // running beside it wrote meanwhile: each list holds at least its own file.
-    expect(priors[0]!.files_changed).toContain('left.txt');
-    expect(priors[1]!.files_changed).toContain('right.txt');
+    // Each worked in its own worktree: each list is exactly its own file.
+    expect(priors[0]!.files_changed).toEqual(['left.txt']);
+    expect(priors[1]!.files_changed).toEqual(['right.txt']);
   });
 
   it('a bad --concurrency is refused (exit 2) before anything runs', async () => {
