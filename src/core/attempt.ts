@@ -33,6 +33,11 @@ export function nextAttempt(record: TaskRecord | undefined, cliCanResume: boolea
   if (isExternal(last.failure)) return { attempt };
   const retry: RetryNote = { attempt, error: describeFailure(last.failure) };
   if (last.failure.reason === 'verify-failed') retry.gateOutput = last.failure.output;
+  if (last.failure.reason === 'merge-conflict') {
+    // Its work was done on a base that moved; this attempt starts from the new one.
+    retry.instruction =
+      'This attempt starts from the project as it is now, with that work in it. Do the task again on top of it, keeping what the other task changed.';
+  }
   const next: NextAttempt = { attempt, retry };
   if (cliCanResume && last.sessionId && RESUMABLE_AFTER.has(last.failure.reason)) {
     next.resumeSessionId = last.sessionId;

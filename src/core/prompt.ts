@@ -33,6 +33,8 @@ export interface RetryNote {
   error: string;
   /** Output of the failed verify gate, if that is why. */
   gateOutput?: string;
+  /** What to do about it, when it is not "fix the cause" (a merge conflict). */
+  instruction?: string;
 }
 
 export interface PromptOptions {
@@ -193,15 +195,17 @@ function renderPrior(entries: PriorEntry[], options: PromptOptions): string {
   return [header, ...lines].filter(Boolean).join('\n');
 }
 
+const FIX_THE_CAUSE = 'Fix the cause and finish the task.';
+
 function renderRetry(retry: RetryNote, format: PromptFormat): string {
   const gate = tail(retry.gateOutput?.trim() ?? '', MAX_GATE_OUTPUT_CHARS);
   if (format === 'structured') {
     const payload: Record<string, unknown> = { attempt: retry.attempt, error: retry.error };
     if (gate) payload.gate_output = gate;
-    return `PREVIOUS ATTEMPT FAILED: ${JSON.stringify(payload)}\nFix the cause and finish the task.`;
+    return `PREVIOUS ATTEMPT FAILED: ${JSON.stringify(payload)}\n${retry.instruction ?? FIX_THE_CAUSE}`;
   }
   const gateText = gate ? `\nOutput of the check:\n${indent(gate, '    ')}` : '';
-  return `This is attempt ${retry.attempt}. The previous attempt failed: ${retry.error}${gateText}\nFix the cause and finish the task.`;
+  return `This is attempt ${retry.attempt}. The previous attempt failed: ${retry.error}${gateText}\n${retry.instruction ?? FIX_THE_CAUSE}`;
 }
 
 function tail(text: string, max: number): string {

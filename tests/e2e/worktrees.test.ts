@@ -133,6 +133,7 @@ describe('worktree isolation', () => {
     // The re-run started from the new base and was told what happened.
     const retry = p.promptOf('second', 2);
     expect(retry).toMatch(/conflicts with the work of first in config\.txt/);
+    expect(retry).toMatch(/starts from the project as it is now, with that work in it/);
     expect(readFileSync(p.path('config.txt'), 'utf8')).toBe('port = 3\n');
     expect(landed(p)).toEqual(['first: Done.', 'second: Rebuilt on first']);
     expect(extraWorktrees(p)).toEqual([]);
