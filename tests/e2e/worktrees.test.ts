@@ -238,6 +238,74 @@ describe('worktree isolation', () => {
     expect((await p.run(['run', '--concurrency', '2'])).code).toBe(0);
   });
 
+  it('a local edit in the way of a landing stops the run; the work lands next run without its agent', async () => {
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'a', prompt: '[[a]]' },
+          { id: 'b', prompt: '[[b]]' },
+        ]),
+        'app.txt': 'v1\n',
+      },
+      {
+        scenarios: [
+          { match: '[[a]]', delayMs: 1500, writeFiles: { 'app.txt': 'v2\n' } },
+          { match: '[[b]]', writeFiles: { 'b.txt': 'b\n' } },
+        ],
+      },
+    );
+    const run = p.start(['run', '--concurrency', '2']);
+    await waitFor(() => p.callsFor('[[a]]').length > 0, 'a to start');
+    // The person edits, in the checkout, the file a is changing in its worktree.
+    p.write('app.txt', 'my edit\n');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /`a` completed, but landing its work on main would overwrite local changes in the checkout \(app\.txt\)\. Commit or stash them, then `bearing run`; its work is kept and lands then, without running it again\./,
+    );
+    expect(readFileSync(p.path('app.txt'), 'utf8')).toBe('my edit\n');
+    expect(p.task('a')).toMatchObject({ status: 'queued', land: { attempt: 1, reviewed: false } });
+    expect(p.statusSection('a')).toMatch(/Waiting to land: the work of attempt 1/);
+    git(p, 'checkout', '--', 'app.txt');
+    const again = await p.run(['run', '--concurrency', '2']);
+    expect(again.code).toBe(0);
+    expect(readFileSync(p.path('app.txt'), 'utf8')).toBe('v2\n');
+    expect(p.callsFor('[[a]]')).toHaveLength(1);
+    expect(p.task('a')).toMatchObject({ status: 'completed', filesChanged: ['app.txt'] });
+    expect(extraWorktrees(p)).toEqual([]);
+  }, 60_000);
+
+  it('with run.branch, work lands on that branch and the checkout is left alone', async () => {
+    const p = await Project.create(
+      {
+        'bearing/config.yaml': 'run:\n  branch: agents\n  concurrency: 2\n',
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'a', prompt: '[[a]]' },
+          { id: 'b', prompt: '[[b]]', depends_on: ['a'] },
+        ]),
+        'notes.txt': 'mine\n',
+      },
+      {
+        scenarios: [
+          { match: '[[a]]', writeFiles: { 'a.txt': 'a\n' } },
+          { match: '[[b]]', writeFiles: { 'b.txt': 'b\n' } },
+        ],
+      },
+    );
+    p.write('notes.txt', 'my uncommitted edit\n');
+    const r = await p.run(['run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/landing on agents/);
+    expect(git(p, 'log', '--reverse', '--format=%s', 'agents').split('\n').slice(1)).toEqual([
+      'a: Done.',
+      'b: Done.',
+    ]);
+    expect(git(p, 'log', '--format=%s', 'main')).toBe('fixture');
+    expect(existsSync(p.path('a.txt'))).toBe(false);
+    expect(readFileSync(p.path('notes.txt'), 'utf8')).toBe('my uncommitted edit\n');
+    expect(extraWorktrees(p)).toEqual([]);
+  });
+
   /**
    * git calls the reference-transaction hook while it moves a branch; this one
    * holds the first move of main for a while (and lets it through, or makes git
