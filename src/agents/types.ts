@@ -4,9 +4,9 @@
  * a result. The process layer owns spawning; it feeds output lines in and
  * decides nothing about what they mean.
  */
-import type { Failure } from '../core/failure.js';
 import type { Usage } from '../core/state.js';
 import type { CustomAgent, Task } from '../core/task.js';
+import type { AgentReport } from '../core/transitions.js';
 
 /**
  * What to spawn. `env` holds only the variables to add to the environment the
@@ -35,19 +35,7 @@ export interface AgentInvocation {
  */
 export const MAX_AGENT_LINE_BYTES = 16 * 1024 * 1024;
 
-export interface AgentRunResult {
-  status: 'completed' | 'failed';
-  failure?: Failure;
-  /** The agent's final message (bounded), the hand-off to dependents. */
-  summary: string;
-  /** The CLI's own cost estimate; undefined when it prints none (codex, text). */
-  costUsd?: number;
-  usage: Usage;
-  turns?: number;
-  /** Newest session id seen, for resuming. */
-  sessionId?: string;
-  /** The model the CLI says it runs (claude's `init` event), recorded on the attempt. */
-  model?: string;
+export interface AgentRunResult extends AgentReport {
   /** Things worth a line in the attempt log: retries, fallbacks, ignored lines. */
   notes?: string[];
 }

@@ -44,17 +44,24 @@ export interface Transition {
   outcome: TaskOutcome;
 }
 
-/** What one attempt produced: the agent's own report (after the gate), and what Bearing measured. */
-export interface AttemptEnd {
+/** What an agent's own output says about how its attempt went (after the gate). */
+export interface AgentReport {
   status: 'completed' | 'failed';
   failure?: Failure;
+  /** The agent's final message (bounded), the hand-off to dependents. */
   summary: string;
+  /** The CLI's own cost estimate; undefined when it prints none (codex, text). */
   costUsd?: number;
   usage: Usage;
   turns?: number;
+  /** Newest session id seen, for resuming. */
   sessionId?: string;
-  /** The model the CLI said it ran, when it says. */
+  /** The model the CLI says it runs (claude's `init` event), recorded on the attempt. */
   model?: string;
+}
+
+/** What one attempt produced: the agent's report, and what Bearing measured. */
+export interface AttemptEnd extends AgentReport {
   durationMs: number;
   exitCode?: number;
   notes: string[];

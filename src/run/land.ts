@@ -75,7 +75,7 @@ export async function recoverLandings(
   for (const [id, record] of Object.entries(state.tasks)) {
     const attempt = record.attempts.at(-1);
     const wt = attempt?.worktree;
-    if (!attempt || attempt.outcome !== 'running' || !wt?.commit) continue;
+    if (attempt?.outcome !== 'running' || !wt?.commit) continue;
     const task = plan.tasks.find((t) => t.id === id);
     if (!task) continue;
     const files = (await workspace.landed(wt)) ? await workspace.landedFiles(wt) : undefined;

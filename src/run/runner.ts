@@ -421,7 +421,6 @@ class Run {
   }
 
   #start(task: Task): void {
-    const { root, env, onEvent } = this.#options;
     const startedAt = this.#clock();
     const workspace = this.#workspace;
     const waiting = this.#state.tasks[task.id]?.land;
