@@ -13,7 +13,10 @@ import {
   attemptOutcome,
   beginAttempt,
   finishAttempt,
+  finishLanding,
+  landingBlocked,
   newRecord,
+  recoverCompleted,
   stopReasonFor,
 } from './transitions.js';
 
@@ -362,5 +365,123 @@ describe('stopReasonFor', () => {
     for (const outcome of ['retrying', 'skipped', 'completed', 'failed'] as const) {
       expect(stopReasonFor({ outcome, attempt }, task)).toBeUndefined();
     }
+  });
+});
+
+describe('worktree mode', () => {
+  const conflict: Failure = {
+    reason: 'merge-conflict',
+    files: ['x.txt'],
+    tasks: ['other'],
+    branch: 'bearing/t/1',
+    worktree: '/w/t-1',
+    target: 'main',
+  };
+  const policy = { conflictRetries: 1 };
+
+  it('a merge conflict re-runs up to run.conflict_retries times, whatever on_failure says, then fails', () => {
+    const task = makeTask({ id: 't', onFailure: 'skip', retries: 0 });
+    const first = running();
+    const once = finishAttempt(task, first.record, first.attempt, failedWith(conflict), T1, policy);
+    expect(once.outcome.outcome).toBe('retrying');
+    expect(once.record.status).toBe('queued');
+    const second = beginAttempt(once.record, 't', { attempt: 2, token: 'tok' }, T1);
+    const twice = finishAttempt(
+      task,
+      second.record,
+      second.attempt,
+      failedWith(conflict),
+      T1,
+      policy,
+    );
+    expect(twice.outcome.outcome).toBe('failed');
+    expect(twice.record.status).toBe('failed');
+    // No re-run at all with conflict_retries: 0.
+    const none = finishAttempt(task, first.record, first.attempt, failedWith(conflict), T1, {
+      conflictRetries: 0,
+    });
+    expect(none.outcome.outcome).toBe('failed');
+  });
+
+  it('a landing blocked by local edits keeps the report and leaves the work waiting to land', () => {
+    const begun = running();
+    Object.assign(begun.attempt, { summary: 'did it', costUsd: 0.5, usage: USAGE, turns: 3 });
+    const blocked = landingBlocked(begun.record, begun.attempt, ['app.txt'], T1);
+    expect(blocked.outcome).toMatchObject({ outcome: 'requeued', blockedBy: ['app.txt'] });
+    expect(blocked.record).toMatchObject({
+      status: 'queued',
+      land: { attempt: 1, reviewed: false },
+      costUsd: 0.5,
+      turns: 3,
+    });
+    expect(blocked.record.attempts[0]!.outcome).toBe('completed');
+  });
+
+  it('after a crash, a landed attempt is done by its checkpoint; one that did not land waits', () => {
+    const begun = running();
+    Object.assign(begun.attempt, { summary: 'did it', usage: USAGE });
+    const landed = recoverCompleted(
+      makeTask({ id: 't' }),
+      begun.record,
+      begun.attempt,
+      ['a.txt'],
+      T1,
+    );
+    expect(landed).toMatchObject({
+      status: 'completed',
+      summary: 'did it',
+      filesChanged: ['a.txt'],
+    });
+    const paused = recoverCompleted(
+      makeTask({ id: 't', checkpoint: 'pause' }),
+      begun.record,
+      begun.attempt,
+      ['a.txt'],
+      T1,
+    );
+    expect(paused.status).toBe('awaiting-review');
+    const waiting = recoverCompleted(
+      makeTask({ id: 't' }),
+      begun.record,
+      begun.attempt,
+      undefined,
+      T1,
+    );
+    expect(waiting).toMatchObject({ status: 'queued', land: { attempt: 1 } });
+  });
+
+  it('landing approved work completes it whatever the checkpoint; a conflict then fails it at once', () => {
+    const task = makeTask({ id: 't', checkpoint: 'pause' });
+    const record: TaskRecord = {
+      ...newRecord('t', T0),
+      status: 'queued',
+      attempts: [failedAttempt(1, conflict)],
+      land: { attempt: 1, reviewed: true },
+    };
+    const done = finishLanding(task, record, 1, { files: ['x.txt'] }, true, T1, policy);
+    expect(done.outcome.outcome).toBe('completed');
+    expect(done.record).toMatchObject({ status: 'completed', filesChanged: ['x.txt'] });
+    expect(done.record.land).toBeUndefined();
+    const again = finishLanding(
+      task,
+      record,
+      1,
+      { files: [], failure: conflict },
+      true,
+      T1,
+      policy,
+    );
+    expect(again.outcome.outcome).toBe('failed');
+    const blocked = finishLanding(
+      task,
+      record,
+      1,
+      { files: [], blockedBy: ['x.txt'] },
+      true,
+      T1,
+      policy,
+    );
+    expect(blocked.outcome.blockedBy).toEqual(['x.txt']);
+    expect(blocked.record.land).toEqual({ attempt: 1, reviewed: true });
   });
 });
