@@ -364,6 +364,7 @@ function addAttemptTotals(record: TaskRecord, attempt: AttemptRecord): TaskRecor
     costUsd: record.costUsd + (attempt.costUsd ?? 0),
     usage: attempt.usage ? addUsage(record.usage, attempt.usage) : record.usage,
     turns: record.turns + (attempt.turns ?? 0),
+    durationMs: record.durationMs + (attempt.durationMs ?? 0),
   };
   if (attempt.sessionId) next.sessionId = attempt.sessionId;
   return next;

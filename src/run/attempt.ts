@@ -173,11 +173,15 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   }
 
   const message = landingMessage(task.id, next.attempt, result.summary);
+  const allNotes = [...(result.notes ?? []), ...notes];
   let files: string[];
   if (result.status === 'completed') {
     // On record before the work lands: a run recovering from a crash in the
     // middle of the landing still has the agent's report.
-    Object.assign(attempt, reportFields(result));
+    Object.assign(attempt, reportFields(result), {
+      durationMs: outcome.durationMs,
+      ...(allNotes.length > 0 ? { notes: allNotes } : {}),
+    });
     const landing = await site.land(message, () => input.save());
     if (landing.kind === 'blocked') {
       const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());
@@ -204,7 +208,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       ...result,
       durationMs: outcome.durationMs,
       ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
-      notes: [...(result.notes ?? []), ...notes],
+      notes: allNotes,
       filesChanged: files,
     },
     now(),
