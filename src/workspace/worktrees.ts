@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AttemptWorktree } from '../core/state.js';
 import type { GitRepo } from './repo.js';
 import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
@@ -51,7 +51,7 @@ export class WorktreeWorkspace implements Workspace {
     } else {
       wt = await this.#create(task.id, attempt);
     }
-    const cwd = join(wt.path, this.repo.prefix);
+    const cwd = resolve(wt.path, this.repo.prefix);
     await mkdir(cwd, { recursive: true });
     return {
       cwd,

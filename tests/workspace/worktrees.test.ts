@@ -124,6 +124,26 @@ describe('worktree workspace', () => {
     expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
+  it('a project below the top of its repository works in the same folder of the worktree', async () => {
+    const { top } = await setup({ 'app/bearing/tasks/t.yaml': 'x: 1\n', 'lib/util.txt': 'u\n' });
+    const root = join(top, 'app');
+    const chosen = await chooseWorkspace(root, makePlan([], { isolation: 'worktree' }).run, 2);
+    if (!chosen.ok) throw new Error(chosen.message);
+    const site = await chosen.workspace.open({
+      task: makeTask({ id: 'a' }),
+      attempt: 1,
+      othersRunning: none,
+    });
+    expect(site.cwd).toBe(join(root, 'bearing/.state/worktrees/a-1/app'));
+    writeFileSync(join(site.cwd, 'new.txt'), 'n\n');
+    writeFileSync(join(site.cwd, '../lib/util.txt'), 'changed\n');
+    const landing = await site.land(landingMessage('a', 1, 's'), () => undefined);
+    // Relative to the project, as every other list of files.
+    expect(landing).toMatchObject({ kind: 'landed', files: ['../lib/util.txt', 'new.txt'] });
+    expect(readFileSync(join(root, 'new.txt'), 'utf8')).toBe('n\n');
+    expect(git(top, 'status', '--porcelain')).toBe('');
+  });
+
   it('an attempt that changed nothing lands nothing', async () => {
     const { top, ws } = await setup();
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
