@@ -2,9 +2,10 @@
  * What an agent receives. One function builds it for `bearing run` and for
  * `bearing prompt <id>`, so what the person inspects is exactly what is sent.
  *
- * Order (DESIGN.md): FOCUS/SKIP directives, PRIOR context from completed (or
- * skipped) dependencies, the task's own prompt, a retry note when the last
- * attempt failed, and a closing line asking for the hand-off summary.
+ * Order (docs/architecture.md): FOCUS/SKIP directives, PRIOR context from
+ * completed (or skipped) dependencies, the task's own prompt, a retry note
+ * when the last attempt failed, and a closing line asking for the hand-off
+ * summary.
  */
 import { describeFailure } from './failure.js';
 import { ancestors } from './graph.js';

@@ -1,7 +1,7 @@
 /**
  * Every path Bearing reads or writes under `<project>/bearing/`, in one place,
- * so the layout in DESIGN.md has exactly one definition and no caller joins
- * a task id into a path without the safety check.
+ * so the layout in docs/architecture.md has exactly one definition and no
+ * caller joins a task id into a path without the safety check.
  */
 import { join } from 'node:path';
 import { TASK_ID_MAX_LENGTH, TASK_ID_PATTERN } from '../tasks/schema.js';
