@@ -235,7 +235,14 @@ describe("a process that leaves the agent's group", () => {
     const p = await Project.create(
       {
         'bearing/tasks/t.yaml': tasksYaml([
-          { id: 'leaky', cli: 'shell', run: 'setsid sleep 300 & echo $! > "$PIDS/daemon"' },
+          {
+            id: 'leaky',
+            cli: 'shell',
+            // Exits only once the daemon has left its group (field 5 of /proc/<pid>/stat
+            // is the group): were the shell to exit first, the group's end would take
+            // the daemon with it before it ever escaped, and there would be nothing to say.
+            run: 'setsid sleep 300 & d=$!; while [ "$(cut -d" " -f5 /proc/$d/stat)" = "$(cut -d" " -f5 /proc/$$/stat)" ]; do sleep 0.01; done; echo $d > "$PIDS/daemon"',
+          },
         ]),
       },
       { env: { PIDS: pids } },
