@@ -29,6 +29,9 @@ export function attemptBranch(taskId: string, attempt: number): string {
   return `bearing/${taskId}/${attempt}`;
 }
 
+/** Landings made again because someone else committed on the branch meanwhile, before giving up. */
+const MAX_LANDING_TRIES = 3;
+
 /** Trailers on every commit Bearing lands: which task and attempt it came from. */
 export const TASK_TRAILER = 'Bearing-Task';
 
@@ -79,41 +82,63 @@ export class WorktreeWorkspace implements Workspace {
     onIntent: (w: AttemptWorktree) => void,
   ): Promise<Landing> {
     return this.repo.exclusive(async () => {
-      const ref = `refs/heads/${this.target.branch}`;
-      const tip = await this.repo.resolve(ref);
-      if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
-      if (!wt.commit) return { kind: 'landed', files: [] };
-      let landed: string;
-      if (tip === wt.base || (await this.repo.isAncestor(tip, wt.commit))) {
-        // Nothing landed since it started (or it already holds the tip): a fast-forward.
-        landed = wt.commit;
-      } else {
-        const merged = await this.repo.mergeTrees(tip, wt.commit);
-        if (!merged.tree) {
-          return {
-            kind: 'conflict',
-            files: this.#projectFiles(merged.conflicts),
-            tasks: await this.#tasksTouching(wt.base, tip, merged.conflicts),
-            changed: await this.#changed(wt.base, wt.commit),
-            worktree: wt,
-          };
+      // Only a commit made on the branch by someone else moves it meanwhile;
+      // then the landing is made again on what is there now.
+      for (let tries = 1; ; tries++) {
+        const landing = await this.#landOnce(wt, message, onIntent);
+        if (landing !== 'moved') return landing;
+        if (tries === MAX_LANDING_TRIES) {
+          throw new Error(
+            `the branch ${this.target.branch} kept moving while Bearing landed work on it`,
+          );
         }
-        if (merged.tree === (await this.repo.ok(['rev-parse', `${tip}^{tree}`]))) {
-          // Its changes were already on the target (another task made the same edit).
-          return { kind: 'landed', files: [] };
-        }
-        landed = await this.repo.ok(
-          ['commit-tree', merged.tree, '-p', tip, '-F', '-'],
-          undefined,
-          message,
-        );
       }
-      wt.landing = { commit: landed, onto: tip };
-      onIntent(wt);
-      const blocked = await this.#moveTarget(ref, landed, tip);
-      if (blocked) return { kind: 'blocked', files: this.#projectFiles(blocked), worktree: wt };
-      return { kind: 'landed', files: await this.#changed(tip, landed), commit: landed };
     });
+  }
+
+  async #landOnce(
+    wt: AttemptWorktree,
+    message: string,
+    onIntent: (w: AttemptWorktree) => void,
+  ): Promise<Landing | 'moved'> {
+    const ref = `refs/heads/${this.target.branch}`;
+    const tip = await this.repo.resolve(ref);
+    if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+    if (!wt.commit) return { kind: 'landed', files: [] };
+    let landed: string;
+    if (tip === wt.base || (await this.repo.isAncestor(tip, wt.commit))) {
+      // Nothing landed since it started (or it already holds the tip): a fast-forward.
+      landed = wt.commit;
+    } else {
+      const merged = await this.repo.mergeTrees(tip, wt.commit);
+      if (!merged.tree) {
+        return {
+          kind: 'conflict',
+          files: this.#projectFiles(merged.conflicts),
+          tasks: await this.#tasksTouching(wt.base, tip, merged.conflicts),
+          changed: await this.#changed(wt.base, wt.commit),
+          worktree: wt,
+        };
+      }
+      if (merged.tree === (await this.repo.ok(['rev-parse', `${tip}^{tree}`]))) {
+        // Its changes were already on the target (another task made the same edit).
+        return { kind: 'landed', files: [] };
+      }
+      landed = await this.repo.ok(
+        ['commit-tree', merged.tree, '-p', tip, '-F', '-'],
+        undefined,
+        message,
+      );
+    }
+    wt.landing = { commit: landed, onto: tip };
+    onIntent(wt);
+    const moved = await this.#moveTarget(ref, landed, tip);
+    if (moved === 'moved') {
+      delete wt.landing;
+      return 'moved';
+    }
+    if (moved) return { kind: 'blocked', files: this.#projectFiles(moved), worktree: wt };
+    return { kind: 'landed', files: await this.#changed(tip, landed), commit: landed };
   }
 
   /**
@@ -268,15 +293,22 @@ export class WorktreeWorkspace implements Workspace {
    * Move the target to `landed`. Returns the files in the way when the main
    * checkout has local changes that the fast-forward would overwrite.
    */
-  async #moveTarget(ref: string, landed: string, tip: string): Promise<string[] | undefined> {
+  async #moveTarget(
+    ref: string,
+    landed: string,
+    tip: string,
+  ): Promise<string[] | 'moved' | undefined> {
     if (!this.target.checkedOut) {
-      await this.repo.ok(['update-ref', ref, landed, tip]);
-      return undefined;
+      const r = await this.repo.git(['update-ref', ref, landed, tip]);
+      if (r.code === 0) return undefined;
+      if ((await this.repo.resolve(ref)) !== tip) return 'moved';
+      throw new Error(`git update-ref failed: ${r.stderr.trim()}`);
     }
     const r = await this.repo.git(['merge', '--ff-only', '-q', '--no-stat', landed]);
     if (r.code === 0) return undefined;
     const inTheWay = overwrittenFiles(r.stderr);
     if (inTheWay.length > 0) return inTheWay;
+    if ((await this.repo.resolve(ref)) !== tip) return 'moved';
     throw new Error(`git merge --ff-only failed: ${r.stderr.trim()}`);
   }
 

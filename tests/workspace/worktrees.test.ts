@@ -144,6 +144,21 @@ describe('worktree workspace', () => {
     expect(git(top, 'status', '--porcelain')).toBe('');
   });
 
+  it('a commit the person makes on the branch during the run stays, and the work lands on top of it', async () => {
+    const { top, ws } = await setup();
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    writeFileSync(join(a.cwd, 'b.txt'), 'b\n');
+    writeFileSync(join(top, 'mine.txt'), 'mine\n');
+    git(top, 'add', 'mine.txt');
+    git(top, '-c', 'user.name=p', '-c', 'user.email=p@p', 'commit', '-q', '-m', 'mine');
+    expect(await a.land(landingMessage('a', 1, 'b'), () => undefined)).toMatchObject({
+      kind: 'landed',
+      files: ['b.txt'],
+    });
+    expect(git(top, 'log', '--format=%s', 'main')).toBe('a: b\nmine\ninit');
+    expect(git(top, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
   it('an attempt that changed nothing lands nothing', async () => {
     const { top, ws } = await setup();
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
