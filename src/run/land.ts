@@ -103,11 +103,12 @@ export async function undoCutLandings(
 
 /**
  * Worktrees and attempt branches nothing needs any more: what a killed run
- * left, and attempts whose task has since completed. Kept: the last
+ * left, and attempts whose task has since completed. The worktrees become
+ * spares for this run's attempts (or are removed). Kept: the last
  * attempt's worktree of a task not yet done (to resume in, to resolve a
  * conflict in, or waiting to land).
  */
-export async function removeLeftovers(
+export async function clearLeftovers(
   state: RunState,
   workspace: WorktreeWorkspace,
 ): Promise<number> {
@@ -122,14 +123,14 @@ export async function removeLeftovers(
     keep.add(wanted.worktree.path);
     keepBranches.add(wanted.worktree.branch);
   }
-  let removed = 0;
+  let cleared = 0;
   for (const wt of await workspace.list()) {
     if (keep.has(wt.path)) continue;
-    await workspace.remove(wt);
-    removed++;
+    await workspace.release([wt]);
+    cleared++;
   }
   for (const branch of await workspace.attemptBranches()) {
     if (!keepBranches.has(branch)) await workspace.removeBranch(branch);
   }
-  return removed;
+  return cleared;
 }

@@ -38,7 +38,7 @@ import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
-import { landWaiting, recoverLandings, removeLeftovers, undoCutLandings } from './land.js';
+import { landWaiting, recoverLandings, clearLeftovers, undoCutLandings } from './land.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
@@ -224,7 +224,6 @@ class Run {
       });
       await this.#watcher.start();
       await this.#loop();
-      await Promise.all(this.#releases);
     } catch (error) {
       // A bug in the loop itself: stop as for any fatal problem, never as a stack trace.
       this.#internalError(error);
@@ -234,6 +233,7 @@ class Run {
       signal.removeEventListener('abort', onAbort);
       await this.#watcher.close();
     }
+    await this.#closeWorkspace();
     try {
       return this.#end();
     } finally {
@@ -274,11 +274,11 @@ class Run {
       this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, ended });
     }
     if (workspace instanceof WorktreeWorkspace) {
-      const removed = await removeLeftovers(this.#state, workspace);
-      if (removed > 0) {
+      const cleared = await clearLeftovers(this.#state, workspace);
+      if (cleared > 0) {
         this.#options.onEvent({
           type: 'note',
-          message: `removed ${removed} worktree${removed === 1 ? '' : 's'} left by earlier runs`,
+          message: `cleaned up ${cleared} worktree${cleared === 1 ? '' : 's'} left by earlier runs`,
         });
       }
     }
@@ -557,6 +557,17 @@ class Run {
         });
       }),
     );
+  }
+
+  /** Worktrees being released, then the spares: none of Bearing's worktrees outlives a run it ended itself. */
+  async #closeWorkspace(): Promise<void> {
+    await Promise.all(this.#releases);
+    await this.#workspace.close().catch((error: unknown) => {
+      this.#options.onEvent({
+        type: 'note',
+        message: `could not remove spare worktrees: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    });
   }
 
   /** A usage limit or an outage holds the CLI's tasks, if the run waits for them and the waits last. */

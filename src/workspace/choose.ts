@@ -91,7 +91,10 @@ export async function chooseWorkspace(
       );
     }
   }
-  return { ok: true, workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }) };
+  return {
+    ok: true,
+    workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }, concurrency),
+  };
 }
 
 /**

@@ -20,8 +20,10 @@ export interface Workspace {
   readonly kind: 'in-place' | 'worktree';
   /** Where the next attempt of a task runs. */
   open(request: OpenRequest): Promise<Site>;
-  /** Remove what attempts left that is no longer wanted (their work landed, or was given up). */
+  /** What attempts left that is no longer wanted (their work landed, or was given up): kept for reuse or removed. */
   release(worktrees: readonly AttemptWorktree[]): Promise<void>;
+  /** The run is over: remove what was kept for reuse. */
+  close(): Promise<void>;
 }
 
 export interface OpenRequest {
@@ -106,5 +108,9 @@ export class InPlaceWorkspace implements Workspace {
 
   async release(): Promise<void> {
     // Nothing is made per attempt.
+  }
+
+  async close(): Promise<void> {
+    // Nothing is kept.
   }
 }

@@ -9,10 +9,19 @@
  * or a compare-and-swap of the branch ref. Before it moves, the commit it
  * will move to is saved on the attempt: after a kill -9 the next run asks git
  * whether that commit is on the target and so knows whether it landed.
+ *
+ * Checking out a large tree into a new worktree is the slow part (seconds for
+ * tens of thousands of files), so a worktree whose attempt is over is kept as
+ * a spare and the next attempt takes it: renamed to that attempt's name, its
+ * new branch checked out over whatever the last one left, untracked and
+ * ignored files removed, it is the same tree a new worktree would be, in a
+ * fraction of the time. Renaming keeps one name per attempt, so a record
+ * never names a worktree that another attempt is using. Spares go when the
+ * run ends.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { AttemptWorktree } from '../core/state.js';
 import type { GitRepo } from './repo.js';
 import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
@@ -32,17 +41,27 @@ export function attemptBranch(taskId: string, attempt: number): string {
 /** Landings made again because someone else committed on the branch meanwhile, before giving up. */
 const MAX_LANDING_TRIES = 3;
 
+/** Worktrees kept for reuse are named `.spare-<n>`: never an attempt's name, as no task id starts with a dot. */
+const SPARE = '.spare-';
+
 /** Trailers on every commit Bearing lands: which task and attempt it came from. */
 export const TASK_TRAILER = 'Bearing-Task';
 
 export class WorktreeWorkspace implements Workspace {
   readonly kind = 'worktree';
+  /** Worktrees whose attempts are over, detached and ready to be taken (paths). */
+  readonly #spares: string[] = [];
+  /** Worktrees being retired now: each may become a spare in a moment. */
+  readonly #retiring = new Set<Promise<void>>();
+  #spareNames = 0;
 
   constructor(
     readonly repo: GitRepo,
     /** Where worktrees are made (absolute). */
     readonly dir: string,
     readonly target: Target,
+    /** How many spares to keep: as many as attempts run at once, no more are ever wanted. */
+    readonly maxSpares = 1,
   ) {}
 
   async open(request: OpenRequest): Promise<Site> {
@@ -183,13 +202,61 @@ export class WorktreeWorkspace implements Workspace {
     return wt.landing ? this.#changed(wt.landing.onto, wt.landing.commit) : [];
   }
 
-  async release(worktrees: readonly AttemptWorktree[]): Promise<void> {
+  async release(worktrees: readonly { path: string; branch?: string }[]): Promise<void> {
     const seen = new Set<string>();
     for (const wt of worktrees) {
       if (seen.has(wt.path)) continue;
       seen.add(wt.path);
-      await this.remove(wt);
+      const retiring = this.#retire(wt);
+      const settled = retiring.catch(() => undefined);
+      this.#retiring.add(settled);
+      try {
+        await retiring;
+      } finally {
+        this.#retiring.delete(settled);
+      }
     }
+  }
+
+  /** The run is over: the spares go too, side by side (deleting files is the slow part). */
+  async close(): Promise<void> {
+    await Promise.all(this.#spares.splice(0).map((path) => this.remove({ path })));
+  }
+
+  /**
+   * A worktree whose attempt is over: kept as a spare while fewer than
+   * `maxSpares` are, else removed. Its branch goes either way; a worktree
+   * git cannot move or detach (submodules, a lock, a half-done merge) is
+   * removed instead.
+   */
+  async #retire(wt: { path: string; branch?: string }): Promise<void> {
+    let path = wt.path;
+    // Counted with the others being retired now, which may become spares before this one.
+    if (this.#spares.length + this.#retiring.size < this.maxSpares && existsSync(path)) {
+      const spare = basename(path).startsWith(SPARE) ? path : this.#spareName();
+      const moved =
+        spare === path ||
+        (await this.repo.exclusive(() => this.repo.git(['worktree', 'move', path, spare])))
+          .code === 0;
+      if (moved) {
+        path = spare;
+        // Detached, it no longer holds the attempt's branch, which git would keep.
+        const detached = await this.repo.git(['checkout', '-q', '--detach'], spare);
+        if (detached.code === 0) {
+          if (wt.branch) await this.removeBranch(wt.branch);
+          this.#spares.push(spare);
+          return;
+        }
+      }
+    }
+    await this.remove({ path, ...(wt.branch ? { branch: wt.branch } : {}) });
+  }
+
+  #spareName(): string {
+    let path: string;
+    do path = join(this.dir, `${SPARE}${++this.#spareNames}`);
+    while (existsSync(path));
+    return path;
   }
 
   /** Remove one attempt's worktree and branch (its work landed, or was given up). */
@@ -258,20 +325,39 @@ export class WorktreeWorkspace implements Workspace {
       .filter((b) => /^bearing\/[^/]+\/\d+$/.test(b) && b !== this.target.branch);
   }
 
+  /** A worktree for a fresh attempt, at the target's tip: a spare if there is one, else a new one. */
   async #create(taskId: string, attempt: number): Promise<AttemptWorktree> {
     const path = join(this.dir, `${taskId}-${attempt}`);
     const branch = attemptBranch(taskId, attempt);
     // Anything a killed run left under this name goes first.
     if (existsSync(path)) await this.remove({ path, branch });
-    const base = await this.repo.exclusive(async () => {
+    // A worktree being retired is a spare in a moment, far sooner than a new
+    // one is checked out: the attempt that starts as another ends waits for it.
+    while (this.#spares.length === 0 && this.#retiring.size > 0) {
+      await Promise.race(this.#retiring);
+    }
+    const spare = this.#spares.pop();
+    const { base, reused } = await this.repo.exclusive(async () => {
       const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
       if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+      if (spare && (await this.repo.git(['worktree', 'move', spare, path])).code === 0) {
+        await this.repo.ok(['branch', '-f', branch, tip]);
+        return { base: tip, reused: true };
+      }
       await this.repo.git(['worktree', 'prune']);
       await this.repo.ok(['worktree', 'add', '--no-checkout', '-B', branch, path, tip]);
-      return tip;
+      return { base: tip, reused: false };
     });
-    // Checking the files out touches only the new worktree: outside the queue.
-    await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
+    // What follows touches only this worktree's files, index and HEAD: outside the queue.
+    if (reused) {
+      // Over whatever the last attempt left: tracked files as the tip has
+      // them, then nothing untracked or ignored, as in a new worktree.
+      await this.repo.ok(['checkout', '-q', '-f', branch, '--'], path);
+      await this.repo.ok(['clean', '-q', '-ffdx'], path);
+    } else {
+      if (spare) await this.remove({ path: spare });
+      await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
+    }
     return { path, branch, base };
   }
 

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -226,5 +234,99 @@ describe('choosing the workspace', () => {
       ok: false,
       message: expect.stringMatching(/HEAD is detached/),
     });
+  });
+});
+
+describe('spare worktrees', () => {
+  /** A workspace keeping up to `spares` worktrees for reuse, over a repository with a .gitignore. */
+  async function pooled(spares: number) {
+    const made = await setup({ 'a.txt': 'one\n', 'keep.txt': 'k\n', '.gitignore': 'build/\n' });
+    const ws = new WorktreeWorkspace(
+      made.repo,
+      join(made.top, 'bearing/.state/worktrees'),
+      { branch: 'main', checkedOut: true },
+      spares,
+    );
+    return { ...made, ws };
+  }
+  const inode = (path: string) => statSync(path).ino;
+
+  it('the next attempt takes a landed attempt’s worktree, as clean as a new one at the new tip', async () => {
+    const { top, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'keep.txt'));
+    writeFileSync(join(a.cwd, 'a.txt'), 'landed by a\n');
+    expect((await a.land(landingMessage('a', 1, 's'), () => undefined)).kind).toBe('landed');
+    // What the agent left besides its work: an edit after landing, untracked and ignored files.
+    writeFileSync(join(a.cwd, 'keep.txt'), 'scribbled\n');
+    writeFileSync(join(a.cwd, 'stray.txt'), 'x\n');
+    mkdirSync(join(a.cwd, 'build'));
+    writeFileSync(join(a.cwd, 'build/out.o'), 'o\n');
+    await ws.release([a.worktree!]);
+    expect(existsSync(a.cwd)).toBe(false);
+    expect(await ws.list()).toEqual([{ path: join(top, 'bearing/.state/worktrees/.spare-1') }]);
+    expect(await ws.attemptBranches()).toEqual([]);
+
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(b.cwd).toBe(join(top, 'bearing/.state/worktrees/b-1'));
+    // The same files on disk (a new checkout would have made new ones)...
+    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    // ...holding exactly the tip: a's landed work, nothing else.
+    expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('landed by a\n');
+    expect(readFileSync(join(b.cwd, 'keep.txt'), 'utf8')).toBe('k\n');
+    expect(existsSync(join(b.cwd, 'stray.txt'))).toBe(false);
+    expect(existsSync(join(b.cwd, 'build'))).toBe(false);
+    expect(git(b.cwd, 'status', '--porcelain', '--ignored')).toBe('');
+    expect(git(b.cwd, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
+    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
+    expect(await ws.list()).toEqual([
+      { path: join(top, 'bearing/.state/worktrees/b-1'), branch: 'bearing/b/1' },
+    ]);
+    writeFileSync(join(b.cwd, 'b.txt'), 'b\n');
+    expect(await b.land(landingMessage('b', 1, 's'), () => undefined)).toMatchObject({
+      kind: 'landed',
+      files: ['b.txt'],
+    });
+  });
+
+  it('keeps no more spares than asked, and none once closed', async () => {
+    const { top, ws } = await pooled(1);
+    const sites = [];
+    for (const id of ['a', 'b', 'c']) {
+      sites.push(await ws.open({ task: makeTask({ id }), attempt: 1, othersRunning: none }));
+    }
+    await ws.release(sites.map((s) => s.worktree!));
+    expect(await ws.list()).toHaveLength(1);
+    expect(await ws.attemptBranches()).toEqual([]);
+    await ws.close();
+    expect(await ws.list()).toEqual([]);
+    expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('an attempt starting while another’s worktree is being retired waits for it instead of checking out a new one', async () => {
+    const { ws } = await pooled(1);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'keep.txt'));
+    const releasing = ws.release([a.worktree!]);
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    await releasing;
+    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+  });
+
+  it('a later run takes over the spares a killed run left', async () => {
+    const { top, repo, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'keep.txt'));
+    await ws.release([a.worktree!]);
+    // The run is killed here: its spare stays. The next run's workspace finds it.
+    const next = new WorktreeWorkspace(
+      repo,
+      join(top, 'bearing/.state/worktrees'),
+      { branch: 'main', checkedOut: true },
+      2,
+    );
+    await next.release(await next.list());
+    const b = await next.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
   });
 });
