@@ -52,6 +52,12 @@ export interface AttemptInput {
   now: () => Date;
   /** Why `signal` was aborted, for the attempt's record. */
   abortMessage: () => string;
+  /**
+   * The agent and its gate are done, and its work, in a worktree of its own,
+   * lands now: the landing needs no agent's place (in the project folder it
+   * does, as another agent's edits would count as this one's).
+   */
+  onLanding?: () => void;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
   /**
@@ -182,6 +188,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       durationMs: outcome.durationMs,
       ...(allNotes.length > 0 ? { notes: allNotes } : {}),
     });
+    if (site.worktree) input.onLanding?.();
     const landing = await site.land(message, () => input.save());
     if (landing.kind === 'blocked') {
       const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());

@@ -38,7 +38,7 @@ import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink } from './events.js';
 import { Holds, limitHold, outageHold } from './holds.js';
-import { landWaiting, recoverLandings, clearLeftovers, undoCutLandings } from './land.js';
+import { clearLeftovers, landWaiting, recoverLandings, undoCutLandings } from './land.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
@@ -136,6 +136,11 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
 interface RunningTask {
   startedAt: number;
   job: Promise<void>;
+  /**
+   * No agent runs for it any more (or none ever did): its work is landing in
+   * worktree mode. `run.concurrency` counts agents, so it takes no place.
+   */
+  landing: boolean;
 }
 
 /** One `bearing run` while it holds the lock: its phases are the methods below. */
@@ -375,7 +380,7 @@ class Run {
         wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, heldUntil);
         continue;
       }
-      if (this.#running.size >= this.#concurrency) break;
+      if (this.#agentsRunning() >= this.#concurrency) break;
       if (this.#lacksCommand(task)) continue;
       if (!this.#mayStart()) break;
       this.#start(task);
@@ -422,13 +427,19 @@ class Run {
 
   #start(task: Task): void {
     const startedAt = this.#clock();
-    const workspace = this.#workspace;
-    const waiting = this.#state.tasks[task.id]?.land;
-    const work: Promise<TaskOutcome> =
-      waiting && workspace instanceof WorktreeWorkspace
-        ? this.#landWaiting(task, workspace, startedAt)
-        : this.#attempt(task, startedAt);
-    const job = work
+    // Work waiting to land, in worktree mode, lands without running the agent.
+    const landsFrom =
+      this.#state.tasks[task.id]?.land && this.#workspace instanceof WorktreeWorkspace
+        ? this.#workspace
+        : undefined;
+    const running: RunningTask = { startedAt, job: Promise.resolve(), landing: !!landsFrom };
+    const work: Promise<TaskOutcome> = landsFrom
+      ? this.#landWaiting(task, landsFrom, startedAt)
+      : this.#attempt(task, startedAt, () => {
+          running.landing = true;
+          this.#watcher.wake();
+        });
+    running.job = work
       .catch((error: unknown) => this.#abandonAttempt(task, error))
       .then((outcome) => {
         try {
@@ -440,7 +451,13 @@ class Run {
           this.#watcher.wake();
         }
       });
-    this.#running.set(task.id, { startedAt, job });
+    this.#running.set(task.id, running);
+  }
+
+  #agentsRunning(): number {
+    let n = 0;
+    for (const r of this.#running.values()) if (!r.landing) n++;
+    return n;
   }
 
   /** Work done and waiting to land (see land.ts): land it, without running the agent. */
@@ -464,7 +481,7 @@ class Run {
     });
   }
 
-  #attempt(task: Task, startedAt: number): Promise<TaskOutcome> {
+  #attempt(task: Task, startedAt: number, onLanding: () => void): Promise<TaskOutcome> {
     const { root, env, onEvent } = this.#options;
     if (this.#state.tasks[task.id]?.land) {
       // Waiting to land, but this run shares the folder: the work is in a worktree
@@ -493,6 +510,7 @@ class Run {
         // iteration; written on its own when it came after an await.
         setImmediate(() => this.#recorder.flushStatus());
       },
+      onLanding,
       save: () => this.#save(),
     });
   }

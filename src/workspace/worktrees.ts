@@ -234,10 +234,7 @@ export class WorktreeWorkspace implements Workspace {
     // Counted with the others being retired now, which may become spares before this one.
     if (this.#spares.length + this.#retiring.size < this.maxSpares && existsSync(path)) {
       const spare = basename(path).startsWith(SPARE) ? path : this.#spareName();
-      const moved =
-        spare === path ||
-        (await this.repo.exclusive(() => this.repo.git(['worktree', 'move', path, spare])))
-          .code === 0;
+      const moved = spare === path || (await this.repo.exclusive(() => this.#move(path, spare)));
       if (moved) {
         path = spare;
         // Detached, it no longer holds the attempt's branch, which git would keep.
@@ -250,6 +247,11 @@ export class WorktreeWorkspace implements Workspace {
       }
     }
     await this.remove({ path, ...(wt.branch ? { branch: wt.branch } : {}) });
+  }
+
+  /** Rename a worktree (git refuses one with submodules or a lock). Call it in the queue. */
+  async #move(from: string, to: string): Promise<boolean> {
+    return (await this.repo.git(['worktree', 'move', from, to])).code === 0;
   }
 
   #spareName(): string {
@@ -340,7 +342,7 @@ export class WorktreeWorkspace implements Workspace {
     const { base, reused } = await this.repo.exclusive(async () => {
       const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
       if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
-      if (spare && (await this.repo.git(['worktree', 'move', spare, path])).code === 0) {
+      if (spare && (await this.#move(spare, path))) {
         await this.repo.ok(['branch', '-f', branch, tip]);
         return { base: tip, reused: true };
       }

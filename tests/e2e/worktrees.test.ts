@@ -80,6 +80,33 @@ describe('worktree isolation', () => {
     expect(git(p, 'branch', '--list', 'bearing/*')).toBe('');
   });
 
+  it('a landing takes no agent’s place: at --concurrency 1 the next task starts while the last one’s work lands', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        { id: 'a', cli: 'shell', run: 'echo a > a.txt' },
+        {
+          id: 'b',
+          cli: 'shell',
+          depends_on: [],
+          run: 'date +%s%N > "$HOME/b-started"; echo b > b.txt',
+        },
+      ]),
+    });
+    // git runs post-merge after the fast-forward that lands work in the checkout: a slow landing.
+    const hooks = git(p, 'rev-parse', '--path-format=absolute', '--git-path', 'hooks');
+    writeExecutable(
+      join(hooks, 'post-merge'),
+      '#!/bin/sh\nsleep 3\ndate +%s%N >> "$HOME/landed"\n',
+    );
+    const r = await p.run(['run', '--concurrency', '1', '--isolation', 'worktree']);
+    expect(r.code).toBe(0);
+    const landings = readFileSync(join(p.home, 'landed'), 'utf8').trim().split('\n').map(Number);
+    expect(landings).toHaveLength(2);
+    const bStarted = Number(readFileSync(join(p.home, 'b-started'), 'utf8'));
+    expect(bStarted).toBeLessThan(landings[0]!);
+    expect(landed(p).sort()).toEqual(['a: done', 'b: done']);
+  });
+
   it('a verify gate runs inside the worktree', async () => {
     const p = await Project.create({
       'bearing/tasks/t.yaml': tasksYaml([
