@@ -2,8 +2,12 @@
  * The project's git repository as worktree mode uses it: where the project
  * sits in it, which branch work lands on, and the few git operations that
  * create, commit, merge and remove. Every operation that writes state shared
- * by all worktrees (the worktree list, refs, the main index) goes through one
- * queue, so Bearing's own git commands never meet on a lock file.
+ * by all worktrees goes through one of two queues, so Bearing's own git
+ * commands never meet on a lock file: `landing` for the target branch, the
+ * main checkout's index and deleting branches (which may rewrite
+ * packed-refs), `worktrees` for the list of worktrees and the new branches
+ * made with them (each its own ref lock). The two share no lock, so a
+ * worktree is made or renamed while work lands.
  */
 import { posix } from 'node:path';
 import { type GitRun, gitOk, runGit, splitZ } from '../process/git.js';
@@ -35,8 +39,11 @@ export interface MergeResult {
   conflicts: string[];
 }
 
+/** Which shared git state an operation writes (see the top of this file). */
+export type SharedState = 'landing' | 'worktrees';
+
 export class GitRepo {
-  readonly #queue = new Queue();
+  readonly #queues: Record<SharedState, Queue> = { landing: new Queue(), worktrees: new Queue() };
 
   private constructor(
     /** The main work tree's top directory. */
@@ -74,9 +81,9 @@ export class GitRepo {
     return out.toString('utf8').trim();
   }
 
-  /** One git operation at a time, for whatever writes state that all worktrees share. */
-  exclusive<T>(op: () => Promise<T>): Promise<T> {
-    return this.#queue.run(op);
+  /** One git operation at a time on this shared state. */
+  exclusive<T>(state: SharedState, op: () => Promise<T>): Promise<T> {
+    return this.#queues[state].run(op);
   }
 
   /** The branch checked out in the main work tree, or undefined when HEAD is detached. */

@@ -52,7 +52,7 @@ export class WorktreeWorkspace implements Workspace {
   /** Worktrees whose attempts are over, detached and ready to be taken (paths). */
   readonly #spares: string[] = [];
   /** Worktrees being retired now: each may become a spare in a moment. */
-  readonly #retiring = new Set<Promise<void>>();
+  readonly #retiring = new Set<Promise<boolean>>();
   #spareNames = 0;
 
   constructor(
@@ -100,7 +100,7 @@ export class WorktreeWorkspace implements Workspace {
     message: string,
     onIntent: (w: AttemptWorktree) => void,
   ): Promise<Landing> {
-    return this.repo.exclusive(async () => {
+    return this.repo.exclusive('landing', async () => {
       // Only a commit made on the branch by someone else moves it meanwhile;
       // then the landing is made again on what is there now.
       for (let tries = 1; ; tries++) {
@@ -202,19 +202,17 @@ export class WorktreeWorkspace implements Workspace {
     return wt.landing ? this.#changed(wt.landing.onto, wt.landing.commit) : [];
   }
 
+  /**
+   * Worktrees whose attempts are over: each is kept as a spare while fewer
+   * than `maxSpares` are, else removed; their branches go either way.
+   */
   async release(worktrees: readonly { path: string; branch?: string }[]): Promise<void> {
     const seen = new Set<string>();
     for (const wt of worktrees) {
       if (seen.has(wt.path)) continue;
       seen.add(wt.path);
-      const retiring = this.#retire(wt);
-      const settled = retiring.catch(() => undefined);
-      this.#retiring.add(settled);
-      try {
-        await retiring;
-      } finally {
-        this.#retiring.delete(settled);
-      }
+      if (!(await this.#tracked(this.#keepSpare(wt.path)))) await this.remove(wt);
+      else if (wt.branch) await this.removeBranch(wt.branch);
     }
   }
 
@@ -224,32 +222,43 @@ export class WorktreeWorkspace implements Workspace {
   }
 
   /**
-   * A worktree whose attempt is over: kept as a spare while fewer than
-   * `maxSpares` are, else removed. Its branch goes either way; a worktree
-   * git cannot move or detach (submodules, a lock, a half-done merge) is
-   * removed instead.
+   * Keep a worktree as a spare if one more is wanted and git can rename and
+   * detach it (it cannot with submodules, a lock, or a half-done merge).
+   * Whether it was kept.
    */
-  async #retire(wt: { path: string; branch?: string }): Promise<void> {
-    let path = wt.path;
+  async #keepSpare(path: string): Promise<boolean> {
     // Counted with the others being retired now, which may become spares before this one.
-    if (this.#spares.length + this.#retiring.size < this.maxSpares && existsSync(path)) {
-      const spare = basename(path).startsWith(SPARE) ? path : this.#spareName();
-      const moved = spare === path || (await this.repo.exclusive(() => this.#move(path, spare)));
-      if (moved) {
-        path = spare;
-        // Detached, it no longer holds the attempt's branch, which git would keep.
-        const detached = await this.repo.git(['checkout', '-q', '--detach'], spare);
-        if (detached.code === 0) {
-          if (wt.branch) await this.removeBranch(wt.branch);
-          this.#spares.push(spare);
-          return;
-        }
-      }
+    if (this.#spares.length + this.#retiring.size >= this.maxSpares || !existsSync(path)) {
+      return false;
     }
-    await this.remove({ path, ...(wt.branch ? { branch: wt.branch } : {}) });
+    const spare = basename(path).startsWith(SPARE) ? path : this.#spareName();
+    if (
+      spare !== path &&
+      !(await this.repo.exclusive('worktrees', () => this.#move(path, spare)))
+    ) {
+      return false;
+    }
+    // Detached, it no longer holds the attempt's branch, which git would keep.
+    if ((await this.repo.git(['checkout', '-q', '--detach'], spare)).code !== 0) {
+      await this.remove({ path: spare });
+      return false;
+    }
+    this.#spares.push(spare);
+    return true;
   }
 
-  /** Rename a worktree (git refuses one with submodules or a lock). Call it in the queue. */
+  /** A retirement under way, which an attempt about to start may wait for. */
+  async #tracked(retiring: Promise<boolean>): Promise<boolean> {
+    const settled = retiring.catch(() => false);
+    this.#retiring.add(settled);
+    try {
+      return await retiring;
+    } finally {
+      this.#retiring.delete(settled);
+    }
+  }
+
+  /** Rename a worktree; false when git refuses. Call it in the worktrees queue. */
   async #move(from: string, to: string): Promise<boolean> {
     return (await this.repo.git(['worktree', 'move', from, to])).code === 0;
   }
@@ -265,14 +274,16 @@ export class WorktreeWorkspace implements Workspace {
   async remove(wt: { path: string; branch?: string }): Promise<void> {
     // Deleting the files is the slow part and touches nothing shared: outside the queue.
     await rm(wt.path, { recursive: true, force: true });
-    await this.repo.exclusive(() => this.repo.git(['worktree', 'remove', '--force', wt.path]));
+    await this.repo.exclusive('worktrees', () =>
+      this.repo.git(['worktree', 'remove', '--force', wt.path]),
+    );
     if (wt.branch) await this.removeBranch(wt.branch);
   }
 
   /** Delete an attempt's branch (never the target). */
   async removeBranch(branch: string): Promise<void> {
     if (branch === this.target.branch) return;
-    await this.repo.exclusive(() => this.repo.git(['branch', '-q', '-D', branch]));
+    await this.repo.exclusive('landing', () => this.repo.git(['branch', '-q', '-D', branch]));
   }
 
   /**
@@ -284,7 +295,7 @@ export class WorktreeWorkspace implements Workspace {
   async restoreCheckout(wt: AttemptWorktree): Promise<void> {
     if (!this.target.checkedOut || !wt.landing) return;
     const { commit, onto } = wt.landing;
-    await this.repo.exclusive(async () => {
+    await this.repo.exclusive('landing', async () => {
       for (const path of await this.repo.filesBetween(onto, commit)) {
         const landedBlob = await this.repo.resolveBlob(`${commit}:${path}`);
         const headBlob = await this.repo.resolveBlob(`HEAD:${path}`);
@@ -339,7 +350,7 @@ export class WorktreeWorkspace implements Workspace {
       await Promise.race(this.#retiring);
     }
     const spare = this.#spares.pop();
-    const { base, reused } = await this.repo.exclusive(async () => {
+    const { base, reused } = await this.repo.exclusive('worktrees', async () => {
       const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
       if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
       if (spare && (await this.#move(spare, path))) {
@@ -350,7 +361,7 @@ export class WorktreeWorkspace implements Workspace {
       await this.repo.ok(['worktree', 'add', '--no-checkout', '-B', branch, path, tip]);
       return { base: tip, reused: false };
     });
-    // What follows touches only this worktree's files, index and HEAD: outside the queue.
+    // What follows touches only this worktree's files, index and HEAD: outside the queues.
     if (reused) {
       // Over whatever the last attempt left: tracked files as the tip has
       // them, then nothing untracked or ignored, as in a new worktree.
