@@ -208,7 +208,12 @@ export const customAgentSchema = z
 
 export const runSettingsSchema = z
   .strictObject({
-    concurrency: z.number().int().describe('How many tasks run side by side.'),
+    concurrency: z
+      .number()
+      .int()
+      .describe(
+        'How many agents run side by side (a task whose work is landing from its worktree takes no place).',
+      ),
     prompt_format: z
       .enum(PROMPT_FORMATS)
       .describe(
