@@ -121,8 +121,7 @@ export class WorktreeWorkspace implements Workspace {
     onIntent: (w: AttemptWorktree) => void,
   ): Promise<Landing | 'moved'> {
     const ref = `refs/heads/${this.target.branch}`;
-    const tip = await this.repo.resolve(ref);
-    if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+    const tip = await this.#tip();
     if (!wt.commit) return { kind: 'landed', files: [] };
     let landed: string;
     if (tip === wt.base || (await this.repo.isAncestor(tip, wt.commit))) {
@@ -350,28 +349,52 @@ export class WorktreeWorkspace implements Workspace {
       await Promise.race(this.#retiring);
     }
     const spare = this.#spares.pop();
-    const { base, reused } = await this.repo.exclusive('worktrees', async () => {
-      const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
-      if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
-      if (spare && (await this.#move(spare, path))) {
-        await this.repo.ok(['branch', '-f', branch, tip]);
-        return { base: tip, reused: true };
-      }
+    if (spare) {
+      const base = await this.#takeSpare(spare, path, branch);
+      if (base) return { path, branch, base };
+    }
+    const base = await this.repo.exclusive('worktrees', async () => {
+      const tip = await this.#tip();
       await this.repo.git(['worktree', 'prune']);
       await this.repo.ok(['worktree', 'add', '--no-checkout', '-B', branch, path, tip]);
-      return { base: tip, reused: false };
+      return tip;
     });
-    // What follows touches only this worktree's files, index and HEAD: outside the queues.
-    if (reused) {
-      // Over whatever the last attempt left: tracked files as the tip has
-      // them, then nothing untracked or ignored, as in a new worktree.
-      await this.repo.ok(['checkout', '-q', '-f', branch, '--'], path);
-      await this.repo.ok(['clean', '-q', '-ffdx'], path);
-    } else {
-      if (spare) await this.remove({ path: spare });
-      await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
-    }
+    // Checking the files out touches only the new worktree: outside the queues.
+    await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
     return { path, branch, base };
+  }
+
+  /**
+   * Make a spare the attempt's worktree, holding exactly what a new one
+   * would. Returns its base, or undefined when git would not (a killed run
+   * left a lock in it, say): the spare is then removed.
+   */
+  async #takeSpare(spare: string, path: string, branch: string): Promise<string | undefined> {
+    const base = await this.repo.exclusive('worktrees', async () => {
+      const tip = await this.#tip();
+      if (!(await this.#move(spare, path))) return undefined;
+      await this.repo.ok(['branch', '-f', branch, tip]);
+      return tip;
+    });
+    if (!base) {
+      await this.remove({ path: spare });
+      return undefined;
+    }
+    // Over whatever the last attempt left, touching only this worktree
+    // (outside the queues): tracked files as the tip has them, then nothing
+    // untracked or ignored.
+    const checkedOut = await this.repo.git(['checkout', '-q', '-f', branch, '--'], path);
+    if (checkedOut.code === 0 && (await this.repo.git(['clean', '-q', '-ffdx'], path)).code === 0) {
+      return base;
+    }
+    await this.remove({ path });
+    return undefined;
+  }
+
+  async #tip(): Promise<string> {
+    const tip = await this.repo.resolve(`refs/heads/${this.target.branch}`);
+    if (!tip) throw new Error(`the branch ${this.target.branch} no longer exists`);
+    return tip;
   }
 
   /**

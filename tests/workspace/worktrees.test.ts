@@ -313,6 +313,22 @@ describe('spare worktrees', () => {
     expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
   });
 
+  it('a spare git will not check out over (a killed git left its index lock) is replaced by a new worktree', async () => {
+    const { top, ws } = await pooled(1);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    await ws.release([a.worktree!]);
+    const [spare] = await ws.list();
+    const index = git(spare!.path, 'rev-parse', '--path-format=absolute', '--git-path', 'index');
+    writeFileSync(`${index}.lock`, '');
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    // git keeps a moved worktree's admin folder under its first name: a new one has b's.
+    expect(git(b.cwd, 'rev-parse', '--git-dir')).toMatch(/worktrees\/b-1$/);
+    expect(git(b.cwd, 'status', '--porcelain', '--ignored')).toBe('');
+    expect((await ws.list()).map((w) => w.path)).toEqual([
+      join(top, 'bearing/.state/worktrees/b-1'),
+    ]);
+  });
+
   it('a later run takes over the spares a killed run left', async () => {
     const { top, repo, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
