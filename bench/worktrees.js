@@ -131,8 +131,8 @@ function buildRepository(dir) {
   git(dir, ['-c', 'init.defaultBranch=main', 'init', '-q']);
   git(dir, ['add', '-A']);
   git(dir, [...IDENTITY, 'commit', '-q', '-m', `${FILES} files`]);
+  // -d also deletes the loose objects the pack now holds.
   git(dir, ['repack', '-a', '-d', '-q']);
-  git(dir, ['prune']);
 }
 
 /** A fresh copy of the base repository with this plan in bearing/, committed as a user would. */
@@ -189,7 +189,7 @@ async function perTask(base, dir) {
     const landing = await site.land(`${task.id}: bench\n\nBearing-Task: ${task.id}\n`, () => {});
     const t3 = performance.now();
     if (landing.kind !== 'landed') return fail(`${task.id} did not land: ${landing.kind}`);
-    await workspace.release(site.worktree ? [site.worktree] : []);
+    await workspace.release([site.worktree]);
     const t4 = performance.now();
     const statusRun = spawnSync('git', ['status', '--porcelain'], { cwd: dir });
     const t5 = performance.now();
