@@ -93,7 +93,7 @@ export async function chooseWorkspace(
   }
   return {
     ok: true,
-    workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }, concurrency),
+    workspace: new WorktreeWorkspace(repo, dir, { branch, checkedOut }, { max: concurrency }),
   };
 }
 

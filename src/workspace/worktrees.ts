@@ -22,6 +22,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AttemptWorktree } from '../core/state.js';
 import type { GitRepo } from './repo.js';
 import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
@@ -31,6 +32,13 @@ export interface Target {
   branch: string;
   /** Whether it is checked out in the main work tree, which then follows each landing. */
   checkedOut: boolean;
+}
+
+export interface SpareOptions {
+  /** How many spares to keep (default 1): as many as attempts run at once, no more are ever wanted. */
+  max?: number;
+  /** How long an attempt may wait for a spare; by default as long as the last new checkout took. */
+  waitMs?: number;
 }
 
 /** The branch of one attempt. Task ids cannot contain '/', so these never collide. */
@@ -53,6 +61,15 @@ export class WorktreeWorkspace implements Workspace {
   readonly #spares: string[] = [];
   /** Worktrees being retired now: each may become a spare in a moment. */
   readonly #retiring = new Set<Promise<boolean>>();
+  /** Landings under way; each, if it lands, retires its worktree. */
+  #landings = 0;
+  /** How long the last new worktree took to check out: the most worth waiting for a spare. */
+  #checkoutMs = 0;
+  /** Attempts waiting for a landing to end (to take its worktree). */
+  readonly #landingEnds: (() => void)[] = [];
+  /** Worktrees already released: released again (with the task's others), nothing is left to do. */
+  readonly #released = new Set<string>();
+  readonly #besides = new Set<Promise<void>>();
   #spareNames = 0;
 
   constructor(
@@ -60,8 +77,7 @@ export class WorktreeWorkspace implements Workspace {
     /** Where worktrees are made (absolute). */
     readonly dir: string,
     readonly target: Target,
-    /** How many spares to keep: as many as attempts run at once, no more are ever wanted. */
-    readonly maxSpares = 1,
+    readonly spares: SpareOptions = {},
   ) {}
 
   async open(request: OpenRequest): Promise<Site> {
@@ -84,11 +100,32 @@ export class WorktreeWorkspace implements Workspace {
         return { files: await this.#changed(wt.base, commit), commit };
       },
       land: async (message, onIntent) => {
-        const commit = await this.#commit(wt, message);
-        if (commit) wt.commit = commit;
-        return this.land(wt, message, onIntent);
+        this.#landings++;
+        try {
+          const commit = await this.#commit(wt, message);
+          if (commit) wt.commit = commit;
+          const landing = await this.land(wt, message, onIntent);
+          // Landed work needs its worktree no more: a spare at once, for the
+          // attempt that takes this one's place (see #create).
+          if (landing.kind === 'landed') this.#beside(this.release([wt]));
+          return landing;
+        } finally {
+          this.#landings--;
+          for (const wake of this.#landingEnds.splice(0)) wake();
+        }
       },
     };
+  }
+
+  #landingEnded(): Promise<void> {
+    return new Promise((wake) => this.#landingEnds.push(wake));
+  }
+
+  /** Work that goes on beside the run (releases after landings); `close` awaits it. */
+  #beside(work: Promise<void>): void {
+    const settled = work.catch(() => undefined);
+    this.#besides.add(settled);
+    void settled.then(() => this.#besides.delete(settled));
   }
 
   /**
@@ -203,13 +240,14 @@ export class WorktreeWorkspace implements Workspace {
 
   /**
    * Worktrees whose attempts are over: each is kept as a spare while fewer
-   * than `maxSpares` are, else removed; their branches go either way.
+   * than `spares.max` are, else removed; their branches go either way.
    */
   async release(worktrees: readonly { path: string; branch?: string }[]): Promise<void> {
     const seen = new Set<string>();
     for (const wt of worktrees) {
-      if (seen.has(wt.path)) continue;
+      if (seen.has(wt.path) || this.#released.has(wt.path)) continue;
       seen.add(wt.path);
+      this.#released.add(wt.path);
       if (!(await this.#tracked(this.#keepSpare(wt.path)))) await this.remove(wt);
       else if (wt.branch) await this.removeBranch(wt.branch);
     }
@@ -217,6 +255,7 @@ export class WorktreeWorkspace implements Workspace {
 
   /** The run is over: the spares go too, side by side (deleting files is the slow part). */
   async close(): Promise<void> {
+    await Promise.all(this.#besides);
     await Promise.all(this.#spares.splice(0).map((path) => this.remove({ path })));
   }
 
@@ -227,7 +266,8 @@ export class WorktreeWorkspace implements Workspace {
    */
   async #keepSpare(path: string): Promise<boolean> {
     // Counted with the others being retired now, which may become spares before this one.
-    if (this.#spares.length + this.#retiring.size >= this.maxSpares || !existsSync(path)) {
+    const max = this.spares.max ?? 1;
+    if (this.#spares.length + this.#retiring.size >= max || !existsSync(path)) {
       return false;
     }
     const spare = basename(path).startsWith(SPARE) ? path : this.#spareName();
@@ -238,7 +278,13 @@ export class WorktreeWorkspace implements Workspace {
       return false;
     }
     // Detached, it no longer holds the attempt's branch, which git would keep.
-    if ((await this.repo.git(['checkout', '-q', '--detach'], spare)).code !== 0) {
+    // (HEAD alone: `checkout --detach` would read every file's state, for nothing.)
+    const head = await this.repo.git(['rev-parse', '-q', '--verify', 'HEAD'], spare);
+    const id = head.stdout.toString('utf8').trim();
+    const detached =
+      head.code === 0 &&
+      (await this.repo.git(['update-ref', '--no-deref', 'HEAD', id], spare)).code === 0;
+    if (!detached) {
       await this.remove({ path: spare });
       return false;
     }
@@ -254,6 +300,24 @@ export class WorktreeWorkspace implements Workspace {
       return await retiring;
     } finally {
       this.#retiring.delete(settled);
+    }
+  }
+
+  /**
+   * A worktree whose work is landing, or being retired, is usually a spare
+   * in a moment, sooner and for far less work than a new one is checked out
+   * (seconds of CPU for a large tree): the attempt that starts as another
+   * ends waits for it, but never longer than the last new checkout took, so
+   * a slow landing (a long queue, a hook) costs it nothing.
+   */
+  async #awaitSpare(): Promise<void> {
+    const until = performance.now() + (this.spares.waitMs ?? this.#checkoutMs);
+    const pending = () => this.#retiring.size > 0 || this.#landings > 0;
+    while (this.#spares.length === 0 && pending()) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      const timer = delay(left, undefined, { ref: false });
+      await Promise.race([...this.#retiring, this.#landingEnded(), timer]);
     }
   }
 
@@ -343,11 +407,7 @@ export class WorktreeWorkspace implements Workspace {
     const branch = attemptBranch(taskId, attempt);
     // Anything a killed run left under this name goes first.
     if (existsSync(path)) await this.remove({ path, branch });
-    // A worktree being retired is a spare in a moment, far sooner than a new
-    // one is checked out: the attempt that starts as another ends waits for it.
-    while (this.#spares.length === 0 && this.#retiring.size > 0) {
-      await Promise.race(this.#retiring);
-    }
+    await this.#awaitSpare();
     const spare = this.#spares.pop();
     if (spare) {
       const base = await this.#takeSpare(spare, path, branch);
@@ -360,7 +420,9 @@ export class WorktreeWorkspace implements Workspace {
       return tip;
     });
     // Checking the files out touches only the new worktree: outside the queues.
+    const started = performance.now();
     await this.repo.ok(['-c', 'checkout.workers=0', 'reset', '-q', '--hard'], path);
+    this.#checkoutMs = performance.now() - started;
     return { path, branch, base };
   }
 
@@ -403,12 +465,19 @@ export class WorktreeWorkspace implements Workspace {
    */
   async #commit(wt: AttemptWorktree, message: string): Promise<string | undefined> {
     if (!existsSync(wt.path)) return wt.commit;
+    // In plumbing: `git commit` would read every file's state again, and run hooks.
     await this.repo.ok(['add', '-A'], wt.path);
-    await this.repo.ok(['reset', '-q', '--soft', wt.base], wt.path);
-    const staged = await this.repo.git(['diff', '--cached', '--quiet'], wt.path);
-    if (staged.code === 0) return undefined;
-    await this.repo.ok(['commit', '-q', '--no-verify', '-F', '-'], wt.path, message);
-    return this.repo.ok(['rev-parse', 'HEAD'], wt.path);
+    const tree = await this.repo.ok(['write-tree'], wt.path);
+    if (tree === (await this.repo.ok(['rev-parse', `${wt.base}^{tree}`], wt.path)))
+      return undefined;
+    const commit = await this.repo.ok(
+      ['commit-tree', tree, '-p', wt.base, '-F', '-'],
+      wt.path,
+      message,
+    );
+    // On the attempt's branch, where a person resolving a conflict finds it.
+    await this.repo.ok(['reset', '-q', '--soft', commit], wt.path);
+    return commit;
   }
 
   /**

@@ -125,8 +125,7 @@ describe('worktree workspace', () => {
     expect((await a.land(landingMessage('a', 2, 's'), () => undefined)).kind).toBe('landed');
     expect(existsSync(join(top, 'new.txt'))).toBe(false);
     expect(git(top, 'show', 'agents:new.txt')).toBe('n');
-    expect(await ws.list()).toHaveLength(1);
-    await ws.remove(a.worktree!);
+    await ws.close();
     expect(await ws.list()).toEqual([]);
     expect(await ws.attemptBranches()).toEqual([]);
     expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
@@ -239,25 +238,49 @@ describe('choosing the workspace', () => {
 
 describe('spare worktrees', () => {
   /** A workspace keeping up to `spares` worktrees for reuse, over a repository with a .gitignore. */
-  async function pooled(spares: number) {
+  async function pooled(max: number, waitMs = 60_000) {
     const made = await setup({ 'a.txt': 'one\n', 'keep.txt': 'k\n', '.gitignore': 'build/\n' });
     const ws = new WorktreeWorkspace(
       made.repo,
       join(made.top, 'bearing/.state/worktrees'),
       { branch: 'main', checkedOut: true },
-      spares,
+      // A tree this small checks out as fast as a spare is ready: wait as a large one would.
+      { max, waitMs },
     );
     return { ...made, ws };
   }
   const inode = (path: string) => statSync(path).ino;
 
-  it('the next attempt takes a landed attempt’s worktree, as clean as a new one at the new tip', async () => {
+  it('a worktree whose work landed is the next attempt’s, holding the new tip', async () => {
     const { top, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
     const kept = inode(join(a.cwd, 'keep.txt'));
     writeFileSync(join(a.cwd, 'a.txt'), 'landed by a\n');
     expect((await a.land(landingMessage('a', 1, 's'), () => undefined)).kind).toBe('landed');
-    // What the agent left besides its work: an edit after landing, untracked and ignored files.
+    // Opened at once: it waits for a's worktree rather than checking out a new one.
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(b.cwd).toBe(join(top, 'bearing/.state/worktrees/b-1'));
+    expect(existsSync(a.cwd)).toBe(false);
+    // The same files on disk (a new checkout would have made new ones), holding the tip.
+    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('landed by a\n');
+    expect(git(b.cwd, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
+    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
+    expect(await ws.attemptBranches()).toEqual(['bearing/b/1']);
+    writeFileSync(join(b.cwd, 'b.txt'), 'b\n');
+    expect(await b.land(landingMessage('b', 1, 's'), () => undefined)).toMatchObject({
+      kind: 'landed',
+      files: ['b.txt'],
+    });
+  });
+
+  it('a spare is cleaned to exactly what a new worktree would hold', async () => {
+    const { top, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'keep.txt'));
+    writeFileSync(join(a.cwd, 'a.txt'), 'failed work\n');
+    await a.keep('a: failed');
+    // What else a failed attempt may leave: an edit, untracked and ignored files.
     writeFileSync(join(a.cwd, 'keep.txt'), 'scribbled\n');
     writeFileSync(join(a.cwd, 'stray.txt'), 'x\n');
     mkdirSync(join(a.cwd, 'build'));
@@ -268,25 +291,16 @@ describe('spare worktrees', () => {
     expect(await ws.attemptBranches()).toEqual([]);
 
     const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
-    expect(b.cwd).toBe(join(top, 'bearing/.state/worktrees/b-1'));
-    // The same files on disk (a new checkout would have made new ones)...
     expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
-    // ...holding exactly the tip: a's landed work, nothing else.
-    expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('landed by a\n');
+    expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(b.cwd, 'keep.txt'), 'utf8')).toBe('k\n');
     expect(existsSync(join(b.cwd, 'stray.txt'))).toBe(false);
     expect(existsSync(join(b.cwd, 'build'))).toBe(false);
     expect(git(b.cwd, 'status', '--porcelain', '--ignored')).toBe('');
     expect(git(b.cwd, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
-    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
     expect(await ws.list()).toEqual([
       { path: join(top, 'bearing/.state/worktrees/b-1'), branch: 'bearing/b/1' },
     ]);
-    writeFileSync(join(b.cwd, 'b.txt'), 'b\n');
-    expect(await b.land(landingMessage('b', 1, 's'), () => undefined)).toMatchObject({
-      kind: 'landed',
-      files: ['b.txt'],
-    });
   });
 
   it('keeps no more spares than asked, and none once closed', async () => {
@@ -329,6 +343,34 @@ describe('spare worktrees', () => {
     ]);
   });
 
+  it('an attempt starting while another’s work lands waits for that worktree, but not past its bound', async () => {
+    const { top, ws } = await pooled(1);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'keep.txt'));
+    writeFileSync(join(a.cwd, 'a.txt'), 'a\n');
+    const landing = a.land(landingMessage('a', 1, 's'), () => undefined);
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect((await landing).kind).toBe('landed');
+    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+
+    // A landing slowed by a hook (git runs post-merge after the fast-forward): not waited for past 200 ms.
+    const slow = await pooled(1, 200);
+    const hooks = git(slow.top, 'rev-parse', '--path-format=absolute', '--git-path', 'hooks');
+    writeFileSync(join(hooks, 'post-merge'), '#!/bin/sh\nsleep 3\n', { mode: 0o755 });
+    const c = await slow.ws.open({ task: makeTask({ id: 'c' }), attempt: 1, othersRunning: none });
+    writeFileSync(join(c.cwd, 'c.txt'), 'c\n');
+    let landed = false;
+    const cLanding = c
+      .land(landingMessage('c', 1, 's'), () => undefined)
+      .then(() => {
+        landed = true;
+      });
+    const d = await slow.ws.open({ task: makeTask({ id: 'd' }), attempt: 1, othersRunning: none });
+    expect(landed).toBe(false);
+    expect(git(d.cwd, 'rev-parse', '--git-dir')).toMatch(/worktrees\/d-1$/);
+    await cLanding;
+  });
+
   it('a later run takes over the spares a killed run left', async () => {
     const { top, repo, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
@@ -339,7 +381,7 @@ describe('spare worktrees', () => {
       repo,
       join(top, 'bearing/.state/worktrees'),
       { branch: 'main', checkedOut: true },
-      2,
+      { max: 2 },
     );
     await next.release(await next.list());
     const b = await next.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
