@@ -344,7 +344,7 @@ describe('spare worktrees', () => {
   });
 
   it('an attempt starting while another’s work lands waits for that worktree, but not past its bound', async () => {
-    const { top, ws } = await pooled(1);
+    const { ws } = await pooled(1);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
     const kept = inode(join(a.cwd, 'keep.txt'));
     writeFileSync(join(a.cwd, 'a.txt'), 'a\n');
