@@ -97,14 +97,13 @@ export class WorktreeWorkspace implements Workspace {
       keep: async (message) => {
         const commit = await this.#commit(wt, message);
         if (!commit) return { files: [] };
+        await this.#holdOnBranch(wt, commit);
         return { files: await this.#changed(wt.base, commit), commit };
       },
       land: async (message, onIntent) => {
         this.#landings++;
         try {
-          const commit = await this.#commit(wt, message);
-          if (commit) wt.commit = commit;
-          const landing = await this.land(wt, message, onIntent);
+          const landing = await this.#commitAndLand(wt, message, onIntent);
           // Landed work needs its worktree no more: a spare at once, for the
           // attempt that takes this one's place (see #create).
           if (landing.kind === 'landed') this.#beside(this.release([wt]));
@@ -221,9 +220,19 @@ export class WorktreeWorkspace implements Workspace {
         wt.base = tip;
       }
     }
+    return this.#commitAndLand(wt, message, onIntent);
+  }
+
+  async #commitAndLand(
+    wt: AttemptWorktree,
+    message: string,
+    onIntent: (w: AttemptWorktree) => void,
+  ): Promise<Landing> {
     const commit = await this.#commit(wt, message);
     if (commit) wt.commit = commit;
-    return this.land(wt, message, onIntent);
+    const landing = await this.land(wt, message, onIntent);
+    if (landing.kind !== 'landed' && commit) await this.#holdOnBranch(wt, commit);
+    return landing;
   }
 
   /** Whether a landing saved before a crash happened. */
@@ -461,23 +470,27 @@ export class WorktreeWorkspace implements Workspace {
 
   /**
    * Everything the attempt left in its worktree as one commit on its base,
-   * including commits the agent made itself. Undefined when it changed nothing.
+   * including commits the agent made itself (the branch does not move: see
+   * #holdOnBranch). Undefined when it changed nothing.
    */
   async #commit(wt: AttemptWorktree, message: string): Promise<string | undefined> {
     if (!existsSync(wt.path)) return wt.commit;
     // In plumbing: `git commit` would read every file's state again, and run hooks.
-    await this.repo.ok(['add', '-A'], wt.path);
+    const [, baseTree] = await Promise.all([
+      this.repo.ok(['add', '-A'], wt.path),
+      this.repo.ok(['rev-parse', `${wt.base}^{tree}`], wt.path),
+    ]);
     const tree = await this.repo.ok(['write-tree'], wt.path);
-    if (tree === (await this.repo.ok(['rev-parse', `${wt.base}^{tree}`], wt.path)))
-      return undefined;
-    const commit = await this.repo.ok(
-      ['commit-tree', tree, '-p', wt.base, '-F', '-'],
-      wt.path,
-      message,
-    );
-    // On the attempt's branch, where a person resolving a conflict finds it.
-    await this.repo.ok(['reset', '-q', '--soft', commit], wt.path);
-    return commit;
+    if (tree === baseTree) return undefined;
+    return this.repo.ok(['commit-tree', tree, '-p', wt.base, '-F', '-'], wt.path, message);
+  }
+
+  /**
+   * Work that does not land now stays on the attempt's branch, where a
+   * person resolving a conflict finds it (landed work's branch just goes).
+   */
+  async #holdOnBranch(wt: AttemptWorktree, commit: string): Promise<void> {
+    if (existsSync(wt.path)) await this.repo.ok(['reset', '-q', '--soft', commit], wt.path);
   }
 
   /**
