@@ -13,6 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Clock } from '../core/clock.js';
 import type { RunState } from '../core/state.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { stateFile, statusFile } from '../state/paths.js';
@@ -41,6 +42,7 @@ export class RunRecorder {
   readonly #state: () => RunState;
   readonly #renderStatus: () => string;
   readonly #onFailure: (failure: WriteFailure) => void;
+  readonly #now: Clock;
   #failure: WriteFailure | undefined;
   /** status.md could not be written: it is not tried again in this run. */
   #statusFailed = false;
@@ -56,11 +58,14 @@ export class RunRecorder {
     renderStatus: () => string;
     /** Called once, on the first failed write. */
     onFailure: (failure: WriteFailure) => void;
+    /** Times status.md's writes, to space them out. */
+    now: Clock;
   }) {
     this.#root = options.root;
     this.#state = options.state;
     this.#renderStatus = options.renderStatus;
     this.#onFailure = options.onFailure;
+    this.#now = options.now;
   }
 
   /** The first write that failed, if any: from then on the run must stop. */
@@ -84,7 +89,8 @@ export class RunRecorder {
   /** Write status.md if it is behind, at most every STATUS_INTERVAL_MS unless forced. */
   flushStatus(force = false): void {
     if (!this.#statusDirty || this.#statusFailed) return;
-    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - Date.now();
+    const now = this.#now().getTime();
+    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - now;
     if (!force && wait > 0) {
       this.#statusTimer ??= setTimeout(() => {
         this.#statusTimer = undefined;
@@ -93,7 +99,7 @@ export class RunRecorder {
       return;
     }
     this.#cancelTimer();
-    this.#lastStatusWrite = Date.now();
+    this.#lastStatusWrite = now;
     this.#statusDirty = false;
     const file = statusFile(this.#root);
     const written = this.#attempt(

@@ -12,6 +12,7 @@
  * more tasks, end or await the running ones, save what can be saved, release
  * the lock (the caller's `finally`), and say what to do next.
  */
+import { type Clock, systemClock } from '../core/clock.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
@@ -27,7 +28,7 @@ import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
 import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
-import { readInbox } from '../state/inbox.js';
+import { Inbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
@@ -55,7 +56,8 @@ export interface RunOptions {
   /** Overrides config.yaml run.isolation. */
   isolation?: IsolationMode;
   onEvent: EventSink;
-  now?: () => Date;
+  /** Read by the run and everything it creates (recorder, holds, lock, watcher); tests pass their own. */
+  now?: Clock;
   /** How long after a reported limit reset to go on; tests shorten it. */
   limitMarginMs?: number;
   /** Kill grace for agents (SIGTERM → SIGKILL); tests shorten it. */
@@ -96,18 +98,19 @@ const FATAL: ReadonlySet<StopReason['kind']> = new Set([
 
 export async function runProject(options: RunOptions): Promise<RunEnd> {
   const { root, env } = options;
-  const watcher = new PlanWatcher(root, options.displayBase);
+  const now = options.now ?? systemClock;
+  const watcher = new PlanWatcher(root, options.displayBase, { now });
   const first = await watcher.load();
   if (!first.plan) return { kind: 'invalid', diagnostics: first.diagnostics };
 
-  const initial = loadState(root);
+  const initial = loadState(root, { now });
   if (!initial.ok) return { kind: 'state-error', message: initial.error.message };
 
   // A missing CLI is reported before anything starts, with how to install it.
   const missing = missingForPending(first.plan, initial.value, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
-  const lock = await acquireRunLock(root);
+  const lock = await acquireRunLock(root, { now });
   if (!lock.ok) {
     return lock.error.reason === 'held'
       ? { kind: 'locked', holder: lock.error }
@@ -115,7 +118,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   }
   try {
     // Re-read under the lock: the previous holder may have written since.
-    const loaded = loadState(root);
+    const loaded = loadState(root, { now });
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
     const concurrency = Math.max(1, options.concurrency ?? first.plan.run.concurrency);
     const chosen = await chooseWorkspace(root, first.plan.run, concurrency, options.isolation);
@@ -126,7 +129,14 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const unclean = await uncleanCheckout(chosen.workspace);
     if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
-    const run = new Run(options, watcher, first.plan, loaded.value, lock.value, chosen.workspace);
+    const run = new Run(
+      { ...options, now },
+      watcher,
+      first.plan,
+      loaded.value,
+      lock.value,
+      chosen.workspace,
+    );
     return await run.execute();
   } finally {
     lock.value.release();
@@ -143,13 +153,15 @@ class Run {
   readonly #options: RunOptions;
   readonly #watcher: PlanWatcher;
   readonly #lock: Lock;
-  readonly #now: () => Date;
+  readonly #now: Clock;
   #plan: Plan;
   #state: RunState;
   readonly #recorder: RunRecorder;
   readonly #running = new Map<string, RunningTask>();
   readonly #holds = new Holds();
   readonly #breaker = new CircuitBreaker();
+  /** `bearing approve/retry` requests, taken at the start of each step. */
+  readonly #inbox: Inbox;
   /** Where attempts run: the project folder, or a worktree each. */
   readonly #workspace: Workspace;
   /** Worktrees being removed beside the run. */
@@ -172,7 +184,7 @@ class Run {
   #ended = false;
 
   constructor(
-    options: RunOptions,
+    options: RunOptions & { now: Clock },
     watcher: PlanWatcher,
     plan: Plan,
     state: RunState,
@@ -183,16 +195,18 @@ class Run {
     this.#options = options;
     this.#watcher = watcher;
     this.#lock = lock;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now;
     this.#plan = plan;
     this.#state = state;
     this.#signal = AbortSignal.any([options.signal, this.#halt.signal]);
     this.#concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
+    this.#inbox = new Inbox(options.root);
     this.#recorder = new RunRecorder({
       root: options.root,
       state: () => this.#state,
       renderStatus: () => this.#renderStatus(),
       onFailure: (failure) => this.#writeFailed(failure),
+      now: options.now,
     });
   }
 
@@ -305,7 +319,7 @@ class Run {
   /** Requests from `bearing approve/retry` made while this run holds the lock. */
   #applyRequests(): void {
     let applied = false;
-    for (const request of readInbox(this.#options.root)) {
+    for (const request of this.#inbox.take()) {
       const result = applyReviewAction(
         this.#state,
         request.action,
