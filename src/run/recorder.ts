@@ -7,7 +7,8 @@
  * was saved before is lost.
  *
  * state.json is saved at once after every transition (a result is never
- * lost). status.md, derived from it and rewritten in full, follows within
+ * lost). status.md, derived from it and rewritten in full, is written when
+ * the run's StatusWriter asks (status-writer.ts), at most every
  * STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and a
  * burst of quick transitions folds into one.
  */
