@@ -52,7 +52,7 @@ export async function review(
     return { kind: 'error', message: lock.error.message };
   }
   try {
-    const state = loadState(root);
+    const state = loadState(root, { now });
     if (!state.ok) return { kind: 'error', message: state.error.message };
     const result = applyReviewAction(state.value, action, id, false, now());
     if (!result.ok) return { kind: 'refused', message: result.message };

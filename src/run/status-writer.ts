@@ -1,8 +1,8 @@
 /**
  * When status.md is written. The recorder (recorder.ts) writes it whenever
- * asked, if it is behind state.json and at most every 200 ms; this listener
- * asks at the moments a reader should find it current, and so sets how
- * writes are batched:
+ * asked, if it is behind state.json, at most every STATUS_INTERVAL_MS; this
+ * listener asks at the moments a reader should find it current, and so sets
+ * how writes are batched:
  *
  * - once per step of the loop: whatever the step applied, reloaded or
  *   started is one write (a landing starts within the step, so it is in it);
