@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
+import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
 import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
@@ -49,7 +50,7 @@ export interface AttemptInput {
   recorder: RunRecorder;
   killGraceMs: number | undefined;
   resultGraceMs: number;
-  now: () => Date;
+  now: Clock;
   /** Why `signal` was aborted, for the attempt's record. */
   abortMessage: () => string;
   /**

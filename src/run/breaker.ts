@@ -11,6 +11,7 @@
  * (a failed gate, the turn limit) are not counted either: they differ per task.
  */
 import { describeFailure, type Failure, type FailureReason } from '../core/failure.js';
+import { holdsDealWith } from './holds.js';
 
 /** Distinct tasks in a row that must fail the same way before the breaker trips. */
 export const BREAKER_THRESHOLD = 3;
@@ -43,7 +44,7 @@ export class CircuitBreaker {
   ): { tasks: string[]; failure: string } | undefined {
     if (failure === undefined || !INFRASTRUCTURE.has(failure.reason)) {
       // Limits and outages are neither a sign of health nor of breakage: leave the count alone.
-      if (failure === undefined || !isHeldElsewhere(failure)) this.#reset();
+      if (!holdsDealWith(failure)) this.#reset();
       return undefined;
     }
     const signature = signatureOf(failure);
@@ -61,10 +62,6 @@ export class CircuitBreaker {
     this.#signature = undefined;
     this.#tasks = [];
   }
-}
-
-function isHeldElsewhere(failure: Failure): boolean {
-  return failure.reason === 'rate-limited' || failure.reason === 'outage';
 }
 
 /**

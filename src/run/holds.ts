@@ -6,7 +6,14 @@
  * When the waits run out, the run stops and says why instead of hammering a
  * service that is not there.
  */
+import type { Clock } from '../core/clock.js';
+import type { Failure } from '../core/failure.js';
+import type { StopReason } from '../core/next-step.js';
 import type { Wait } from '../core/state.js';
+import type { Task } from '../core/task.js';
+import { stopReasonFor, type TaskOutcome } from '../core/transitions.js';
+import type { RunEvent } from './events.js';
+import type { LoopEvent, RunListener } from './listeners.js';
 
 /** The longest wait for a usage limit whose reset time the CLI reported. */
 const MAX_LIMIT_WAIT_MS = 6 * 60 * 60 * 1000;
@@ -75,31 +82,57 @@ function backoff(
   return { kind, until: now + wait, backoffs: done + 1, message };
 }
 
-/** The holds of one run, by CLI name. */
-export class Holds {
+/** A usage limit or an outage: not the task's fault. */
+type HeldFailure = Extract<Failure, { reason: 'rate-limited' | 'outage' }>;
+
+/** The failures the holds deal with: they wait them out, or stop the run. */
+export function holdsDealWith(failure: Failure | undefined): failure is HeldFailure {
+  return failure?.reason === 'rate-limited' || failure?.reason === 'outage';
+}
+
+export interface HoldsOptions {
+  now: Clock;
+  /** Whether the run waits for limits and outages (`run.wait_for_limits`; the plan may change). */
+  waitForLimits: () => boolean;
+  /** How long after a reported limit reset to go on; tests shorten it. */
+  limitMarginMs?: number | undefined;
+  /** The waits after an outage; tests shorten them. */
+  outageBackoffMs?: readonly number[] | undefined;
+  /** Tells the UI the run waits (`waiting`). */
+  emit: (event: RunEvent) => void;
+  /** A limit or outage the run does not wait out, or no longer. */
+  requestStop: (reason: StopReason) => void;
+}
+
+/**
+ * The holds of one run, by CLI name: set from the outcomes of tasks' ends,
+ * before they are saved, so the save records the waits in force.
+ */
+export class Holds implements RunListener {
   readonly #byCli = new Map<string, Hold>();
+  readonly #options: HoldsOptions;
 
-  /** When `cli`'s tasks may start again, or undefined when they may start now. */
-  heldUntil(cli: string, now: number): number | undefined {
+  constructor(options: HoldsOptions) {
+    this.#options = options;
+  }
+
+  onLoop(event: LoopEvent): void {
+    if (event.type !== 'outcome') return;
+    const { task, outcome } = event;
+    if (holdsDealWith(outcome.failure)) this.#holdOrStop(task, outcome, outcome.failure);
+    // A task of the CLI completed: the service is back, so the next problem starts a fresh schedule.
+    if (outcome.outcome === 'completed') this.#byCli.delete(task.cli);
+  }
+
+  /** When `cli`'s tasks may start again (epoch ms), or undefined when they may start now. */
+  heldUntil(cli: string): number | undefined {
     const hold = this.#byCli.get(cli);
-    return hold && hold.until > now ? hold.until : undefined;
-  }
-
-  get(cli: string): Hold | undefined {
-    return this.#byCli.get(cli);
-  }
-
-  set(cli: string, hold: Hold): void {
-    this.#byCli.set(cli, hold);
-  }
-
-  /** A task of `cli` completed: the service is back, so the next problem starts a fresh schedule. */
-  clear(cli: string): void {
-    this.#byCli.delete(cli);
+    return hold && hold.until > this.#ms() ? hold.until : undefined;
   }
 
   /** The holds still in force, as the state records them for readers. */
-  waits(now: number): Wait[] {
+  waits(): Wait[] {
+    const now = this.#ms();
     return [...this.#byCli]
       .filter(([, h]) => h.until > now)
       .map(([cli, h]) => ({
@@ -108,5 +141,35 @@ export class Holds {
         until: new Date(h.until).toISOString(),
         message: h.message,
       }));
+  }
+
+  #holdOrStop(task: Task, outcome: TaskOutcome, failure: HeldFailure): void {
+    const hold = this.#options.waitForLimits() ? this.#next(task.cli, failure) : undefined;
+    if (!hold) {
+      const reason = stopReasonFor(outcome, task);
+      if (reason) this.#options.requestStop(reason);
+      return;
+    }
+    this.#byCli.set(task.cli, hold);
+    this.#options.emit({
+      type: 'waiting',
+      cli: task.cli,
+      kind: hold.kind,
+      until: hold.until,
+      message: hold.message,
+    });
+  }
+
+  /** The hold after `f`, or undefined when the waits are used up. */
+  #next(cli: string, f: HeldFailure): Hold | undefined {
+    const previous = this.#byCli.get(cli);
+    const { limitMarginMs, outageBackoffMs } = this.#options;
+    return f.reason === 'rate-limited'
+      ? limitHold(previous, f, this.#ms(), limitMarginMs)
+      : outageHold(previous, f, this.#ms(), outageBackoffMs);
+  }
+
+  #ms(): number {
+    return this.#options.now().getTime();
   }
 }

@@ -5,6 +5,7 @@
  * the landing, or when the person resolved a conflict by hand and approved
  * it; the agent does not run again for any of these.
  */
+import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
 import type { RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
@@ -17,7 +18,7 @@ export async function landWaiting(input: {
   plan: Plan;
   state: RunState;
   workspace: WorktreeWorkspace;
-  now: () => Date;
+  now: Clock;
   save: () => void;
 }): Promise<TaskOutcome> {
   const { task, state, workspace } = input;

@@ -15,10 +15,11 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';
+import { type Clock, systemClock } from '../core/clock.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Plan } from '../core/task.js';
-import { hasRequests, inboxDir } from '../state/inbox.js';
+import { Inbox } from '../state/inbox.js';
 import { configFile, tasksDir } from '../state/paths.js';
 import { type LoadResult, listTaskFilesSync, loadProject } from '../tasks/load.js';
 
@@ -37,8 +38,8 @@ export type Reload =
 export interface PlanWatcherOptions {
   /** How long a task must stay missing from the files before its removal is acted on. */
   removalConfirmMs?: number;
-  /** Epoch ms; injected so tests can step time. */
-  now?: () => number;
+  /** Injected so tests can step time. */
+  now?: Clock;
 }
 
 /**
@@ -71,7 +72,9 @@ export class PlanWatcher {
   #pendingKey = '';
   #confirmTimer: NodeJS.Timeout | undefined;
   readonly #confirmMs: number;
-  readonly #now: () => number;
+  readonly #now: Clock;
+  /** Watched, and polled, for requests: they wake the run like an edit. */
+  readonly #inbox: Inbox;
 
   constructor(
     private readonly root: string,
@@ -79,7 +82,8 @@ export class PlanWatcher {
     options: PlanWatcherOptions = {},
   ) {
     this.#confirmMs = options.removalConfirmMs ?? REMOVAL_CONFIRM_MS;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? systemClock;
+    this.#inbox = new Inbox(root);
   }
 
   async load(): Promise<LoadResult> {
@@ -94,8 +98,8 @@ export class PlanWatcher {
     try {
       // chokidar watches a missing path through its parent: without the inbox,
       // that is `.state`, and every state save would make it re-read the folder.
-      mkdirSync(inboxDir(this.root), { recursive: true });
-      this.#watcher = watch([tasksDir(this.root), configFile(this.root), inboxDir(this.root)], {
+      mkdirSync(this.#inbox.dir, { recursive: true });
+      this.#watcher = watch([tasksDir(this.root), configFile(this.root), this.#inbox.dir], {
         ignoreInitial: true,
         depth: 2,
       });
@@ -108,7 +112,7 @@ export class PlanWatcher {
       this.#watcher = undefined;
     }
     this.#poll = setInterval(() => {
-      if (this.fingerprint() !== this.#fingerprint || hasRequests(this.root)) this.wake();
+      if (this.fingerprint() !== this.#fingerprint || this.#inbox.waiting()) this.wake();
     }, POLL_MS);
     this.#poll.unref();
   }
@@ -144,7 +148,7 @@ export class PlanWatcher {
     if (fingerprint === this.#fingerprint) {
       // The files are as they were when the removal was first seen: it is
       // confirmed once it has lasted long enough.
-      if (this.#pending && this.#now() >= this.#confirmAt()) return this.#apply(this.#pending);
+      if (this.#pending && this.#ms() >= this.#confirmAt()) return this.#apply(this.#pending);
       return { kind: 'same' };
     }
     this.#fingerprint = fingerprint;
@@ -162,7 +166,7 @@ export class PlanWatcher {
     const missing = (this.#plan?.tasks ?? []).map((t) => t.id).filter((id) => !after.has(id));
     if (missing.length === 0) return this.#apply(result.plan);
 
-    const now = this.#now();
+    const now = this.#ms();
     for (const id of [...this.#missingSince.keys()]) {
       if (!missing.includes(id)) this.#missingSince.delete(id);
     }
@@ -221,8 +225,12 @@ export class PlanWatcher {
         this.#confirmTimer = undefined;
         this.wake();
       },
-      Math.max(0, until - this.#now()),
+      Math.max(0, until - this.#ms()),
     );
+  }
+
+  #ms(): number {
+    return this.#now().getTime();
   }
 
   async close(): Promise<void> {

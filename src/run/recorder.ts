@@ -7,12 +7,14 @@
  * was saved before is lost.
  *
  * state.json is saved at once after every transition (a result is never
- * lost). status.md, derived from it and rewritten in full, follows within
+ * lost). status.md, derived from it and rewritten in full, is written when
+ * the run's StatusWriter asks (status-writer.ts), at most every
  * STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and a
  * burst of quick transitions folds into one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Clock } from '../core/clock.js';
 import type { RunState } from '../core/state.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { stateFile, statusFile } from '../state/paths.js';
@@ -41,6 +43,7 @@ export class RunRecorder {
   readonly #state: () => RunState;
   readonly #renderStatus: () => string;
   readonly #onFailure: (failure: WriteFailure) => void;
+  readonly #now: Clock;
   #failure: WriteFailure | undefined;
   /** status.md could not be written: it is not tried again in this run. */
   #statusFailed = false;
@@ -56,11 +59,14 @@ export class RunRecorder {
     renderStatus: () => string;
     /** Called once, on the first failed write. */
     onFailure: (failure: WriteFailure) => void;
+    /** Times status.md's writes, to space them out. */
+    now: Clock;
   }) {
     this.#root = options.root;
     this.#state = options.state;
     this.#renderStatus = options.renderStatus;
     this.#onFailure = options.onFailure;
+    this.#now = options.now;
   }
 
   /** The first write that failed, if any: from then on the run must stop. */
@@ -84,7 +90,8 @@ export class RunRecorder {
   /** Write status.md if it is behind, at most every STATUS_INTERVAL_MS unless forced. */
   flushStatus(force = false): void {
     if (!this.#statusDirty || this.#statusFailed) return;
-    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - Date.now();
+    const now = this.#now().getTime();
+    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - now;
     if (!force && wait > 0) {
       this.#statusTimer ??= setTimeout(() => {
         this.#statusTimer = undefined;
@@ -93,7 +100,7 @@ export class RunRecorder {
       return;
     }
     this.#cancelTimer();
-    this.#lastStatusWrite = Date.now();
+    this.#lastStatusWrite = now;
     this.#statusDirty = false;
     const file = statusFile(this.#root);
     const written = this.#attempt(

@@ -4,11 +4,12 @@
  * that the run applies at its next decision, so two processes never write
  * state.json at once and no update is lost.
  */
+import { type Clock, systemClock } from '../core/clock.js';
 import { nextStep } from '../core/next-step.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { writeRequest } from '../state/inbox.js';
+import { Inbox } from '../state/inbox.js';
 import { acquireRunLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
 import { loadState, saveState } from '../state/store.js';
@@ -27,6 +28,7 @@ export async function review(
   displayBase: string,
   action: 'approve' | 'retry',
   id: string,
+  now: Clock = systemClock,
 ): Promise<ReviewOutcome> {
   const loaded = await loadProject(root, { displayBase });
   const known = loaded.plan?.tasks.some((t) => t.id === id);
@@ -38,10 +40,10 @@ export async function review(
       message: `no task "${id}" in the task files or the recorded state`,
     };
   }
-  const lock = await acquireRunLock(root);
+  const lock = await acquireRunLock(root, { now });
   if (!lock.ok) {
     if (lock.error.reason === 'held') {
-      writeRequest(root, { action, id, requestedAt: new Date().toISOString() });
+      new Inbox(root, now).put(action, id);
       return {
         kind: 'queued-for-run',
         message: `a run is active${lock.error.pid !== undefined ? ` (pid ${lock.error.pid})` : ''}; it will ${action} ${id} at its next step`,
@@ -50,9 +52,9 @@ export async function review(
     return { kind: 'error', message: lock.error.message };
   }
   try {
-    const state = loadState(root);
+    const state = loadState(root, { now });
     if (!state.ok) return { kind: 'error', message: state.error.message };
-    const result = applyReviewAction(state.value, action, id, false, new Date());
+    const result = applyReviewAction(state.value, action, id, false, now());
     if (!result.ok) return { kind: 'refused', message: result.message };
     saveState(root, state.value);
     if (!loaded.plan) {
@@ -72,7 +74,7 @@ export async function review(
         plan: loaded.plan,
         state: state.value,
         next: nextStep(loaded.plan, state.value, new Set(), undefined, [], gate),
-        now: new Date(),
+        now: now(),
         gate,
       }),
     );

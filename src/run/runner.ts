@@ -12,6 +12,7 @@
  * more tasks, end or await the running ones, save what can be saved, release
  * the lock (the caller's `finally`), and say what to do next.
  */
+import { type Clock, systemClock } from '../core/clock.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
@@ -27,7 +28,7 @@ import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
 import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
-import { readInbox } from '../state/inbox.js';
+import { Inbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { loadState } from '../state/store.js';
 import { VERSION } from '../version.js';
@@ -36,12 +37,15 @@ import type { Workspace } from '../workspace/workspace.js';
 import { WorktreeWorkspace } from '../workspace/worktrees.js';
 import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
-import type { EventSink } from './events.js';
-import { Holds, limitHold, outageHold } from './holds.js';
+import type { EventSink, RunEvent } from './events.js';
+import { Holds, holdsDealWith } from './holds.js';
 import { clearLeftovers, landWaiting, recoverLandings, undoCutLandings } from './land.js';
+import type { LoopEvent, RunListener } from './listeners.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
+import { StatusWriter } from './status-writer.js';
+import { type Tick, Ticker } from './ticker.js';
 
 export interface RunOptions {
   root: string;
@@ -55,7 +59,8 @@ export interface RunOptions {
   /** Overrides config.yaml run.isolation. */
   isolation?: IsolationMode;
   onEvent: EventSink;
-  now?: () => Date;
+  /** Read by the run and everything it creates (recorder, holds, lock, watcher); tests pass their own. */
+  now?: Clock;
   /** How long after a reported limit reset to go on; tests shorten it. */
   limitMarginMs?: number;
   /** Kill grace for agents (SIGTERM → SIGKILL); tests shorten it. */
@@ -96,18 +101,19 @@ const FATAL: ReadonlySet<StopReason['kind']> = new Set([
 
 export async function runProject(options: RunOptions): Promise<RunEnd> {
   const { root, env } = options;
-  const watcher = new PlanWatcher(root, options.displayBase);
+  const now = options.now ?? systemClock;
+  const watcher = new PlanWatcher(root, options.displayBase, { now });
   const first = await watcher.load();
   if (!first.plan) return { kind: 'invalid', diagnostics: first.diagnostics };
 
-  const initial = loadState(root);
+  const initial = loadState(root, { now });
   if (!initial.ok) return { kind: 'state-error', message: initial.error.message };
 
   // A missing CLI is reported before anything starts, with how to install it.
   const missing = missingForPending(first.plan, initial.value, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
-  const lock = await acquireRunLock(root);
+  const lock = await acquireRunLock(root, { now });
   if (!lock.ok) {
     return lock.error.reason === 'held'
       ? { kind: 'locked', holder: lock.error }
@@ -115,7 +121,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   }
   try {
     // Re-read under the lock: the previous holder may have written since.
-    const loaded = loadState(root);
+    const loaded = loadState(root, { now });
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
     const concurrency = Math.max(1, options.concurrency ?? first.plan.run.concurrency);
     const chosen = await chooseWorkspace(root, first.plan.run, concurrency, options.isolation);
@@ -126,7 +132,14 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const unclean = await uncleanCheckout(chosen.workspace);
     if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
-    const run = new Run(options, watcher, first.plan, loaded.value, lock.value, chosen.workspace);
+    const run = new Run(
+      { ...options, now },
+      watcher,
+      first.plan,
+      loaded.value,
+      lock.value,
+      chosen.workspace,
+    );
     return await run.execute();
   } finally {
     lock.value.release();
@@ -143,18 +156,30 @@ interface RunningTask {
   landing: boolean;
 }
 
-/** One `bearing run` while it holds the lock: its phases are the methods below. */
+/**
+ * One `bearing run` while it holds the lock: its phases are the methods
+ * below. What reacts to the run without steering it (status.md, the holds,
+ * the ticker, the UI) are its listeners (listeners.ts), told each event in
+ * order.
+ */
 class Run {
   readonly #options: RunOptions;
   readonly #watcher: PlanWatcher;
   readonly #lock: Lock;
-  readonly #now: () => Date;
+  readonly #now: Clock;
   #plan: Plan;
   #state: RunState;
   readonly #recorder: RunRecorder;
   readonly #running = new Map<string, RunningTask>();
-  readonly #holds = new Holds();
+  readonly #holds: Holds;
   readonly #breaker = new CircuitBreaker();
+  /** `bearing approve/retry` requests, taken at the start of each step. */
+  readonly #inbox: Inbox;
+  /**
+   * In this order: status.md is written before the UI hears the run started,
+   * and the UI, last, hears each event after the run's own parts acted on it.
+   */
+  readonly #listeners: readonly RunListener[];
   /** Where attempts run: the project folder, or a worktree each. */
   readonly #workspace: Workspace;
   /** Worktrees being removed beside the run. */
@@ -177,7 +202,7 @@ class Run {
   #ended = false;
 
   constructor(
-    options: RunOptions,
+    options: RunOptions & { now: Clock },
     watcher: PlanWatcher,
     plan: Plan,
     state: RunState,
@@ -188,36 +213,52 @@ class Run {
     this.#options = options;
     this.#watcher = watcher;
     this.#lock = lock;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now;
     this.#plan = plan;
     this.#state = state;
     this.#signal = AbortSignal.any([options.signal, this.#halt.signal]);
     this.#concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
+    this.#inbox = new Inbox(options.root);
     this.#recorder = new RunRecorder({
       root: options.root,
       state: () => this.#state,
       renderStatus: () => this.#renderStatus(),
       onFailure: (failure) => this.#writeFailed(failure),
+      now: options.now,
     });
+    this.#holds = new Holds({
+      now: options.now,
+      waitForLimits: () => this.#plan.run.waitForLimits,
+      limitMarginMs: options.limitMarginMs,
+      outageBackoffMs: options.outageBackoffMs,
+      emit: (event) => this.#emit(event),
+      requestStop: (reason) => this.#requestStop(reason),
+    });
+    this.#listeners = [
+      new StatusWriter(this.#recorder),
+      this.#holds,
+      new Ticker(
+        () => this.#tick(),
+        (event) => this.#emit(event),
+      ),
+      { onEvent: options.onEvent },
+    ];
   }
 
   async execute(): Promise<RunEnd> {
-    const { onEvent, signal } = this.#options;
+    const { signal } = this.#options;
     const onAbort = (): void => {
       this.#requestStop({ kind: 'interrupted' });
-      onEvent({ type: 'stopping', reason: 'interrupted: ending every agent' });
+      this.#emit({ type: 'stopping', reason: 'interrupted: ending every agent' });
       this.#watcher.wake();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const tick = setInterval(() => this.#tick(), 1000);
-    tick.unref();
     try {
       await this.#recover();
       this.#gitRepo = await isGitRepo(this.#options.root);
       this.#state.lastRun = { startedAt: this.#now().toISOString(), pid: process.pid };
       this.#save();
-      this.#recorder.flushStatus();
-      onEvent({
+      this.#emit({
         type: 'run-start',
         tasks: this.#plan.tasks.length,
         pending: this.#plan.tasks.filter((t) => !TERMINAL_OK.has(statusOf(this.#state, t.id)))
@@ -234,7 +275,6 @@ class Run {
       this.#internalError(error);
       await this.#settleRunning();
     } finally {
-      clearInterval(tick);
       signal.removeEventListener('abort', onAbort);
       await this.#watcher.close();
     }
@@ -242,8 +282,16 @@ class Run {
     try {
       return this.#end();
     } finally {
-      this.#recorder.close();
+      for (const listener of this.#listeners) listener.close?.();
     }
+  }
+
+  #emit(event: RunEvent): void {
+    for (const listener of this.#listeners) listener.onEvent?.(event);
+  }
+
+  #tell(event: LoopEvent): void {
+    for (const listener of this.#listeners) listener.onLoop?.(event);
   }
 
   /**
@@ -266,7 +314,7 @@ class Run {
         : [];
     for (const id of landings) {
       const record = this.#state.tasks[id]!;
-      this.#options.onEvent({
+      this.#emit({
         type: 'note',
         message: record.land
           ? `recovered after a crash or kill: ${id} had finished; its work lands now, without running it again`
@@ -276,12 +324,12 @@ class Run {
     const recovered = recoverInterrupted(this.#state, this.#now());
     this.#state = recovered.state;
     if (recovered.recovered.length > 0) {
-      this.#options.onEvent({ type: 'recovered', ids: recovered.recovered, ended });
+      this.#emit({ type: 'recovered', ids: recovered.recovered, ended });
     }
     if (workspace instanceof WorktreeWorkspace) {
       const cleared = await clearLeftovers(this.#state, workspace);
       if (cleared > 0) {
-        this.#options.onEvent({
+        this.#emit({
           type: 'note',
           message: `cleaned up ${cleared} worktree${cleared === 1 ? '' : 's'} left by earlier runs`,
         });
@@ -294,7 +342,7 @@ class Run {
       this.#applyRequests();
       await this.#reloadPlan();
       const wakeAt = this.#startReady();
-      this.#recorder.flushStatus();
+      this.#tell({ type: 'step-done' });
       if (this.#running.size === 0 && wakeAt === undefined) break;
       // Nothing else to do until a hold ends: sleep until then (a task's end,
       // an edit or Ctrl-C wakes the loop earlier).
@@ -310,7 +358,7 @@ class Run {
   /** Requests from `bearing approve/retry` made while this run holds the lock. */
   #applyRequests(): void {
     let applied = false;
-    for (const request of readInbox(this.#options.root)) {
+    for (const request of this.#inbox.take()) {
       const result = applyReviewAction(
         this.#state,
         request.action,
@@ -318,7 +366,7 @@ class Run {
         this.#running.has(request.id),
         this.#now(),
       );
-      this.#options.onEvent({
+      this.#emit({
         type: 'request',
         action: request.action,
         id: request.id,
@@ -339,9 +387,9 @@ class Run {
   async #reloadPlan(): Promise<void> {
     const reloaded = await this.#watcher.reloadIfChanged();
     if (reloaded.kind === 'invalid') {
-      this.#options.onEvent({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
+      this.#emit({ type: 'plan-invalid', diagnostics: reloaded.diagnostics });
     } else if (reloaded.kind === 'unsure') {
-      this.#options.onEvent({
+      this.#emit({
         type: 'plan-unsure',
         missing: reloaded.missing,
         until: reloaded.until,
@@ -351,7 +399,7 @@ class Run {
         if (!TERMINAL_OK.has(statusOf(this.#state, id))) this.#removedUnrun.add(id);
       }
       for (const id of reloaded.added) this.#removedUnrun.delete(id);
-      this.#options.onEvent({
+      this.#emit({
         type: 'plan-changed',
         added: reloaded.added,
         removed: reloaded.removed,
@@ -372,10 +420,9 @@ class Run {
     const removalPending = this.#watcher.removalPendingUntil();
     if (removalPending !== undefined) return removalPending;
     let wakeAt: number | undefined;
-    const now = this.#clock();
     const ready = schedule(this.#plan, this.#state, new Set(this.#running.keys())).ready;
     for (const task of ready) {
-      const heldUntil = this.#holds.heldUntil(task.cli, now);
+      const heldUntil = this.#holds.heldUntil(task.cli);
       if (heldUntil !== undefined) {
         wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, heldUntil);
         continue;
@@ -414,7 +461,7 @@ class Run {
     if (!m) return false;
     if (!this.#reportedMissing.has(task.id)) {
       this.#reportedMissing.set(task.id, { command: m.command, installHint: m.installHint });
-      this.#options.onEvent({
+      this.#emit({
         type: 'missing-cli',
         task: task.id,
         cli: m.cli,
@@ -463,7 +510,7 @@ class Run {
   /** Work done and waiting to land (see land.ts): land it, without running the agent. */
   #landWaiting(task: Task, workspace: WorktreeWorkspace, startedAt: number): Promise<TaskOutcome> {
     const record = this.#state.tasks[task.id]!;
-    this.#options.onEvent({
+    this.#emit({
       type: 'task-start',
       task,
       attempt: record.land!.attempt,
@@ -482,7 +529,7 @@ class Run {
   }
 
   #attempt(task: Task, startedAt: number, onLanding: () => void): Promise<TaskOutcome> {
-    const { root, env, onEvent } = this.#options;
+    const { root, env } = this.#options;
     if (this.#state.tasks[task.id]?.land) {
       // Waiting to land, but this run shares the folder: the work is in a worktree
       // this run does not land from. The task runs again instead.
@@ -504,18 +551,15 @@ class Run {
       resultGraceMs: this.#options.resultGraceMs ?? RESULT_GRACE_MS,
       now: this.#now,
       onStarted: (attempt, resume) => {
-        onEvent({ type: 'task-start', task, attempt, resume, startedAt });
+        this.#emit({ type: 'task-start', task, attempt, resume, startedAt });
         this.#save();
-        // Folded into the loop's own write when the start happened within this
-        // iteration; written on its own when it came after an await.
-        setImmediate(() => this.#recorder.flushStatus());
       },
       onLanding,
       save: () => this.#save(),
     });
   }
 
-  /** What follows from one attempt's end: holds, the breaker, a stop, the save. */
+  /** What follows from one attempt's end: the breaker, holds, a stop, the save. */
   #finish(task: Task, o: TaskOutcome): void {
     const f = o.failure;
     if (o.outcome !== 'interrupted') {
@@ -523,31 +567,12 @@ class Run {
       if (tripped) this.#requestStop({ kind: 'circuit-open', ...tripped });
     }
     if (f?.reason === 'internal-error') this.#internalErrors++;
-    const hold = this.#holdFor(task, f);
-    if (hold) {
-      this.#holds.set(task.cli, hold);
-      this.#options.onEvent({
-        type: 'waiting',
-        cli: task.cli,
-        kind: hold.kind,
-        until: hold.until,
-        message: hold.message,
-      });
-    } else if (o.blockedBy && this.#workspace instanceof WorktreeWorkspace) {
-      this.#requestStop({
-        kind: 'landing-blocked',
-        task: task.id,
-        branch: this.#workspace.target.branch,
-        files: o.blockedBy,
-      });
-    } else {
-      const reason = stopReasonFor(o, task);
-      if (reason) this.#requestStop(reason);
-    }
-    if (o.outcome === 'completed') this.#holds.clear(task.cli);
+    // The holds hold the CLI after a limit or an outage, or stop the run when they cannot.
+    this.#tell({ type: 'outcome', task, outcome: o });
+    if (!holdsDealWith(f)) this.#stopAfter(task, o);
     this.#releaseIfDone(task.id);
     this.#save();
-    this.#options.onEvent({
+    this.#emit({
       type: 'task-end',
       task,
       attempt: o.attempt,
@@ -569,7 +594,7 @@ class Run {
     if (worktrees.length === 0) return;
     this.#releases.push(
       this.#workspace.release(worktrees).catch((error: unknown) => {
-        this.#options.onEvent({
+        this.#emit({
           type: 'note',
           message: `could not remove the worktrees of ${id}: ${error instanceof Error ? error.message : String(error)}`,
         });
@@ -581,24 +606,26 @@ class Run {
   async #closeWorkspace(): Promise<void> {
     await Promise.all(this.#releases);
     await this.#workspace.close().catch((error: unknown) => {
-      this.#options.onEvent({
+      this.#emit({
         type: 'note',
         message: `could not remove spare worktrees: ${error instanceof Error ? error.message : String(error)}`,
       });
     });
   }
 
-  /** A usage limit or an outage holds the CLI's tasks, if the run waits for them and the waits last. */
-  #holdFor(task: Task, f: Failure | undefined) {
-    if (!this.#plan.run.waitForLimits) return undefined;
-    const previous = this.#holds.get(task.cli);
-    if (f?.reason === 'rate-limited') {
-      return limitHold(previous, f, this.#clock(), this.#options.limitMarginMs);
+  /** A stop the outcome calls for: work that cannot land, or what the task's policy says. */
+  #stopAfter(task: Task, o: TaskOutcome): void {
+    if (o.blockedBy && this.#workspace instanceof WorktreeWorkspace) {
+      this.#requestStop({
+        kind: 'landing-blocked',
+        task: task.id,
+        branch: this.#workspace.target.branch,
+        files: o.blockedBy,
+      });
+      return;
     }
-    if (f?.reason === 'outage') {
-      return outageHold(previous, f, this.#clock(), this.#options.outageBackoffMs);
-    }
-    return undefined;
+    const reason = stopReasonFor(o, task);
+    if (reason) this.#requestStop(reason);
   }
 
   /**
@@ -633,7 +660,7 @@ class Run {
       this.#stop = reason;
     }
     if (FATAL.has(reason.kind) && !this.#halt.signal.aborted) {
-      this.#options.onEvent({ type: 'stopping', reason: describeStop(reason) });
+      this.#emit({ type: 'stopping', reason: describeStop(reason) });
       this.#halt.abort();
     }
     this.#watcher.wake();
@@ -647,7 +674,7 @@ class Run {
     this.#internalErrors++;
     const message = error instanceof Error ? error.message : String(error);
     if (process.env.BEARING_DEBUG && error instanceof Error && error.stack) {
-      this.#options.onEvent({ type: 'stopping', reason: error.stack });
+      this.#emit({ type: 'stopping', reason: error.stack });
     }
     this.#requestStop({ kind: 'internal-error', message, version: VERSION });
   }
@@ -658,8 +685,7 @@ class Run {
   }
 
   #end(): RunEnd {
-    const { onEvent, signal } = this.#options;
-    if (signal.aborted) this.#requestStop({ kind: 'interrupted' });
+    if (this.#options.signal.aborted) this.#requestStop({ kind: 'interrupted' });
     // The run ran out of work because a CLI is missing: say so, not "run again".
     const unstarted = [...this.#reportedMissing]
       .filter(
@@ -685,14 +711,14 @@ class Run {
     if (recorded) this.#state.lastRun.stop = recorded;
     this.#ended = true;
     this.#save();
-    this.#recorder.flushStatus(true);
+    this.#tell({ type: 'final-save' });
     // A write that failed at the very end still changes the verdict.
     if (this.#recorder.failure && this.#stop?.kind !== 'state-write-failed') {
       const f = this.#recorder.failure;
       this.#stop = { kind: 'state-write-failed', file: f.file, message: f.message };
       next = nextStep(this.#plan, this.#state, new Set(), this.#stop, []);
     }
-    onEvent({
+    this.#emit({
       type: 'run-end',
       next,
       totals: runTotals(this.#state, lastRun.startedAt, this.#now()),
@@ -702,7 +728,7 @@ class Run {
 
   #save(): void {
     if (this.#state.lastRun && !this.#state.lastRun.endedAt) {
-      const waits = this.#holds.waits(this.#clock());
+      const waits = this.#holds.waits();
       if (waits.length > 0) this.#state.lastRun.waits = waits;
       else delete this.#state.lastRun.waits;
     }
@@ -720,7 +746,7 @@ class Run {
       this.#state,
       running,
       this.#stop,
-      this.#ended ? [] : this.#holds.waits(this.#clock()),
+      this.#ended ? [] : this.#holds.waits(),
       gate,
     );
     return renderStatusMarkdown({
@@ -738,14 +764,14 @@ class Run {
     });
   }
 
-  #tick(): void {
-    this.#options.onEvent({
+  #tick(): Tick {
+    return {
       type: 'tick',
       running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
       costUsd: totalCost(this.#state),
       done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
       total: this.#plan.tasks.length,
-    });
+    };
   }
 
   #abortMessage(): string {

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Clock, systemClock } from '../core/clock.js';
 import { writeFileAtomic } from './atomic.js';
 import { stateDir } from './paths.js';
 
@@ -20,51 +21,73 @@ export function inboxDir(root: string): string {
   return join(stateDir(root), 'inbox');
 }
 
-/** Whether a request is waiting, without consuming it (for the run's poll). */
-export function hasRequests(root: string): boolean {
-  try {
-    return readdirSync(inboxDir(root)).some((n) => n.endsWith('.json'));
-  } catch {
-    return false;
-  }
-}
+/**
+ * One project's inbox: the commands put requests in, the run takes them out
+ * at the start of each step of its loop.
+ */
+export class Inbox {
+  readonly dir: string;
+  readonly #now: Clock;
 
-export function writeRequest(root: string, request: InboxRequest): void {
-  const dir = inboxDir(root);
-  mkdirSync(dir, { recursive: true });
-  const name = `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.json`;
-  writeFileAtomic(join(dir, name), `${JSON.stringify(request)}\n`);
-}
-
-/** Every pending request, oldest first; each is removed once read. Unreadable ones are dropped. */
-export function readInbox(root: string): InboxRequest[] {
-  const dir = inboxDir(root);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
-  } catch {
-    return [];
+  /** `now` dates the requests put in; their names sort by it. */
+  constructor(root: string, now: Clock = systemClock) {
+    this.dir = inboxDir(root);
+    this.#now = now;
   }
-  names.sort();
-  const out: InboxRequest[] = [];
-  for (const name of names) {
-    const path = join(dir, name);
+
+  /** Whether a request is waiting, without consuming it (for the run's poll). */
+  waiting(): boolean {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<InboxRequest>;
-      if (
-        (parsed.action === 'approve' || parsed.action === 'retry') &&
-        typeof parsed.id === 'string'
-      ) {
-        out.push({
-          action: parsed.action,
-          id: parsed.id,
-          requestedAt: String(parsed.requestedAt ?? ''),
-        });
-      }
+      return readdirSync(this.dir).some((n) => n.endsWith('.json'));
     } catch {
-      // A half-written request cannot exist (atomic write); anything else is not ours.
+      return false;
     }
+  }
+
+  put(action: InboxRequest['action'], id: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    const at = this.#now();
+    const request: InboxRequest = { action, id, requestedAt: at.toISOString() };
+    const name = `${at.getTime().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.json`;
+    writeFileAtomic(join(this.dir, name), `${JSON.stringify(request)}\n`);
+  }
+
+  /** Every pending request, oldest first; each is removed once read. Unreadable ones are dropped. */
+  take(): InboxRequest[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    names.sort();
+    const out: InboxRequest[] = [];
+    for (const name of names) {
+      const request = readRequest(join(this.dir, name));
+      if (request) out.push(request);
+    }
+    return out;
+  }
+}
+
+/** The request in `path`, which is removed; undefined when it is not one. */
+function readRequest(path: string): InboxRequest | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<InboxRequest>;
+    if (
+      (parsed.action === 'approve' || parsed.action === 'retry') &&
+      typeof parsed.id === 'string'
+    ) {
+      return {
+        action: parsed.action,
+        id: parsed.id,
+        requestedAt: String(parsed.requestedAt ?? ''),
+      };
+    }
+  } catch {
+    // A half-written request cannot exist (atomic write); anything else is not ours.
+  } finally {
     rmSync(path, { force: true });
   }
-  return out;
+  return undefined;
 }

@@ -30,6 +30,7 @@ import {
 import { createServer, type Server } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { type Clock, systemClock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
 import { processStartTime } from '../process/proc-stat.js';
 import { lockFile, stateDir } from './paths.js';
@@ -115,7 +116,8 @@ export interface ProcessProbe {
 
 export interface LockOptions {
   probe?: ProcessProbe;
-  now?: () => Date;
+  /** The lock's start time, and the age of a damaged lock file. */
+  now?: Clock;
   /** Bind the host lock (acquireRunLock only); default: on Linux, the only platform with abstract sockets. */
   hostLock?: boolean;
   /** How often the keeper calls ensure() until release; 0: no keeper. */
@@ -177,7 +179,8 @@ export async function acquireRunLock(
   let server: Server | undefined;
   if (options.hostLock ?? process.platform === 'linux') {
     const name = socketName(prepared.value);
-    const deadline = Date.now() + HOLDER_FILE_WAIT_MS;
+    // A real wait, timed by the monotonic timer: an injected clock must not stretch it.
+    const deadline = performance.now() + HOLDER_FILE_WAIT_MS;
     for (;;) {
       const bound = await bindHostLock(name);
       if (bound.kind === 'bound') {
@@ -199,7 +202,7 @@ export async function acquireRunLock(
       if (verdict?.kind === 'held' && verdict.sameHost) {
         return err(heldError(path, verdict.holder, true));
       }
-      if (Date.now() > deadline) return err(heldWithoutFile(path, probe, verdict));
+      if (performance.now() > deadline) return err(heldWithoutFile(path, probe, verdict));
       await delay(HOST_LOCK_RETRY_MS);
     }
   }
@@ -272,7 +275,7 @@ function takeFileLock(
   hostLockHeld: boolean,
 ): Result<{ info: LockInfo; content: string }, LockError> {
   const probe = options.probe ?? realProbe;
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const graceMs = options.unreadableGraceMs ?? UNREADABLE_GRACE_MS;
   const processStart = probe.processStart(probe.pid);
   const info: LockInfo = {
@@ -306,7 +309,8 @@ function takeFileLock(
         }
         waitedFor = key;
         // Once, until it has been unchanged for the grace period; then judge again.
-        sleepSync(Math.min(graceMs, Math.max(0, seen.mtimeMs + graceMs - Date.now())) + 10);
+        const left = seen.mtimeMs + graceMs - now().getTime();
+        sleepSync(Math.min(graceMs, Math.max(0, left)) + 10);
         continue;
       }
       if (!takeOver(path, seen.raw, content, probe, judging)) {
@@ -403,6 +407,8 @@ type Verdict =
 
 interface JudgeOptions {
   unreadableGraceMs?: number;
+  /** What the age of a damaged lock file is measured against. */
+  now?: Clock;
   /** We hold the host lock: no other run on this host holds the project. */
   hostLockHeld?: boolean;
 }
@@ -413,7 +419,8 @@ function judge(seen: SeenLock, probe: ProcessProbe, options: JudgeOptions): Verd
     if (options.hostLockHeld) {
       return { kind: 'stale', why: 'the lock file is damaged and no run holds this project' };
     }
-    return Date.now() - seen.mtimeMs > (options.unreadableGraceMs ?? UNREADABLE_GRACE_MS)
+    const age = (options.now ?? systemClock)().getTime() - seen.mtimeMs;
+    return age > (options.unreadableGraceMs ?? UNREADABLE_GRACE_MS)
       ? { kind: 'stale', why: 'the lock file is unreadable and old' }
       : { kind: 'unsure', why: 'the lock file is being written or is damaged' };
   }

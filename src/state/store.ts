@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { z } from 'zod';
+import { type Clock, systemClock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
 import { emptyState, type RunState } from '../core/state.js';
 import { writeFileAtomic } from './atomic.js';
@@ -29,7 +30,7 @@ export interface StateError {
 
 export interface LoadOptions {
   /** Clock for the name of the preserved copy; injectable for tests. */
-  now?: () => Date;
+  now?: Clock;
 }
 
 const MAX_ISSUES_SHOWN = 5;
@@ -97,7 +98,7 @@ function damaged(
   what: string,
   options: LoadOptions,
 ): Result<never, StateError> {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   let preservedAs: string | undefined;
   let keep = '';
   try {

@@ -23,7 +23,7 @@ async function watched(confirmMs = 5000) {
   let now = 1_000_000;
   const watcher = new PlanWatcher(fx.dir, fx.dir, {
     removalConfirmMs: confirmMs,
-    now: () => now,
+    now: () => new Date(now),
   });
   const first = await watcher.load();
   expect(first.plan?.tasks.map((t) => t.id)).toEqual(['a', 'b', 'c']);

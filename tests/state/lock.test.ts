@@ -213,6 +213,21 @@ describe('the file lock (acquireRunLock without the host lock)', () => {
     expect((await acquireRunLock(project, { hostLock: false })).ok).toBe(true);
   });
 
+  it("judges a damaged lock file's age by the lock's clock", async () => {
+    const project = tempDir();
+    mkdirSync(stateDir(project), { recursive: true });
+    writeFileSync(lockFile(project), '{"pid": 12');
+    const started = performance.now();
+    const taken = await acquireRunLock(project, {
+      hostLock: false,
+      now: () => new Date(Date.now() + 60_000),
+    });
+    expect(taken.ok).toBe(true);
+    if (taken.ok) taken.value.release();
+    // A minute old by its clock: taken over at once, not after the 5 s grace period.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('release leaves a lock that is no longer ours', async () => {
     const project = tempDir();
     const lock = await acquireRunLock(project, { hostLock: false });

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { emptyState } from '../../src/core/state.js';
+import { RunRecorder } from '../../src/run/recorder.js';
+import { statusFile } from '../../src/state/paths.js';
+import { useFixtures } from '../helpers/fixtures.js';
+
+const fixtures = useFixtures();
+
+it('spaces status.md writes by its clock, not the wall clock', async () => {
+  const fx = await fixtures.create({ 'bearing/config.yaml': '' });
+  let t = Date.parse('2026-05-01T10:00:00Z');
+  const recorder = new RunRecorder({
+    root: fx.dir,
+    state: () => emptyState(),
+    renderStatus: () => `at ${t}\n`,
+    onFailure: () => {},
+    now: () => new Date(t),
+  });
+  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  try {
+    recorder.save();
+    recorder.flushStatus();
+    const first = status();
+    expect(first).toBe(`at ${t}\n`);
+
+    t += 50;
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).toBe(first); // 50 ms after the last write: left for later
+
+    t += 200;
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).toBe(`at ${t}\n`); // 250 ms after it: written at once
+  } finally {
+    recorder.close();
+  }
+});
