@@ -129,7 +129,9 @@ describe('a write that fails', () => {
           id: 'vandal',
           cli: 'shell',
           depends_on: ['first'],
-          run: replaceWithDir('bearing/status.md'),
+          // Once status.md shows it running: a write of its start that came after
+          // the vandal would stop the run while the vandal still ran, ending it.
+          run: `until grep -qs '\\[running\\]' bearing/status.md; do sleep 0.05; done; ${replaceWithDir('bearing/status.md')}`,
         },
         // It may start before status.md is next written (that follows state.json
         // within 200 ms); if it did, it is ended, not left to finish.
