@@ -129,9 +129,10 @@ describe('a write that fails', () => {
           id: 'vandal',
           cli: 'shell',
           depends_on: ['first'],
-          // Once status.md shows it running: a write of its start that came after
-          // the vandal would stop the run while the vandal still ran, ending it.
-          run: `until grep -qs '\\[running\\]' bearing/status.md; do sleep 0.05; done; ${replaceWithDir('bearing/status.md')}`,
+          // Once status.md shows it running: a write of its start (or of first's
+          // end) that came after the vandal would stop the run while the vandal
+          // still ran, ending it.
+          run: `until grep -A2 '^## vandal$' bearing/status.md 2>/dev/null | grep -q '\\[running\\]'; do sleep 0.05; done; ${replaceWithDir('bearing/status.md')}`,
         },
         // It may start before status.md is next written (that follows state.json
         // within 200 ms); if it did, it is ended, not left to finish.

@@ -239,7 +239,12 @@ describe('choosing the workspace', () => {
 describe('spare worktrees', () => {
   /** A workspace keeping up to `spares` worktrees for reuse, over a repository with a .gitignore. */
   async function pooled(max: number, waitMs = 60_000) {
-    const made = await setup({ 'a.txt': 'one\n', 'keep.txt': 'k\n', '.gitignore': 'build/\n' });
+    const made = await setup({
+      'a.txt': 'one\n',
+      'keep.txt': 'k\n',
+      'same.txt': 'never touched\n',
+      '.gitignore': 'build/\n',
+    });
     const ws = new WorktreeWorkspace(
       made.repo,
       join(made.top, 'bearing/.state/worktrees'),
@@ -249,12 +254,13 @@ describe('spare worktrees', () => {
     );
     return { ...made, ws };
   }
+  /** A file no attempt touches keeps its inode in a reused worktree; git writes a changed one anew. */
   const inode = (path: string) => statSync(path).ino;
 
   it('a worktree whose work landed is the next attempt’s, holding the new tip', async () => {
     const { top, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'keep.txt'));
+    const kept = inode(join(a.cwd, 'same.txt'));
     writeFileSync(join(a.cwd, 'a.txt'), 'landed by a\n');
     expect((await a.land(landingMessage('a', 1, 's'), () => undefined)).kind).toBe('landed');
     // Opened at once: it waits for a's worktree rather than checking out a new one.
@@ -262,7 +268,7 @@ describe('spare worktrees', () => {
     expect(b.cwd).toBe(join(top, 'bearing/.state/worktrees/b-1'));
     expect(existsSync(a.cwd)).toBe(false);
     // The same files on disk (a new checkout would have made new ones), holding the tip.
-    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(inode(join(b.cwd, 'same.txt'))).toBe(kept);
     expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('landed by a\n');
     expect(git(b.cwd, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
     expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
@@ -277,7 +283,7 @@ describe('spare worktrees', () => {
   it('a spare is cleaned to exactly what a new worktree would hold', async () => {
     const { top, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'keep.txt'));
+    const kept = inode(join(a.cwd, 'same.txt'));
     writeFileSync(join(a.cwd, 'a.txt'), 'failed work\n');
     await a.keep('a: failed');
     // What else a failed attempt may leave: an edit, untracked and ignored files.
@@ -291,7 +297,7 @@ describe('spare worktrees', () => {
     expect(await ws.attemptBranches()).toEqual([]);
 
     const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
-    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(inode(join(b.cwd, 'same.txt'))).toBe(kept);
     expect(readFileSync(join(b.cwd, 'a.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(join(b.cwd, 'keep.txt'), 'utf8')).toBe('k\n');
     expect(existsSync(join(b.cwd, 'stray.txt'))).toBe(false);
@@ -320,11 +326,11 @@ describe('spare worktrees', () => {
   it('an attempt starting while another’s worktree is being retired waits for it instead of checking out a new one', async () => {
     const { ws } = await pooled(1);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'keep.txt'));
+    const kept = inode(join(a.cwd, 'same.txt'));
     const releasing = ws.release([a.worktree!]);
     const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
     await releasing;
-    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(inode(join(b.cwd, 'same.txt'))).toBe(kept);
   });
 
   it('a spare git will not check out over (a killed git left its index lock) is replaced by a new worktree', async () => {
@@ -346,12 +352,12 @@ describe('spare worktrees', () => {
   it('an attempt starting while another’s work lands waits for that worktree, but not past its bound', async () => {
     const { ws } = await pooled(1);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'keep.txt'));
+    const kept = inode(join(a.cwd, 'same.txt'));
     writeFileSync(join(a.cwd, 'a.txt'), 'a\n');
     const landing = a.land(landingMessage('a', 1, 's'), () => undefined);
     const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
     expect((await landing).kind).toBe('landed');
-    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(inode(join(b.cwd, 'same.txt'))).toBe(kept);
 
     // A landing slowed by a hook (git runs post-merge after the fast-forward): not waited for past 200 ms.
     const slow = await pooled(1, 200);
@@ -374,7 +380,7 @@ describe('spare worktrees', () => {
   it('a later run takes over the spares a killed run left', async () => {
     const { top, repo, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'keep.txt'));
+    const kept = inode(join(a.cwd, 'same.txt'));
     await ws.release([a.worktree!]);
     // The run is killed here: its spare stays. The next run's workspace finds it.
     const next = new WorktreeWorkspace(
@@ -385,6 +391,6 @@ describe('spare worktrees', () => {
     );
     await next.release(await next.list());
     const b = await next.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
-    expect(inode(join(b.cwd, 'keep.txt'))).toBe(kept);
+    expect(inode(join(b.cwd, 'same.txt'))).toBe(kept);
   });
 });
