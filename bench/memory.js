@@ -134,6 +134,12 @@ async function runOnce(dir, shapeName, run) {
           lines += 1;
           parser.push(line);
         },
+        // As a run reads them: lines over 1 MiB from the spill file, in pieces (builds before it never call this).
+        onLongLine: (line, stream) => {
+          if (stream !== 'stdout') return;
+          lines += 1;
+          parser.pushPieces(line.pieces());
+        },
       });
       const size = statSync(stdoutFile).size;
       rmSync(stdoutFile);
