@@ -255,6 +255,57 @@ describe('changedFiles in a git repository: links, binaries, folders, modes, nes
   });
 });
 
+describe('object ids remembered between snapshots', () => {
+  /** Snapshots whose clock is a minute ahead: every file counts as long settled. */
+  const later = { now: () => Date.now() + 60_000 };
+
+  it('never hide a change: same size, the old mtime put back, in one task after another', async () => {
+    const project = tempDir();
+    gitRepo(project, { 'tracked.txt': 'v1\n' });
+    writeFiles(project, { 'tracked.txt': 'dirty\n', 'untracked.txt': 'aaaa\n', 'left.txt': 'x\n' });
+    let before = await snapshotWorkTree(project, later);
+    for (const text of ['bbbb\n', 'cccc\n', 'bbbb\n']) {
+      for (const f of ['untracked.txt', 'tracked.txt']) {
+        const path = join(project, f);
+        const { atime, mtime } = statSync(path);
+        writeFileSync(path, f === 'tracked.txt' ? text.replace(/./, 'D') : text);
+        utimesSync(path, atime, mtime);
+      }
+      const after = await snapshotWorkTree(project, later);
+      expect(changedFiles(before, after)).toEqual(['tracked.txt', 'untracked.txt']);
+      before = after;
+    }
+    // Touched, not changed: the same content is no change, remembered or hashed again.
+    const now = new Date();
+    utimesSync(join(project, 'left.txt'), now, now);
+    expect(changedFiles(before, await snapshotWorkTree(project, later))).toEqual([]);
+  });
+
+  it('keep the answer right when the index changes between snapshots', async () => {
+    const project = tempDir();
+    gitRepo(project, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    writeFiles(project, { 'new.txt': 'n\n', 'a.txt': 'a2\n' });
+    const before = await snapshotWorkTree(project, later);
+    const files = await measure(project, () => {
+      git(project, 'add', 'new.txt', 'a.txt');
+      git(project, 'commit', '-q', '-m', 'agent');
+      writeFiles(project, { 'b.txt': 'b2\n' });
+    });
+    expect(files).toEqual(['b.txt']);
+    const after = await snapshotWorkTree(project, later);
+    expect(changedFiles(before, after)).toEqual(['b.txt']);
+    expect(new Map(after.entries)).toEqual(
+      new Map([
+        ['a.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+        ['b.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+        ['new.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+      ]),
+    );
+    expect(after.entries.size).toBe(3);
+    expect(after.entries.get('new.txt')).toBe(before.entries.get('new.txt'));
+  });
+});
+
 describe('changedFiles without git', () => {
   it('compares size and modification time, skipping .git-less noise and bearing/', async () => {
     const project = tempDir();
