@@ -217,9 +217,15 @@ async function trackedEntries(
   return entries;
 }
 
-/** A dirty or untracked file as a snapshot saw it: its stat, and its object id then. */
+/** What of a file's stat tells whether it was written to: see sameStat. */
+type StatStamp = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
+/**
+ * A dirty or untracked file as a snapshot saw it: its stat (the numbers only,
+ * not the Stats object and its four Dates), and its object id then.
+ */
 interface SeenFile {
-  info: Stats;
+  stamp: StatStamp;
   oid: string;
   /** Changed long enough before it was hashed that the same stat means the same content. */
   settled: boolean;
@@ -238,7 +244,7 @@ const seenFiles = new Map<string, ReadonlyMap<string, SeenFile>>();
  * the kernel on every change (utimes cannot put it back), and a file
  * replaced by another has a new inode.
  */
-function sameStat(a: Stats, b: Stats): boolean {
+function sameStat(a: StatStamp, b: StatStamp): boolean {
   return (
     a.ino === b.ino &&
     a.dev === b.dev &&
@@ -325,8 +331,17 @@ async function gitSnapshot(
     const p = repoPath.slice(prefix.length);
     return p === '' || isBearingPath(p) ? undefined : p;
   };
-  // hash-object starts with status and gets its paths when status has named
-  // them: its start overlaps status instead of following it.
+  const status = gitOk(projectDir, [
+    'status',
+    '--porcelain=v1',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+    '--ignore-submodules=none',
+    ...pathspec,
+  ]);
+  // hash-object starts while status runs and gets its paths when status has
+  // named them: its start overlaps status instead of following it.
   let hashPaths: (paths: string) => void = () => {};
   const hashing = gitOk(top, ['hash-object', '--stdin-paths'], {
     input: new Promise<string>((resolvePaths) => {
@@ -334,15 +349,6 @@ async function gitSnapshot(
     }),
   });
   try {
-    const status = gitOk(projectDir, [
-      'status',
-      '--porcelain=v1',
-      '-z',
-      '--untracked-files=all',
-      '--no-renames',
-      '--ignore-submodules=none',
-      ...pathspec,
-    ]);
     const tracked = trackedEntries(projectDir, index, pathspec, relative);
     // Each is awaited below, unless an error ends this first: then none is left unhandled.
     for (const pending of [hashing, status, tracked]) pending.catch(() => undefined);
@@ -377,7 +383,7 @@ async function gitSnapshot(
         changes.set(path, `dir:${head?.code === 0 ? head.stdout.toString('utf8').trim() : xy}`);
       } else if (toHash.length + nowSeen.size < maxHashed && !path.includes('\n')) {
         const last = seen?.get(path);
-        if (last?.settled && sameStat(last.info, info)) {
+        if (last?.settled && sameStat(last.stamp, info)) {
           changes.set(path, last.oid);
           nowSeen.set(path, last);
         } else {
@@ -397,7 +403,8 @@ async function gitSnapshot(
       // Changed too recently, it may change again within one tick of the
       // file system's clock and keep its stat: hashed again next time.
       const settled = Math.max(info.mtimeMs, info.ctimeMs) < startedAt - RACY_MS;
-      nowSeen.set(path, { info, oid, settled });
+      const { dev, ino, size, mtimeMs, ctimeMs } = info;
+      nowSeen.set(path, { stamp: { dev, ino, size, mtimeMs, ctimeMs }, oid, settled });
     });
     seenFiles.set(root, nowSeen);
     // Unmodified tracked files: the content is what the index holds.
