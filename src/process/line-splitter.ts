@@ -27,9 +27,13 @@ import { StringDecoder } from 'node:string_decoder';
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 /** Bytes of one line held in memory before the rest goes to the spill file. */
-export const LINE_MEMORY_BYTES = 1024 * 1024;
+const LINE_MEMORY_BYTES = 1024 * 1024;
 
-/** Bytes read from the spill file at a time: the size of one piece. */
+/**
+ * Bytes read from the spill file at a time: the size of one piece. Small
+ * enough that a piece is an ordinary young object the garbage collector
+ * frees at once (a 1 MiB piece was not, and a long line's pieces piled up).
+ */
 const PIECE_BYTES = 64 * 1024;
 
 const NEWLINE = 0x0a;
@@ -40,7 +44,7 @@ const CARRIAGE_RETURN = 0x0d;
  * during the callback it is handed to: the file is reused for the next one.
  */
 export interface LongLine {
-  /** Its text in pieces of about 1 MiB, read from the file; a character is never split. */
+  /** Its text in pieces of about 64 KiB, read from the file; a character is never split. */
   pieces(): Iterable<string>;
   /** Its whole text as one string, for consumers that need it so: costs its length. */
   text(): string;
