@@ -1,14 +1,25 @@
 // Peak memory of a whole `bearing run` while 4 agents each print 50 MB at once:
 // the fake `claude` from tests/fixtures/bin streams valid stream-json events
 // (printBytes), Bearing parses every line, keeps the raw output under
-// bearing/.state/runs/ and must not buffer it. Peak RSS is the kernel's
-// high-water mark of the bearing process (VmHWM), read by sampling
-// /proc/<pid>/status. Target: under 150 MB. Run after `npm run build`:
+// bearing/.state/runs/ and must not buffer it. For each shape of output:
+//
+//   short  16 KiB lines
+//   long   10 MiB lines (printLineBytes)
+//   final  16 KiB lines, then a 20 MB final message: an assistant line and a
+//          result line of 20 MB each; the recorded summary must end as it does
+//
+// (bench/memory.js has 50 MB without a newline, which the fake does not print.)
+// Peak RSS is the kernel's high-water mark of the bearing process (VmHWM),
+// read by sampling /proc/<pid>/status. Target: under 150 MB. Run after
+// `npm run build`:
 //   node bench/run-memory.js [--agents 4] [--mb 50] [--runs 3]
+//     [--shapes short,long,final] [--root path/to/another/build]
+// --root runs another build's bin/bearing.js (with its dist/ beside it), e.g.
+// the previous commit's, to measure before and after on the same machine.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -18,10 +29,25 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '4' },
     mb: { type: 'string', default: '50' },
     runs: { type: 'string', default: '3' },
+    shapes: { type: 'string', default: 'short,long,final' },
+    root: { type: 'string', default: ROOT },
   },
 });
 const agents = Number(values.agents);
-const bytes = Number(values.mb) * 1024 * 1024;
+const MB = 1024 * 1024;
+const bytes = Number(values.mb) * MB;
+const TARGET_MB = 150;
+const FINAL_BYTES = 20 * MB;
+const ENDING = 'and that is all.';
+
+const SHAPES = {
+  short: { printBytes: bytes },
+  long: { printBytes: bytes, printLineBytes: 10 * MB },
+  final: {
+    printBytes: bytes - 2 * FINAL_BYTES,
+    summary: `${'s'.repeat(FINAL_BYTES - ENDING.length)}${ENDING}`,
+  },
+};
 
 function hwmKb(pid) {
   try {
@@ -32,7 +58,7 @@ function hwmKb(pid) {
   }
 }
 
-async function once() {
+async function once(shape) {
   const dir = mkdtempSync(join(tmpdir(), 'bearing-run-memory-'));
   try {
     mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
@@ -44,7 +70,7 @@ async function once() {
     const script = join(dir, 'script.json');
     writeFileSync(
       script,
-      JSON.stringify([{ match: 'talk', outcome: 'success', summary: 'talked', printBytes: bytes }]),
+      JSON.stringify([{ match: 'talk', outcome: 'success', summary: 'talked', ...shape }]),
     );
     const env = {
       ...process.env,
@@ -55,11 +81,14 @@ async function once() {
     const started = performance.now();
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'bin', 'bearing.js'), 'run', dir, '--concurrency', String(agents)],
-      {
-        env,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
+      [
+        join(resolve(values.root), 'bin', 'bearing.js'),
+        'run',
+        dir,
+        '--concurrency',
+        String(agents),
+      ],
+      { env, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     let peak = 0;
     const timer = setInterval(() => {
@@ -69,26 +98,39 @@ async function once() {
     clearInterval(timer);
     const seconds = (performance.now() - started) / 1000;
     let logged = 0;
-    for (let i = 0; i < agents; i++)
+    let summariesKept = 0;
+    const state = JSON.parse(readFileSync(join(dir, 'bearing', '.state', 'state.json'), 'utf8'));
+    for (let i = 0; i < agents; i++) {
       logged += statSync(
         join(dir, 'bearing', '.state', 'runs', `talk-${i}`, '1', 'stdout.log'),
       ).size;
-    return { code, peakMb: peak / 1024, seconds, loggedMb: logged / 1024 / 1024 };
+      if (state.tasks[`talk-${i}`]?.summary?.endsWith(shape.summary?.slice(-100) ?? 'talked')) {
+        summariesKept += 1;
+      }
+    }
+    return { code, peakMb: peak / 1024, seconds, loggedMb: logged / MB, summariesKept };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const results = [];
-for (let r = 0; r < Number(values.runs); r++) results.push(await once());
-const failed = results.find((r) => r.code !== 0);
-if (failed) {
-  console.log(`bearing run exited ${failed.code}; memory not measured`);
-  process.exit(1);
+console.log(`bearing run, ${agents} agents x ${values.mb} MB at once (${values.root})`);
+let failed = false;
+for (const name of values.shapes.split(',')) {
+  const results = [];
+  for (let r = 0; r < Number(values.runs); r++) results.push(await once(SHAPES[name]));
+  const exited = results.find((r) => r.code !== 0);
+  const peaks = results.map((r) => r.peakMb).sort((a, b) => a - b);
+  const median = peaks[Math.floor(peaks.length / 2)];
+  const lost = results.reduce((n, r) => n + agents - r.summariesKept, 0);
+  const ok = median < TARGET_MB && lost === 0 && exited === undefined;
+  failed ||= !ok;
+  console.log(
+    `  ${name.padEnd(6)} peak RSS median ${median.toFixed(0).padStart(4)} MB (runs: ${results
+      .map((r) => `${r.peakMb.toFixed(0)} MB/${r.seconds.toFixed(1)} s`)
+      .join(', ')}; logged ${results[0].loggedMb.toFixed(0)} MB per run)` +
+      `${exited ? `, bearing run exited ${exited.code}` : ''}` +
+      `${lost > 0 ? `, ${lost} summaries not recorded` : ''} target < ${TARGET_MB} MB: ${ok ? 'met' : 'NOT MET'}`,
+  );
 }
-const peaks = results.map((r) => r.peakMb).sort((a, b) => a - b);
-console.log(
-  `bearing run, ${agents} agents x ${values.mb} MB at once: peak RSS median ${peaks[Math.floor(peaks.length / 2)].toFixed(0)} MB (runs: ${results
-    .map((r) => `${r.peakMb.toFixed(0)} MB/${r.seconds.toFixed(1)} s`)
-    .join(', ')}); logged ${results[0].loggedMb.toFixed(0)} MB of raw output per run`,
-);
+if (failed) process.exitCode = 1;

@@ -142,7 +142,14 @@ export class ClaudeStreamParser implements OutputParser {
   #fallbacks: string[] = [];
 
   push(line: string): OutputSignal | undefined {
-    const event = this.#events.read(line);
+    return this.#event(this.#events.read(line));
+  }
+
+  pushPieces(pieces: Iterable<string>): OutputSignal | undefined {
+    return this.#event(this.#events.readPieces(pieces));
+  }
+
+  #event(event: JsonObject | undefined): OutputSignal | undefined {
     if (!event) return undefined;
     const sessionId = str(event.session_id);
     if (sessionId) this.#sessionId = sessionId;

@@ -126,7 +126,14 @@ export class CodexJsonParser implements OutputParser {
   }
 
   push(line: string): OutputSignal | undefined {
-    const event = this.#events.read(line);
+    return this.#event(this.#events.read(line));
+  }
+
+  pushPieces(pieces: Iterable<string>): OutputSignal | undefined {
+    return this.#event(this.#events.readPieces(pieces));
+  }
+
+  #event(event: JsonObject | undefined): OutputSignal | undefined {
     if (!event) return undefined;
     switch (event.type) {
       case 'thread.started':

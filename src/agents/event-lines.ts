@@ -1,7 +1,13 @@
 import type { Failure } from '../core/failure.js';
-import { TailLines } from './bounded.js';
-import { type JsonObject, parseJsonObject } from './json-line.js';
+import { SUMMARY_MAX_CHARS, TailLines, TextTail } from './bounded.js';
+import { type JsonObject, JsonPieces, parseJsonObject } from './json-line.js';
 import type { ProcessExit } from './types.js';
+
+/** Noise kept for messages: the last lines, and the last characters of them. */
+const OTHER_LINES = 5;
+const OTHER_CHARS = 2000;
+/** A long line whose JSON, without its long strings, is still over this is not read as an event. */
+const MAX_STRUCTURE_CHARS = 4 * 1024 * 1024;
 
 /**
  * The line-level part both JSONL parsers share: which lines are events,
@@ -11,7 +17,7 @@ import type { ProcessExit } from './types.js';
 export class EventLines {
   #lines = 0;
   #nonJson = 0;
-  readonly #other = new TailLines(5, 2000);
+  readonly #other = new TailLines(OTHER_LINES, OTHER_CHARS);
 
   /** The line as an event; undefined for a blank line or noise (kept for messages). */
   read(line: string): JsonObject | undefined {
@@ -21,6 +27,29 @@ export class EventLines {
     if (!event) {
       this.#nonJson++;
       this.#other.push(line.trim());
+    }
+    return event;
+  }
+
+  /**
+   * read() of a line too long to hold as one string, given as pieces of its
+   * text. The event's strings are cut to SUMMARY_MAX_CHARS, as clipTail
+   * would: no parser keeps more of any text.
+   */
+  readPieces(pieces: Iterable<string>): JsonObject | undefined {
+    const json = new JsonPieces(SUMMARY_MAX_CHARS, MAX_STRUCTURE_CHARS);
+    const text = new TextTail(OTHER_CHARS);
+    for (const piece of pieces) {
+      json.push(piece);
+      text.push(piece);
+    }
+    if (text.blank) return undefined;
+    this.#lines++;
+    const event = json.object();
+    if (!event) {
+      this.#nonJson++;
+      const other = text.trimmed();
+      this.#other.push(other.text, other.cut);
     }
     return event;
   }

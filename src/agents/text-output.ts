@@ -5,7 +5,7 @@
  */
 import type { Failure } from '../core/failure.js';
 import { ZERO_USAGE } from '../core/state.js';
-import { TailLines } from './bounded.js';
+import { TailLines, TextTail } from './bounded.js';
 import type { AgentRunResult, OutputParser, ProcessExit } from './types.js';
 
 export interface TextParserOptions {
@@ -30,6 +30,14 @@ export class TextTailParser implements OutputParser {
     // Blank lines after the last output say nothing; inner ones keep their place.
     if (line.trim() === '' && this.#tail.length === 0) return;
     this.#tail.push(line.trimEnd());
+  }
+
+  pushPieces(pieces: Iterable<string>): undefined {
+    const text = new TextTail(this.#options.maxChars);
+    for (const piece of pieces) text.push(piece);
+    if (text.blank && this.#tail.length === 0) return;
+    const kept = text.trimmedEnd();
+    this.#tail.push(kept.text, kept.cut);
   }
 
   finish(exit: ProcessExit): AgentRunResult {

@@ -29,11 +29,13 @@ export interface AgentInvocation {
 
 /** What one attempt produced, as far as the agent's own output tells. */
 /**
- * Longest output line handed whole to a parser. A claude `result` event
- * carries the agent's whole final message on one line, so this is generous;
- * longer lines are cut (no longer valid JSON, so parsers count them as noise).
+ * Longest output line handed to a parser; longer lines are cut (no longer
+ * valid JSON, so parsers count them as noise). A claude `result` event
+ * carries the agent's whole final message on one line, so this is generous:
+ * lines over 1 MiB wait on disk and reach the parser in pieces (pushPieces),
+ * so it bounds the disk a line takes, not memory.
  */
-export const MAX_AGENT_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_AGENT_LINE_BYTES = 64 * 1024 * 1024;
 
 export interface AgentRunResult extends AgentReport {
   /** Things worth a line in the attempt log: retries, fallbacks, ignored lines. */
@@ -70,6 +72,12 @@ export type OutputSignal = 'final' | 'fatal';
 export interface OutputParser {
   /** One line of output, without its newline. */
   push(line: string): OutputSignal | undefined;
+  /**
+   * One line too long to hold as one string, as the pieces of its text in
+   * order: what push(all pieces joined) would say, in the memory of what the
+   * parser keeps (a text's tail, the fields it reads).
+   */
+  pushPieces(pieces: Iterable<string>): OutputSignal | undefined;
   finish(exit: ProcessExit): AgentRunResult;
 }
 

@@ -12,7 +12,12 @@ export interface GitRun {
 }
 
 export interface GitOptions {
-  input?: string;
+  /**
+   * Written to git's stdin, then closed. A promise lets git start (and read
+   * its config, find the repository) while the caller still works out what
+   * to write; it must settle, or git waits for it.
+   */
+  input?: string | Promise<string>;
   /** Added to the environment (after GIT_OPTIONAL_LOCKS and LC_ALL). */
   env?: NodeJS.ProcessEnv;
 }
@@ -36,7 +41,10 @@ export function runGit(cwd: string, args: string[], options: GitOptions = {}): P
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(errs).toString('utf8') }),
     );
     child.stdin.on('error', () => undefined); // git may exit before reading all input
-    child.stdin.end(options.input ?? '');
+    Promise.resolve(options.input ?? '').then(
+      (input) => child.stdin.end(input),
+      () => child.stdin.end(),
+    );
   });
 }
 

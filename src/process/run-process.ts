@@ -18,7 +18,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type LongLine } from './line-splitter.js';
 import { type OutputFile, openOutputFiles } from './output-file.js';
 import { processIsRunning } from './proc-stat.js';
 import { terminateGroup, trackGroup, untrackGroup } from './process-group.js';
@@ -63,13 +63,22 @@ export interface RunProcessOptions {
    * every line. 0 or less (or absent): no cap.
    */
   maxLogBytes?: number;
-  /** Each complete line of either stream, without its newline, cut at `maxLineBytes`. */
+  /**
+   * Each complete line of either stream, without its newline, cut at
+   * `maxLineBytes`; those over 1 MiB go to onLongLine when it is given.
+   */
   onLine?: (line: string, stream: OutputStream) => void;
   onSpawn?: (pid: number) => void;
   /** Between SIGTERM to the group and SIGKILL to what is left. Default 5000. */
   killGraceMs?: number;
-  /** Cap for one line handed to onLine (the file keeps everything). Default 1 MiB. */
+  /** Cap for one line handed to onLine or onLongLine (the file keeps everything). Default 1 MiB. */
   maxLineBytes?: number;
+  /**
+   * A line over 1 MiB of a stream that has a log file: it waited in a spill
+   * file beside that log, not in memory, and is read from there in pieces
+   * (see line-splitter.ts). Absent: such lines go to onLine, whole.
+   */
+  onLongLine?: (line: LongLine, stream: OutputStream) => void;
 }
 
 interface OutcomeCommon {
@@ -322,33 +331,56 @@ class ProcessRun {
   /** Reads one pipe: log file, stderr tail, lines, idle watchdog. Resolves when the pipe closes. */
   #pump(source: Readable | null, name: OutputStream, file: OutputFile | undefined): Promise<void> {
     if (source === null) return Promise.resolve();
-    const onLine = this.#options.onLine;
+    const { onLine, onLongLine } = this.#options;
     const lines =
       onLine === undefined
         ? undefined
-        : new LineSplitter(this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (line) =>
-            this.#emitLine(onLine, line, name),
+        : new LineSplitter(
+            this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+            (line) => this.#callback(() => onLine(line, name)),
+            file === undefined
+              ? undefined
+              : {
+                  path: `${file.path}.${name}-line`,
+                  emit: (line) =>
+                    this.#callback(() =>
+                      onLongLine ? onLongLine(line, name) : onLine(line.text(), name),
+                    ),
+                },
           );
+    let splitting = lines !== undefined;
     source.on('data', (chunk: Buffer | string) => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       this.#idleTimer?.refresh();
       file?.write(bytes, source);
       if (name === 'stderr') this.#stderrTail.push(bytes);
-      lines?.push(bytes);
+      if (!splitting) return;
+      try {
+        lines!.push(bytes);
+      } catch (error) {
+        // The spill file failed (a full disk, like a log that cannot be written): our fault.
+        splitting = false;
+        this.#fail(error);
+      }
     });
     source.on('error', () => {}); // a read error ends the pipe; the exit status says the rest
     return new Promise<void>((resolve) => {
       source.once('close', () => {
-        lines?.end();
+        try {
+          lines?.end(); // even after a failure: it closes the spill file
+        } catch (error) {
+          this.#fail(error);
+        }
         resolve();
       });
     });
   }
 
-  #emitLine(onLine: NonNullable<RunProcessOptions['onLine']>, line: string, name: OutputStream) {
+  /** Hands a line over; an exception thrown by the caller's callback is our fault. */
+  #callback(call: () => void): void {
     if (this.#failed) return;
     try {
-      onLine(line, name);
+      call();
     } catch (error) {
       this.#fail(error);
     }

@@ -6,7 +6,12 @@
  * happens next; this module only says what happened.
  */
 import { join } from 'node:path';
-import { type AgentRunResult, MAX_AGENT_LINE_BYTES, type OutputParser } from '../agents/types.js';
+import {
+  type AgentRunResult,
+  MAX_AGENT_LINE_BYTES,
+  type OutputParser,
+  type OutputSignal,
+} from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
 import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
@@ -19,7 +24,12 @@ import {
 } from '../core/transitions.js';
 import { formatBytes } from '../process/output-file.js';
 import { processStartTime } from '../process/proc-stat.js';
-import { DEFAULT_KILL_GRACE_MS, type ProcessOutcome, runProcess } from '../process/run-process.js';
+import {
+  DEFAULT_KILL_GRACE_MS,
+  type OutputStream,
+  type ProcessOutcome,
+  runProcess,
+} from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
 import { attemptDir } from '../state/paths.js';
@@ -114,6 +124,16 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   // if it does not exit by itself.
   const finished = new AbortController();
   let lingerTimer: NodeJS.Timeout | undefined;
+  /** Hands a line to the parser; what it says may end the agent early. */
+  const heard = (stream: OutputStream, read: () => OutputSignal | undefined): void => {
+    // A shell step's errors are on stderr: its output is both streams, as in a terminal.
+    if (stream !== 'stdout' && task.cli !== 'shell') return;
+    const said = read();
+    if (said === 'fatal') finished.abort();
+    else if (said === 'final' && lingerTimer === undefined) {
+      lingerTimer = setTimeout(() => finished.abort(), input.resultGraceMs);
+    }
+  };
   const outcome = await runProcess({
     file: invocation.file,
     args: invocation.args,
@@ -143,15 +163,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       };
       input.save();
     },
-    onLine: (line, stream) => {
-      // A shell step's errors are on stderr: its output is both streams, as in a terminal.
-      if (stream !== 'stdout' && task.cli !== 'shell') return;
-      const said = parser.push(line);
-      if (said === 'fatal') finished.abort();
-      else if (said === 'final' && lingerTimer === undefined) {
-        lingerTimer = setTimeout(() => finished.abort(), input.resultGraceMs);
-      }
-    },
+    onLine: (line, stream) => heard(stream, () => parser.push(line)),
+    onLongLine: (line, stream) => heard(stream, () => parser.pushPieces(line.pieces())),
     ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
   });
   clearTimeout(lingerTimer);

@@ -11,10 +11,23 @@
  * alone, and when the agent committed its work (a commit changes HEAD, not
  * the files). Without git, the tree is walked and size + mtime compared.
  * `bearing/` is never reported: it is Bearing's own.
+ *
+ * A run takes one snapshot per task in place, so its cost is paid 10,000
+ * times in a large plan: bench/changes.js holds it against `git status` and
+ * `find`. Beyond git status, a snapshot stats the dirty and untracked files
+ * (those it saw last time while status runs) and hashes only those whose
+ * stat changed: an object id is remembered with the stat it was hashed at.
+ * The file system is read with synchronous calls, several times faster here
+ * than a promise per file, giving the event loop a turn every few
+ * milliseconds so running agents' output keeps flowing. Snapshots share the
+ * index listing while the index is unchanged, so comparing two looks only at
+ * what either found dirty.
  */
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import type { Dirent, Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gitOk, runGit, splitZ } from '../process/git.js';
 import { BEARING_DIR } from './paths.js';
 
@@ -36,12 +49,22 @@ export interface SnapshotOptions {
   maxFiles?: number;
   /** In git, hash at most this many modified/untracked files; the rest get size + mtime (default 20,000). */
   maxHashed?: number;
+  /** The clock, to tell how long ago a file last changed (default Date.now). */
+  now?: () => number;
 }
 
 const DEFAULT_MAX_FILES = 50_000;
 const DEFAULT_MAX_HASHED = 20_000;
 /** Never descended into by the walk without git. */
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+/** The longest the file system is read without giving the event loop a turn. */
+const SLICE_MS = 10;
+/**
+ * A file changed this recently may change again within its timestamps'
+ * granularity (a clock tick; 2 s on FAT) and keep its stat: its object id
+ * is not remembered.
+ */
+const RACY_MS = 3000;
 
 /** Whether `projectDir` is inside a git work tree (and git is installed). */
 export async function isGitRepo(projectDir: string): Promise<boolean> {
@@ -56,7 +79,12 @@ export async function snapshotWorkTree(
   const location = await gitLocation(projectDir);
   if (location !== undefined) {
     try {
-      return await gitSnapshot(projectDir, location, options.maxHashed ?? DEFAULT_MAX_HASHED);
+      return await gitSnapshot(
+        projectDir,
+        location,
+        options.maxHashed ?? DEFAULT_MAX_HASHED,
+        options.now ?? Date.now,
+      );
     } catch {
       // A broken repository (corrupt index, unreadable objects): fall back to file times.
     }
@@ -66,11 +94,10 @@ export async function snapshotWorkTree(
 
 /** Paths whose content differs between the snapshots, sorted, relative, '/'-separated. */
 export function changedFiles(before: Snapshot, after: Snapshot): string[] {
-  const paths = new Set([...before.entries.keys(), ...after.entries.keys()]);
   const sameKind = before.kind === after.kind;
   const limit = earliestBoundary(before, after);
   const out: string[] = [];
-  for (const path of paths) {
+  for (const path of candidatePaths(before.entries, after.entries)) {
     if (isBearingPath(path)) continue;
     if (limit !== undefined && compareWalkOrder(path, limit) > 0) continue;
     const a = before.entries.get(path);
@@ -79,6 +106,23 @@ export function changedFiles(before: Snapshot, after: Snapshot): string[] {
     if (differs) out.push(path);
   }
   return out.sort();
+}
+
+/**
+ * The paths whose keys may differ: every path of either snapshot, or, over
+ * the same index listing, only those either one laid over it.
+ */
+function candidatePaths(
+  a: ReadonlyMap<string, string>,
+  b: ReadonlyMap<string, string>,
+): Set<string> {
+  const [keysA, keysB] =
+    a instanceof LayeredEntries && b instanceof LayeredEntries && a.base === b.base
+      ? [a.changes.keys(), b.changes.keys()]
+      : [a.keys(), b.keys()];
+  const paths = new Set(keysA);
+  for (const path of keysB) paths.add(path);
+  return paths;
 }
 
 function isBearingPath(path: string): boolean {
@@ -135,12 +179,19 @@ async function findGitLocation(projectDir: string): Promise<GitLocation | undefi
 /**
  * The index listing changes only when something writes the index (an agent's
  * `git add` or commit; our `git status` runs with GIT_OPTIONAL_LOCKS=0 and
- * never does), so it is reused while the index file's identity, size and
- * times are unchanged: one git process less per task.
+ * never does), so it is reused, read, while the index file's identity, size
+ * and times are unchanged: one git process less per task, and 20,000 paths
+ * not parsed again.
  */
-const indexListings = new Map<string, { stamp: string; out: Buffer }>();
+const indexListings = new Map<string, { stamp: string; entries: ReadonlyMap<string, string> }>();
 
-async function listIndex(projectDir: string, index: string, pathspec: string[]): Promise<Buffer> {
+/** Unmodified tracked files: path -> the object id the index holds. */
+async function trackedEntries(
+  projectDir: string,
+  index: string,
+  pathspec: string[],
+  relative: (repoPath: string) => string | undefined,
+): Promise<ReadonlyMap<string, string>> {
   let stamp: string | undefined;
   try {
     const st = await stat(index, { bigint: true });
@@ -150,40 +201,11 @@ async function listIndex(projectDir: string, index: string, pathspec: string[]):
   }
   const key = `${projectDir}\0${index}`;
   const cached = indexListings.get(key);
-  if (stamp !== undefined && cached?.stamp === stamp) return cached.out;
+  if (stamp !== undefined && cached?.stamp === stamp) return cached.entries;
   // Stamped before listing: a change during the listing shows up as a new stamp next time.
   const out = await gitOk(projectDir, ['ls-files', '-s', '-z', '--full-name', ...pathspec]);
-  if (stamp !== undefined) indexListings.set(key, { stamp, out });
-  return out;
-}
-
-async function gitSnapshot(
-  projectDir: string,
-  { top, prefix, index }: GitLocation,
-  maxHashed: number,
-): Promise<Snapshot> {
-  const pathspec = ['--', '.', `:(exclude)${BEARING_DIR}`];
-  const [indexOut, statusOut] = await Promise.all([
-    listIndex(projectDir, index, pathspec),
-    gitOk(projectDir, [
-      'status',
-      '--porcelain=v1',
-      '-z',
-      '--untracked-files=all',
-      '--no-renames',
-      '--ignore-submodules=none',
-      ...pathspec,
-    ]),
-  ]);
-  const relative = (repoPath: string): string | undefined => {
-    if (!repoPath.startsWith(prefix)) return undefined;
-    const p = repoPath.slice(prefix.length);
-    return p === '' || isBearingPath(p) ? undefined : p;
-  };
-
-  // Unmodified tracked files: the content is what the index holds.
   const entries = new Map<string, string>();
-  for (const line of splitZ(indexOut)) {
+  for (const line of splitZ(out)) {
     // "<mode> <object> <stage>\t<path>"
     const tab = line.indexOf('\t');
     const [mode, oid] = line.slice(0, tab).split(' ');
@@ -191,98 +213,281 @@ async function gitSnapshot(
     if (path === undefined || !oid) continue;
     entries.set(path, mode === '160000' ? `commit:${oid}` : oid);
   }
+  if (stamp !== undefined) indexListings.set(key, { stamp, entries });
+  return entries;
+}
 
-  // Modified, added, deleted and untracked files: look at the work tree itself.
-  const toHash: string[] = [];
-  for (const record of splitZ(statusOut)) {
-    const xy = record.slice(0, 2);
-    const path = relative(record.slice(3));
-    if (path === undefined) continue;
-    // Staged only (work tree = index): the index id above is the content.
-    if (xy[1] === ' ' && xy !== '??') continue;
-    let info: Awaited<ReturnType<typeof lstat>>;
-    try {
-      info = await lstat(join(projectDir, path));
-    } catch {
-      entries.delete(path); // deleted in the work tree
-      continue;
+/** What of a file's stat tells whether it was written to: see sameStat. */
+type StatStamp = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
+/**
+ * A dirty or untracked file as a snapshot saw it: its stat (the numbers only,
+ * not the Stats object and its four Dates), and its object id then.
+ */
+interface SeenFile {
+  stamp: StatStamp;
+  oid: string;
+  /** Changed long enough before it was hashed that the same stat means the same content. */
+  settled: boolean;
+}
+
+/**
+ * Per project folder: the dirty and untracked files the last snapshot hashed
+ * or found there (only those, so it stays the size of the dirty set). The
+ * next snapshot looks at these files while git status runs, and takes the
+ * object id of a settled one whose stat is the same.
+ */
+const seenFiles = new Map<string, ReadonlyMap<string, SeenFile>>();
+
+/**
+ * Whether nothing wrote to the file between the two stats: ctime is set by
+ * the kernel on every change (utimes cannot put it back), and a file
+ * replaced by another has a new inode.
+ */
+function sameStat(a: StatStamp, b: StatStamp): boolean {
+  return (
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs
+  );
+}
+
+/**
+ * A git snapshot's entries: the index listing (one object, shared by every
+ * snapshot while the index is unchanged) with what the work tree changed
+ * laid over it (undefined: deleted). Two snapshots over the same listing
+ * differ only where their changes do, so comparing them looks at the dirty
+ * files, not at every path, and nothing copies the listing.
+ */
+class LayeredEntries implements ReadonlyMap<string, string> {
+  #size: number | undefined;
+
+  constructor(
+    readonly base: ReadonlyMap<string, string>,
+    readonly changes: ReadonlyMap<string, string | undefined>,
+  ) {}
+
+  get(path: string): string | undefined {
+    return this.changes.has(path) ? this.changes.get(path) : this.base.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.get(path) !== undefined;
+  }
+
+  get size(): number {
+    if (this.#size === undefined) {
+      let size = this.base.size;
+      for (const [path, key] of this.changes) {
+        if (this.base.has(path)) size -= key === undefined ? 1 : 0;
+        else size += key === undefined ? 0 : 1;
+      }
+      this.#size = size;
     }
-    if (info.isSymbolicLink()) {
-      entries.set(path, `link:${await readlink(join(projectDir, path))}`);
-    } else if (info.isDirectory()) {
-      // A submodule or nested repository: its checked-out commit, not its inner edits.
-      const head = await runGit(join(projectDir, path), ['rev-parse', 'HEAD']).catch(
-        () => undefined,
-      );
-      entries.set(path, `dir:${head?.code === 0 ? head.stdout.toString('utf8').trim() : xy}`);
-    } else if (toHash.length < maxHashed && !path.includes('\n')) {
-      toHash.push(path);
-    } else {
-      entries.set(path, `stat:${info.size}:${info.mtimeMs}`);
+    return this.#size;
+  }
+
+  /** In the order a Map built the same way would have: the listing's, then new paths. */
+  *entries(): MapIterator<[string, string]> {
+    for (const [path, key] of this.base) {
+      const now = this.changes.has(path) ? this.changes.get(path) : key;
+      if (now !== undefined) yield [path, now];
+    }
+    for (const [path, key] of this.changes) {
+      if (key !== undefined && !this.base.has(path)) yield [path, key];
     }
   }
-  if (toHash.length > 0) {
+
+  *keys(): MapIterator<string> {
+    for (const [path] of this.entries()) yield path;
+  }
+
+  *values(): MapIterator<string> {
+    for (const [, key] of this.entries()) yield key;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(callback: (key: string, path: string, map: ReadonlyMap<string, string>) => void): void {
+    for (const [path, key] of this.entries()) callback(key, path, this);
+  }
+}
+
+async function gitSnapshot(
+  projectDir: string,
+  { top, prefix, index }: GitLocation,
+  maxHashed: number,
+  now: () => number,
+): Promise<Snapshot> {
+  const startedAt = now();
+  const root = resolve(projectDir);
+  const pathspec = ['--', '.', `:(exclude)${BEARING_DIR}`];
+  const relative = (repoPath: string): string | undefined => {
+    if (!repoPath.startsWith(prefix)) return undefined;
+    const p = repoPath.slice(prefix.length);
+    return p === '' || isBearingPath(p) ? undefined : p;
+  };
+  const status = gitOk(projectDir, [
+    'status',
+    '--porcelain=v1',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+    '--ignore-submodules=none',
+    ...pathspec,
+  ]);
+  // hash-object starts while status runs and gets its paths when status has
+  // named them: its start overlaps status instead of following it.
+  let hashPaths: (paths: string) => void = () => {};
+  const hashing = gitOk(top, ['hash-object', '--stdin-paths'], {
+    input: new Promise<string>((resolvePaths) => {
+      hashPaths = resolvePaths;
+    }),
+  });
+  try {
+    const tracked = trackedEntries(projectDir, index, pathspec, relative);
+    // Each is awaited below, unless an error ends this first: then none is left unhandled.
+    for (const pending of [hashing, status, tracked]) pending.catch(() => undefined);
+    // Meanwhile, look at the files the last snapshot found dirty or untracked: most still are.
+    const seen = seenFiles.get(root);
+    const looked = new Map<string, Stats | undefined>();
+    const slice = new TimeSlice();
+    for (const path of seen?.keys() ?? []) {
+      if (slice.due()) await slice.pause();
+      looked.set(path, lstatIfAny(`${root}/${path}`));
+    }
+    // Modified, added, deleted and untracked files: look at the work tree itself.
+    const changes = new Map<string, string | undefined>();
+    const nowSeen = new Map<string, SeenFile>();
+    const toHash: Array<{ path: string; info: Stats }> = [];
+    for (const record of splitZ(await status)) {
+      if (slice.due()) await slice.pause();
+      const xy = record.slice(0, 2);
+      const path = relative(record.slice(3));
+      if (path === undefined) continue;
+      // Staged only (work tree = index): the index listing has the content.
+      if (xy[1] === ' ' && xy !== '??') continue;
+      const file = `${root}/${path}`;
+      const info = looked.has(path) ? looked.get(path) : lstatIfAny(file);
+      if (info === undefined) {
+        changes.set(path, undefined); // deleted in the work tree
+      } else if (info.isSymbolicLink()) {
+        changes.set(path, `link:${readlinkSync(file)}`);
+      } else if (info.isDirectory()) {
+        // A submodule or nested repository: its checked-out commit, not its inner edits.
+        const head = await runGit(file, ['rev-parse', 'HEAD']).catch(() => undefined);
+        changes.set(path, `dir:${head?.code === 0 ? head.stdout.toString('utf8').trim() : xy}`);
+      } else if (toHash.length + nowSeen.size < maxHashed && !path.includes('\n')) {
+        const last = seen?.get(path);
+        if (last?.settled && sameStat(last.stamp, info)) {
+          changes.set(path, last.oid);
+          nowSeen.set(path, last);
+        } else {
+          toHash.push({ path, info });
+        }
+      } else {
+        changes.set(path, `stat:${info.size}:${info.mtimeMs}`);
+      }
+    }
     // --stdin-paths reads paths from the top of the work tree, whatever the cwd.
-    const input = `${toHash.map((p) => prefix + p).join('\n')}\n`;
-    const ids = (await gitOk(top, ['hash-object', '--stdin-paths'], { input }))
-      .toString('utf8')
-      .split('\n');
-    toHash.forEach((path, i) => {
-      entries.set(path, ids[i] || `missing:${i}`);
+    hashPaths(toHash.map(({ path }) => `${prefix}${path}\n`).join(''));
+    const ids = (await hashing).toString('utf8').split('\n');
+    toHash.forEach(({ path, info }, i) => {
+      const oid = ids[i];
+      changes.set(path, oid || `missing:${i}`);
+      if (!oid) return;
+      // Changed too recently, it may change again within one tick of the
+      // file system's clock and keep its stat: hashed again next time.
+      const settled = Math.max(info.mtimeMs, info.ctimeMs) < startedAt - RACY_MS;
+      const { dev, ino, size, mtimeMs, ctimeMs } = info;
+      nowSeen.set(path, { stamp: { dev, ino, size, mtimeMs, ctimeMs }, oid, settled });
     });
+    seenFiles.set(root, nowSeen);
+    // Unmodified tracked files: the content is what the index holds.
+    return { kind: 'git', entries: new LayeredEntries(await tracked, changes), truncated: false };
+  } finally {
+    hashPaths(''); // whatever went wrong, hash-object gets its end of input and exits
   }
-  return { kind: 'git', entries, truncated: false };
 }
 
 // --- without git -------------------------------------------------------------
 
 async function walkSnapshot(projectDir: string, maxFiles: number): Promise<Snapshot> {
+  const root = resolve(projectDir);
   const entries = new Map<string, string>();
-  let truncated = false;
   let boundary: string | undefined;
-
+  const slice = new TimeSlice();
   // Depth first, names sorted, so the walk order (and any truncation point) is deterministic.
-  const visit = async (rel: string): Promise<boolean> => {
+  const stack: Array<{ rel: string; dirents: Dirent[]; next: number }> = [];
+  const enter = (rel: string): void => {
     let dirents: Dirent[];
     try {
-      dirents = await readdir(rel ? join(projectDir, rel) : projectDir, { withFileTypes: true });
+      dirents = readdirSync(rel ? `${root}/${rel}` : root, { withFileTypes: true });
     } catch {
-      return true; // unreadable or vanished directory: nothing to record
+      return; // unreadable or vanished directory: nothing to record
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const kept = dirents.filter((d) => {
       if (d.isDirectory() && SKIPPED_DIRS.has(d.name)) return false;
       return !(rel === '' && d.name === BEARING_DIR);
     });
-    const stats = await Promise.all(
-      kept.map((d) =>
-        d.isDirectory()
-          ? Promise.resolve(undefined)
-          : lstat(join(projectDir, rel, d.name)).catch(() => undefined),
-      ),
-    );
-    for (let i = 0; i < kept.length; i++) {
-      const d = kept[i]!;
-      const path = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) {
-        if (!(await visit(path))) return false;
-        continue;
-      }
-      const st = stats[i];
-      if (!st) continue;
-      if (entries.size >= maxFiles) {
-        truncated = true;
-        return false;
-      }
-      entries.set(path, `${st.isSymbolicLink() ? 'l' : 'f'}:${st.size}:${st.mtimeMs}`);
-      boundary = path;
-    }
-    return true;
+    stack.push({ rel, dirents: kept, next: 0 });
   };
-  await visit('');
-  return truncated
-    ? { kind: 'files', entries, truncated, ...(boundary !== undefined ? { boundary } : {}) }
-    : { kind: 'files', entries, truncated };
+  enter('');
+  while (stack.length > 0) {
+    if (slice.due()) await slice.pause();
+    const dir = stack.at(-1)!;
+    const d = dir.dirents[dir.next++];
+    if (d === undefined) {
+      stack.pop();
+      continue;
+    }
+    const path = dir.rel ? `${dir.rel}/${d.name}` : d.name;
+    if (d.isDirectory()) {
+      enter(path);
+      continue;
+    }
+    const st = lstatIfAny(`${root}/${path}`);
+    if (!st) continue;
+    if (entries.size >= maxFiles) {
+      return boundary !== undefined
+        ? { kind: 'files', entries, truncated: true, boundary }
+        : { kind: 'files', entries, truncated: true };
+    }
+    entries.set(path, `${st.isSymbolicLink() ? 'l' : 'f'}:${st.size}:${st.mtimeMs}`);
+    boundary = path;
+  }
+  return { kind: 'files', entries, truncated: false };
+}
+
+/** The file's own stat (a link's, not its target's), or undefined if it is gone or unreadable. */
+function lstatIfAny(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lets a long loop of synchronous calls give the event loop a turn every SLICE_MS. */
+class TimeSlice {
+  #since = performance.now();
+  #steps = 0;
+
+  /** Whether the loop has held the thread long enough: then it awaits pause(). */
+  due(): boolean {
+    // Reading the clock costs more than most steps: look every 64.
+    return ++this.#steps % 64 === 0 && performance.now() - this.#since >= SLICE_MS;
+  }
+
+  async pause(): Promise<void> {
+    await nextTurn();
+    this.#since = performance.now();
+  }
 }
 
 function earliestBoundary(a: Snapshot, b: Snapshot): string | undefined {

@@ -53,6 +53,25 @@ describe('large output', () => {
   }, 90_000);
 });
 
+describe('a long final result', () => {
+  it('a 20 MB final message (one assistant and one result line) is read whole: the summary is its end', async () => {
+    const ending = 'and that is the end of a very long report.';
+    const summary = `${'All of it, line after line.\n'.repeat(Math.ceil((20 * MB) / 28))}${ending}`;
+    const p = await Project.create(
+      { 'bearing/tasks/t.yaml': tasksYaml([{ id: 'report', prompt: '[[report]]' }]) },
+      { scenarios: [{ match: '[[report]]', summary, costUsd: 0.5 }] },
+    );
+    const r = await p.run(['run'], { timeoutMs: 80_000 });
+    expect(r.code).toBe(0);
+    const rec = p.task('report');
+    expect(rec.status).toBe('completed');
+    expect(rec.summary?.endsWith(`line after line.\n${ending}`)).toBe(true);
+    expect(rec.costUsd).toBe(0.5);
+    const log = join(p.attemptDir('report', 1), 'stdout.log');
+    expect(statSync(log).size).toBeGreaterThan(40 * MB);
+  }, 90_000);
+});
+
 describe('reading commands', () => {
   it('`bearing log`, `status --json` and `summary` reflect what was recorded', async () => {
     const p = await Project.create(

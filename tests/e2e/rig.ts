@@ -42,6 +42,7 @@ export interface Scenario {
   grandchildPidFile?: string;
   ignoreSigterm?: boolean;
   printBytes?: number;
+  printLineBytes?: number;
   exitCode?: number;
   sessionId?: string;
   costUsd?: number;
