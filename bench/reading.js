@@ -35,10 +35,15 @@ const QUIET_FLOOR_MS = 64;
 const builds = [{ label: 'this build', bin: join(ROOT, 'bin', 'bearing.js') }];
 if (values.baseline) builds.push({ label: 'baseline', bin: resolve(values.baseline) });
 
-const dir = mkdtempSync(join(tmpdir(), 'bearing-bench-reading-'));
-writePlan(dir, { tasks: TASKS, files: 10 });
-const { bytes: stateBytes } = writeFinishedState(dir, { tasks: TASKS });
-const lastFile = join(dir, 'bearing', 'tasks', '009.yaml');
+const top = mkdtempSync(join(tmpdir(), 'bearing-bench-reading-'));
+/** A finished project, and a copy whose task files change before every read. */
+const [dir, edited] = ['finished', 'edited'].map((name) => join(top, name));
+let stateBytes = 0;
+for (const d of [dir, edited]) {
+  writePlan(d, { tasks: TASKS, files: 10 });
+  stateBytes = writeFinishedState(d, { tasks: TASKS }).bytes;
+}
+const lastFile = join(edited, 'bearing', 'tasks', '009.yaml');
 let edits = 0;
 
 /** One process, timed from spawn to exit; throws when it fails. */
@@ -68,7 +73,7 @@ for (const b of builds) {
       label: `summary after a task file edit${tag}`,
       run: () => {
         appendFileSync(lastFile, `# edit ${++edits}\n`);
-        return time([b.bin, 'summary', dir]);
+        return time([b.bin, 'summary', edited]);
       },
     },
   );
@@ -101,6 +106,6 @@ try {
     console.log(`  ${c.label.padEnd(44)} ${m.toFixed(0).padStart(6)} ms${rel}${verdict}`);
   });
 } finally {
-  if (values.keep) console.log(`  kept ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  if (values.keep) console.log(`  kept ${top}`);
+  else rmSync(top, { recursive: true, force: true });
 }

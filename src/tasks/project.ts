@@ -7,13 +7,13 @@
 
 import { LineCounter } from 'yaml';
 import { compareDiagnostics, type Diagnostic } from '../core/diagnostic.js';
-import type { Result } from '../core/result.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Plan, Task } from '../core/task.js';
 import { VERSION } from '../version.js';
 import { type ConfigResult, checkConfigFile, EMPTY_CONFIG } from './config-file.js';
 import { dependencyOrder } from './dependency-order.js';
 import type { Entity } from './entity.js';
+import type { SourceFile } from './files.js';
 import { IdSuggester } from './id-suggester.js';
 import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
 import { FileReport, formatPath } from './report.js';
@@ -30,12 +30,7 @@ import {
 import { checkTaskFile, type TaskEntity } from './task-file.js';
 import { decodeText, Locator, type ParsedYaml, parseYaml } from './yaml-file.js';
 
-/** One file as read from disk: its bytes, or why it could not be read. */
-export interface SourceFile {
-  /** The path as shown to the user. */
-  display: string;
-  content: Result<Uint8Array, string>;
-}
+export type { SourceFile } from './files.js';
 
 /** The files of one project as read from disk; see load.ts. */
 export interface ProjectInput {
