@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     cwd: process.cwd(),
   };
   try {
-    const program = await buildProgram(ctx, process.argv);
+    const program = buildProgram(ctx);
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {

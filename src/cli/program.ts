@@ -1,32 +1,38 @@
 /**
  * The commander program: global options and one registration per command.
- * Only the invoked command's module is imported, so `bearing validate` does
- * not pay for loading execa, chokidar and the run loop; top-level help and
- * unknown commands load them all.
+ * Every command is declared, so `bearing --help` and a mistyped command can
+ * list them all; a command's module declares it with light imports only and
+ * imports the use case it runs (and with it execa, chokidar, zod or yaml)
+ * when its action starts, so startup pays for none of them.
  */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerInit } from './commands/init.js';
+import { registerLog } from './commands/log.js';
+import { registerPrompt } from './commands/prompt.js';
+import { registerReview } from './commands/review.js';
+import { registerRun } from './commands/run.js';
+import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
+import { registerValidate } from './commands/validate.js';
+import { registerWatch } from './commands/watch.js';
 import type { CommandContext } from './context.js';
 import { EXIT_DESCRIPTIONS } from './exit-codes.js';
 
-type Register = (program: Command, ctx: CommandContext) => void;
+/** In the order `bearing --help` lists them (status adds summary, review adds approve and retry). */
+const COMMANDS = [
+  registerInit,
+  registerStart,
+  registerValidate,
+  registerRun,
+  registerStatus,
+  registerWatch,
+  registerPrompt,
+  registerReview,
+  registerLog,
+];
 
-/** In the order `bearing --help` lists them. */
-const COMMANDS: Record<string, () => Promise<Register[]>> = {
-  init: async () => [(await import('./commands/init.js')).registerInit],
-  start: async () => [(await import('./commands/start.js')).registerStart],
-  validate: async () => [(await import('./commands/validate.js')).registerValidate],
-  run: async () => [(await import('./commands/run.js')).registerRun],
-  status: async () => [(await import('./commands/status.js')).registerStatus],
-  watch: async () => [(await import('./commands/watch.js')).registerWatch],
-  prompt: async () => [(await import('./commands/prompt.js')).registerPrompt],
-  approve: async () => [(await import('./commands/review.js')).registerReview],
-  log: async () => [(await import('./commands/log.js')).registerLog],
-};
-/** Commands registered by another command's module. */
-const ALIASES: Record<string, string> = { summary: 'status', retry: 'approve' };
-
-export async function buildProgram(ctx: CommandContext, argv: readonly string[]): Promise<Command> {
+export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('bearing')
     .description(
       'Plan with an AI, then have headless AI coding agents build it: task files in bearing/tasks/, run in dependency order, results in bearing/status.md.',
@@ -44,12 +50,6 @@ export async function buildProgram(ctx: CommandContext, argv: readonly string[])
         .map(([code, text]) => `  ${code.padStart(3)}  ${text}`)
         .join('\n')}`,
     );
-  const invoked = argv.slice(2).find((a) => !a.startsWith('-'));
-  const name = invoked === undefined ? undefined : (ALIASES[invoked] ?? invoked);
-  const loaders =
-    name !== undefined && name in COMMANDS && invoked !== 'help'
-      ? [COMMANDS[name]!]
-      : Object.values(COMMANDS);
-  for (const load of loaders) for (const register of await load()) register(program, ctx);
+  for (const register of COMMANDS) register(program, ctx);
   return program;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { findProjectRoot, isDirectory } from '../state/project.js';
-import { displayPath } from '../tasks/load.js';
+import { displayPath } from '../tasks/files.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { fileInTheWay, initProject } from '../../run/init.js';
 import { findProjectRoot } from '../../state/project.js';
-import { displayPath } from '../../tasks/load.js';
+import { displayPath } from '../../tasks/files.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveProjectDir } from '../project-dir.js';
@@ -41,6 +40,7 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         );
         return;
       }
+      const { fileInTheWay, initProject } = await import('../../run/init.js');
       const blocker = fileInTheWay(root);
       if (blocker !== undefined) {
         ctx.output.err(

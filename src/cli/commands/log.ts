@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { didYouMean } from '../../core/suggest.js';
 import { runsDir, taskRunsDir } from '../../state/paths.js';
-import { TASK_ID_PATTERN } from '../../tasks/schema.js';
+import { TASK_ID_PATTERN } from '../../tasks/values.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';

@@ -2,10 +2,7 @@ import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { PromptFormat } from '../../core/task.js';
-import { preparePrompt } from '../../run/prepare.js';
-import { loadState } from '../../state/store.js';
-import { loadProject } from '../../tasks/load.js';
-import { PROMPT_FORMATS } from '../../tasks/schema.js';
+import { PROMPT_FORMATS } from '../../tasks/values.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -37,6 +34,11 @@ export function registerPrompt(program: Command, ctx: CommandContext): void {
       }
       const root = projectRootOrReport(ctx, 'prompt', dir);
       if (root === undefined) return;
+      const [{ loadProject }, { loadState }, { preparePrompt }] = await Promise.all([
+        import('../../tasks/load.js'),
+        import('../../state/store.js'),
+        import('../../run/prepare.js'),
+      ]);
       const loaded = await loadProject(root, { displayBase: ctx.cwd });
       if (!loaded.plan) {
         for (const d of loaded.diagnostics) ctx.output.err(formatDiagnostic(d));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { review } from '../../run/review.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -9,6 +8,7 @@ export function registerReview(program: Command, ctx: CommandContext): void {
     (name: 'approve' | 'retry') => async (id: string, dir: string, opts: { json?: boolean }) => {
       const root = projectRootOrReport(ctx, name, dir);
       if (root === undefined) return;
+      const { review } = await import('../../run/review.js');
       const result = await review(root, ctx.cwd, name, id);
       if (opts.json) ctx.output.out(JSON.stringify({ id, action: name, ...result }));
       else if (result.kind === 'applied' || result.kind === 'queued-for-run')

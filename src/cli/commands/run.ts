@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { IsolationMode } from '../../core/task.js';
-import { runProject } from '../../run/runner.js';
-import { ISOLATION_MODES } from '../../tasks/schema.js';
-import { runView } from '../../ui/run-view.js';
+import { ISOLATION_MODES } from '../../tasks/values.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -58,6 +56,10 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
         }
         const root = projectRootOrReport(ctx, 'run', dir);
         if (root === undefined) return;
+        const [{ runProject }, { runView }] = await Promise.all([
+          import('../../run/runner.js'),
+          import('../../ui/run-view.js'),
+        ]);
         const controller = new AbortController();
         const view = runView(ctx.output, { json: Boolean(opts.json) });
         let signals = 0;

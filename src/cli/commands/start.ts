@@ -1,19 +1,10 @@
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { type InteractiveSession, startInteractive } from '../../process/interactive.js';
-import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
-import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
-import {
-  bearingCommand,
-  checkModelName,
-  checkSessionId,
-  type Launch,
-  missingPlannerCli,
-  type PlannerSession,
-  resumeAdvice,
-  startPlanner,
-} from '../../run/start.js';
+import type { InteractiveSession } from '../../process/interactive.js';
+import type { PlannerCli } from '../../run/planner-prompt.js';
+import type { Ask } from '../../run/planner-questions.js';
+import type { Launch, PlannerSession } from '../../run/start.js';
 import { findProjectRoot } from '../../state/project.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -31,6 +22,7 @@ export interface StartOptions {
 /** The session `--resume`/`--continue` ask for, or what is wrong with them. */
 function wantedSession(
   opts: StartOptions,
+  checkSessionId: (id: string) => string | undefined,
 ): { session: Exclude<PlannerSession, { kind: 'new' }> | { kind: 'new' } } | { problem: string } {
   if (opts.resume !== undefined && opts.continue) {
     return { problem: '--resume and --continue: give one of them, not both' };
@@ -113,6 +105,25 @@ export async function runStart(
   root: string,
   opts: StartOptions,
 ): Promise<void> {
+  // The planner's modules (execa among them) are loaded only when it starts.
+  const [
+    { PLANNER_CLIS },
+    { chooseCli, chooseModel },
+    { startInteractive },
+    {
+      bearingCommand,
+      checkModelName,
+      checkSessionId,
+      missingPlannerCli,
+      resumeAdvice,
+      startPlanner,
+    },
+  ] = await Promise.all([
+    import('../../run/planner-prompt.js'),
+    import('../../run/planner-questions.js'),
+    import('../../process/interactive.js'),
+    import('../../run/start.js'),
+  ]);
   if (opts.cli !== undefined && !(PLANNER_CLIS as readonly string[]).includes(opts.cli)) {
     ctx.output.err(`bearing start: --cli: expected claude or codex, got "${opts.cli}"`);
     ctx.setExitCode(EXIT.invalid);
@@ -126,7 +137,7 @@ export async function runStart(
       return;
     }
   }
-  const wanted = wantedSession(opts);
+  const wanted = wantedSession(opts, checkSessionId);
   if ('problem' in wanted) {
     ctx.output.err(`bearing start: ${wanted.problem}`);
     ctx.setExitCode(EXIT.invalid);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { renderStatusMarkdown, renderSummary, statusJson } from '../../core/status-report.js';
-import { readSnapshot } from '../../run/snapshot.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -10,6 +9,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
   const show = (kind: 'status' | 'summary') => async (dir: string, opts: { json?: boolean }) => {
     const root = projectRootOrReport(ctx, kind, dir);
     if (root === undefined) return;
+    const { readSnapshot } = await import('../../run/snapshot.js');
     const snap = await readSnapshot(root, ctx.cwd, ctx.env);
     if (!snap.ok) {
       ctx.output.err(`bearing ${kind}: ${snap.message}`);

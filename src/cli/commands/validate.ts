@@ -2,8 +2,6 @@ import { relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { Plan } from '../../core/task.js';
-import { staleSchemaCopies } from '../../run/init.js';
-import { loadProject } from '../../tasks/load.js';
 import { VERSION } from '../../version.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -24,6 +22,10 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     .action(async (dir: string, opts: { json?: boolean }) => {
       const root = projectRootOrReport(ctx, 'validate', dir);
       if (root === undefined) return;
+      const [{ loadProject }, { staleSchemaCopies }] = await Promise.all([
+        import('../../tasks/load.js'),
+        import('../../run/init.js'),
+      ]);
       const result = await loadProject(root, { displayBase: ctx.cwd });
       // Reported, never rewritten here: validate only reads.
       const notes = staleSchemaCopies(root).map((file) => staleNote(ctx, root, file));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
@@ -16,6 +15,7 @@ export function registerWatch(program: Command, ctx: CommandContext): void {
     .action(async (dir: string, opts: { json?: boolean }) => {
       const root = projectRootOrReport(ctx, 'watch', dir);
       if (root === undefined) return;
+      const { watchProject } = await import('../../run/watch.js');
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
