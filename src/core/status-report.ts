@@ -741,10 +741,21 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
 }
 
+/** The longest run of backticks in `text` (0 for none); a status has thousands of spans to fence. */
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (let at = text.indexOf('`'); at !== -1; ) {
+    let end = at + 1;
+    while (text.charCodeAt(end) === 96) end++;
+    longest = Math.max(longest, end - at);
+    at = text.indexOf('`', end);
+  }
+  return longest;
+}
+
 /** An inline code span that stays one span whatever backticks the text holds. */
 export function code(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
+  const fence = '`'.repeat(longestBacktickRun(text) + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
 }
@@ -755,7 +766,6 @@ export function code(text: string): string {
  * and cannot inject headings that look like task sections.
  */
 export function fenced(text: string): string[] {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
   return [`${fence}text`, ...text.split('\n'), fence];
 }

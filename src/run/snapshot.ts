@@ -5,6 +5,7 @@
  * state knows of is approximated from the state itself.
  */
 import type { Diagnostic } from '../core/diagnostic.js';
+import { satisfies, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import type { RunState, Wait } from '../core/state.js';
@@ -13,7 +14,6 @@ import { type LockStatus, readLock } from '../state/lock.js';
 import { planCacheFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
-import { missingForPending } from './missing-commands.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -63,7 +63,7 @@ export async function readSnapshot(
   const stop =
     gate.kind !== 'free'
       ? undefined
-      : ((loaded.plan ? missingCli(loaded.plan, shown, root, env) : undefined) ??
+      : ((loaded.plan ? await missingCli(loaded.plan, shown, root, env) : undefined) ??
         state.value.lastRun?.stop);
   let next = nextStep(
     plan,
@@ -94,12 +94,15 @@ function activeWaits(state: RunState, lock: LockStatus): Wait[] {
 }
 
 /** The same check `bearing run` makes before it starts: every pending task's command on PATH. */
-function missingCli(
+async function missingCli(
   plan: Plan,
   state: RunState,
   root: string,
   env: NodeJS.ProcessEnv,
-): StopReason | undefined {
+): Promise<StopReason | undefined> {
+  // With every task done there is nothing to check, and no agent adapter to load.
+  if (plan.tasks.every((t) => satisfies(statusOf(state, t.id)))) return undefined;
+  const { missingForPending } = await import('./missing-commands.js');
   const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
   const tasks = missingForPending(plan, state, env, root)
     .flatMap((m) =>
