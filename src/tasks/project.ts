@@ -53,7 +53,7 @@ const NO_POSITION = new Locator(undefined, new LineCounter());
 function parseFile(
   file: SourceFile,
   sink: Diagnostic[],
-): { parsed: ParsedYaml; report: FileReport } | undefined {
+): { parsed: ParsedYaml; report: FileReport; text: string } | undefined {
   const bare = new FileReport(file.display, NO_POSITION, sink);
   if (!file.content.ok) {
     bare.at({ line: 0, col: 0 }, '', file.content.error);
@@ -70,7 +70,7 @@ function parseFile(
     const pos = parsed.locator.position(p.offset);
     report.at(pos, p.path ? formatPath(p.path) : 'yaml', p.message);
   }
-  return { parsed, report };
+  return { parsed, report, text: text.value };
 }
 
 /** An exception while checking one file becomes that file's diagnostic, never a crash. */
@@ -153,7 +153,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     const file = input.config;
     config = guarded(file.display, sink, EMPTY_CONFIG, () => {
       const read = parseFile(file, sink);
-      return read ? checkConfigFile(read.parsed, read.report) : EMPTY_CONFIG;
+      if (!read) return EMPTY_CONFIG;
+      const checked = checkConfigFile(read.parsed, read.report);
+      read.parsed.locator.release(read.text);
+      return checked;
     });
   }
   const tasks: TaskEntity[] = [];
@@ -164,6 +167,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       const read = parseFile(file, sink);
       if (!read) return;
       const result = checkTaskFile(read.parsed, read.report);
+      // Its own checks are done: the rules across files need its document
+      // only to place a problem, and keeping every file's makes a big plan
+      // slower per task than a small one.
+      read.parsed.locator.release(read.text);
       tasks.push(...result.tasks);
       if (result.defaults) fileDefaults.push(result.defaults);
       for (const id of result.looseIds) looseIds.add(id);
@@ -223,7 +230,12 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     }
   }
   const knownIds = new Set([...firstById.keys(), ...looseIds]);
-  const suggester = new IdSuggester(firstById.keys());
+  // Built at the first unknown dependency: a valid plan needs no suggestions.
+  let suggester: IdSuggester | undefined;
+  const didYouMeanId = (id: string): string => {
+    suggester ??= new IdSuggester(firstById.keys());
+    return suggester.didYouMean(id);
+  };
 
   // Effort problems inherited from a defaults block are reported once, where it is written.
   const effortByOrigin = new Map<Entity, Map<string, string[]>>();
@@ -323,7 +335,7 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
         } else if (seen.has(dep)) {
           task.report.value(at, `"${dep}" is listed twice`, field);
         } else if (!knownIds.has(dep)) {
-          task.report.value(at, `unknown task "${dep}"${suggester.didYouMean(dep)}`, field);
+          task.report.value(at, `unknown task "${dep}"${didYouMeanId(dep)}`, field);
         }
         seen.add(dep);
       });
