@@ -32,10 +32,15 @@ function taskYaml(i, random) {
   if (i % 7 === 0) lines.push('    model: opus');
   if (i % 11 === 0) lines.push('    timeout: 45m');
   if (i % 5 === 0) lines.push(`    focus: [src/${AREAS[i % AREAS.length]}/step-${i}.ts]`);
+  const area = AREAS[i % AREAS.length];
   lines.push(
     '    prompt: |',
-    `      Implement step ${i} of the ${AREAS[i % AREAS.length]} module as plan.md says.`,
-    '      Keep the change small; add a test.',
+    `      Implement step ${i} of the ${area} module as plan.md says: read the`,
+    `      interfaces the earlier ${area} steps left in src/${area}/ and extend them`,
+    '      rather than adding a parallel path. Keep the change small and the public',
+    '      API backwards compatible; update the docs comment of anything you touch.',
+    '      Add a test next to the code that fails without the change, and run the',
+    '      whole suite before you finish.',
   );
   return lines.join('\n');
 }
