@@ -11,15 +11,17 @@
 // /proc on Linux), which a busy machine disturbs less. The target is
 // validation within 1.5x its floor at any size.
 //
-//   npm run build && node bench/validate.js [--rounds 5] [--keep]
+//   npm run build && node bench/validate.js [--rounds 5] [--baseline <checkout>] [--keep]
+//
+// --baseline measures another built checkout (e.g. main) in the same rounds,
+// for a before/after in one run; layouts over its size cap are skipped for it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { loadProject } from '../dist/tasks/load.js';
 import { MAX_FILE_BYTES } from '../dist/tasks/rules.js';
 import { writePlan } from './plan.js';
 
@@ -27,11 +29,21 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
+    baseline: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
 const TARGET_RATIO = 1.5;
+
+/** The builds measured: this checkout, and --baseline. */
+const BUILDS = [{ label: '', root: ROOT }];
+if (values.baseline) BUILDS.push({ label: ' [baseline]', root: resolve(values.baseline) });
+for (const build of BUILDS) {
+  const dist = pathToFileURL(join(build.root, 'dist', 'tasks'));
+  build.loadProject = (await import(`${dist.href}/load.js`)).loadProject;
+  build.cap = (await import(`${dist.href}/rules.js`)).MAX_FILE_BYTES;
+}
 
 const LAYOUTS = [
   { tasks: 5000, files: 50 },
@@ -104,45 +116,51 @@ async function measure({ tasks, files }) {
     const largest = Math.max(...paths.map((p) => readFileSync(p).length));
     if (largest > MAX_FILE_BYTES) throw new Error(`a file of ${size(largest)} is over the cap`);
     const floor = [];
-    const load = [];
     const floorProcess = [];
-    const validateProcess = [];
+    const builds = BUILDS.filter((b) => largest <= b.cap).map((b) => ({ ...b, load: [], run: [] }));
     for (let r = 0; r < ROUNDS; r++) {
       floor.push(
         await timed(() => {
           for (const p of paths) parse(readFileSync(p, 'utf8'));
         }),
       );
-      load.push(
-        await timed(async () => {
-          const result = await loadProject(dir, { displayBase: dir });
-          if (result.plan?.tasks.length !== tasks) {
-            throw new Error(`the plan is invalid: ${JSON.stringify(result.diagnostics[0])}`);
-          }
-        }),
-      );
       floorProcess.push(
         timedProcess(['--input-type=module', '-e', FLOOR_SCRIPT, JSON.stringify(paths)]),
       );
-      validateProcess.push(timedProcess([join(ROOT, 'bin', 'bearing.js'), 'validate', dir]));
+      for (const build of builds) {
+        build.load.push(
+          await timed(async () => {
+            const result = await build.loadProject(dir, { displayBase: dir });
+            if (result.plan?.tasks.length !== tasks) {
+              throw new Error(`the plan is invalid: ${JSON.stringify(result.diagnostics[0])}`);
+            }
+          }),
+        );
+        build.run.push(timedProcess([join(build.root, 'bin', 'bearing.js'), 'validate', dir]));
+      }
     }
     const layout = files === 1 ? 'one file' : `${files} files`;
     console.log(
       `validate ${tasks.toLocaleString('en')} tasks, ${layout} (${size(bytes)} of YAML, largest file ${size(largest)}):`,
     );
-    for (const [label, samples, base] of [
-      ['in this process', load, floor],
-      ['as a process (bearing validate)', validateProcess, floorProcess],
-    ]) {
-      for (const kind of ['wall', 'cpu']) {
-        const ms = median(samples.map((s) => s[kind]));
-        const floorMs = median(base.map((s) => s[kind]));
-        if (Number.isNaN(ms)) continue;
-        const ratio = ms / floorMs;
-        console.log(
-          `  ${label.padEnd(32)} ${kind.padEnd(4)} ${ms.toFixed(0).padStart(6)} ms, parse floor ${floorMs.toFixed(0).padStart(6)} ms: ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
-        );
+    for (const build of builds) {
+      for (const [label, samples, base] of [
+        [`in this process${build.label}`, build.load, floor],
+        [`bearing validate${build.label}`, build.run, floorProcess],
+      ]) {
+        for (const kind of ['wall', 'cpu']) {
+          const ms = median(samples.map((s) => s[kind]));
+          const floorMs = median(base.map((s) => s[kind]));
+          if (Number.isNaN(ms)) continue;
+          const ratio = ms / floorMs;
+          console.log(
+            `  ${label.padEnd(30)} ${kind.padEnd(4)} ${ms.toFixed(0).padStart(6)} ms, parse floor ${floorMs.toFixed(0).padStart(6)} ms: ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
+          );
+        }
       }
+    }
+    for (const build of BUILDS.filter((b) => largest > b.cap)) {
+      console.log(`  ${build.label.trim()} not measured: its cap is ${size(build.cap)}`);
     }
   } finally {
     // --keep leaves the generated projects for profiling: node --cpu-prof bin/bearing.js validate DIR

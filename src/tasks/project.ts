@@ -328,14 +328,18 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     if (deps) {
       const seen = new Set<string>();
       deps.forEach((dep, i) => {
-        const at = [...task.path, 'depends_on', i];
-        const field = fieldOf(task, 'depends_on');
-        if (dep === task.values.id) {
-          task.report.value(at, `${label(task)} depends on itself`, field);
-        } else if (seen.has(dep)) {
-          task.report.value(at, `"${dep}" is listed twice`, field);
-        } else if (!knownIds.has(dep)) {
-          task.report.value(at, `unknown task "${dep}"${didYouMeanId(dep)}`, field);
+        const problem =
+          dep === task.values.id
+            ? `${label(task)} depends on itself`
+            : seen.has(dep)
+              ? `"${dep}" is listed twice`
+              : knownIds.has(dep)
+                ? undefined
+                : `unknown task "${dep}"${didYouMeanId(dep)}`;
+        // The path and field only for a problem: a valid plan has tens of
+        // thousands of dependencies.
+        if (problem !== undefined) {
+          task.report.value([...task.path, 'depends_on', i], problem, fieldOf(task, 'depends_on'));
         }
         seen.add(dep);
       });
@@ -364,13 +368,12 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
   }
 
   // 3. Cycles, over tasks whose id and dependencies are valid.
-  const nodes = [...firstById.values()].map((task) => ({
-    id: task.values.id as string,
-    dependsOn: ((task.values.depends_on as string[] | undefined) ?? []).filter(
-      (d) => d !== task.values.id,
-    ),
-    task,
-  }));
+  const nodes = [...firstById.values()].map((task) => {
+    const id = task.values.id as string;
+    const deps = (task.values.depends_on as string[] | undefined) ?? [];
+    // A task depending on itself is reported above, not as a cycle.
+    return { id, dependsOn: deps.includes(id) ? deps.filter((d) => d !== id) : deps, task };
+  });
   const { ordered, cycles } = dependencyOrder(nodes);
   for (const cycle of cycles) {
     const start = firstById.get(cycle[0]!)!;
@@ -393,7 +396,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       [task.fileDefaults?.values as WrittenTaskDefaults | undefined, configDefaults],
       { file: task.report.file, line: task.source.line, col: task.source.col },
     );
-    return { ...normal, focus: normal.focus.map((f) => focusRelative(f, input.projectDir)) };
+    if (normal.focus.length > 0) {
+      normal.focus = normal.focus.map((f) => focusRelative(f, input.projectDir));
+    }
+    return normal;
   });
   const plan: Plan = {
     tasks: planTasks,
