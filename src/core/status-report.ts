@@ -283,8 +283,20 @@ function failureOutput(
 
 // --- status.md --------------------------------------------------------------
 
+export interface RenderOptions {
+  /**
+   * Keep each task's section for the next call, and reuse it while the task,
+   * its record and its place in the schedule are unchanged (default). For a
+   * caller that renders again after every change, as the run does; a
+   * one-shot reader (`bearing status`) turns it off, since the bookkeeping
+   * costs it more than rendering each section once.
+   */
+  memo?: boolean;
+}
+
 /** The full bearing/status.md. */
-export function renderStatusMarkdown(input: StatusInput): string {
+export function renderStatusMarkdown(input: StatusInput, options: RenderOptions = {}): string {
+  const memo = options.memo ?? true;
   const r = read(input);
   const out: string[] = [
     '# Bearing status',
@@ -299,7 +311,10 @@ export function renderStatusMarkdown(input: StatusInput): string {
   ];
 
   for (const v of r.views) {
-    out.push('', ...cachedSection(v, input.now, r.canRun));
+    out.push(
+      '',
+      memo ? cachedSection(v, input.now, r.canRun) : sectionText(v, input.now, r.canRun),
+    );
   }
 
   if (r.removed.length > 0) {
@@ -327,10 +342,10 @@ export function renderStatusMarkdown(input: StatusInput): string {
  * schedule, so it is kept until one of those changes (running sections show
  * elapsed time and are always rendered).
  */
-const sections = new WeakMap<Task, { key: string; lines: string[] }>();
+const sections = new WeakMap<Task, { key: string; text: string }>();
 
-function cachedSection(v: TaskView, now: Date, canRun: boolean): string[] {
-  if (v.status === 'running') return taskSection(v, now, canRun);
+function cachedSection(v: TaskView, now: Date, canRun: boolean): string {
+  if (v.status === 'running') return sectionText(v, now, canRun);
   const r = v.record;
   const key = [
     r?.updatedAt,
@@ -348,10 +363,15 @@ function cachedSection(v: TaskView, now: Date, canRun: boolean): string[] {
     canRun,
   ].join('|');
   const hit = sections.get(v.task);
-  if (hit && hit.key === key) return hit.lines;
-  const lines = taskSection(v, now, canRun);
-  sections.set(v.task, { key, lines });
-  return lines;
+  if (hit && hit.key === key) return hit.text;
+  const text = sectionText(v, now, canRun);
+  sections.set(v.task, { key, text });
+  return text;
+}
+
+/** One task's section, its lines joined. */
+function sectionText(v: TaskView, now: Date, canRun: boolean): string {
+  return taskSection(v, now, canRun).join('\n');
 }
 
 function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {

@@ -13,7 +13,7 @@ import type { Plan } from '../core/task.js';
 import { type LockStatus, readLock } from '../state/lock.js';
 import { planCacheFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
-import { loadProject } from '../tasks/load.js';
+import { loadProjectCached } from '../tasks/load.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -35,7 +35,7 @@ export async function readSnapshot(
 ): Promise<{ ok: true; value: ProjectSnapshot } | { ok: false; message: string }> {
   const state = loadState(root);
   if (!state.ok) return { ok: false, message: state.error.message };
-  const loaded = await loadProject(root, { displayBase, cacheFile: planCacheFile(root) });
+  const loaded = await loadProjectCached(root, { displayBase, cacheFile: planCacheFile(root) });
   const lock = readLock(root);
   const running: Record<string, { startedAt: string }> = {};
   // A lock we cannot judge may be a live run's: advise nothing that needs it free.

@@ -18,6 +18,7 @@ import {
   type ProjectFiles,
   type ReadFiles,
   readProjectFiles,
+  readProjectFilesSync,
 } from './files.js';
 import { planDigest, readCachedPlan, writeCachedPlan } from './plan-cache.js';
 import type { analyseProject } from './project.js';
@@ -35,12 +36,8 @@ export interface LoadResult {
 }
 
 export interface CachedLoadOptions extends LoadOptions {
-  /**
-   * Keep the valid plan in this file and reuse it while no file it was built
-   * from changed (`planCacheFile` in state/paths.ts). For the reading
-   * commands, which run far more often than task files change.
-   */
-  cacheFile?: string;
+  /** Where the valid plan is kept (`planCacheFile` in state/paths.ts). */
+  cacheFile: string;
 }
 
 /** What the checks make of what was read; `analyse` is project.ts's. */
@@ -81,22 +78,42 @@ export function internalError(projectDir: string, base: string, e: unknown): Loa
  */
 export async function loadProject(
   projectDir: string,
-  options: CachedLoadOptions = {},
+  options: LoadOptions = {},
 ): Promise<LoadResult> {
   const base = options.displayBase ?? currentDir(projectDir);
   try {
     const read = await readProjectFiles(projectDir, { displayBase: base });
-    const { cacheFile } = options;
+    const { analyseProject } = await import('./project.js');
+    return checkProjectFiles(projectDir, read, analyseProject);
+  } catch (e) {
+    return internalError(projectDir, base, e);
+  }
+}
+
+/**
+ * loadProject for the reading commands (status, summary), which run far
+ * more often than the task files change: the last valid plan is kept in
+ * `cacheFile` and reused while every file it was built from is unchanged
+ * (plan-cache.ts), so the checks are not even imported. The files are read
+ * without awaiting each: a one-shot command has nothing to do meanwhile.
+ */
+export async function loadProjectCached(
+  projectDir: string,
+  options: CachedLoadOptions,
+): Promise<LoadResult> {
+  const base = options.displayBase ?? currentDir(projectDir);
+  try {
+    const read = readProjectFilesSync(projectDir, { displayBase: base });
+    if (!read.ok) return { plan: undefined, diagnostics: [read.diagnostic], files: [] };
     const root = resolve(projectDir);
-    const key = read.ok && cacheFile !== undefined ? planDigest(root, read) : undefined;
-    if (read.ok && cacheFile !== undefined && key !== undefined) {
-      const plan = readCachedPlan(cacheFile, key, root, base);
-      if (plan) return { plan, diagnostics: [], files: displayed(read) };
-    }
+    const key = planDigest(root, read);
+    const cached =
+      key === undefined ? undefined : readCachedPlan(options.cacheFile, key, root, base);
+    if (cached) return { plan: cached, diagnostics: [], files: displayed(read) };
     const { analyseProject } = await import('./project.js');
     const result = checkProjectFiles(projectDir, read, analyseProject);
-    if (read.ok && cacheFile !== undefined && key !== undefined && result.plan) {
-      writeCachedPlan(cacheFile, key, root, read, result.plan);
+    if (key !== undefined && result.plan) {
+      writeCachedPlan(options.cacheFile, key, root, read, result.plan);
     }
     return result;
   } catch (e) {

@@ -1,5 +1,5 @@
 /**
- * The plan kept for the reading commands (loadProject with `cacheFile`): it
+ * The plan kept for the reading commands (loadProjectCached): it
  * is reused only while every file it was built from is byte for byte the
  * same, it shows paths from wherever the command runs, and a missing,
  * damaged or stale cache is a full load, never an error.
@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planCacheFile, stateDir } from '../../src/state/paths.js';
-import { loadProject } from '../../src/tasks/load.js';
+import { loadProject, loadProjectCached } from '../../src/tasks/load.js';
 import { useFixtures } from '../helpers/fixtures.js';
 import { yaml } from './support.js';
 
@@ -27,7 +27,7 @@ async function project(files: Record<string, string> = FILES) {
   return {
     fx,
     cacheFile,
-    load: (displayBase = fx.dir) => loadProject(fx.dir, { displayBase, cacheFile }),
+    load: (displayBase = fx.dir) => loadProjectCached(fx.dir, { displayBase, cacheFile }),
     full: (displayBase = fx.dir) => loadProject(fx.dir, { displayBase }),
   };
 }
@@ -104,7 +104,7 @@ describe('the cached plan', () => {
   it('creates no folder: without .state/ nothing is kept', async () => {
     const fx = await fixtures.create(FILES);
     const cacheFile = planCacheFile(fx.dir);
-    const result = await loadProject(fx.dir, { displayBase: fx.dir, cacheFile });
+    const result = await loadProjectCached(fx.dir, { displayBase: fx.dir, cacheFile });
     expect(result.plan?.tasks).toHaveLength(2);
     expect(() => statSync(stateDir(fx.dir))).toThrow();
   });

@@ -51,7 +51,8 @@ export async function status(
     );
   } else {
     for (const d of s.diagnostics) ctx.output.err(formatDiagnostic(d));
-    const text = kind === 'status' ? renderStatusMarkdown(input) : renderSummary(input);
+    const text =
+      kind === 'status' ? renderStatusMarkdown(input, { memo: false }) : renderSummary(input);
     // Both end in a newline, which out() adds back.
     ctx.output.out(text.endsWith('\n') ? text.slice(0, -1) : text);
   }
