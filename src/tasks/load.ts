@@ -36,7 +36,7 @@ export interface LoadResult {
 }
 
 export interface CachedLoadOptions extends LoadOptions {
-  /** Where the valid plan is kept (`planCacheFile` in state/paths.ts). */
+  /** Where the run keeps its valid plan (`planCacheFile` in state/paths.ts). */
   cacheFile: string;
 }
 
@@ -91,11 +91,41 @@ export async function loadProject(
 }
 
 /**
+ * loadProject for the run, which keeps each valid plan for the reading
+ * commands: `keep` writes it (plan-cache.ts) under the digest of the very
+ * bytes that were checked, whenever the files have changed since. The run
+ * calls it once it holds the lock, as the one writer of `.state/`.
+ */
+export async function loadProjectToKeep(
+  projectDir: string,
+  options: LoadOptions = {},
+): Promise<{ result: LoadResult; keep: ((cacheFile: string) => void) | undefined }> {
+  const base = options.displayBase ?? currentDir(projectDir);
+  try {
+    const read = await readProjectFiles(projectDir, { displayBase: base });
+    const { analyseProject } = await import('./project.js');
+    const result = checkProjectFiles(projectDir, read, analyseProject);
+    const plan = result.plan;
+    if (!read.ok || !plan) return { result, keep: undefined };
+    const root = resolve(projectDir);
+    const keep = (cacheFile: string): void => {
+      const key = planDigest(root, read);
+      if (key !== undefined) writeCachedPlan(cacheFile, key, root, read, plan);
+    };
+    return { result, keep };
+  } catch (e) {
+    return { result: internalError(projectDir, base, e), keep: undefined };
+  }
+}
+
+/**
  * loadProject for the reading commands (status, summary), which run far
- * more often than the task files change: the last valid plan is kept in
- * `cacheFile` and reused while every file it was built from is unchanged
- * (plan-cache.ts), so the checks are not even imported. The files are read
- * without awaiting each: a one-shot command has nothing to do meanwhile.
+ * more often than the task files change: the plan the run kept
+ * (loadProjectToKeep) is reused while every file it was built from is
+ * unchanged, so the checks are not even imported. The reading commands
+ * write nothing, so after an edit they load in full until the run keeps the
+ * new plan. The files are read without awaiting each: a one-shot command has
+ * nothing to do meanwhile.
  */
 export async function loadProjectCached(
   projectDir: string,
@@ -111,11 +141,7 @@ export async function loadProjectCached(
       key === undefined ? undefined : readCachedPlan(options.cacheFile, key, root, base);
     if (cached) return { plan: cached, diagnostics: [], files: displayed(read) };
     const { analyseProject } = await import('./project.js');
-    const result = checkProjectFiles(projectDir, read, analyseProject);
-    if (key !== undefined && result.plan) {
-      writeCachedPlan(options.cacheFile, key, root, read, result.plan);
-    }
-    return result;
+    return checkProjectFiles(projectDir, read, analyseProject);
   } catch (e) {
     return internalError(projectDir, base, e);
   }

@@ -3,7 +3,8 @@
  * built from. `bearing status` and `summary` run far more often than the task
  * files change, and at a thousand tasks parsing and checking them was most of
  * what a status cost; with a matching digest the plan is read back instead,
- * and the YAML parser and the schema are not even imported.
+ * and the YAML parser and the schema are not even imported. The run writes
+ * it (the one writer of `.state/`); the reading commands only read it.
  *
  * The digest covers the bytes and paths of config.yaml and every task file,
  * the project's folder (focus paths are judged against it) and the build of
@@ -86,9 +87,9 @@ export function readCachedPlan(
 }
 
 /**
- * Keep `plan`, checked from `read`, under `key`. Only into a folder that
- * exists (a reading command creates none), and best effort: a read-only
- * project just loads in full next time.
+ * Keep `plan`, checked from `read`, under `key`: written whole and renamed
+ * into place, only into a folder that exists, and best effort (a failed
+ * write costs the reading commands a full load, nothing else).
  */
 export function writeCachedPlan(
   file: string,
