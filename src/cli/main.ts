@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
 async function main(): Promise<void> {
-  const output = terminalOutput();
+  const output = await terminalOutput();
   let exitCode: ExitCode = EXIT.ok;
   const ctx: CommandContext = {
     output,

@@ -52,6 +52,9 @@ export interface ParsedYaml {
   empty: boolean;
 }
 
+/** Refuses bytes that are not UTF-8; reused, as a plan may have hundreds of files. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decode UTF-8 task file bytes, refusing anything that is not text. */
 export function decodeText(bytes: Uint8Array): Result<string, string> {
   const utf16 =
@@ -62,7 +65,7 @@ export function decodeText(bytes: Uint8Array): Result<string, string> {
     return err('not a text file (it contains NUL bytes); expected YAML text in UTF-8');
   }
   try {
-    return ok(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return ok(UTF8.decode(bytes));
   } catch {
     return err('not a text file (it is not valid UTF-8); expected YAML text in UTF-8');
   }
