@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inboxDir } from '../src/state/inbox.js';
-import { lockFile, runsDir, stateDir, stateFile } from '../src/state/paths.js';
+import { lockFile, planCacheFile, runsDir, stateDir, stateFile } from '../src/state/paths.js';
 import { referenceMarkdown } from '../src/tasks/reference.js';
 import { BUILTIN_DEFAULTS, taskOnlyShape, taskSettingsShape } from '../src/tasks/schema.js';
 
@@ -75,9 +75,14 @@ describe('docs/architecture.md', () => {
     const root = '/project';
     const state = stateDir(root);
     const worktrees = join(root, BUILTIN_DEFAULTS.run.worktree_dir);
-    const names = [stateFile(root), lockFile(root), runsDir(root), inboxDir(root), worktrees].map(
-      (p) => relative(state, p),
-    );
+    const names = [
+      stateFile(root),
+      lockFile(root),
+      planCacheFile(root),
+      runsDir(root),
+      inboxDir(root),
+      worktrees,
+    ].map((p) => relative(state, p));
     for (const name of [...names, '.gitignore']) expect(doc, name).toContain(name);
   });
 });

@@ -9,7 +9,7 @@
 
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
-import { EFFORTS_BY_CLI } from '../tasks/schema.js';
+import { EFFORTS_BY_CLI } from '../tasks/values.js';
 import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
 import { EventLines } from './event-lines.js';
 import { count, type JsonObject, obj, str } from './json-line.js';

@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
 async function main(): Promise<void> {
-  const output = terminalOutput();
+  const output = await terminalOutput();
   let exitCode: ExitCode = EXIT.ok;
   const ctx: CommandContext = {
     output,
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     cwd: process.cwd(),
   };
   try {
-    const program = await buildProgram(ctx, process.argv);
+    const program = buildProgram(ctx);
     await program.parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {

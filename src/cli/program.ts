@@ -1,32 +1,30 @@
 /**
- * The commander program: global options and one registration per command.
- * Only the invoked command's module is imported, so `bearing validate` does
- * not pay for loading execa, chokidar and the run loop; top-level help and
- * unknown commands load them all.
+ * The commander program: every command Bearing accepts, with its arguments,
+ * options and help, declared here in one place. What a command does is in
+ * commands/<name>.ts, imported only when it runs, so `bearing --help` (and a
+ * mistyped command, which lists them) loads none of it: not the run loop,
+ * execa, chokidar, zod or yaml, nor the other commands.
  */
 import { Command } from 'commander';
+import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
+import type { InitOptions } from './commands/init.js';
+import type { LogOptions } from './commands/log.js';
+import type { PromptOptions } from './commands/prompt.js';
+import type { ReviewOptions } from './commands/review.js';
+import type { RunOptions } from './commands/run.js';
+import type { StartOptions } from './commands/start.js';
+import type { StatusOptions } from './commands/status.js';
+import type { ValidateOptions } from './commands/validate.js';
+import type { WatchOptions } from './commands/watch.js';
 import type { CommandContext } from './context.js';
 import { EXIT_DESCRIPTIONS } from './exit-codes.js';
 
-type Register = (program: Command, ctx: CommandContext) => void;
+/** How every command but init and start describes its `[dir]` argument. */
+const PROJECT_DIR_HELP =
+  'the project or any folder in it; bearing/ is looked for there, then above it up to the git root';
 
-/** In the order `bearing --help` lists them. */
-const COMMANDS: Record<string, () => Promise<Register[]>> = {
-  init: async () => [(await import('./commands/init.js')).registerInit],
-  start: async () => [(await import('./commands/start.js')).registerStart],
-  validate: async () => [(await import('./commands/validate.js')).registerValidate],
-  run: async () => [(await import('./commands/run.js')).registerRun],
-  status: async () => [(await import('./commands/status.js')).registerStatus],
-  watch: async () => [(await import('./commands/watch.js')).registerWatch],
-  prompt: async () => [(await import('./commands/prompt.js')).registerPrompt],
-  approve: async () => [(await import('./commands/review.js')).registerReview],
-  log: async () => [(await import('./commands/log.js')).registerLog],
-};
-/** Commands registered by another command's module. */
-const ALIASES: Record<string, string> = { summary: 'status', retry: 'approve' };
-
-export async function buildProgram(ctx: CommandContext, argv: readonly string[]): Promise<Command> {
+export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('bearing')
     .description(
       'Plan with an AI, then have headless AI coding agents build it: task files in bearing/tasks/, run in dependency order, results in bearing/status.md.',
@@ -44,12 +42,220 @@ export async function buildProgram(ctx: CommandContext, argv: readonly string[])
         .map(([code, text]) => `  ${code.padStart(3)}  ${text}`)
         .join('\n')}`,
     );
-  const invoked = argv.slice(2).find((a) => !a.startsWith('-'));
-  const name = invoked === undefined ? undefined : (ALIASES[invoked] ?? invoked);
-  const loaders =
-    name !== undefined && name in COMMANDS && invoked !== 'help'
-      ? [COMMANDS[name]!]
-      : Object.values(COMMANDS);
-  for (const load of loaders) for (const register of await load()) register(program, ctx);
+
+  program
+    .command('init')
+    .argument(
+      '[dir]',
+      'where to create bearing/; inside a project already, nothing is created',
+      '.',
+    )
+    .description(
+      "Create bearing/ in a project: config.yaml, tasks/ with a commented example, plan.md, a .gitignore for .state/, and .schema/ (a copy of the JSON Schemas the files' $schema lines point at). Never overwrites your files; brings .schema/ up to date.",
+    )
+    .option('--json', 'print what was created as JSON')
+    .option('--no-start', 'do not offer to start a planner session afterwards')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing init            # in the current directory\n  $ bearing init ../my-app',
+    )
+    .action(async (dir: string, opts: InitOptions) =>
+      (await import('./commands/init.js')).init(ctx, dir, opts),
+    );
+
+  program
+    .command('start')
+    .argument(
+      '[dir]',
+      'the project or a folder in it; with no bearing/ there or above it up to the git root, it is created there',
+      '.',
+    )
+    .description(
+      "Open an interactive planner session (Claude Code or Codex) in the project: the planner's instructions go in as its system prompt, it reads bearing/status.md and the task files, and you decide together what the agents build. Asks which CLI and model unless given. Exits with the CLI's exit code.",
+    )
+    .option('--cli <cli>', 'planner CLI: claude or codex (default: ask; claude)')
+    .option(
+      '--model <model>',
+      "planner model (default: ask; opus for claude, the CLI's own default for codex)",
+    )
+    .option('-y, --yes', 'ask nothing: take the defaults for what --cli and --model leave open')
+    .option(
+      '--resume [id]',
+      "resume a planner session, with Bearing's instructions (no id: the CLI's list to pick from)",
+    )
+    .option(
+      '--continue',
+      "resume the CLI's most recent session in the project, with Bearing's instructions",
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing start                         # asks: CLI [claude], model [opus]
+  $ bearing start --cli claude --model opus
+  $ bearing start ../my-app --cli codex --yes
+  $ printf 'codex\\n\\n' | bearing start   # answers piped on stdin
+  $ bearing start --cli claude --model opus --resume 5b0c8a47-1f2e-4d3c-9a8b-7c6d5e4f3a21
+  $ bearing start --cli codex --yes --continue   # codex resume --last
+
+When a session ends, Bearing prints the \`bearing start --resume\` (or
+\`--continue\`) command that resumes it: resuming with \`claude --resume\` or
+\`codex resume\` alone leaves the planner's instructions out.
+
+The planner's instructions are planner-prompts/shared.md and claude.md or
+codex.md (with the task-file reference generated from the schema), passed as
+\`claude --append-system-prompt\` or \`codex -c developer_instructions=...\`,
+so they stay in force after the CLI compacts the conversation.`,
+    )
+    .action(async (dir: string, opts: StartOptions) =>
+      (await import('./commands/start.js')).start(ctx, dir, opts),
+    );
+
+  program
+    .command('validate')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Check bearing/config.yaml and every task file; on success print the task graph in dependency order, otherwise every problem as file:line:col: field: message (exit code 2).',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing validate\n  $ bearing validate examples/quickstart --json',
+    )
+    .action(async (dir: string, opts: ValidateOptions) =>
+      (await import('./commands/validate.js')).validate(ctx, dir, opts),
+    );
+
+  program
+    .command('run')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Run every ready task in a fresh headless agent process, in dependency order, until nothing is left to run. Task files are re-read before every decision, so edits and new tasks are picked up during the run. Results go to bearing/status.md.',
+    )
+    .option(
+      '-c, --concurrency <n>',
+      'tasks side by side (default: config.yaml run.concurrency, else 1)',
+    )
+    .option(
+      '--isolation <mode>',
+      'where agents work: worktree (a git worktree each, landed in dependency order), none (the project folder), auto (worktree when concurrency > 1 in a git repository); default: config.yaml run.isolation, else auto',
+    )
+    .option('--json', 'print one JSON object per event instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing run                    # the project in the current directory
+  $ bearing run examples/quickstart
+  $ bearing run --concurrency 3    # independent tasks side by side
+
+Ctrl-C stops spawning, ends every agent and its children, records what was
+interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
+    )
+    .action(async (dir: string, opts: RunOptions) =>
+      (await import('./commands/run.js')).run(ctx, dir, opts),
+    );
+
+  program
+    .command('status')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Show the full status: progress, cost, tokens, what happens next, and per task its state, summary, files changed and error (what bearing/status.md holds, computed now).',
+    )
+    .option('--json', 'print the status as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing status\n  $ bearing status --json | jq ".tasks[] | select(.status == \\"failed\\")"',
+    )
+    .action(async (dir: string, opts: StatusOptions) =>
+      (await import('./commands/status.js')).status(ctx, 'status', dir, opts),
+    );
+
+  program
+    .command('summary')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'One screen for the planner: progress, cost, what happens next, and one line per task.',
+    )
+    .option('--json', 'print the status as JSON')
+    .addHelpText('after', '\nExamples:\n  $ bearing summary')
+    .action(async (dir: string, opts: StatusOptions) =>
+      (await import('./commands/status.js')).status(ctx, 'summary', dir, opts),
+    );
+
+  program
+    .command('watch')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Follow a run from another terminal: print every task state change as it is recorded, until the run ends (waits for a run to start if none is active).',
+    )
+    .option('--json', 'print one JSON object per change')
+    .addHelpText('after', '\nExamples:\n  $ bearing run & bearing watch\n  $ bearing watch --json')
+    .action(async (dir: string, opts: WatchOptions) =>
+      (await import('./commands/watch.js')).watch(ctx, dir, opts),
+    );
+
+  program
+    .command('prompt')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Print exactly what the task's agent would receive next: FOCUS/SKIP directives, PRIOR context from completed dependencies, the prompt, a retry note after a failure, and the closing hand-off line.",
+    )
+    .option('--format <format>', `override run.prompt_format (${PROMPT_FORMATS.join(' | ')})`)
+    .option('--json', 'print the prompt and how it would be sent as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing prompt db-schema\n  $ bearing prompt api-routes --format prose\n  $ bearing prompt api-routes --json | jq -r .prompt',
+    )
+    .action(async (id: string, dir: string, opts: PromptOptions) =>
+      (await import('./commands/prompt.js')).prompt(ctx, id, dir, opts),
+    );
+
+  program
+    .command('approve')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Accept a task that awaits review (checkpoint: pause, or on_failure: pause) so its dependents can run; a failed task is accepted as completed.',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ bearing approve db-schema && bearing run')
+    .action(async (id: string, dir: string, opts: ReviewOptions) =>
+      (await import('./commands/review.js')).review(ctx, 'approve', id, dir, opts),
+    );
+
+  program
+    .command('retry')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      'Queue a failed, skipped, completed or reviewed task to run again, with a fresh retry budget; after a failure the next attempt gets the error appended.',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ bearing retry auth && bearing run')
+    .action(async (id: string, dir: string, opts: ReviewOptions) =>
+      (await import('./commands/review.js')).review(ctx, 'retry', id, dir, opts),
+    );
+
+  program
+    .command('log')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+    )
+    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('--stderr', "print the agent's stderr instead")
+    .option('--prompt', 'print the prompt that was sent instead')
+    .option('--verify', "print the verify gate's output instead")
+    .option('--json', 'print the attempt directory, its files and result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
+    )
+    .action(async (id: string, dir: string, opts: LogOptions) =>
+      (await import('./commands/log.js')).log(ctx, id, dir, opts),
+    );
   return program;
 }

@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
 import { findProjectRoot, isDirectory } from '../state/project.js';
-import { displayPath } from '../tasks/load.js';
+import { displayPath } from '../tasks/files.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-
-/** How every command but init and start describes its `[dir]` argument. */
-export const PROJECT_DIR_HELP =
-  'the project or any folder in it; bearing/ is looked for there, then above it up to the git root';
 
 /** The `[dir]` argument, resolved against the cwd: where init and start create a project. */
 export function resolveProjectDir(ctx: CommandContext, dir: string | undefined): string {

@@ -283,8 +283,20 @@ function failureOutput(
 
 // --- status.md --------------------------------------------------------------
 
+export interface RenderOptions {
+  /**
+   * Keep each task's section for the next call, and reuse it while the task,
+   * its record and its place in the schedule are unchanged (default). For a
+   * caller that renders again after every change, as the run does; a
+   * one-shot reader (`bearing status`) turns it off, since the bookkeeping
+   * costs it more than rendering each section once.
+   */
+  memo?: boolean;
+}
+
 /** The full bearing/status.md. */
-export function renderStatusMarkdown(input: StatusInput): string {
+export function renderStatusMarkdown(input: StatusInput, options: RenderOptions = {}): string {
+  const memo = options.memo ?? true;
   const r = read(input);
   const out: string[] = [
     '# Bearing status',
@@ -299,7 +311,10 @@ export function renderStatusMarkdown(input: StatusInput): string {
   ];
 
   for (const v of r.views) {
-    out.push('', ...cachedSection(v, input.now, r.canRun));
+    out.push(
+      '',
+      memo ? cachedSection(v, input.now, r.canRun) : sectionText(v, input.now, r.canRun),
+    );
   }
 
   if (r.removed.length > 0) {
@@ -327,10 +342,10 @@ export function renderStatusMarkdown(input: StatusInput): string {
  * schedule, so it is kept until one of those changes (running sections show
  * elapsed time and are always rendered).
  */
-const sections = new WeakMap<Task, { key: string; lines: string[] }>();
+const sections = new WeakMap<Task, { key: string; text: string }>();
 
-function cachedSection(v: TaskView, now: Date, canRun: boolean): string[] {
-  if (v.status === 'running') return taskSection(v, now, canRun);
+function cachedSection(v: TaskView, now: Date, canRun: boolean): string {
+  if (v.status === 'running') return sectionText(v, now, canRun);
   const r = v.record;
   const key = [
     r?.updatedAt,
@@ -348,10 +363,15 @@ function cachedSection(v: TaskView, now: Date, canRun: boolean): string[] {
     canRun,
   ].join('|');
   const hit = sections.get(v.task);
-  if (hit && hit.key === key) return hit.lines;
-  const lines = taskSection(v, now, canRun);
-  sections.set(v.task, { key, lines });
-  return lines;
+  if (hit && hit.key === key) return hit.text;
+  const text = sectionText(v, now, canRun);
+  sections.set(v.task, { key, text });
+  return text;
+}
+
+/** One task's section, its lines joined. */
+function sectionText(v: TaskView, now: Date, canRun: boolean): string {
+  return taskSection(v, now, canRun).join('\n');
 }
 
 function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
@@ -741,10 +761,21 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 3)}...`;
 }
 
+/** The longest run of backticks in `text` (0 for none); a status has thousands of spans to fence. */
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (let at = text.indexOf('`'); at !== -1; ) {
+    let end = at + 1;
+    while (text.charCodeAt(end) === 96) end++;
+    longest = Math.max(longest, end - at);
+    at = text.indexOf('`', end);
+  }
+  return longest;
+}
+
 /** An inline code span that stays one span whatever backticks the text holds. */
 export function code(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
+  const fence = '`'.repeat(longestBacktickRun(text) + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
 }
@@ -755,7 +786,6 @@ export function code(text: string): string {
  * and cannot inject headings that look like task sections.
  */
 export function fenced(text: string): string[] {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
   return [`${fence}text`, ...text.split('\n'), fence];
 }

@@ -26,9 +26,20 @@ export function missingCommands(
   root: string,
 ): MissingCommand[] {
   const out = new Map<string, MissingCommand>();
+  // One PATH search per command, not per task: a plan of thousands of tasks
+  // names a handful of CLIs.
+  const found = new Map<string, boolean>();
+  const installed = (command: string): boolean => {
+    let known = found.get(command);
+    if (known === undefined) {
+      known = Boolean(which(command, env, root));
+      found.set(command, known);
+    }
+    return known;
+  };
   for (const task of tasks) {
     for (const req of requiredCommands([task], plan.agents)) {
-      if (which(req.command, env, root)) continue;
+      if (installed(req.command)) continue;
       const entry = out.get(req.command) ?? { ...req, tasks: [] };
       entry.tasks.push(task.id);
       out.set(req.command, entry);

@@ -20,8 +20,8 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import type { Plan } from '../core/task.js';
 import { Inbox } from '../state/inbox.js';
-import { configFile, tasksDir } from '../state/paths.js';
-import { type LoadResult, listTaskFilesSync, loadProject } from '../tasks/load.js';
+import { configFile, planCacheFile, tasksDir } from '../state/paths.js';
+import { type LoadResult, listTaskFilesSync, loadProjectToKeep } from '../tasks/load.js';
 
 export type Reload =
   | { kind: 'same' }
@@ -75,6 +75,10 @@ export class PlanWatcher {
   readonly #now: Clock;
   /** Watched, and polled, for requests: they wake the run like an edit. */
   readonly #inbox: Inbox;
+  /** Writes the last valid plan for the reading commands, until it has been written. */
+  #keep: ((cacheFile: string) => void) | undefined;
+  /** The run holds the lock (start() was called): it may write `.state/`. */
+  #holding = false;
 
   constructor(
     private readonly root: string,
@@ -88,13 +92,34 @@ export class PlanWatcher {
 
   async load(): Promise<LoadResult> {
     this.#fingerprint = this.fingerprint();
-    const result = await loadProject(this.root, { displayBase: this.displayBase });
+    const result = await this.#loadFiles();
     this.#plan = result.plan;
     return result;
   }
 
-  /** Watch task files, config.yaml and the request inbox; failures to watch only cost latency. */
+  /** Load the files; a valid plan is kept for `bearing status` once the run holds the lock. */
+  async #loadFiles(): Promise<LoadResult> {
+    const { result, keep } = await loadProjectToKeep(this.root, { displayBase: this.displayBase });
+    if (keep) {
+      this.#keep = keep;
+      if (this.#holding) this.#keepPlan();
+    }
+    return result;
+  }
+
+  #keepPlan(): void {
+    this.#keep?.(planCacheFile(this.root));
+    this.#keep = undefined;
+  }
+
+  /**
+   * Watch task files, config.yaml and the request inbox; failures to watch
+   * only cost latency. Called once the run holds the lock: from here on each
+   * valid plan is kept for the reading commands, the one loaded first too.
+   */
   async start(): Promise<void> {
+    this.#holding = true;
+    this.#keepPlan();
     try {
       // chokidar watches a missing path through its parent: without the inbox,
       // that is `.state`, and every state save would make it re-read the folder.
@@ -152,7 +177,7 @@ export class PlanWatcher {
       return { kind: 'same' };
     }
     this.#fingerprint = fingerprint;
-    const result = await loadProject(this.root, { displayBase: this.displayBase });
+    const result = await this.#loadFiles();
     if (!result.plan) {
       // The last valid plan stays in force; what the files said before no longer holds.
       this.#clearPending();

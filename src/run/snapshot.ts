@@ -5,15 +5,15 @@
  * state knows of is approximated from the state itself.
  */
 import type { Diagnostic } from '../core/diagnostic.js';
+import { satisfies, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import type { RunState, Wait } from '../core/state.js';
 import type { Plan } from '../core/task.js';
 import { type LockStatus, readLock } from '../state/lock.js';
+import { planCacheFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
-import { loadProject } from '../tasks/load.js';
-import { normalizeRun } from '../tasks/normalize.js';
-import { missingForPending } from './missing-commands.js';
+import { loadProjectCached } from '../tasks/load.js';
 
 export interface ProjectSnapshot {
   plan: Plan;
@@ -35,7 +35,7 @@ export async function readSnapshot(
 ): Promise<{ ok: true; value: ProjectSnapshot } | { ok: false; message: string }> {
   const state = loadState(root);
   if (!state.ok) return { ok: false, message: state.error.message };
-  const loaded = await loadProject(root, { displayBase });
+  const loaded = await loadProjectCached(root, { displayBase, cacheFile: planCacheFile(root) });
   const lock = readLock(root);
   const running: Record<string, { startedAt: string }> = {};
   // A lock we cannot judge may be a live run's: advise nothing that needs it free.
@@ -44,7 +44,7 @@ export async function readSnapshot(
     const last = r.attempts.at(-1);
     if (active && r.status === 'running' && last) running[r.id] = { startedAt: last.startedAt };
   }
-  const plan: Plan = loaded.plan ?? planFromState(state.value);
+  const plan: Plan = loaded.plan ?? (await planFromState(state.value));
   // Without a live run, a task recorded as running was cut short by a crash or
   // kill -9: show it as the next run will see it (interrupted, to run again).
   const gone = lock.state === 'free' || lock.state === 'stale';
@@ -63,7 +63,7 @@ export async function readSnapshot(
   const stop =
     gate.kind !== 'free'
       ? undefined
-      : ((loaded.plan ? missingCli(loaded.plan, shown, root, env) : undefined) ??
+      : ((loaded.plan ? await missingCli(loaded.plan, shown, root, env) : undefined) ??
         state.value.lastRun?.stop);
   let next = nextStep(
     plan,
@@ -94,12 +94,15 @@ function activeWaits(state: RunState, lock: LockStatus): Wait[] {
 }
 
 /** The same check `bearing run` makes before it starts: every pending task's command on PATH. */
-function missingCli(
+async function missingCli(
   plan: Plan,
   state: RunState,
   root: string,
   env: NodeJS.ProcessEnv,
-): StopReason | undefined {
+): Promise<StopReason | undefined> {
+  // With every task done there is nothing to check, and no agent adapter to load.
+  if (plan.tasks.every((t) => satisfies(statusOf(state, t.id)))) return undefined;
+  const { missingForPending } = await import('./missing-commands.js');
   const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
   const tasks = missingForPending(plan, state, env, root)
     .flatMap((m) =>
@@ -111,7 +114,9 @@ function missingCli(
 }
 
 /** A stand-in plan of the recorded tasks, used while the task files do not load. */
-function planFromState(state: RunState): Plan {
+async function planFromState(state: RunState): Promise<Plan> {
+  // Loaded here only: it imports the schema, which a valid cached plan spares.
+  const { normalizeRun } = await import('../tasks/normalize.js');
   return {
     tasks: Object.values(state.tasks).map((r) => ({
       id: r.id,

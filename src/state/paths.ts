@@ -4,7 +4,7 @@
  * caller joins a task id into a path without the safety check.
  */
 import { join } from 'node:path';
-import { TASK_ID_MAX_LENGTH, TASK_ID_PATTERN } from '../tasks/schema.js';
+import { TASK_ID_MAX_LENGTH, TASK_ID_PATTERN } from '../tasks/values.js';
 
 /** The directory name inside the project; also always excluded from "files changed". */
 export const BEARING_DIR = 'bearing';
@@ -32,6 +32,15 @@ export function stateDir(projectDir: string): string {
 
 export function stateFile(projectDir: string): string {
   return join(stateDir(projectDir), 'state.json');
+}
+
+/**
+ * The last valid plan and a digest of the files it came from, so the reading
+ * commands skip parsing unchanged task files (tasks/plan-cache.ts). Deleting
+ * it only costs the next status a full load.
+ */
+export function planCacheFile(projectDir: string): string {
+  return join(stateDir(projectDir), 'plan-cache.json');
 }
 
 export function lockFile(projectDir: string): string {

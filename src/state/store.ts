@@ -6,13 +6,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
 import { emptyState, type RunState } from '../core/state.js';
 import { writeFileAtomic } from './atomic.js';
 import { stateDir, stateFile } from './paths.js';
-import { runStateSchema } from './state-schema.js';
+import { type Issue, issuesOf } from './shape.js';
+import { runStateShape } from './state-schema.js';
 
 export interface StateError {
   /**
@@ -70,12 +70,10 @@ export function loadState(
     });
   }
 
-  const parsed = runStateSchema.safeParse(data);
-  if (!parsed.success) {
-    return damaged(file, bytes, 'invalid', describeIssues(parsed.error.issues), options);
-  }
-  // The parsed copy drops keys the schema does not know; keep the file's own
-  // object so fields written by a newer minor version survive a load and save.
+  const issues = issuesOf(runStateShape, data);
+  if (issues.length > 0) return damaged(file, bytes, 'invalid', describeIssues(issues), options);
+  // Keys the shape does not know are kept, so fields written by a newer minor
+  // version survive a load and save.
   return ok(data as RunState);
 }
 
@@ -144,14 +142,14 @@ function preserve(file: string, bytes: Buffer, now: Date): string {
   }
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+function describeIssues(issues: readonly Issue[]): string {
   const shown = issues.slice(0, MAX_ISSUES_SHOWN).map((i) => `${formatPath(i.path)}: ${i.message}`);
   const more =
     issues.length > MAX_ISSUES_SHOWN ? `; and ${issues.length - MAX_ISSUES_SHOWN} more` : '';
   return `not a Bearing run state: ${shown.join('; ')}${more}`;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: Issue['path']): string {
   if (path.length === 0) return '(top level)';
   let out = '';
   for (const key of path) {

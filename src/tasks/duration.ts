@@ -5,7 +5,7 @@
  */
 import { err, ok, type Result } from '../core/result.js';
 import { MAX_DURATION_MS } from './rules.js';
-import { DURATION_PATTERN } from './schema.js';
+import { DURATION_PATTERN } from './values.js';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;

@@ -1,30 +1,29 @@
 /**
- * The one entry point for reading a project's `bearing/` folder: finds the
- * task files, reads them with a size limit, and hands the bytes to the
- * checks in project.ts. Every problem, including ones reading the disk,
- * comes back as a diagnostic; nothing a user can cause throws.
+ * The one entry point for reading and checking a project's `bearing/`
+ * folder: files.ts reads the bytes (with a size limit), project.ts checks
+ * them. Every problem, including ones reading the disk, comes back as a
+ * diagnostic; nothing a user can cause throws.
  *
- * Task files are `bearing/tasks/**\/*.yaml` and `*.yml`: subfolders are
- * read too (a planner may group tasks by area), hidden files and folders
- * (starting with `.`) are skipped, and files are ordered by their path
- * relative to `bearing/tasks/`, which is the declaration order used to
- * break ties in the dependency order.
+ * project.ts (and with it the YAML parser and zod) is imported only when
+ * files are checked, so a load that reuses a cached plan never loads them.
  */
-import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { err, ok, type Result } from '../core/result.js';
 import type { Plan } from '../core/task.js';
 import { VERSION } from '../version.js';
-import { analyseProject, type SourceFile } from './project.js';
-import { MAX_FILE_BYTES } from './rules.js';
+import {
+  currentDir,
+  displayPath,
+  type LoadOptions,
+  type ProjectFiles,
+  type ReadFiles,
+  readProjectFiles,
+  readProjectFilesSync,
+} from './files.js';
+import { planDigest, readCachedPlan, writeCachedPlan } from './plan-cache.js';
+import type { analyseProject } from './project.js';
 
-/** How paths in the result are shown. */
-export interface LoadOptions {
-  /** Diagnostic paths are shown relative to this folder when inside it (default: the cwd). */
-  displayBase?: string;
-}
+export { displayPath, type LoadOptions, listTaskFiles, listTaskFilesSync } from './files.js';
 
 /** Everything `bearing validate` and the run loop need from one load. */
 export interface LoadResult {
@@ -36,210 +35,32 @@ export interface LoadResult {
   files: string[];
 }
 
-const TASK_FILE = /\.ya?ml$/;
-
-/** `path` as shown to the user: relative to `base` when inside it, else absolute. */
-export function displayPath(path: string, base: string): string {
-  const rel = relative(base, path);
-  if (rel === '') return '.';
-  // `..` only as a whole segment: `..proj/` is a folder inside base.
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return path;
-  return rel;
+export interface CachedLoadOptions extends LoadOptions {
+  /** Where the run keeps its valid plan (`planCacheFile` in state/paths.ts). */
+  cacheFile: string;
 }
 
-function sizeMessage(size: number, advice: string): string {
-  const mib = (size / (1024 * 1024)).toFixed(1);
-  return `file is ${mib} MiB (${size} bytes); Bearing reads files of at most 1 MiB (${MAX_FILE_BYTES} bytes)${advice}`;
-}
-
-const TASK_FILE_ADVICE = ': split it into several task files';
-
-function errorMessage(e: unknown): string {
-  const code = (e as { code?: string } | null)?.code;
-  if (code === 'ENOENT') return 'not found';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a folder, not a file';
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** The cwd, which no longer exists if it was deleted under us: then show paths absolute. */
-function currentDir(fallback: string): string {
-  try {
-    return process.cwd();
-  } catch {
-    return fallback;
-  }
-}
-
-interface Layout {
-  bearing: string;
-  tasks: string;
-  config: string;
-}
-
-function layoutOf(projectDir: string): Layout {
-  const bearing = join(projectDir, 'bearing');
-  return { bearing, tasks: join(bearing, 'tasks'), config: join(bearing, 'config.yaml') };
-}
-
-function missingDiagnostic(layout: Layout, base: string, which: 'bearing' | 'tasks'): Diagnostic {
-  const file = displayPath(which === 'bearing' ? layout.bearing : layout.tasks, base);
-  const message =
-    which === 'bearing'
-      ? 'no bearing/ folder in this project; `bearing init` creates it with an example task'
-      : 'no bearing/tasks/ folder; `bearing init` creates it with an example task';
-  return { file, line: 0, col: 0, field: '', message };
-}
-
-function isDir(path: string, statFn: (p: string) => { isDirectory(): boolean }): boolean {
-  try {
-    return statFn(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function sortFiles(files: string[], tasksDir: string): string[] {
-  const keyed = files.map((f) => ({ f, key: relative(tasksDir, f).split(/[\\/]/).join('/') }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.f);
-}
-
-function isHidden(entry: Dirent): boolean {
-  return entry.name.startsWith('.');
-}
-
-/** Every task file under `tasks/`, in declaration order (sorted by relative path). */
-export function listTaskFilesSync(tasksDir: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const walk = (dir: string) => {
-    let real: string;
-    try {
-      real = realpathSync(dir);
-    } catch {
-      return;
-    }
-    if (seen.has(real)) return;
-    seen.add(real);
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (isHidden(entry)) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory() || (entry.isSymbolicLink() && isDir(path, statSync))) walk(path);
-      else if (TASK_FILE.test(entry.name)) out.push(path);
-    }
-  };
-  walk(tasksDir);
-  return sortFiles(out, tasksDir);
-}
-
-/** As listTaskFilesSync, without blocking. */
-export async function listTaskFiles(tasksDir: string): Promise<string[]> {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    let real: string;
-    try {
-      real = await realpath(dir);
-    } catch {
-      return;
-    }
-    if (seen.has(real)) return;
-    seen.add(real);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (isHidden(entry)) continue;
-      const path = join(dir, entry.name);
-      let dirLike = entry.isDirectory();
-      if (!dirLike && entry.isSymbolicLink()) {
-        dirLike = await stat(path).then(
-          (s) => s.isDirectory(),
-          () => false,
-        );
-      }
-      if (dirLike) await walk(path);
-      else if (TASK_FILE.test(entry.name)) out.push(path);
-    }
-  };
-  await walk(tasksDir);
-  return sortFiles(out, tasksDir);
-}
-
-/** Files read at once: enough to overlap IO, few enough never to run out of file descriptors. */
-const READ_CONCURRENCY = 16;
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/** Read a file's bytes unless it is too big or not a regular file; the size is checked first. */
-function readLimitedSync(path: string, advice = TASK_FILE_ADVICE): Result<Uint8Array, string> {
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) return err('not a regular file');
-    if (st.size > MAX_FILE_BYTES) return err(sizeMessage(st.size, advice));
-    const bytes = readFileSync(path);
-    return bytes.length > MAX_FILE_BYTES ? err(sizeMessage(bytes.length, advice)) : ok(bytes);
-  } catch (e) {
-    return err(`cannot read: ${errorMessage(e)}`);
-  }
-}
-
-async function readLimited(
-  path: string,
-  advice = TASK_FILE_ADVICE,
-): Promise<Result<Uint8Array, string>> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return err('not a regular file');
-    if (st.size > MAX_FILE_BYTES) return err(sizeMessage(st.size, advice));
-    const bytes = await readFile(path);
-    return bytes.length > MAX_FILE_BYTES ? err(sizeMessage(bytes.length, advice)) : ok(bytes);
-  } catch (e) {
-    return err(`cannot read: ${errorMessage(e)}`);
-  }
-}
-
-function finish(
+/** What the checks make of what was read; `analyse` is project.ts's. */
+export function checkProjectFiles(
   projectDir: string,
-  base: string,
-  config: SourceFile | undefined,
-  paths: string[],
-  taskFiles: SourceFile[],
+  read: ProjectFiles,
+  analyse: typeof analyseProject,
 ): LoadResult {
-  const analysis = analyseProject({ config, taskFiles, projectDir: resolve(projectDir) });
-  return {
-    plan: analysis.plan,
-    diagnostics: analysis.diagnostics,
-    files: paths.map((p) => displayPath(p, base)),
-  };
+  if (!read.ok) return { plan: undefined, diagnostics: [read.diagnostic], files: [] };
+  const analysis = analyse({
+    config: read.config,
+    taskFiles: read.taskFiles,
+    projectDir: resolve(projectDir),
+  });
+  return { plan: analysis.plan, diagnostics: analysis.diagnostics, files: displayed(read) };
 }
 
-function internalError(projectDir: string, base: string, e: unknown): LoadResult {
+function displayed(read: ReadFiles): string[] {
+  return read.taskFiles.map((f) => f.display);
+}
+
+/** A bug while loading, as a diagnostic: the caller reports it like any other problem. */
+export function internalError(projectDir: string, base: string, e: unknown): LoadResult {
   const detail = e instanceof Error ? e.message : String(e);
   const diagnostic: Diagnostic = {
     file: displayPath(join(projectDir, 'bearing'), base),
@@ -261,82 +82,66 @@ export async function loadProject(
 ): Promise<LoadResult> {
   const base = options.displayBase ?? currentDir(projectDir);
   try {
-    const layout = layoutOf(projectDir);
-    const [hasBearing, hasTasks] = await Promise.all(
-      [layout.bearing, layout.tasks].map((p) =>
-        stat(p).then(
-          (s) => s.isDirectory(),
-          () => false,
-        ),
-      ),
-    );
-    if (!hasBearing)
-      return {
-        plan: undefined,
-        diagnostics: [missingDiagnostic(layout, base, 'bearing')],
-        files: [],
-      };
-    if (!hasTasks)
-      return {
-        plan: undefined,
-        diagnostics: [missingDiagnostic(layout, base, 'tasks')],
-        files: [],
-      };
-    const configExists = await stat(layout.config).then(
-      () => true,
-      () => false,
-    );
-    const paths = await listTaskFiles(layout.tasks);
-    const configContent = configExists ? await readLimited(layout.config, '') : undefined;
-    const contents = await mapLimit(paths, READ_CONCURRENCY, (p) => readLimited(p));
-    const config = configContent && {
-      display: displayPath(layout.config, base),
-      content: configContent,
-    };
-    const taskFiles = paths.map((p, i) => ({
-      display: displayPath(p, base),
-      content: contents[i]!,
-    }));
-    return finish(projectDir, base, config, paths, taskFiles);
+    const read = await readProjectFiles(projectDir, { displayBase: base });
+    const { analyseProject } = await import('./project.js');
+    return checkProjectFiles(projectDir, read, analyseProject);
   } catch (e) {
     return internalError(projectDir, base, e);
   }
 }
 
-/** As loadProject, blocking; for callers that cannot await (tests, scripts). */
-export function loadProjectSync(projectDir: string, options: LoadOptions = {}): LoadResult {
+/**
+ * loadProject for the run, which keeps each valid plan for the reading
+ * commands: `keep` writes it (plan-cache.ts) under the digest of the very
+ * bytes that were checked, whenever the files have changed since. The run
+ * calls it once it holds the lock, as the one writer of `.state/`.
+ */
+export async function loadProjectToKeep(
+  projectDir: string,
+  options: LoadOptions = {},
+): Promise<{ result: LoadResult; keep: ((cacheFile: string) => void) | undefined }> {
   const base = options.displayBase ?? currentDir(projectDir);
   try {
-    const layout = layoutOf(projectDir);
-    if (!isDir(layout.bearing, statSync)) {
-      return {
-        plan: undefined,
-        diagnostics: [missingDiagnostic(layout, base, 'bearing')],
-        files: [],
-      };
-    }
-    if (!isDir(layout.tasks, statSync)) {
-      return {
-        plan: undefined,
-        diagnostics: [missingDiagnostic(layout, base, 'tasks')],
-        files: [],
-      };
-    }
-    let configExists = true;
-    try {
-      statSync(layout.config);
-    } catch {
-      configExists = false;
-    }
-    const paths = listTaskFilesSync(layout.tasks);
-    const config = configExists
-      ? { display: displayPath(layout.config, base), content: readLimitedSync(layout.config, '') }
-      : undefined;
-    const taskFiles = paths.map((p) => ({
-      display: displayPath(p, base),
-      content: readLimitedSync(p),
-    }));
-    return finish(projectDir, base, config, paths, taskFiles);
+    const read = await readProjectFiles(projectDir, { displayBase: base });
+    const { analyseProject } = await import('./project.js');
+    const result = checkProjectFiles(projectDir, read, analyseProject);
+    const plan = result.plan;
+    if (!read.ok || !plan) return { result, keep: undefined };
+    const root = resolve(projectDir);
+    const keep = (cacheFile: string): void => {
+      const key = planDigest(root, read);
+      if (key !== undefined) writeCachedPlan(cacheFile, key, root, read, plan);
+    };
+    return { result, keep };
+  } catch (e) {
+    return { result: internalError(projectDir, base, e), keep: undefined };
+  }
+}
+
+/**
+ * loadProject for the reading commands (status, summary), which run far
+ * more often than the task files change: the plan the run kept
+ * (loadProjectToKeep) is reused while every file it was built from is
+ * unchanged, so the checks are not even imported. The reading commands
+ * write nothing, so after an edit they load in full until the run keeps the
+ * new plan. The files are read without awaiting each: a one-shot command has
+ * nothing to do meanwhile.
+ */
+export async function loadProjectCached(
+  projectDir: string,
+  options: CachedLoadOptions,
+): Promise<LoadResult> {
+  const base = options.displayBase ?? currentDir(projectDir);
+  try {
+    const read = readProjectFilesSync(projectDir, { displayBase: base });
+    if (!read.ok) return { plan: undefined, diagnostics: [read.diagnostic], files: [] };
+    const root = resolve(projectDir);
+    const key = planDigest(root, read);
+    const cached =
+      key === undefined ? undefined : readCachedPlan(options.cacheFile, key, root, base);
+    if (cached) return { plan: cached, diagnostics: [], files: displayed(read) };
+    const { analyseProject } = await import('./project.js');
+    return checkProjectFiles(projectDir, read, analyseProject);
   } catch (e) {
     return internalError(projectDir, base, e);
   }

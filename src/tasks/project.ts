@@ -7,13 +7,13 @@
 
 import { LineCounter } from 'yaml';
 import { compareDiagnostics, type Diagnostic } from '../core/diagnostic.js';
-import type { Result } from '../core/result.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Plan, Task } from '../core/task.js';
 import { VERSION } from '../version.js';
 import { type ConfigResult, checkConfigFile, EMPTY_CONFIG } from './config-file.js';
 import { dependencyOrder } from './dependency-order.js';
 import type { Entity } from './entity.js';
+import type { SourceFile } from './files.js';
 import { IdSuggester } from './id-suggester.js';
 import { normalizeAgents, normalizeRun, normalizeTask } from './normalize.js';
 import { FileReport, formatPath } from './report.js';
@@ -30,12 +30,7 @@ import {
 import { checkTaskFile, type TaskEntity } from './task-file.js';
 import { decodeText, Locator, type ParsedYaml, parseYaml } from './yaml-file.js';
 
-/** One file as read from disk: its bytes, or why it could not be read. */
-export interface SourceFile {
-  /** The path as shown to the user. */
-  display: string;
-  content: Result<Uint8Array, string>;
-}
+export type { SourceFile } from './files.js';
 
 /** The files of one project as read from disk; see load.ts. */
 export interface ProjectInput {
@@ -58,7 +53,7 @@ const NO_POSITION = new Locator(undefined, new LineCounter());
 function parseFile(
   file: SourceFile,
   sink: Diagnostic[],
-): { parsed: ParsedYaml; report: FileReport } | undefined {
+): { parsed: ParsedYaml; report: FileReport; text: string } | undefined {
   const bare = new FileReport(file.display, NO_POSITION, sink);
   if (!file.content.ok) {
     bare.at({ line: 0, col: 0 }, '', file.content.error);
@@ -75,7 +70,7 @@ function parseFile(
     const pos = parsed.locator.position(p.offset);
     report.at(pos, p.path ? formatPath(p.path) : 'yaml', p.message);
   }
-  return { parsed, report };
+  return { parsed, report, text: text.value };
 }
 
 /** An exception while checking one file becomes that file's diagnostic, never a crash. */
@@ -158,7 +153,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     const file = input.config;
     config = guarded(file.display, sink, EMPTY_CONFIG, () => {
       const read = parseFile(file, sink);
-      return read ? checkConfigFile(read.parsed, read.report) : EMPTY_CONFIG;
+      if (!read) return EMPTY_CONFIG;
+      const checked = checkConfigFile(read.parsed, read.report);
+      read.parsed.locator.release(read.text);
+      return checked;
     });
   }
   const tasks: TaskEntity[] = [];
@@ -169,6 +167,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       const read = parseFile(file, sink);
       if (!read) return;
       const result = checkTaskFile(read.parsed, read.report);
+      // Its own checks are done: the rules across files need its document
+      // only to place a problem, and keeping every file's makes a big plan
+      // slower per task than a small one.
+      read.parsed.locator.release(read.text);
       tasks.push(...result.tasks);
       if (result.defaults) fileDefaults.push(result.defaults);
       for (const id of result.looseIds) looseIds.add(id);
@@ -228,7 +230,12 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     }
   }
   const knownIds = new Set([...firstById.keys(), ...looseIds]);
-  const suggester = new IdSuggester(firstById.keys());
+  // Built at the first unknown dependency: a valid plan needs no suggestions.
+  let suggester: IdSuggester | undefined;
+  const didYouMeanId = (id: string): string => {
+    suggester ??= new IdSuggester(firstById.keys());
+    return suggester.didYouMean(id);
+  };
 
   // Effort problems inherited from a defaults block are reported once, where it is written.
   const effortByOrigin = new Map<Entity, Map<string, string[]>>();
@@ -321,14 +328,18 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
     if (deps) {
       const seen = new Set<string>();
       deps.forEach((dep, i) => {
-        const at = [...task.path, 'depends_on', i];
-        const field = fieldOf(task, 'depends_on');
-        if (dep === task.values.id) {
-          task.report.value(at, `${label(task)} depends on itself`, field);
-        } else if (seen.has(dep)) {
-          task.report.value(at, `"${dep}" is listed twice`, field);
-        } else if (!knownIds.has(dep)) {
-          task.report.value(at, `unknown task "${dep}"${suggester.didYouMean(dep)}`, field);
+        const problem =
+          dep === task.values.id
+            ? `${label(task)} depends on itself`
+            : seen.has(dep)
+              ? `"${dep}" is listed twice`
+              : knownIds.has(dep)
+                ? undefined
+                : `unknown task "${dep}"${didYouMeanId(dep)}`;
+        // The path and field only for a problem: a valid plan has tens of
+        // thousands of dependencies.
+        if (problem !== undefined) {
+          task.report.value([...task.path, 'depends_on', i], problem, fieldOf(task, 'depends_on'));
         }
         seen.add(dep);
       });
@@ -357,13 +368,12 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
   }
 
   // 3. Cycles, over tasks whose id and dependencies are valid.
-  const nodes = [...firstById.values()].map((task) => ({
-    id: task.values.id as string,
-    dependsOn: ((task.values.depends_on as string[] | undefined) ?? []).filter(
-      (d) => d !== task.values.id,
-    ),
-    task,
-  }));
+  const nodes = [...firstById.values()].map((task) => {
+    const id = task.values.id as string;
+    const deps = (task.values.depends_on as string[] | undefined) ?? [];
+    // A task depending on itself is reported above, not as a cycle.
+    return { id, dependsOn: deps.includes(id) ? deps.filter((d) => d !== id) : deps, task };
+  });
   const { ordered, cycles } = dependencyOrder(nodes);
   for (const cycle of cycles) {
     const start = firstById.get(cycle[0]!)!;
@@ -386,7 +396,10 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       [task.fileDefaults?.values as WrittenTaskDefaults | undefined, configDefaults],
       { file: task.report.file, line: task.source.line, col: task.source.col },
     );
-    return { ...normal, focus: normal.focus.map((f) => focusRelative(f, input.projectDir)) };
+    if (normal.focus.length > 0) {
+      normal.focus = normal.focus.map((f) => focusRelative(f, input.projectDir));
+    }
+    return normal;
   });
   const plan: Plan = {
     tasks: planTasks,

@@ -5,8 +5,17 @@
  */
 import { isAbsolute, normalize, relative, sep } from 'node:path';
 
-/** Task files above this size are refused unread: a plan this big is a generator bug. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * Task files (and config.yaml) above this size are refused unread. A
+ * generated plan takes about 470 bytes a task, so 8 MiB holds a
+ * 10,000-task plan in one file with room to spare (about 17,000 tasks);
+ * bigger plans belong in several files. The cap bounds what one file can
+ * cost: the densest YAML (a list of one-character items) needs about 200
+ * MiB of memory per MiB while it is parsed, so a file at the cap stays
+ * under 2 GB, where twice that would exhaust Node's default heap on many
+ * machines.
+ */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Collections (block or flow) nested deeper than this are refused while

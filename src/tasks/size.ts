@@ -5,7 +5,7 @@
  * MiB), as the logs report them.
  */
 import { err, ok, type Result } from '../core/result.js';
-import { SIZE_PATTERN } from './schema.js';
+import { SIZE_PATTERN } from './values.js';
 
 const UNIT_BYTES: Readonly<Record<string, number>> = {
   B: 1,

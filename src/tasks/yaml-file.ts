@@ -52,6 +52,9 @@ export interface ParsedYaml {
   empty: boolean;
 }
 
+/** Refuses bytes that are not UTF-8; reused, as a plan may have hundreds of files. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decode UTF-8 task file bytes, refusing anything that is not text. */
 export function decodeText(bytes: Uint8Array): Result<string, string> {
   const utf16 =
@@ -62,7 +65,7 @@ export function decodeText(bytes: Uint8Array): Result<string, string> {
     return err('not a text file (it contains NUL bytes); expected YAML text in UTF-8');
   }
   try {
-    return ok(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return ok(UTF8.decode(bytes));
   } catch {
     return err('not a text file (it is not valid UTF-8); expected YAML text in UTF-8');
   }
@@ -126,9 +129,12 @@ export function parseYaml(text: string): ParsedYaml {
   lineCounter.addNewLine(0);
 
   // parser.stack holds the document and every collection still open, so its
-  // length is the nesting depth at this point of the input.
+  // length is the nesting depth at this point of the input. An alias is a
+  // lexeme starting with `*`; without one, there are none to check.
+  let aliases = false;
   function* tokens() {
     for (const lexeme of new Lexer().lex(text)) {
+      if (lexeme.charCodeAt(0) === 42) aliases = true;
       yield* parser.next(lexeme);
       if (parser.stack.length > MAX_NESTING + 1) throw new TooDeep(parser.offset);
     }
@@ -175,7 +181,7 @@ export function parseYaml(text: string): ParsedYaml {
   problems.push(...capped(doc.warnings, 'warning'));
   problems.push(...duplicateKeys(doc, lineCounter));
 
-  const unknown = unknownAliases(doc);
+  const unknown = aliases ? unknownAliases(doc) : [];
   if (unknown.length > 0) {
     problems.push(...unknown);
     return { value: undefined, usable: false, locator, problems, empty: false };
@@ -204,12 +210,14 @@ export function parseYaml(text: string): ParsedYaml {
 function unknownAliases(doc: Document.Parsed): YamlProblem[] {
   const anchors = new Set<string>();
   const found: YamlProblem[] = [];
-  const walk = (node: unknown, path: (string | number)[]): void => {
+  // One path, extended and shortened as the walk goes: copied only for a problem.
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): void => {
     if (isAlias(node)) {
       if (!anchors.has(node.source)) {
         found.push({
           offset: node.range?.[0],
-          path: path.length > 0 ? path : undefined,
+          path: path.length > 0 ? [...path] : undefined,
           message: `unknown alias "*${node.source}" (no anchor &${node.source} defined before it)`,
         });
       }
@@ -218,16 +226,20 @@ function unknownAliases(doc: Document.Parsed): YamlProblem[] {
     if (isNode(node) && node.anchor) anchors.add(node.anchor);
     if (isMap(node)) {
       for (const pair of node.items) {
-        walk(pair.key, path);
-        walk(pair.value, [...path, keyText(pair.key)]);
+        walk(pair.key);
+        path.push(keyText(pair.key));
+        walk(pair.value);
+        path.pop();
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        walk(item, [...path, i]);
-      });
+      for (let i = 0; i < node.items.length; i++) {
+        path.push(i);
+        walk(node.items[i]);
+        path.pop();
+      }
     }
   };
-  walk(doc.contents, []);
+  walk(doc.contents);
   return found;
 }
 
@@ -279,14 +291,15 @@ function offsetOf(node: unknown): number | undefined {
 /** Duplicate keys in any mapping, each reported at the later occurrence. */
 function duplicateKeys(doc: Document.Parsed, lineCounter: LineCounter): YamlProblem[] {
   const out: YamlProblem[] = [];
-  const stack: { node: unknown; path: (string | number)[] }[] = [{ node: doc.contents, path: [] }];
-  while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
+  // One path, extended and shortened as the walk goes: copied only for a
+  // duplicate. Depth is bounded by MAX_NESTING, so recursion is safe.
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): void => {
     if (isMap(node)) {
-      const seen = new Map<string, Pair>();
+      const seen = node.items.length > 1 ? new Map<string, Pair>() : undefined;
       for (const pair of node.items) {
         const key = keyText(pair.key);
-        const first = seen.get(key);
+        const first = seen?.get(key);
         if (first) {
           out.push({
             offset: offsetOf(pair.key),
@@ -294,30 +307,63 @@ function duplicateKeys(doc: Document.Parsed, lineCounter: LineCounter): YamlProb
             message: `duplicate key "${key}" (first at line ${lineCounter.linePos(offsetOf(first.key) ?? 0).line})`,
           });
         } else {
-          seen.set(key, pair);
+          seen?.set(key, pair);
         }
-        stack.push({ node: pair.value, path: [...path, key] });
+        path.push(key);
+        walk(pair.value);
+        path.pop();
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        stack.push({ node: item, path: [...path, i] });
-      });
+      for (let i = 0; i < node.items.length; i++) {
+        path.push(i);
+        walk(node.items[i]);
+        path.pop();
+      }
     }
-  }
+  };
+  walk(doc.contents);
   return out;
 }
 
 /**
  * Finds where a value sits in the source. Lookups walk only the given path,
  * so each costs the path's depth, not the document's size.
+ *
+ * A parsed document is many times the size of its text. Once a file's own
+ * checks are done, `release()` drops it: the checks across files need a
+ * position only for a problem, and keeping every file's document until then
+ * made the garbage collector's work grow faster than the plan (a 20,000-task
+ * plan took twice as long per task as a 5,000-task one). A lookup after
+ * that parses the text again, once.
  */
 export class Locator {
-  private readonly index = new WeakMap<YAMLMap, Map<string, Pair>>();
+  private index = new WeakMap<YAMLMap, Map<string, Pair>>();
+  /** The text, kept after `release()` to parse again on a lookup. */
+  private text: string | undefined;
 
   constructor(
-    private readonly doc: Document.Parsed | undefined,
-    private readonly lineCounter: LineCounter,
+    private doc: Document.Parsed | undefined,
+    private lineCounter: LineCounter,
   ) {}
+
+  /** Drop the parsed document; later lookups parse `text` (the same source) again. */
+  release(text: string): void {
+    if (this.doc === undefined) return;
+    this.doc = undefined;
+    this.index = new WeakMap();
+    this.text = text;
+  }
+
+  /** The document, parsed again if it was released. */
+  private document(): Document.Parsed | undefined {
+    if (this.doc === undefined && this.text !== undefined) {
+      const again = parseYaml(this.text).locator;
+      this.doc = again.doc;
+      this.lineCounter = again.lineCounter;
+      this.text = undefined;
+    }
+    return this.doc;
+  }
 
   position(offset: number | undefined): Position {
     if (offset === undefined) return { line: 0, col: 0 };
@@ -344,10 +390,11 @@ export class Locator {
 
   /** The node at `path`, or the deepest ancestor that exists, with the pair holding it. */
   private walk(path: Path): { node: unknown; pair: Pair | undefined; complete: boolean } {
-    let node: unknown = this.doc?.contents ?? null;
+    const doc = this.document();
+    let node: unknown = doc?.contents ?? null;
     let pair: Pair | undefined;
     for (const seg of path) {
-      if (isAlias(node) && this.doc) node = node.resolve(this.doc);
+      if (isAlias(node) && doc) node = node.resolve(doc);
       let next: unknown;
       let nextPair: Pair | undefined;
       if (isMap(node)) {

@@ -339,12 +339,12 @@ describe('bearing validate reports each mistake at its place, exit 2', () => {
     expect(result.ms).toBeLessThan(10_000);
   });
 
-  it('a file over 1 MiB, quickly', async () => {
-    const result = await validate({ [A]: `id: a\nprompt: ${'x'.repeat(4 * 1024 * 1024)}\n` });
+  it('a file over 8 MiB, quickly', async () => {
+    const result = await validate({ [A]: `id: a\nprompt: ${'x'.repeat(9 * 1024 * 1024)}\n` });
     expectProblems(
       result,
       [
-        'bearing/tasks/a.yaml: file is 4.0 MiB (4194319 bytes); Bearing reads files of at most 1 MiB (1048576 bytes): split it into several task files',
+        'bearing/tasks/a.yaml: file is 9.0 MiB (9437199 bytes); Bearing reads files of at most 8 MiB (8388608 bytes): split it into several task files',
       ],
       '1 problem in 1 file',
     );

@@ -3,10 +3,13 @@
  * a moment (git stash, a branch switch) must not be taken for a removal.
  */
 import { execFile } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/core/task.js';
 import { PlanWatcher } from '../../src/run/plan-watcher.js';
+import { planCacheFile, stateDir } from '../../src/state/paths.js';
+import { loadProject, loadProjectCached } from '../../src/tasks/load.js';
 import { useFixtures } from '../helpers/fixtures.js';
 
 const fixtures = useFixtures();
@@ -170,5 +173,35 @@ describe('PlanWatcher.close', () => {
       ),
     );
     expect(runs.filter((r) => r.timers > 0)).toEqual([]);
+  });
+});
+
+describe('PlanWatcher: the plan is kept for the reading commands', () => {
+  it('once the run holds the lock (start), and again after each valid edit', async () => {
+    const { fx, watcher } = await watched();
+    const cacheFile = planCacheFile(fx.dir);
+    const keptIds = () =>
+      (JSON.parse(readFileSync(cacheFile, 'utf8')) as { plan: Plan }).plan.tasks.map((t) => t.id);
+    try {
+      // Loaded before the lock is taken: nothing is written yet.
+      mkdirSync(stateDir(fx.dir), { recursive: true });
+      expect(existsSync(cacheFile)).toBe(false);
+      await watcher.start();
+      expect(keptIds()).toEqual(['a', 'b', 'c']);
+      expect(await loadProjectCached(fx.dir, { displayBase: fx.dir, cacheFile })).toEqual(
+        await loadProject(fx.dir, { displayBase: fx.dir }),
+      );
+
+      writeFileSync(fx.path('bearing/tasks/d.yaml'), 'id: d\ncli: shell\nrun: "true"\n');
+      expect((await watcher.reloadIfChanged()).kind).toBe('changed');
+      expect(keptIds()).toEqual(['a', 'b', 'c', 'd']);
+
+      // An edit that does not validate leaves the last valid plan kept.
+      writeFileSync(fx.path('bearing/tasks/e.yaml'), 'id: e\ncli: shell\n');
+      expect((await watcher.reloadIfChanged()).kind).toBe('invalid');
+      expect(keptIds()).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await watcher.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProjectSync } from '../../src/tasks/load.js';
+import { loadProjectSync } from '../../src/tasks/load-sync.js';
 import { bearing, ROOT, sandbox, useTempDirs } from './support.js';
 
 useTempDirs();

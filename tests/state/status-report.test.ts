@@ -281,6 +281,13 @@ describe('renderStatusMarkdown', () => {
     expect(renderStatusMarkdown(fixture())).toBe(renderStatusMarkdown(fixture()));
   });
 
+  it('renders the same without keeping sections (a one-shot reader), and with them kept', () => {
+    const input = fixture();
+    expect(renderStatusMarkdown(input, { memo: false })).toBe(EXPECTED_MARKDOWN);
+    renderStatusMarkdown(input);
+    expect(renderStatusMarkdown(input)).toBe(EXPECTED_MARKDOWN);
+  });
+
   it('renders an empty project', () => {
     const text = renderStatusMarkdown({
       plan: makePlan([]),

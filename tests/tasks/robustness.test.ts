@@ -13,7 +13,7 @@ import { analyseProject, type SourceFile } from '../../src/tasks/project.js';
 import { useFixtures } from '../helpers/fixtures.js';
 import { useProjects, yaml } from './support.js';
 
-const { problems } = useProjects();
+const { load, problems } = useProjects();
 const fixtures = useFixtures();
 const FILE = 'bearing/tasks/a.yaml';
 
@@ -26,6 +26,28 @@ const billionLaughs = (() => {
   }
   return text;
 })();
+
+/** A plan as a generator writes it: each task a 10-line entry, about 470 bytes, with dependencies. */
+function generatedPlan(tasks: number): string {
+  const lines = ['tasks:'];
+  for (let i = 0; i < tasks; i++) {
+    lines.push(
+      `  - id: step-${i}`,
+      i === 0
+        ? '    model: opus'
+        : `    depends_on: [step-${i - 1}${i > 5 ? `, step-${i - 5}` : ''}]`,
+      '    prompt: |',
+      `      Implement step ${i} of the plan as plan.md says: read the interfaces the`,
+      '      earlier steps left in src/ and extend them rather than adding a parallel',
+      '      path. Keep the change small and the public API backwards compatible;',
+      '      update the docs comment of anything you touch. Add a test next to the',
+      '      code that fails without the change, and run the whole suite before you',
+      '      finish, then say which files you changed and why, in one short list.',
+      '    verify: npm test',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 describe('not YAML text', () => {
   it('refuses a file with NUL bytes', async () => {
@@ -155,10 +177,31 @@ describe('resource exhaustion', () => {
     );
   });
 
-  it('refuses a file over 1 MiB without reading it, giving the size and the limit', async () => {
-    expect(await problems({ [FILE]: `id: a\nprompt: ${'x'.repeat(1024 * 1024)}\n` })).toEqual([
-      'bearing/tasks/a.yaml: file is 1.0 MiB (1048591 bytes); Bearing reads files of at most 1 MiB (1048576 bytes): split it into several task files',
+  it('refuses a file over 8 MiB without reading it, giving the size and the limit', async () => {
+    expect(await problems({ [FILE]: `id: a\nprompt: ${'x'.repeat(8 * 1024 * 1024)}\n` })).toEqual([
+      'bearing/tasks/a.yaml: file is 8.0 MiB (8388623 bytes); Bearing reads files of at most 8 MiB (8388608 bytes): split it into several task files',
     ]);
+  });
+
+  it('reads a file of exactly 8 MiB', async () => {
+    const head = 'id: a\nprompt: ';
+    const text = `${head}${'x'.repeat(8 * 1024 * 1024 - head.length - 1)}\n`;
+    expect(Buffer.byteLength(text)).toBe(8 * 1024 * 1024);
+    const result = await load({ [FILE]: text });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.plan?.tasks[0]?.prompt).toHaveLength(8 * 1024 * 1024 - head.length - 1);
+  });
+
+  it('validates a generated 5,000-task plan of over 2 MiB in one file', async () => {
+    const text = generatedPlan(5000);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2.2 * 1024 * 1024);
+    const result = await load({
+      'bearing/config.yaml': yaml('defaults:', '  cli: claude'),
+      [FILE]: text,
+    });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(result.plan?.tasks).toHaveLength(5000);
+    expect(result.plan?.tasks.at(-1)?.source).toEqual({ file: FILE, line: 2 + 10 * 4999, col: 5 });
   });
 
   it('refuses a 20 GiB file as fast as a small one (it is never read)', async () => {
@@ -166,18 +209,18 @@ describe('resource exhaustion', () => {
     await truncate(fx.path(FILE), 20 * 1024 ** 3); // sparse: no disk space used
     const result = await loadProject(fx.dir, { displayBase: fx.dir });
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      'bearing/tasks/a.yaml: file is 20480.0 MiB (21474836480 bytes); Bearing reads files of at most 1 MiB (1048576 bytes): split it into several task files',
+      'bearing/tasks/a.yaml: file is 20480.0 MiB (21474836480 bytes); Bearing reads files of at most 8 MiB (8388608 bytes): split it into several task files',
     ]);
   });
 
-  it('refuses a config.yaml over 1 MiB the same way', async () => {
+  it('refuses a config.yaml over 8 MiB the same way', async () => {
     expect(
       await problems({
-        'bearing/config.yaml': `# ${'x'.repeat(1024 * 1024)}\n`,
+        'bearing/config.yaml': `# ${'x'.repeat(8 * 1024 * 1024)}\n`,
         [FILE]: yaml('id: a', 'prompt: x'),
       }),
     ).toEqual([
-      'bearing/config.yaml: file is 1.0 MiB (1048579 bytes); Bearing reads files of at most 1 MiB (1048576 bytes)',
+      'bearing/config.yaml: file is 8.0 MiB (8388611 bytes); Bearing reads files of at most 8 MiB (8388608 bytes)',
     ]);
   });
 });

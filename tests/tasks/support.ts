@@ -1,7 +1,8 @@
 /** Loads a fixture project through both entry points and returns what a user would see. */
 import { expect } from 'vitest';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
-import { type LoadResult, loadProject, loadProjectSync } from '../../src/tasks/load.js';
+import { type LoadResult, loadProject } from '../../src/tasks/load.js';
+import { loadProjectSync } from '../../src/tasks/load-sync.js';
 import { type FixtureFiles, useFixtures } from '../helpers/fixtures.js';
 
 export function useProjects() {

@@ -8,13 +8,12 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { didYouMean } from '../../core/suggest.js';
 import { runsDir, taskRunsDir } from '../../state/paths.js';
-import { TASK_ID_PATTERN } from '../../tasks/schema.js';
+import { TASK_ID_PATTERN } from '../../tasks/values.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
 type Part = 'stdout' | 'stderr' | 'prompt' | 'verify';
 const FILES: Record<Part, string> = {
@@ -24,130 +23,108 @@ const FILES: Record<Part, string> = {
   verify: 'verify.log',
 };
 
-export function registerLog(program: Command, ctx: CommandContext): void {
-  program
-    .command('log')
-    .argument('<id>', 'task id')
-    .argument('[dir]', PROJECT_DIR_HELP, '.')
-    .description(
-      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
-    )
-    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
-    .option('--stderr', "print the agent's stderr instead")
-    .option('--prompt', 'print the prompt that was sent instead')
-    .option('--verify', "print the verify gate's output instead")
-    .option('--json', 'print the attempt directory, its files and result as JSON')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
-    )
-    .action(
-      (
-        id: string,
-        dir: string,
-        opts: {
-          attempt?: string;
-          stderr?: boolean;
-          prompt?: boolean;
-          verify?: boolean;
-          json?: boolean;
-        },
-      ) => {
-        const root = projectRootOrReport(ctx, 'log', dir);
-        if (root === undefined) return;
-        if (!TASK_ID_PATTERN.test(id)) {
-          ctx.output.err(`bearing log: "${id}" is not a task id`);
-          ctx.setExitCode(EXIT.invalid);
-          return;
-        }
-        const taskDir = taskRunsDir(root, id);
-        const attempts = existsSync(taskDir)
-          ? readdirSync(taskDir)
-              .filter((n) => /^\d+$/.test(n))
-              .map(Number)
-              .sort((a, b) => a - b)
-          : [];
-        if (attempts.length === 0) {
-          const others = existsSync(runsDir(root)) ? readdirSync(runsDir(root)) : [];
-          ctx.output.err(`bearing log: ${id} has not run yet${didYouMean(id, others)}`);
-          ctx.setExitCode(EXIT.failed);
-          return;
-        }
-        const attempt = opts.attempt === undefined ? attempts.at(-1)! : Number(opts.attempt);
-        if (!attempts.includes(attempt)) {
-          ctx.output.err(
-            `bearing log: ${id} has no attempt ${opts.attempt}; it has ${attempts.join(', ')}`,
-          );
-          ctx.setExitCode(EXIT.invalid);
-          return;
-        }
-        const dirPath = join(taskDir, String(attempt));
-        if (opts.json) {
-          const read = (name: string): unknown => {
-            try {
-              return JSON.parse(readFileSync(join(dirPath, name), 'utf8'));
-            } catch {
-              return null;
-            }
-          };
-          ctx.output.out(
-            JSON.stringify(
-              {
-                id,
-                attempt,
-                attempts,
-                dir: dirPath,
-                files: Object.fromEntries(
-                  Object.entries(FILES)
-                    .map(([k, f]) => [k, join(dirPath, f)] as const)
-                    .filter(([, p]) => existsSync(p)),
-                ),
-                meta: read('meta.json'),
-                result: read('result.json'),
-              },
-              null,
-              2,
-            ),
-          );
-          return;
-        }
-        const chosen: Part | undefined = opts.prompt
-          ? 'prompt'
-          : opts.stderr
-            ? 'stderr'
-            : opts.verify
-              ? 'verify'
-              : undefined;
-        // An agent's stdout is its event stream and its stderr is noise; a shell
-        // task's output is both (a failing check often prints only on stderr).
-        const parts: Part[] = chosen
-          ? [chosen]
-          : readCli(dirPath) === 'shell'
-            ? ['stdout', 'stderr']
-            : ['stdout'];
-        const file = join(dirPath, FILES[parts[0]!]);
-        if (!existsSync(file)) {
-          ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${parts[0]} (${file})`);
-          ctx.setExitCode(EXIT.failed);
-          return;
-        }
-        let last = '\n';
-        parts.forEach((part, i) => {
-          const path = join(dirPath, FILES[part]);
-          if (!existsSync(path)) return;
-          const empty = parts.length > 1 && statSync(path).size === 0;
-          // Headers go to stderr, so stdout stays exactly what the task printed.
-          if (!last.endsWith('\n')) ctx.output.raw('\n');
-          ctx.output.err(
-            `# ${i === 0 ? `${id}, attempt ${attempt} of ${attempts.length}` : part}: ${path}${empty ? ' (empty)' : ''}`,
-          );
-          streamFile(path, (chunk) => {
-            ctx.output.raw(chunk);
-            last = chunk;
-          });
-        });
-      },
+export interface LogOptions {
+  attempt?: string;
+  stderr?: boolean;
+  prompt?: boolean;
+  verify?: boolean;
+  json?: boolean;
+}
+
+export function log(ctx: CommandContext, id: string, dir: string, opts: LogOptions): void {
+  const root = projectRootOrReport(ctx, 'log', dir);
+  if (root === undefined) return;
+  if (!TASK_ID_PATTERN.test(id)) {
+    ctx.output.err(`bearing log: "${id}" is not a task id`);
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const taskDir = taskRunsDir(root, id);
+  const attempts = existsSync(taskDir)
+    ? readdirSync(taskDir)
+        .filter((n) => /^\d+$/.test(n))
+        .map(Number)
+        .sort((a, b) => a - b)
+    : [];
+  if (attempts.length === 0) {
+    const others = existsSync(runsDir(root)) ? readdirSync(runsDir(root)) : [];
+    ctx.output.err(`bearing log: ${id} has not run yet${didYouMean(id, others)}`);
+    ctx.setExitCode(EXIT.failed);
+    return;
+  }
+  const attempt = opts.attempt === undefined ? attempts.at(-1)! : Number(opts.attempt);
+  if (!attempts.includes(attempt)) {
+    ctx.output.err(
+      `bearing log: ${id} has no attempt ${opts.attempt}; it has ${attempts.join(', ')}`,
     );
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const dirPath = join(taskDir, String(attempt));
+  if (opts.json) {
+    const read = (name: string): unknown => {
+      try {
+        return JSON.parse(readFileSync(join(dirPath, name), 'utf8'));
+      } catch {
+        return null;
+      }
+    };
+    ctx.output.out(
+      JSON.stringify(
+        {
+          id,
+          attempt,
+          attempts,
+          dir: dirPath,
+          files: Object.fromEntries(
+            Object.entries(FILES)
+              .map(([k, f]) => [k, join(dirPath, f)] as const)
+              .filter(([, p]) => existsSync(p)),
+          ),
+          meta: read('meta.json'),
+          result: read('result.json'),
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  const chosen: Part | undefined = opts.prompt
+    ? 'prompt'
+    : opts.stderr
+      ? 'stderr'
+      : opts.verify
+        ? 'verify'
+        : undefined;
+  // An agent's stdout is its event stream and its stderr is noise; a shell
+  // task's output is both (a failing check often prints only on stderr).
+  const parts: Part[] = chosen
+    ? [chosen]
+    : readCli(dirPath) === 'shell'
+      ? ['stdout', 'stderr']
+      : ['stdout'];
+  const file = join(dirPath, FILES[parts[0]!]);
+  if (!existsSync(file)) {
+    ctx.output.err(`bearing log: attempt ${attempt} of ${id} has no ${parts[0]} (${file})`);
+    ctx.setExitCode(EXIT.failed);
+    return;
+  }
+  let last = '\n';
+  parts.forEach((part, i) => {
+    const path = join(dirPath, FILES[part]);
+    if (!existsSync(path)) return;
+    const empty = parts.length > 1 && statSync(path).size === 0;
+    // Headers go to stderr, so stdout stays exactly what the task printed.
+    if (!last.endsWith('\n')) ctx.output.raw('\n');
+    ctx.output.err(
+      `# ${i === 0 ? `${id}, attempt ${attempt} of ${attempts.length}` : part}: ${path}${empty ? ' (empty)' : ''}`,
+    );
+    streamFile(path, (chunk) => {
+      ctx.output.raw(chunk);
+      last = chunk;
+    });
+  });
 }
 
 /** The attempt's CLI as meta.json records it; undefined when it cannot be read. */

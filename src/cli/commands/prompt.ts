@@ -1,96 +1,85 @@
-import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { PromptFormat } from '../../core/task.js';
 import { preparePrompt } from '../../run/prepare.js';
 import { loadState } from '../../state/store.js';
 import { loadProject } from '../../tasks/load.js';
-import { PROMPT_FORMATS } from '../../tasks/schema.js';
+import { PROMPT_FORMATS } from '../../tasks/values.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
-export function registerPrompt(program: Command, ctx: CommandContext): void {
-  program
-    .command('prompt')
-    .argument('<id>', 'task id')
-    .argument('[dir]', PROJECT_DIR_HELP, '.')
-    .description(
-      "Print exactly what the task's agent would receive next: FOCUS/SKIP directives, PRIOR context from completed dependencies, the prompt, a retry note after a failure, and the closing hand-off line.",
-    )
-    .option('--format <format>', `override run.prompt_format (${PROMPT_FORMATS.join(' | ')})`)
-    .option('--json', 'print the prompt and how it would be sent as JSON')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ bearing prompt db-schema\n  $ bearing prompt api-routes --format prose\n  $ bearing prompt api-routes --json | jq -r .prompt',
-    )
-    .action(async (id: string, dir: string, opts: { format?: string; json?: boolean }) => {
-      if (
-        opts.format !== undefined &&
-        !(PROMPT_FORMATS as readonly string[]).includes(opts.format)
-      ) {
-        ctx.output.err(
-          `bearing prompt: --format: expected one of ${PROMPT_FORMATS.join(', ')}, got "${opts.format}"${didYouMean(opts.format, PROMPT_FORMATS)}`,
-        );
-        ctx.setExitCode(EXIT.invalid);
-        return;
-      }
-      const root = projectRootOrReport(ctx, 'prompt', dir);
-      if (root === undefined) return;
-      const loaded = await loadProject(root, { displayBase: ctx.cwd });
-      if (!loaded.plan) {
-        for (const d of loaded.diagnostics) ctx.output.err(formatDiagnostic(d));
-        ctx.setExitCode(EXIT.invalid);
-        return;
-      }
-      const plan = loaded.plan;
-      const task = plan.tasks.find((t) => t.id === id);
-      if (!task) {
-        ctx.output.err(
-          `bearing prompt: no task "${id}"${didYouMean(
-            id,
-            plan.tasks.map((t) => t.id),
-          )}; run \`bearing validate\` to list them`,
-        );
-        ctx.setExitCode(EXIT.invalid);
-        return;
-      }
-      const state = loadState(root);
-      if (!state.ok) {
-        ctx.output.err(`bearing prompt: ${state.error.message}`);
-        ctx.setExitCode(EXIT.failed);
-        return;
-      }
-      if (task.cli === 'shell') {
-        const text = `${task.id} is a shell task: it runs \`sh -c ${JSON.stringify(task.run ?? '')}\` in the project and receives no prompt.`;
-        ctx.output.out(
-          opts.json
-            ? JSON.stringify({ id, cli: 'shell', run: task.run, prompt: null }, null, 2)
-            : text,
-        );
-        return;
-      }
-      const format = (opts.format as PromptFormat | undefined) ?? plan.run.promptFormat;
-      const next = preparePrompt(plan, state.value, task, format);
-      const text = next.prompt;
-      if (opts.json) {
-        ctx.output.out(
-          JSON.stringify(
-            {
-              id,
-              cli: task.cli,
-              attempt: next.attempt,
-              resume_session_id: next.resumeSessionId ?? null,
-              format,
-              prompt: text,
-            },
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      // Exactly the text, nothing added: it can be piped or diffed.
-      ctx.output.out(text.replace(/\n$/, ''));
-    });
+export interface PromptOptions {
+  format?: string;
+  json?: boolean;
+}
+
+export async function prompt(
+  ctx: CommandContext,
+  id: string,
+  dir: string,
+  opts: PromptOptions,
+): Promise<void> {
+  if (opts.format !== undefined && !(PROMPT_FORMATS as readonly string[]).includes(opts.format)) {
+    ctx.output.err(
+      `bearing prompt: --format: expected one of ${PROMPT_FORMATS.join(', ')}, got "${opts.format}"${didYouMean(opts.format, PROMPT_FORMATS)}`,
+    );
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const root = projectRootOrReport(ctx, 'prompt', dir);
+  if (root === undefined) return;
+  const loaded = await loadProject(root, { displayBase: ctx.cwd });
+  if (!loaded.plan) {
+    for (const d of loaded.diagnostics) ctx.output.err(formatDiagnostic(d));
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const plan = loaded.plan;
+  const task = plan.tasks.find((t) => t.id === id);
+  if (!task) {
+    ctx.output.err(
+      `bearing prompt: no task "${id}"${didYouMean(
+        id,
+        plan.tasks.map((t) => t.id),
+      )}; run \`bearing validate\` to list them`,
+    );
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const state = loadState(root);
+  if (!state.ok) {
+    ctx.output.err(`bearing prompt: ${state.error.message}`);
+    ctx.setExitCode(EXIT.failed);
+    return;
+  }
+  if (task.cli === 'shell') {
+    const text = `${task.id} is a shell task: it runs \`sh -c ${JSON.stringify(task.run ?? '')}\` in the project and receives no prompt.`;
+    ctx.output.out(
+      opts.json ? JSON.stringify({ id, cli: 'shell', run: task.run, prompt: null }, null, 2) : text,
+    );
+    return;
+  }
+  const format = (opts.format as PromptFormat | undefined) ?? plan.run.promptFormat;
+  const next = preparePrompt(plan, state.value, task, format);
+  const text = next.prompt;
+  if (opts.json) {
+    ctx.output.out(
+      JSON.stringify(
+        {
+          id,
+          cli: task.cli,
+          attempt: next.attempt,
+          resume_session_id: next.resumeSessionId ?? null,
+          format,
+          prompt: text,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  // Exactly the text, nothing added: it can be piped or diffed.
+  ctx.output.out(text.replace(/\n$/, ''));
 }

@@ -1,6 +1,5 @@
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
 import { type InteractiveSession, startInteractive } from '../../process/interactive.js';
 import { PLANNER_CLIS, type PlannerCli } from '../../run/planner-prompt.js';
 import { type Ask, chooseCli, chooseModel } from '../../run/planner-questions.js';
@@ -234,57 +233,11 @@ export async function runStart(
   }
 }
 
-export function registerStart(program: Command, ctx: CommandContext): void {
-  program
-    .command('start')
-    .argument(
-      '[dir]',
-      'the project or a folder in it; with no bearing/ there or above it up to the git root, it is created there',
-      '.',
-    )
-    .description(
-      "Open an interactive planner session (Claude Code or Codex) in the project: the planner's instructions go in as its system prompt, it reads bearing/status.md and the task files, and you decide together what the agents build. Asks which CLI and model unless given. Exits with the CLI's exit code.",
-    )
-    .option('--cli <cli>', 'planner CLI: claude or codex (default: ask; claude)')
-    .option(
-      '--model <model>',
-      "planner model (default: ask; opus for claude, the CLI's own default for codex)",
-    )
-    .option('-y, --yes', 'ask nothing: take the defaults for what --cli and --model leave open')
-    .option(
-      '--resume [id]',
-      "resume a planner session, with Bearing's instructions (no id: the CLI's list to pick from)",
-    )
-    .option(
-      '--continue',
-      "resume the CLI's most recent session in the project, with Bearing's instructions",
-    )
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ bearing start                         # asks: CLI [claude], model [opus]
-  $ bearing start --cli claude --model opus
-  $ bearing start ../my-app --cli codex --yes
-  $ printf 'codex\\n\\n' | bearing start   # answers piped on stdin
-  $ bearing start --cli claude --model opus --resume 5b0c8a47-1f2e-4d3c-9a8b-7c6d5e4f3a21
-  $ bearing start --cli codex --yes --continue   # codex resume --last
-
-When a session ends, Bearing prints the \`bearing start --resume\` (or
-\`--continue\`) command that resumes it: resuming with \`claude --resume\` or
-\`codex resume\` alone leaves the planner's instructions out.
-
-The planner's instructions are planner-prompts/shared.md and claude.md or
-codex.md (with the task-file reference generated from the schema), passed as
-\`claude --append-system-prompt\` or \`codex -c developer_instructions=...\`,
-so they stay in force after the CLI compacts the conversation.`,
-    )
-    .action(async (dir: string, opts: StartOptions) => {
-      // The project this folder is in, up to the git repository's root; else a new one here.
-      const target = resolveProjectDir(ctx, dir);
-      const around = findProjectRoot(target);
-      await runStart(ctx, around.kind === 'found' ? around.root : target, opts);
-    });
+export async function start(ctx: CommandContext, dir: string, opts: StartOptions): Promise<void> {
+  // The project this folder is in, up to the git repository's root; else a new one here.
+  const target = resolveProjectDir(ctx, dir);
+  const around = findProjectRoot(target);
+  await runStart(ctx, around.kind === 'found' ? around.root : target, opts);
 }
 
 /** The planner CLI is not there: how to install it and log in, exit 5. */

@@ -1,5 +1,4 @@
 import { relative, sep } from 'node:path';
-import type { Command } from 'commander';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { Plan } from '../../core/task.js';
 import { staleSchemaCopies } from '../../run/init.js';
@@ -7,65 +6,60 @@ import { loadProject } from '../../tasks/load.js';
 import { VERSION } from '../../version.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { PROJECT_DIR_HELP, projectRootOrReport } from '../project-dir.js';
+import { projectRootOrReport } from '../project-dir.js';
 
-export function registerValidate(program: Command, ctx: CommandContext): void {
-  program
-    .command('validate')
-    .argument('[dir]', PROJECT_DIR_HELP, '.')
-    .description(
-      'Check bearing/config.yaml and every task file; on success print the task graph in dependency order, otherwise every problem as file:line:col: field: message (exit code 2).',
-    )
-    .option('--json', 'print the result as JSON')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ bearing validate\n  $ bearing validate examples/quickstart --json',
-    )
-    .action(async (dir: string, opts: { json?: boolean }) => {
-      const root = projectRootOrReport(ctx, 'validate', dir);
-      if (root === undefined) return;
-      const result = await loadProject(root, { displayBase: ctx.cwd });
-      // Reported, never rewritten here: validate only reads.
-      const notes = staleSchemaCopies(root).map((file) => staleNote(ctx, root, file));
-      if (opts.json) {
-        ctx.output.out(
-          JSON.stringify(
-            {
-              valid: result.plan !== undefined,
-              files: result.files,
-              tasks: result.plan ? graphJson(result.plan) : [],
-              diagnostics: result.diagnostics,
-              notes,
-            },
-            null,
-            2,
-          ),
-        );
-        if (!result.plan) ctx.setExitCode(EXIT.invalid);
-        return;
-      }
-      const printNotes = () => {
-        for (const note of notes) ctx.output.err(`note: ${note}`);
-      };
-      if (!result.plan) {
-        for (const d of result.diagnostics) ctx.output.err(formatDiagnostic(d));
-        const files = new Set(result.diagnostics.map((d) => d.file)).size;
-        const n = result.diagnostics.length;
-        ctx.output.err(
-          `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}.`,
-        );
-        printNotes();
-        ctx.setExitCode(EXIT.invalid);
-        return;
-      }
-      const plan = result.plan;
-      const nFiles = result.files.length;
-      ctx.output.out(
-        `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} in ${nFiles} file${nFiles === 1 ? '' : 's'}, valid. In dependency order:`,
-      );
-      for (const line of graphLines(plan)) ctx.output.out(line);
-      printNotes();
-    });
+export interface ValidateOptions {
+  json?: boolean;
+}
+
+export async function validate(
+  ctx: CommandContext,
+  dir: string,
+  opts: ValidateOptions,
+): Promise<void> {
+  const root = projectRootOrReport(ctx, 'validate', dir);
+  if (root === undefined) return;
+  const result = await loadProject(root, { displayBase: ctx.cwd });
+  // Reported, never rewritten here: validate only reads.
+  const notes = staleSchemaCopies(root).map((file) => staleNote(ctx, root, file));
+  if (opts.json) {
+    ctx.output.out(
+      JSON.stringify(
+        {
+          valid: result.plan !== undefined,
+          files: result.files,
+          tasks: result.plan ? graphJson(result.plan) : [],
+          diagnostics: result.diagnostics,
+          notes,
+        },
+        null,
+        2,
+      ),
+    );
+    if (!result.plan) ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const printNotes = () => {
+    for (const note of notes) ctx.output.err(`note: ${note}`);
+  };
+  if (!result.plan) {
+    for (const d of result.diagnostics) ctx.output.err(formatDiagnostic(d));
+    const files = new Set(result.diagnostics.map((d) => d.file)).size;
+    const n = result.diagnostics.length;
+    ctx.output.err(
+      `\n${n} problem${n === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}.`,
+    );
+    printNotes();
+    ctx.setExitCode(EXIT.invalid);
+    return;
+  }
+  const plan = result.plan;
+  const nFiles = result.files.length;
+  ctx.output.out(
+    `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} in ${nFiles} file${nFiles === 1 ? '' : 's'}, valid. In dependency order:`,
+  );
+  for (const line of graphLines(plan)) ctx.output.out(line);
+  printNotes();
 }
 
 /** What an out-of-date schema copy means, and the command (run from here) that updates it. */
