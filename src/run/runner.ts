@@ -420,7 +420,8 @@ class Run {
     const removalPending = this.#watcher.removalPendingUntil();
     if (removalPending !== undefined) return removalPending;
     let wakeAt: number | undefined;
-    const ready = schedule(this.#plan, this.#state, new Set(this.#running.keys())).ready;
+    const { ready, waiting } = schedule(this.#plan, this.#state, new Set(this.#running.keys()));
+    let started = 0;
     for (const task of ready) {
       const heldUntil = this.#holds.heldUntil(task.cli);
       if (heldUntil !== undefined) {
@@ -431,7 +432,9 @@ class Run {
       if (this.#lacksCommand(task)) continue;
       if (!this.#mayStart()) break;
       this.#start(task);
+      started++;
     }
+    void this.#workspace.expect(ready.length - started + waiting.length);
     return wakeAt;
   }
 

@@ -22,6 +22,13 @@ export interface Workspace {
   open(request: OpenRequest): Promise<Site>;
   /** What attempts left that is no longer wanted (their work landed, or was given up): kept for reuse or removed. */
   release(worktrees: readonly AttemptWorktree[]): Promise<void>;
+  /**
+   * How many more attempts the run may open (the tasks ready or waiting for
+   * their dependencies): what is kept for reuse beyond that goes now,
+   * beside the last agents, instead of at the end of the run. Settles when
+   * it is gone; the run does not wait for that (`close` does).
+   */
+  expect(attempts: number): Promise<void>;
   /** The run is over: remove what was kept for reuse. */
   close(): Promise<void>;
 }
@@ -108,6 +115,10 @@ export class InPlaceWorkspace implements Workspace {
 
   async release(): Promise<void> {
     // Nothing is made per attempt.
+  }
+
+  async expect(): Promise<void> {
+    // Nothing is kept for reuse.
   }
 
   async close(): Promise<void> {
