@@ -64,11 +64,13 @@ export interface AttemptInput {
   /** Why `signal` was aborted, for the attempt's record. */
   abortMessage: () => string;
   /**
-   * The agent and its gate are done, and its work, in a worktree of its own,
-   * lands now: the landing needs no agent's place (in the project folder it
-   * does, as another agent's edits would count as this one's).
+   * The attempt moved on: `opened`, its site is open (in worktree mode, it
+   * took its worktree); `landing`, the agent and its gate are done and its
+   * work, in a worktree of its own, lands now, which needs no agent's place
+   * (in the project folder it does, as another agent's edits would count as
+   * this one's).
    */
-  onLanding?: () => void;
+  onPhase?: (phase: 'opened' | 'landing') => void;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
   /**
@@ -106,6 +108,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   );
 
   const site = await openSite(input, next.attempt, next.resumeSessionId);
+  input.onPhase?.('opened');
   // Saved before the spawn: whatever this attempt starts carries the token.
   const begun = beginAttempt(
     state.tasks[task.id],
@@ -202,7 +205,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       durationMs: outcome.durationMs,
       ...(allNotes.length > 0 ? { notes: allNotes } : {}),
     });
-    if (site.worktree) input.onLanding?.();
+    if (site.worktree) input.onPhase?.('landing');
     const landing = await site.land(message, () => input.save());
     if (landing.kind === 'blocked') {
       const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());

@@ -23,8 +23,9 @@ export interface Workspace {
   /** What attempts left that is no longer wanted (their work landed, or was given up): kept for reuse or removed. */
   release(worktrees: readonly AttemptWorktree[]): Promise<void>;
   /**
-   * How many more attempts the run may open (the tasks ready or waiting for
-   * their dependencies): what is kept for reuse beyond that goes now,
+   * How many more attempts the run may open (tasks ready or waiting for
+   * their dependencies, and started ones not open yet; each `open` counts
+   * one off): what is kept for reuse beyond that goes now,
    * beside the last agents, instead of at the end of the run. Settles when
    * it is gone; the run does not wait for that (`close` does).
    */

@@ -78,7 +78,7 @@ export class WorktreeWorkspace implements Workspace {
    * start late instead of in turn.
    */
   readonly #checkouts = new Queue();
-  /** How many more attempts the run may open (see `expect`); no bound until told. */
+  /** How many more attempts the run may open (see `expect`), less those opened since; no bound until told. */
   #upcoming = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -91,6 +91,8 @@ export class WorktreeWorkspace implements Workspace {
 
   async open(request: OpenRequest): Promise<Site> {
     const { task, attempt, resumes } = request;
+    // One of the attempts the run expected (see `expect`) is here.
+    this.#upcoming = Math.max(0, this.#upcoming - 1);
     let wt: AttemptWorktree;
     if (resumes && existsSync(resumes.path)) {
       // The resumed session, and the work it had done, are in that worktree.
