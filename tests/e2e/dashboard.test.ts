@@ -91,7 +91,7 @@ describe('bearing ui: access', () => {
     const p = await pausedProject();
     const ui = await startUi(p);
     const token = { 'x-bearing-token': ui.token };
-    for (const host of ['evil.example:' + ui.port, `127.0.0.1:${ui.port + 1}`, 'localhost']) {
+    for (const host of [`evil.example:${ui.port}`, `127.0.0.1:${ui.port + 1}`, 'localhost']) {
       const reply = await send(`${ui.origin}/api/view`, { headers: { ...token, host } });
       expect([host, reply.status]).toEqual([host, 403]);
     }
