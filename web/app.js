@@ -377,14 +377,6 @@ function renderDetail(panel, task, detail) {
   }
   if (detail && detail.attempts.length > 0)
     children.push(...section('Attempts', attemptsTable(detail.attempts)));
-  if (task.attempts > 0) {
-    children.push(
-      ...section(
-        task.status === 'running' ? 'Output (live)' : 'Output (last attempt)',
-        el('pre', { id: 'log', class: 'log' }),
-      ),
-    );
-  }
   if (detail) {
     const p = detail.prompt;
     const title =
@@ -399,6 +391,14 @@ function renderDetail(panel, task, detail) {
         p.text !== null
           ? el('pre', { class: 'prompt', text: p.text })
           : el('p', { class: 'hint', text: detail.note ?? '' }),
+      ),
+    );
+  }
+  if (task.attempts > 0) {
+    children.push(
+      ...section(
+        task.status === 'running' ? 'Output (live)' : 'Output (last attempt)',
+        el('pre', { id: 'log', class: 'log' }),
       ),
     );
   }
