@@ -3,10 +3,11 @@
  * Host, the Origin of an action), and what the command says about a bad or
  * taken port. tests/e2e/dashboard-browser.test.ts drives the page itself.
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { send, startUi } from './dashboard-support.js';
-import { Project, tasksYaml, useRig } from './rig.js';
+import { Project, tasksYaml, useRig, waitFor } from './rig.js';
 
 useRig();
 
@@ -182,5 +183,37 @@ describe('bearing ui: the port', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const ui = await startUi(p, ['--port', String(port)]);
     expect(ui.origin).toBe(`http://127.0.0.1:${port}`);
+  });
+});
+
+describe('bearing ui: actions during a run', () => {
+  it('hands approve to the active run, as `bearing approve` does, and the run applies it', async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        { id: 'look', cli: 'shell', run: 'echo looked', checkpoint: 'pause' },
+        { id: 'hold', cli: 'shell', run: 'while [ ! -f release ]; do sleep 0.05; done' },
+      ]),
+    });
+    const ui = await startUi(p);
+    const run = p.start(['run', '--concurrency', '2', '--isolation', 'none']);
+    // state.json is written atomically, but not before the run's first save.
+    const statusOf = (id: string) =>
+      existsSync(p.path('bearing/.state/state.json')) ? p.state().tasks[id]?.status : undefined;
+    await waitFor(
+      () => statusOf('look') === 'awaiting-review' && statusOf('hold') === 'running',
+      'look paused while hold runs',
+    );
+    const reply = await send(`${ui.origin}/api/tasks/look/approve`, {
+      method: 'POST',
+      headers: { 'x-bearing-token': ui.token, origin: ui.origin },
+    });
+    expect(reply.status).toBe(202);
+    expect(JSON.parse(reply.body)).toMatchObject({
+      kind: 'queued-for-run',
+      message: `a run is active (pid ${run.pid}); it will approve look at its next step`,
+    });
+    await waitFor(() => p.task('look').status === 'completed', 'the run to apply the approval');
+    p.write('release', '');
+    expect((await run.done).code).toBe(0);
   });
 });
