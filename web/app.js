@@ -60,17 +60,30 @@ function elapsedSince(iso) {
   return duration(Date.now() - Date.parse(iso));
 }
 
-/** Live figures of a running attempt, when the status carries them (`progress`). */
+/**
+ * Live figures of a running attempt, when the status carries them
+ * (`progress`: turns, the current tool, tokens, cost so far, `~` for an
+ * estimate).
+ */
 function liveLine(task) {
   const live = task.more.progress;
   if (!live || typeof live !== 'object') return undefined;
   const parts = [];
-  if (typeof live.turns === 'number') parts.push(`${live.turns} turns`);
+  if (typeof live.turns === 'number')
+    parts.push(`${live.turns} turn${live.turns === 1 ? '' : 's'}`);
   if (typeof live.tool === 'string') parts.push(live.tool);
-  else if (live.tool && typeof live.tool === 'object' && typeof live.tool.name === 'string') {
+  else if (live.tool && typeof live.tool.name === 'string') {
     parts.push([live.tool.name, live.tool.target].filter(Boolean).join(' '));
   }
-  if (typeof live.cost_usd === 'number') parts.push(usd(live.cost_usd));
+  if (live.tokens && typeof live.tokens === 'object') {
+    const total = Object.values(live.tokens).reduce(
+      (sum, n) => sum + (typeof n === 'number' ? n : 0),
+      0,
+    );
+    parts.push(`${thousands(total)} tokens`);
+  }
+  if (typeof live.cost_usd === 'number')
+    parts.push(`${live.cost_estimated ? '~' : ''}${usd(live.cost_usd)}`);
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
@@ -203,7 +216,7 @@ function renderGraph(view) {
         class: 'sub',
         x: 16,
         y: 41,
-        text: subLine(task),
+        text: clip(subLine(task), 34),
         'data-started': task.status === 'running' && !liveLine(task) ? task.startedAt : undefined,
       }),
     );
@@ -359,7 +372,8 @@ function renderDetail(panel, task, detail) {
     );
   else if (task.worktree)
     children.push(el('div', { class: 'meta', text: `worktree ${task.worktree}` }));
-  const more = Object.entries(task.more);
+  // `progress` is shown above, as one line.
+  const more = Object.entries(task.more).filter(([key]) => key !== 'progress');
   if (more.length > 0) {
     children.push(
       ...section(
@@ -498,6 +512,7 @@ function followLog(target) {
 
 function render(view) {
   page.view = view;
+  document.getElementById('connection').textContent = 'live';
   renderHeader(view);
   renderGraph(view);
   renderCosts(view);

@@ -106,8 +106,10 @@ describe('dashboardView', () => {
   it('passes on status fields it does not know, so the page can show them when they come', () => {
     const plain = view().tasks.find((t) => t.id === 'docs')!;
     expect(plain.more).toEqual({});
-    const progress = { turns: 4, tool: 'Edit src/db.js', cost_usd: 0.12 };
-    const docs = view({ extra: { progress, absent: null } }).tasks.find((t) => t.id === 'docs')!;
-    expect(docs.more).toEqual({ progress });
+    const progress = { turns: 4, tool: { name: 'Edit', target: 'src/db.js' }, cost_usd: 0.12 };
+    const v = view({ extra: { progress, absent: null } });
+    expect(v.tasks.find((t) => t.id === 'docs')!.more).toEqual({ progress });
+    // The running attempt's cost so far counts in the chart.
+    expect(v.costs.find((c) => c.id === 'docs')?.usd).toBe(0.12);
   });
 });

@@ -117,7 +117,12 @@ export function dashboardView(input: DashboardInput): DashboardView {
     ),
     costs: tasks
       .filter((t) => t.attempts > 0)
-      .map((t) => ({ id: t.id, usd: t.costUsd, unknown: t.costUnknown, status: t.status })),
+      .map((t) => ({
+        id: t.id,
+        usd: roundUsd(t.costUsd + (liveCostUsd(t.more) ?? 0)),
+        unknown: t.costUnknown,
+        status: t.status,
+      })),
     removed: status.removed.map((r) => ({ id: r.id, status: r.status, costUsd: r.cost_usd })),
     diagnostics: input.diagnostics,
   };
@@ -157,4 +162,22 @@ function dashboardTask(t: StatusJsonTask, state: RunState): DashboardTask {
     actions: { approve: refusal('approve'), retry: refusal('retry') },
     more,
   };
+}
+
+/**
+ * What the running attempt has cost so far, when the status carries live
+ * progress (`progress.cost_usd`): the task's own total counts ended attempts
+ * only, and a chart of a run in progress should not show its biggest spender
+ * at zero.
+ */
+function liveCostUsd(more: Record<string, unknown>): number | undefined {
+  const progress = more.progress;
+  if (typeof progress !== 'object' || progress === null) return undefined;
+  const usd = (progress as { cost_usd?: unknown }).cost_usd;
+  return typeof usd === 'number' ? usd : undefined;
+}
+
+/** As the status JSON rounds its costs: sums of floats drift. */
+function roundUsd(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }

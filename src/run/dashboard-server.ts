@@ -90,6 +90,8 @@ class DashboardServer {
   #latest: { view: DashboardView; snapshot: ProjectSnapshot; json: string } | undefined;
   #reading: Promise<void> | undefined;
   #stale = false;
+  /** Why the last read failed (an unreadable state.json), while it does. */
+  #problem: string | undefined;
 
   constructor(options: DashboardOptions) {
     this.#options = options;
@@ -167,11 +169,17 @@ class DashboardServer {
           this.#options.root,
           this.#options.displayBase,
           this.#options.env,
-        );
+        ).catch((error: unknown) => ({
+          ok: false as const,
+          message: `internal error: ${String(error)}`,
+        }));
         if (!read.ok) {
+          // The page keeps showing the last view, with the problem beside it.
+          this.#problem = read.message;
           broadcast(this.#clients, 'problem', JSON.stringify({ message: read.message }));
           continue;
         }
+        this.#problem = undefined;
         // generatedAt changes on every read: compare without it.
         const json = JSON.stringify({ ...read.value.view, generatedAt: '' });
         const changed = json !== this.#latest?.json;
@@ -215,7 +223,7 @@ class DashboardServer {
     if (asset) return send(res, 200, asset.type, readFileSync(asset.file()), headers);
     if (url.pathname === '/api/view') {
       const current = await this.#current();
-      if (!current) return send(res, 500, 'text/plain', 'cannot read the project');
+      if (!current) return send(res, 500, 'text/plain', this.#problem ?? 'cannot read the project');
       return send(res, 200, 'application/json', JSON.stringify(current.view), headers);
     }
     if (url.pathname === '/api/events') return this.#events(req, res);
@@ -290,6 +298,7 @@ class DashboardServer {
     });
     void this.#current().then((current) => {
       if (current) res.write(sse('view', JSON.stringify(current.view)));
+      if (this.#problem) res.write(sse('problem', JSON.stringify({ message: this.#problem })));
     });
   }
 
