@@ -4,7 +4,9 @@
 // 100 ms debounce, reading the project as `bearing status --json` does,
 // building the view and sending it. Each round rewrites state.json with one
 // task more or fewer completed (as the run would, atomically), so every
-// round changes the view. Also: the size of the view and of what the page loads.
+// round changes the view. Measured twice: with the plan a run keeps in
+// plan-cache.json (as in any project that has run: the task files are not
+// parsed again), and without it. Also: the sizes of the view and the page.
 // Run after `npm run build`:
 //   node bench/dashboard.js [--sizes 10,1000] [--rounds 15]
 import { spawn } from 'node:child_process';
