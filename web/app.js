@@ -142,13 +142,28 @@ function renderHeader(view) {
 
 // --- graph ----------------------------------------------------------------------
 
-function renderGraph(view) {
+/**
+ * dagre's layout of the plan's shape. Laying out takes seconds at a thousand
+ * tasks, and most updates change only states and costs: the layout is kept
+ * until a task or a dependency is added or removed.
+ */
+let laidOut = { key: undefined, graph: undefined };
+
+function layoutOf(view) {
+  const key = JSON.stringify([view.tasks.map((t) => t.id), view.edges]);
+  if (laidOut.key === key) return laidOut.graph;
   const g = new Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 56, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const task of view.tasks) g.setNode(task.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const edge of view.edges) g.setEdge(edge.from, edge.to);
   layout(g);
+  laidOut = { key, graph: g };
+  return g;
+}
+
+function renderGraph(view) {
+  const g = layoutOf(view);
   const { width = 0, height = 0 } = g.graph();
   const root = svg('svg', {
     width: Math.ceil(width),
