@@ -144,6 +144,17 @@ describe('bearing ui: access', () => {
     });
     expect(p.task('look').status).toBe('completed');
     expect(p.statusMd()).toContain('Ready to run: `then`');
+
+    const retried = await send(`${ui.origin}/api/tasks/look/retry`, {
+      method: 'POST',
+      headers: { ...token, origin: `http://localhost:${ui.port}` },
+    });
+    expect(retried.status).toBe(200);
+    expect(JSON.parse(retried.body)).toMatchObject({
+      kind: 'applied',
+      message: 'look queued to run again',
+    });
+    expect(p.task('look').status).toBe('queued');
   });
 });
 
