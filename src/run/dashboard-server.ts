@@ -179,10 +179,12 @@ class DashboardServer {
           broadcast(this.#clients, 'problem', JSON.stringify({ message: read.message }));
           continue;
         }
+        // A view after a problem tells the page the problem is over, changed or not.
+        const recovered = this.#problem !== undefined;
         this.#problem = undefined;
         // generatedAt changes on every read: compare without it.
         const json = JSON.stringify({ ...read.value.view, generatedAt: '' });
-        const changed = json !== this.#latest?.json;
+        const changed = recovered || json !== this.#latest?.json;
         this.#latest = { ...read.value, json };
         if (changed) broadcast(this.#clients, 'view', JSON.stringify(read.value.view));
       } while (this.#stale);
