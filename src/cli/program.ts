@@ -15,6 +15,7 @@ import type { ReviewOptions } from './commands/review.js';
 import type { RunOptions } from './commands/run.js';
 import type { StartOptions } from './commands/start.js';
 import type { StatusOptions } from './commands/status.js';
+import type { UiOptions } from './commands/ui.js';
 import type { ValidateOptions } from './commands/validate.js';
 import type { WatchOptions } from './commands/watch.js';
 import type { CommandContext } from './context.js';
@@ -193,6 +194,21 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .addHelpText('after', '\nExamples:\n  $ bearing run & bearing watch\n  $ bearing watch --json')
     .action(async (dir: string, opts: WatchOptions) =>
       (await import('./commands/watch.js')).watch(ctx, dir, opts),
+    );
+
+  program
+    .command('ui')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Serve a local dashboard on 127.0.0.1: the task graph with each task's state and cost, a task's prompt, attempts, errors and live output, run totals with cost per task, and approve and retry buttons. Live whether or not a run is going. Prints the URL to open, with its access token; Ctrl-C stops it.",
+    )
+    .option('-p, --port <port>', 'port to listen on (default: 0, a free port the system picks)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing ui\n  $ bearing ui examples/quickstart --port 4100\n\nOnly this machine can reach it, and only with the token the printed URL carries.',
+    )
+    .action(async (dir: string, opts: UiOptions) =>
+      (await import('./commands/ui.js')).ui(ctx, dir, opts),
     );
 
   program

@@ -19,6 +19,7 @@ const COMMANDS = [
   'status',
   'summary',
   'watch',
+  'ui',
   'prompt',
   'approve',
   'retry',
