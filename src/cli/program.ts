@@ -243,16 +243,18 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
-      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+      "Show what an attempt did (default: the latest attempt). For claude and codex, a transcript read from the agent's events: its messages, each tool call with its main argument (Edit src/db.js, Bash npm test), failed tool calls with their output, and the result (status, cost, turns, tokens). For a shell task or a text agent, its stdout then its stderr. When the verify gate failed, the gate's output follows. Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
     )
     .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('-f, --follow', 'keep reading while the attempt runs, until it ends (or the run does)')
+    .option('--raw', "print the agent's output exactly as it printed it (claude/codex: JSON lines)")
     .option('--stderr', "print the agent's stderr instead")
     .option('--prompt', 'print the prompt that was sent instead')
     .option('--verify', "print the verify gate's output instead")
     .option('--json', 'print the attempt directory, its files and result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
+      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth -f              # while it runs\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth --raw | jq -c "select(.type == \\"result\\")"',
     )
     .action(async (id: string, dir: string, opts: LogOptions) =>
       (await import('./commands/log.js')).log(ctx, id, dir, opts),

@@ -94,6 +94,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         task: task.id,
         attempt: next.attempt,
         cli: task.cli,
+        // How `bearing log` reads stdout.log, without the task files.
+        output: adapter.output,
         file: invocation.file,
         args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)),
         promptOnStdin: invocation.promptOnStdin ?? false,
