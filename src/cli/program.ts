@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
+import type { DiffOptions } from './commands/diff.js';
 import type { InitOptions } from './commands/init.js';
 import type { LogOptions } from './commands/log.js';
 import type { PromptOptions } from './commands/prompt.js';
@@ -258,6 +259,22 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     )
     .action(async (id: string, dir: string, opts: LogOptions) =>
       (await import('./commands/log.js')).log(ctx, id, dir, opts),
+    );
+  program
+    .command('diff')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Show what an attempt of a task changed (default: the latest attempt). In worktree mode, its commit as git shows it: the one landed on the target branch, or the one kept on its branch. In place, the files it changed as they are now against git HEAD (added, modified, removed, unchanged) with git's diff: Bearing records which files a task changed, not their contents before it ran, so the diff includes any change made to them since. Without git, only the list.",
+    )
+    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('--json', 'print the commit or the files as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing diff db-schema\n  $ bearing diff api --attempt 1\n  $ bearing diff api --json | jq -r ".files[].path"',
+    )
+    .action(async (id: string, dir: string, opts: DiffOptions) =>
+      (await import('./commands/diff.js')).diff(ctx, id, dir, opts),
     );
   return program;
 }
