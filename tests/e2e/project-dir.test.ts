@@ -184,6 +184,7 @@ describe('no project: a one-line error naming `bearing init`, exit 2', () => {
     ['watch'],
     ['prompt', 'hello'],
     ['log', 'hello'],
+    ['diff', 'hello'],
     ['approve', 'hello'],
     ['retry', 'hello'],
   ];
@@ -212,6 +213,7 @@ describe('reading commands leave the tree byte for byte as it was', () => {
     ['validate', '--json'],
     ['prompt', 'hello'],
     ['log', 'hello'],
+    ['diff', 'hello'],
   ];
   it('in a project that has never run (no bearing/.state/, as in a fresh clone)', async () => {
     const p = await withProject();

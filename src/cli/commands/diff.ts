@@ -72,7 +72,9 @@ export async function diff(
     case 'unavailable':
       return fail(`${which}: ${shown.why}`, 1);
     case 'nothing': {
-      const why = attempt.failure ? ` (it failed: ${describeFailure(attempt.failure)})` : '';
+      const why = attempt.failure
+        ? ` (${attempt.outcome}: ${describeFailure(attempt.failure)})`
+        : '';
       ctx.output.err(`# ${which} changed no files${why}`);
       return;
     }
