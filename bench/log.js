@@ -11,15 +11,15 @@
 // Peak RSS is GNU time's %M (the child's maximum resident set, in KB).
 import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   statSync,
-  writeSync,
-  closeSync,
   writeFileSync,
-  readFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
