@@ -100,6 +100,38 @@ describe('bearing diff', () => {
     expect(json).toMatchObject({ kind: 'commit', commit: landed, landed: true, files: ['x.txt'] });
   });
 
+  it('in worktree mode, work that did not land: the commit kept on its branch', async () => {
+    const p = await Project.create(
+      {
+        'x.txt': 'x = 0\n',
+        'bearing/config.yaml': 'run:\n  conflict_retries: 0\n',
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'a', prompt: '[[a]]' },
+          { id: 'b', prompt: '[[b]]' },
+        ]),
+      },
+      {
+        // a lands first; b started from the same base and conflicts with it.
+        scenarios: [
+          { match: '[[a]]', writeFiles: { 'x.txt': 'x = a\n' } },
+          { match: '[[b]]', delayMs: 1500, writeFiles: { 'x.txt': 'x = b\n' } },
+        ],
+      },
+    );
+    expect((await p.run(['run', '--isolation', 'worktree', '--concurrency', '2'])).code).toBe(1);
+    // Whichever landed second conflicts (b, unless a was slowed down by more than b's delay).
+    const id = p.task('b').status === 'failed' ? 'b' : 'a';
+    expect(p.task(id).failure).toMatchObject({ reason: 'merge-conflict' });
+    const wt = p.task(id).attempts[0]!.worktree!;
+    const d = await p.run(['diff', id]);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toBe(
+      `# ${id}, attempt 1 of 1: not landed, kept on branch ${wt.branch} as commit ${wt.commit!.slice(0, 12)}\n`,
+    );
+    expect(d.stdout).toMatch(new RegExp(`^commit ${wt.commit}\n`));
+    expect(d.stdout).toContain(`-x = 0\n+x = ${id}`);
+  });
+
   it('refuses a running attempt, a task that has not run, and an attempt that does not exist', async () => {
     const p = await Project.create(
       {

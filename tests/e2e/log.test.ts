@@ -86,6 +86,29 @@ describe('bearing log', () => {
     );
   });
 
+  it("reads a custom agent that speaks claude's format as claude, by the format meta.json records", async () => {
+    const p = await Project.create(
+      {
+        'bearing/config.yaml': [
+          'agents:',
+          '  pinned:',
+          '    command: claude',
+          '    args: ["-p", "--output-format", "stream-json", "--verbose"]',
+          '    prompt_input: stdin',
+          '    output: claude',
+          '',
+        ].join('\n'),
+        'bearing/tasks/t.yaml': tasksYaml([{ id: 'c', cli: 'pinned', prompt: '[[c]]' }]),
+      },
+      { scenarios: [{ match: '[[c]]', writeFiles: { 'c.txt': 'c\n' } }] },
+    );
+    expect((await p.run(['run'])).code).toBe(0);
+    const meta = JSON.parse(readFileSync(join(p.attemptDir('c', 1), 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({ cli: 'pinned', output: 'claude' });
+    const log = await p.run(['log', 'c']);
+    expect(log.stdout).toContain('→ Write c.txt\nDone.\n✓ result: success');
+  });
+
   it("shows the failed gate's output after the transcript, for the attempt asked for", async () => {
     const p = await Project.create(
       {
