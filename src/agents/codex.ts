@@ -295,7 +295,7 @@ export class CodexTranscript implements TranscriptReader {
       case 'reasoning':
         return textEntry('reasoning', str(item.text));
       case 'command_execution': {
-        const target = firstLine(str(item.command) ?? '');
+        const target = firstLine(unwrapShell(str(item.command) ?? ''));
         const exit = num(item.exit_code);
         if (item.status !== 'failed' && (exit === undefined || exit === 0)) {
           return [{ kind: 'tool', name: 'command', target }];
@@ -333,6 +333,20 @@ export class CodexTranscript implements TranscriptReader {
         return [];
     }
   }
+}
+
+/**
+ * codex runs each command through the user's shell and reports the whole
+ * line (`/bin/bash -lc "npm test"`, `codex-success.stdout`). The command
+ * alone is shown when its quoting is plain: single quotes, or double quotes
+ * with nothing the shell would expand or unescape inside; otherwise the
+ * line as codex printed it.
+ */
+const SHELL_WRAPPER = /^\S*\/(?:ba|z)?sh -lc (?:'([^']*)'|"([^"\\$`]*)")$/;
+
+function unwrapShell(command: string): string {
+  const m = SHELL_WRAPPER.exec(command);
+  return m ? (m[1] ?? m[2] ?? command) : command;
 }
 
 function textEntry(kind: 'message' | 'reasoning', text: string | undefined): TranscriptEntry[] {

@@ -170,6 +170,19 @@ describe('codex transcript', () => {
     ]);
   });
 
+  it('shows the command without its shell wrapper when the quoting is plain', () => {
+    const completed = JSON.parse(reference('codex-success.stdout').split('\n')[3]!);
+    const target = (command: string) => {
+      const event = { ...completed, item: { ...completed.item, command } };
+      return (new CodexTranscript().line(JSON.stringify(event))[0] as { target: string }).target;
+    };
+    expect(target('/bin/bash -lc "npm test"')).toBe('npm test');
+    expect(target("/bin/zsh -lc 'ls -la src'")).toBe('ls -la src');
+    // Anything the shell would expand or unescape stays as codex printed it.
+    expect(target('/bin/bash -lc "echo $HOME"')).toBe('/bin/bash -lc "echo $HOME"');
+    expect(target('/bin/bash -lc "a \\"b\\""')).toBe('/bin/bash -lc "a \\"b\\""');
+  });
+
   it('shows reconnect notices and a failed turn with its message', () => {
     const entries = read(new CodexTranscript(), reference('codex-http429.stdout'));
     expect(entries.at(-1)).toEqual(

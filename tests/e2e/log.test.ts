@@ -75,7 +75,7 @@ describe('bearing log', () => {
     expect(log.code).toBe(0);
     expect(log.stdout).toBe(
       [
-        '✗ command /bin/bash -lc "npm run lint" failed',
+        '✗ command npm run lint failed',
         '    exit 2',
         '    lint: 2 errors',
         '→ Add src/routes.js',
