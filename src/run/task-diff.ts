@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptRecord } from '../core/state.js';
 import { type GitRun, runGit, splitZ } from '../process/git.js';
+import type { PathChange } from '../state/changes.js';
 
 export type TaskDiff =
   /** Worktree mode: the attempt's commit and what `git show` prints of it. */
@@ -38,6 +39,8 @@ export type TaskDiff =
 /** A file an in-place attempt changed, compared with git's HEAD now. */
 export interface FileNow {
   path: string;
+  /** What the attempt did to it, when the run recorded it (attempts before that have only the names). */
+  change?: PathChange['change'];
   /**
    * `added`: not in HEAD, there now; `removed`: in HEAD, gone now;
    * `modified`: differs from HEAD; `unchanged`: as in HEAD (committed or
@@ -47,14 +50,21 @@ export interface FileNow {
   now: 'added' | 'removed' | 'modified' | 'unchanged' | 'present' | 'absent';
 }
 
+/** What the run recorded an attempt changed. */
+export interface RecordedChanges {
+  files: string[];
+  /** In place: what happened to each file (recorded since `bearing diff` exists). */
+  changes?: PathChange[];
+}
+
 /**
- * What the attempt changed. `files`: what the run recorded it changed
+ * What the attempt changed. `recorded`: what the run recorded of it
  * (result.json of the attempt); `color`: let git colour its output.
  */
 export async function taskDiff(
   root: string,
   attempt: AttemptRecord,
-  files: string[] | undefined,
+  recorded: RecordedChanges | undefined,
   color: boolean,
 ): Promise<TaskDiff> {
   if (attempt.outcome === 'running') return { kind: 'running' };
@@ -73,19 +83,29 @@ export async function taskDiff(
       commit,
       landed: wt.landing !== undefined,
       branch: wt.branch,
-      files: files ?? [],
+      files: recorded?.files ?? [],
       show: show.stdout,
     };
   }
-  if (files === undefined) {
+  if (recorded === undefined) {
     return { kind: 'unavailable', why: 'the files it changed were not recorded: it did not end' };
   }
-  if (files.length === 0) return { kind: 'nothing' };
-  return filesNow(root, files, colorFlag);
+  if (recorded.files.length === 0) return { kind: 'nothing' };
+  return filesNow(root, recorded, colorFlag);
 }
 
 /** The files as they are now, against HEAD when there is git. */
-async function filesNow(root: string, files: string[], colorFlag: string): Promise<TaskDiff> {
+async function filesNow(
+  root: string,
+  recorded: RecordedChanges,
+  colorFlag: string,
+): Promise<TaskDiff> {
+  const { files } = recorded;
+  const did = new Map(recorded.changes?.map((c) => [c.path, c.change]));
+  const withChange = (file: FileNow): FileNow => {
+    const change = did.get(file.path);
+    return change === undefined ? file : { path: file.path, change, now: file.now };
+  };
   const exists = (path: string): boolean => existsSync(join(root, path));
   // The paths are file names, never patterns (a file may be called `*.js` or `:x`).
   const git = (args: string[]) => runGit(root, args, { env: { GIT_LITERAL_PATHSPECS: '1' } });
@@ -94,7 +114,7 @@ async function filesNow(root: string, files: string[], colorFlag: string): Promi
     return {
       kind: 'files',
       git: false,
-      files: files.map((path) => ({ path, now: exists(path) ? 'present' : 'absent' })),
+      files: files.map((path) => withChange({ path, now: exists(path) ? 'present' : 'absent' })),
       patch: Buffer.alloc(0),
     };
   }
@@ -108,9 +128,9 @@ async function filesNow(root: string, files: string[], colorFlag: string): Promi
       : await gitList(git, ['diff', '--name-only', '-z', '--relative', 'HEAD', '--', ...inHead]),
   );
   const now = files.map((path): FileNow => {
-    if (!inHead.has(path)) return { path, now: exists(path) ? 'added' : 'absent' };
-    if (!exists(path)) return { path, now: 'removed' };
-    return { path, now: differ.has(path) ? 'modified' : 'unchanged' };
+    if (!inHead.has(path)) return withChange({ path, now: exists(path) ? 'added' : 'absent' });
+    if (!exists(path)) return withChange({ path, now: 'removed' });
+    return withChange({ path, now: differ.has(path) ? 'modified' : 'unchanged' });
   });
   const patches: Buffer[] = [];
   if (differ.size > 0) {
@@ -135,13 +155,27 @@ async function gitList(
   return r.code === 0 ? splitZ(r.stdout) : [];
 }
 
-/** The files an attempt changed, as its result.json records them. */
-export function recordedFiles(attemptDir: string): string[] | undefined {
+const CHANGES: readonly string[] = [
+  'added',
+  'removed',
+  'modified',
+] satisfies PathChange['change'][];
+
+/** What an attempt changed, as its result.json records it; undefined when it has none. */
+export function recordedChanges(attemptDir: string): RecordedChanges | undefined {
+  let result: { filesChanged?: unknown; fileChanges?: unknown };
   try {
-    const result = JSON.parse(readFileSync(join(attemptDir, 'result.json'), 'utf8')) as unknown;
-    const files = (result as { filesChanged?: unknown }).filesChanged;
-    return Array.isArray(files) && files.every((f) => typeof f === 'string') ? files : undefined;
+    result = JSON.parse(readFileSync(join(attemptDir, 'result.json'), 'utf8'));
   } catch {
     return undefined;
   }
+  const files = result.filesChanged;
+  if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) return undefined;
+  const changes = Array.isArray(result.fileChanges)
+    ? result.fileChanges.filter(
+        (c): c is PathChange =>
+          typeof c?.path === 'string' && CHANGES.includes(c?.change as string),
+      )
+    : undefined;
+  return changes === undefined ? { files } : { files, changes };
 }

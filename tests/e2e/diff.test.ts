@@ -30,19 +30,24 @@ describe('bearing diff', () => {
     const d = await p.run(['diff', 'edit']);
     expect(d.code).toBe(0);
     expect(d.stderr).toMatch(
-      /^# edit, attempt 1 of 1 ran in the project folder\. Bearing records which files a task changed, not their contents before it ran/,
+      /^# edit, attempt 1 of 1 ran in the project folder\. Bearing records which files a task added, modified or removed, not their contents before it ran/,
     );
     const [list, patch] = d.stdout.split('\n\n');
     expect(list).toBe(['removed   old.txt', 'added     src/new.txt', 'modified  x.txt'].join('\n'));
     expect(patch).toContain('--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-old');
     expect(d.stdout).toContain('--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-x = 1\n+x = 2');
     expect(d.stdout).toContain('--- /dev/null\n+++ b/src/new.txt\n@@ -0,0 +1 @@\n+new');
-    // Committed since: the files are as in HEAD (the removed one in neither), and git has no diff.
+    // Committed since: what the task did, and that the files are as in HEAD now; git has no diff.
     git(p, 'add', '-A', 'x.txt', 'old.txt', 'src');
     git(p, 'commit', '-qm', 'take it');
     const after = await p.run(['diff', 'edit']);
     expect(after.stdout).toBe(
-      ['gone      old.txt', 'unchanged src/new.txt', 'unchanged x.txt', ''].join('\n'),
+      [
+        'removed   old.txt',
+        'added     src/new.txt (now as in HEAD)',
+        'modified  x.txt (now as in HEAD)',
+        '',
+      ].join('\n'),
     );
     const json = JSON.parse((await p.run(['diff', 'edit', '--json'])).stdout);
     expect(json).toEqual({
@@ -51,9 +56,9 @@ describe('bearing diff', () => {
       kind: 'files',
       git: true,
       files: [
-        { path: 'old.txt', now: 'absent' },
-        { path: 'src/new.txt', now: 'unchanged' },
-        { path: 'x.txt', now: 'unchanged' },
+        { path: 'old.txt', change: 'removed', now: 'absent' },
+        { path: 'src/new.txt', change: 'added', now: 'unchanged' },
+        { path: 'x.txt', change: 'modified', now: 'unchanged' },
       ],
     });
   });
@@ -71,8 +76,10 @@ describe('bearing diff', () => {
     expect((await p.run(['run'])).code).toBe(0);
     const d = await p.run(['diff', 'w']);
     expect(d.code).toBe(0);
-    expect(d.stdout).toBe('gone      gone.txt\nchanged   made.txt\n');
-    expect(d.stderr).toMatch(/without git: Bearing records which files a task changed/);
+    expect(d.stdout).toBe('removed   gone.txt\nadded     made.txt\n');
+    expect(d.stderr).toMatch(
+      /without git: Bearing records which files a task added, modified or removed/,
+    );
   });
 
   it('in worktree mode: the commit that landed, as git shows it', async () => {

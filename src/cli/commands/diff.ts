@@ -7,7 +7,7 @@
 import { describeFailure } from '../../core/failure.js';
 import type { AttemptRecord } from '../../core/state.js';
 import { didYouMean } from '../../core/suggest.js';
-import { type FileNow, recordedFiles, type TaskDiff, taskDiff } from '../../run/task-diff.js';
+import { type FileNow, recordedChanges, type TaskDiff, taskDiff } from '../../run/task-diff.js';
 import { attemptDir } from '../../state/paths.js';
 import { loadState } from '../../state/store.js';
 import { TASK_ID_PATTERN } from '../../tasks/values.js';
@@ -50,13 +50,13 @@ export async function diff(
   }
   const dirOfAttempt = attemptDir(root, id, attempt.attempt);
   // The completing attempt's files are also on the task; an attempt killed with its run has none.
-  const files =
-    recordedFiles(dirOfAttempt) ??
-    (attempt === attempts.at(-1) && record?.status === 'completed'
-      ? record.filesChanged
+  const recorded =
+    recordedChanges(dirOfAttempt) ??
+    (attempt === attempts.at(-1) && record?.status === 'completed' && record.filesChanged
+      ? { files: record.filesChanged }
       : undefined);
   const color = ctx.output.color;
-  const shown = await taskDiff(root, attempt, files, color !== PLAIN);
+  const shown = await taskDiff(root, attempt, recorded, color !== PLAIN);
   const which = `${id}, attempt ${attempt.attempt} of ${attempts.length}`;
   if (opts.json) {
     ctx.output.out(JSON.stringify(diffJson(id, attempt.attempt, shown), null, 2));
@@ -87,8 +87,8 @@ export async function diff(
     case 'files':
       ctx.output.err(
         shown.git
-          ? `# ${which} ran in the project folder. Bearing records which files a task changed, not their contents before it ran: each file is shown as it is now against git HEAD, with any change made since.`
-          : `# ${which} ran in the project folder, without git: Bearing records which files a task changed, not their contents, so only the list is shown.`,
+          ? `# ${which} ran in the project folder. Bearing records which files a task added, modified or removed, not their contents before it ran: the diff is each file as it is now against git HEAD, with any change made since.`
+          : `# ${which} ran in the project folder, without git: Bearing records which files a task added, modified or removed, not their contents, so only the list is shown.`,
       );
       for (const file of shown.files) ctx.output.out(fileLine(file, color));
       if (shown.patch.length > 0) {
@@ -99,6 +99,7 @@ export async function diff(
   }
 }
 
+/** A file's state now, as the list's word when the run did not record what the attempt did. */
 const NOW_WORDS: Record<FileNow['now'], string> = {
   added: 'added',
   removed: 'removed',
@@ -108,17 +109,41 @@ const NOW_WORDS: Record<FileNow['now'], string> = {
   absent: 'gone',
 };
 
+/** The same, after what the attempt did, when now tells another story. */
+const NOW_PHRASES: Record<FileNow['now'], string> = {
+  added: 'not in HEAD',
+  removed: 'gone',
+  modified: 'different from HEAD',
+  unchanged: 'as in HEAD',
+  present: 'there',
+  absent: 'gone',
+};
+
+/** What the attempt did agrees with what is there now. */
+const AGREES: Record<NonNullable<FileNow['change']>, FileNow['now'][]> = {
+  added: ['added', 'present'],
+  removed: ['removed', 'absent'],
+  modified: ['modified', 'present'],
+};
+
+/** `<what it did> <path>`, and what is there now when that differs. */
 function fileLine(file: FileNow, color: Colors): string {
-  const word = NOW_WORDS[file.now].padEnd(9);
+  const did = file.change;
+  const word = (did ?? NOW_WORDS[file.now]).padEnd(9);
+  const kind = did ?? file.now;
   const styled =
-    file.now === 'added'
+    kind === 'added'
       ? color.green(word)
-      : file.now === 'removed'
+      : kind === 'removed'
         ? color.red(word)
-        : file.now === 'unchanged'
+        : kind === 'unchanged'
           ? color.dim(word)
           : color.yellow(word);
-  return `${styled} ${file.path}`;
+  const now =
+    did === undefined || AGREES[did].includes(file.now)
+      ? ''
+      : color.dim(` (now ${NOW_PHRASES[file.now]})`);
+  return `${styled} ${file.path}${now}`;
 }
 
 function diffJson(id: string, attempt: number, shown: TaskDiff): Record<string, unknown> {
