@@ -9,7 +9,7 @@
  * MB; reading it costs a piece of memory, not its length.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import type { OutputFormat } from '../core/task.js';
 import type { TranscriptEntry } from '../core/transcript.js';
 import { LineSplitter } from '../process/line-splitter.js';
 import { readLock } from '../state/lock.js';
+import { stateFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 import { OUTPUT_FORMATS } from '../tasks/values.js';
 
@@ -66,15 +67,37 @@ export function recordedAttempt(
 
 /**
  * Whether a followed attempt is over: state.json records it with an outcome
- * other than `running` (the run saves that once its output is closed), or no
- * run holds the lock any more (it ended, or died and left it running).
+ * other than `running` (the run saves that once its output is closed and its
+ * gate has run), or no run holds the lock any more (it ended, or died and
+ * left the attempt recorded as running). state.json is parsed again only
+ * when it was replaced: a large project's state is megabytes, and a follower
+ * asks five times a second.
  */
-export function attemptOver(root: string, taskId: string, attempt: number): boolean {
-  const lock = readLock(root);
-  if (lock.state === 'free' || lock.state === 'stale') return true;
-  const state = loadState(root);
-  const record = state.ok ? recordedAttempt(state.value, taskId, attempt) : undefined;
-  return record !== undefined && record.outcome !== 'running';
+export function attemptEnds(root: string, taskId: string, attempt: number): () => boolean {
+  let seen = '';
+  let over = false;
+  return () => {
+    const lock = readLock(root);
+    if (lock.state === 'free' || lock.state === 'stale') return true;
+    const version = stateVersion(root);
+    if (version !== seen) {
+      seen = version;
+      const state = loadState(root);
+      const record = state.ok ? recordedAttempt(state.value, taskId, attempt) : undefined;
+      over = record !== undefined && record.outcome !== 'running';
+    }
+    return over;
+  };
+}
+
+/** What changes whenever state.json is written (a rename puts a new file in place). */
+function stateVersion(root: string): string {
+  try {
+    const s = statSync(stateFile(root), { bigint: true });
+    return `${s.ino}:${s.mtimeNs}:${s.size}`;
+  } catch {
+    return 'none';
+  }
 }
 
 export interface ReadOptions {

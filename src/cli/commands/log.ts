@@ -11,7 +11,7 @@ import { describeFailure } from '../../core/failure.js';
 import type { RunState } from '../../core/state.js';
 import { didYouMean } from '../../core/suggest.js';
 import {
-  attemptOver,
+  attemptEnds,
   type ReadOptions,
   readAttemptMeta,
   readText,
@@ -66,7 +66,7 @@ export async function log(
     return;
   }
   const { root, attempt } = chosen;
-  const follow: ReadOptions = opts.follow ? { until: () => attemptOver(root, id, attempt) } : {};
+  const follow: ReadOptions = opts.follow ? { until: attemptEnds(root, id, attempt) } : {};
   const only: Part | undefined = opts.prompt
     ? 'prompt'
     : opts.stderr
