@@ -265,7 +265,7 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
-      "Show what an attempt of a task changed (default: the latest attempt). In worktree mode, its commit as git shows it: the one landed on the target branch, or the one kept on its branch. In place, the files it changed as they are now against git HEAD (added, modified, removed, unchanged) with git's diff: Bearing records which files a task changed, not their contents before it ran, so the diff includes any change made to them since. Without git, only the list.",
+      "Show what an attempt of a task changed (default: the latest attempt). In worktree mode, its commit as git shows it: the one landed on the target branch, or the one kept on its branch. In place, the files it added, modified or removed (and what they are now against git HEAD, when that differs), then git's diff of them against HEAD: Bearing records which files a task changed, not their contents before it ran, so the diff includes any change made to them since. Without git, only the list.",
     )
     .option('-a, --attempt <n>', 'which attempt (default: the latest)')
     .option('--json', 'print the commit or the files as JSON')
