@@ -10,7 +10,8 @@
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import {
-  TRANSCRIPT_TEXT_CHARS,
+  TRANSCRIPT_MESSAGE_CHARS,
+  TRANSCRIPT_OUTPUT_CHARS,
   type TranscriptEntry,
   type TranscriptReader,
 } from '../core/transcript.js';
@@ -508,7 +509,7 @@ export class ClaudeTranscript implements TranscriptReader {
       if (b?.type === 'text') {
         const text = str(b.text);
         if (text !== undefined && text.trim() !== '') {
-          out.push({ kind: 'message', text: clipTail(text.trim(), TRANSCRIPT_TEXT_CHARS) });
+          out.push({ kind: 'message', text: clipTail(text.trim(), TRANSCRIPT_MESSAGE_CHARS) });
         }
       } else if (b?.type === 'tool_use') {
         const name = str(b.name) ?? 'tool';
@@ -532,7 +533,7 @@ export class ClaudeTranscript implements TranscriptReader {
       const call = (id === undefined ? undefined : this.#calls.get(id)) ?? { name: 'tool' };
       if (id !== undefined) this.#calls.delete(id);
       if (b.is_error !== true) continue;
-      const text = clipTail(toolResultText(b.content).trim(), TRANSCRIPT_TEXT_CHARS);
+      const text = clipTail(toolResultText(b.content).trim(), TRANSCRIPT_OUTPUT_CHARS);
       out.push({ kind: 'tool-error', ...call, text });
     }
     return out;
@@ -553,7 +554,7 @@ export class ClaudeTranscript implements TranscriptReader {
       kind: 'result',
       ok,
       status: r.subtype,
-      ...(text ? { text: clipTail(text, TRANSCRIPT_TEXT_CHARS) } : {}),
+      ...(text ? { text: clipTail(text, TRANSCRIPT_MESSAGE_CHARS) } : {}),
       ...(r.costUsd === undefined ? {} : { costUsd: r.costUsd }),
       ...(r.turns === undefined ? {} : { turns: r.turns }),
       usage: r.usage,

@@ -10,7 +10,8 @@
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import {
-  TRANSCRIPT_TEXT_CHARS,
+  TRANSCRIPT_MESSAGE_CHARS,
+  TRANSCRIPT_OUTPUT_CHARS,
   type TranscriptEntry,
   type TranscriptReader,
 } from '../core/transcript.js';
@@ -277,7 +278,7 @@ export class CodexTranscript implements TranscriptReader {
             kind: 'result',
             ok: false,
             status: 'turn.failed',
-            ...(message ? { text: clipTail(message, TRANSCRIPT_TEXT_CHARS) } : {}),
+            ...(message ? { text: clipTail(message, TRANSCRIPT_MESSAGE_CHARS) } : {}),
           },
         ];
       }
@@ -300,7 +301,10 @@ export class CodexTranscript implements TranscriptReader {
         if (item.status !== 'failed' && (exit === undefined || exit === 0)) {
           return [{ kind: 'tool', name: 'command', target }];
         }
-        const output = clipTail((str(item.aggregated_output) ?? '').trim(), TRANSCRIPT_TEXT_CHARS);
+        const output = clipTail(
+          (str(item.aggregated_output) ?? '').trim(),
+          TRANSCRIPT_OUTPUT_CHARS,
+        );
         const text = exit === undefined ? output : `exit ${exit}${output ? `\n${output}` : ''}`;
         return [{ kind: 'tool-error', name: 'command', target, text }];
       }
@@ -319,7 +323,7 @@ export class CodexTranscript implements TranscriptReader {
         const name = `${str(item.server) ?? '?'}.${str(item.tool) ?? '?'}`;
         if (item.status !== 'failed') return [{ kind: 'tool', name }];
         const message = str(obj(item.error)?.message) ?? 'failed';
-        return [{ kind: 'tool-error', name, text: clipTail(message, TRANSCRIPT_TEXT_CHARS) }];
+        return [{ kind: 'tool-error', name, text: clipTail(message, TRANSCRIPT_OUTPUT_CHARS) }];
       }
       case 'web_search': {
         const query = str(item.query);
@@ -351,7 +355,7 @@ function unwrapShell(command: string): string {
 
 function textEntry(kind: 'message' | 'reasoning', text: string | undefined): TranscriptEntry[] {
   const trimmed = text?.trim();
-  return trimmed ? [{ kind, text: clipTail(trimmed, TRANSCRIPT_TEXT_CHARS) }] : [];
+  return trimmed ? [{ kind, text: clipTail(trimmed, TRANSCRIPT_MESSAGE_CHARS) }] : [];
 }
 
 /** The built-in `codex` adapter. */

@@ -1,6 +1,6 @@
 import type { Failure } from '../core/failure.js';
 import {
-  TRANSCRIPT_TEXT_CHARS,
+  TRANSCRIPT_MESSAGE_CHARS,
   type TranscriptEntry,
   type TranscriptReader,
 } from '../core/transcript.js';
@@ -118,7 +118,7 @@ export class TranscriptLines implements TranscriptReader {
   }
 
   pieces(pieces: Iterable<string>): TranscriptEntry[] {
-    const json = new JsonPieces(TRANSCRIPT_TEXT_CHARS, MAX_STRUCTURE_CHARS);
+    const json = new JsonPieces(TRANSCRIPT_MESSAGE_CHARS, MAX_STRUCTURE_CHARS);
     const text = new TextTail(OTHER_CHARS);
     for (const piece of pieces) {
       json.push(piece);

@@ -41,5 +41,12 @@ export interface TranscriptReader {
   pieces(pieces: Iterable<string>): TranscriptEntry[];
 }
 
-/** Longest text of one entry kept for the transcript: a tool's output or a message is cut to its end. */
-export const TRANSCRIPT_TEXT_CHARS = 4000;
+/**
+ * Longest message (or result text) kept whole, as long as an adapter's
+ * summary: what the agent wrote is what a person reads the transcript for.
+ * Longer ones keep their end.
+ */
+export const TRANSCRIPT_MESSAGE_CHARS = 64 * 1024;
+
+/** Longest tool output kept (a failed call's): its end says why it failed. */
+export const TRANSCRIPT_OUTPUT_CHARS = 4000;
