@@ -132,7 +132,9 @@ describe('bearing log', () => {
     expect((await p.run(['run'])).code).toBe(0);
     const first = await p.run(['log', 'gated', '--attempt', '1']);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/✓ result: success .*\nGATE-SAYS-NO\n$/);
+    expect(first.stdout).toMatch(
+      /✓ result: success .*\n✗ failed: verify `test -f ok\.flag .*` exited with code 3\nGATE-SAYS-NO\n$/,
+    );
     expect(first.stderr).toBe(
       [
         `# gated, attempt 1 of 2: ${join(p.attemptDir('gated', 1), 'stdout.log')}`,

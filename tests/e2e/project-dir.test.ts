@@ -231,7 +231,8 @@ describe('reading commands leave the tree byte for byte as it was', () => {
     watch.child.kill('SIGINT');
     expect((await watch.done).code).toBe(130);
     expect(snapshot(p.dir)).toEqual(before);
-  });
+    // Seventeen processes one after the other: on a loaded machine a second each.
+  }, 90_000);
 
   it('in a project after a run', async () => {
     const p = await withProject();
@@ -241,7 +242,7 @@ describe('reading commands leave the tree byte for byte as it was', () => {
       await p.run(args, { cwd: p.path('src') });
       expect(snapshot(p.dir), `bearing ${args.join(' ')}`).toEqual(before);
     }
-  });
+  }, 90_000);
 });
 
 describe('start and init judge "initialised" by config.yaml and tasks/', () => {

@@ -106,11 +106,13 @@ export async function log(
   // How it ended, as recorded once the attempt was over.
   const record = recordedAttempt(readState(root), id, attempt);
   const failure = record?.failure;
+  // Bearing's verdict after the agent's own: it covers what the output cannot show (a gate, a timeout).
+  if (failure !== undefined && transcript !== undefined) {
+    ctx.output.out(ctx.output.color.red(`✗ ${record?.outcome}: ${describeFailure(failure)}`));
+  }
   if (failure?.reason === 'verify-failed') {
     if (!endsWithNewline) ctx.output.raw('\n');
     await printFiles(ctx, chosen, ['verify'], {}, 'verify');
-  } else if (failure !== undefined && transcript !== undefined) {
-    ctx.output.out(ctx.output.color.red(`✗ ${record?.outcome}: ${describeFailure(failure)}`));
   }
 }
 
