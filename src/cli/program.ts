@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
+import type { DiffOptions } from './commands/diff.js';
 import type { InitOptions } from './commands/init.js';
 import type { LogOptions } from './commands/log.js';
 import type { PromptOptions } from './commands/prompt.js';
@@ -259,19 +260,37 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
-      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+      "Show what an attempt did (default: the latest attempt). For claude and codex, a transcript read from the agent's events: its messages, each tool call with its main argument (Edit src/db.js, Bash npm test), failed tool calls with their output, and the result (status, cost, turns, tokens). For a shell task or a text agent, its stdout then its stderr. When the verify gate failed, the gate's output follows. Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
     )
     .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('-f, --follow', 'keep reading while the attempt runs, until it ends (or the run does)')
+    .option('--raw', "print the agent's output exactly as it printed it (claude/codex: JSON lines)")
     .option('--stderr', "print the agent's stderr instead")
     .option('--prompt', 'print the prompt that was sent instead')
     .option('--verify', "print the verify gate's output instead")
     .option('--json', 'print the attempt directory, its files and result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
+      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth -f              # while it runs\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth --raw | jq -c "select(.type == \\"result\\")"',
     )
     .action(async (id: string, dir: string, opts: LogOptions) =>
       (await import('./commands/log.js')).log(ctx, id, dir, opts),
+    );
+  program
+    .command('diff')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Show what an attempt of a task changed (default: the latest attempt). In worktree mode, its commit as git shows it: the one landed on the target branch, or the one kept on its branch. In place, the files it added, modified or removed (and what they are now against git HEAD, when that differs), then git's diff of them against HEAD: Bearing records which files a task changed, not their contents before it ran, so the diff includes any change made to them since. Without git, only the list.",
+    )
+    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('--json', 'print the commit or the files as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing diff db-schema\n  $ bearing diff api --attempt 1\n  $ bearing diff api --json | jq -r ".files[].path"',
+    )
+    .action(async (id: string, dir: string, opts: DiffOptions) =>
+      (await import('./commands/diff.js')).diff(ctx, id, dir, opts),
     );
   return program;
 }

@@ -32,6 +32,7 @@ import {
 } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
+import type { PathChange } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
 import type { Landing, Site, Workspace } from '../workspace/workspace.js';
 import { landingMessage, WorktreeWorkspace } from '../workspace/worktrees.js';
@@ -96,6 +97,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         task: task.id,
         attempt: next.attempt,
         cli: task.cli,
+        // How `bearing log` reads stdout.log, without the task files.
+        output: adapter.output,
         file: invocation.file,
         args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)),
         promptOnStdin: invocation.promptOnStdin ?? false,
@@ -198,6 +201,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   const message = landingMessage(task.id, next.attempt, result.summary);
   const allNotes = [...(result.notes ?? []), ...notes];
   let files: string[];
+  /** In place: what happened to each file, for `bearing diff` (result.json only). */
+  let changes: PathChange[] | undefined;
   if (result.status === 'completed') {
     // On record before the work lands: a run recovering from a crash in the
     // middle of the landing still has the agent's report.
@@ -217,10 +222,12 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       result = { ...result, status: 'failed', failure: conflictFailure(landing, input.workspace) };
     } else {
       files = landing.files;
+      changes = landing.changes;
     }
   } else {
     const kept = await site.keep(message);
     files = kept.files;
+    changes = kept.changes;
     if (kept.commit && attempt.worktree) attempt.worktree.commit = kept.commit;
   }
   const ended = finishAttempt(
@@ -240,7 +247,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   );
   recorder.writeAttemptFile(
     join(dir, 'result.json'),
-    `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files }, null, 2)}\n`,
+    `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files, ...(changes ? { fileChanges: changes } : {}) }, null, 2)}\n`,
   );
   state.tasks[task.id] = ended.record;
   return ended.outcome;

@@ -24,6 +24,7 @@ const COMMANDS = [
   'approve',
   'retry',
   'log',
+  'diff',
 ];
 
 /** The contract scripts rely on; the README documents the same table. */
