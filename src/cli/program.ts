@@ -5,7 +5,7 @@
  * mistyped command, which lists them) loads none of it: not the run loop,
  * execa, chokidar, zod or yaml, nor the other commands.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
 import type { InitOptions } from './commands/init.js';
@@ -17,6 +17,7 @@ import type { StartOptions } from './commands/start.js';
 import type { StatusOptions } from './commands/status.js';
 import type { ValidateOptions } from './commands/validate.js';
 import type { WatchOptions } from './commands/watch.js';
+import type { WorkerOptions } from './commands/worker.js';
 import type { CommandContext } from './context.js';
 import { EXIT_DESCRIPTIONS } from './exit-codes.js';
 
@@ -140,6 +141,10 @@ so they stay in force after the CLI compacts the conversation.`,
       '--isolation <mode>',
       'where agents work: worktree (a git worktree each, landed in dependency order), none (the project folder), auto (worktree when concurrency > 1 in a git repository); default: config.yaml run.isolation, else auto',
     )
+    .option(
+      '--queue <url>',
+      'queue mode: put attempts on this Redis queue (redis://host:port, rediss:// for TLS) for `bearing worker`s on other machines, and land what they push; default: config.yaml run.queue',
+    )
     .option('--json', 'print one JSON object per event instead of text')
     .addHelpText(
       'after',
@@ -154,6 +159,44 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     )
     .action(async (dir: string, opts: RunOptions) =>
       (await import('./commands/run.js')).run(ctx, dir, opts),
+    );
+
+  program
+    .command('worker')
+    .description(
+      "Run attempts for `bearing run --queue` coordinators, on this machine: fetch the project from its git remote, run the agent in a worktree at the job's base commit, push its work to the attempt's branch and report back. Runs until Ctrl-C.",
+    )
+    .requiredOption(
+      '--queue <url>',
+      'the Redis queue (redis://[:password@]host:port, rediss:// for TLS)',
+    )
+    .option('-c, --concurrency <n>', 'agents at once, per CLI (default 1)')
+    .option(
+      '--cli <names>',
+      'the CLIs to serve, comma-separated (custom agents by their config.yaml name); default: claude, codex and shell, those found on PATH',
+    )
+    .option(
+      '--cache <dir>',
+      'where projects are cloned and worktrees made (default: ~/.cache/bearing/worker)',
+    )
+    .addOption(
+      new Option(
+        '--lock-ms <ms>',
+        'how long a job stays locked without renewal (tests)',
+      ).hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing worker --queue redis://queue.internal:6379 --concurrency 4
+  $ bearing worker --queue rediss://:secret@queue.internal:6380 --cli claude
+
+Each worker uses its own CLI logins; the queue carries prompts and results,
+never credentials. Redis must not be reachable from untrusted networks.`,
+    )
+    .action(async (opts: WorkerOptions) =>
+      (await import('./commands/worker.js')).worker(ctx, opts),
     );
 
   program
