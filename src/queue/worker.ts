@@ -293,6 +293,15 @@ class ProjectCache {
   }
 }
 
+/** Git's message on one line: the failure is one line wherever it is shown. */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' | ');
+}
+
 /** A folder name for a remote: readable, and unique per URL. */
 function cacheName(remote: string): string {
   const readable = remote

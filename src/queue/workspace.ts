@@ -7,7 +7,7 @@
  * one landing at a time, conflicts and blocked landings alike.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type AttemptRecord, type AttemptWorktree, ZERO_USAGE } from '../core/state.js';
 import type { Task } from '../core/task.js';
 import type { AgentJob, AgentRun } from '../run/agent-run.js';
@@ -59,7 +59,10 @@ export async function openQueueWorkspace(
     ok: true,
     workspace: new QueueWorkspace(from, {
       address: address.value,
-      remote: { name: options.remote, url: url.stdout.toString('utf8').trim() },
+      remote: {
+        name: options.remote,
+        url: remoteUrl(url.stdout.toString('utf8').trim(), from.repo.top),
+      },
       root: options.root,
       note: options.note,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
@@ -319,6 +322,16 @@ export class QueueWorkspace extends WorktreeWorkspace {
       `no worker serves ${cli} yet: its tasks wait in the queue until one does (\`bearing worker --queue ${this.#queue.address.shown}\` on a machine with ${cli})`,
     );
   }
+}
+
+/**
+ * The remote's URL as a worker elsewhere reads it: a relative path (to a
+ * shared folder, say) is made absolute, as the worker's folder is not this one.
+ */
+function remoteUrl(url: string, top: string): string {
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+  const isScp = /^[^/]+:/.test(url);
+  return isUrl || isScp || isAbsolute(url) ? url : resolve(top, url);
 }
 
 function jobOf(task: Task, attempt: Pick<AttemptRecord, 'attempt' | 'process'>): string {
