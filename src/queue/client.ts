@@ -6,7 +6,7 @@
  * until the coordinator has recorded them and removes them (`forget`): a
  * coordinator killed meanwhile finds them there when it runs again.
  */
-import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { connectionOptions, QUEUE_PREFIX, type QueueAddress } from './connection.js';
 import { type AttemptJobData, type AttemptJobResult, type JobProgress, queueName } from './job.js';
 
@@ -147,19 +147,23 @@ export class AttemptQueue {
   async #check(id: string): Promise<void> {
     const waiter = this.#waiters.get(id);
     if (!waiter) return;
-    let job: Job<AttemptJobData, AttemptJobResult> | undefined;
     try {
-      job = await this.#queue(waiter.cli).getJob(id);
-      if (!job) {
+      const queue = this.#queue(waiter.cli);
+      // The state first, then the job: read the other way round, a job that
+      // ended in between would be seen completed without its result.
+      const state = await queue.getJobState(id);
+      if (state === 'unknown') {
         waiter.resolve({
           kind: 'lost',
           message: 'its job is no longer in Redis (restarted without persistence?)',
         });
         return;
       }
-      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') return;
+      const job = await queue.getJob(id);
+      if (!job) return;
       if (state === 'completed') waiter.resolve({ kind: 'done', result: job.returnvalue });
-      else if (state === 'failed') {
+      else {
         const reason = job.failedReason ?? 'no reason given';
         waiter.resolve(
           /stalled/.test(reason)

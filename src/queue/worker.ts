@@ -282,7 +282,7 @@ class ProjectCache {
         `+${data.baseRef}:${data.baseRef}`,
       ]);
       if (r.code !== 0)
-        throw new Error(`git fetch ${data.remote} ${data.baseRef} failed: ${r.stderr.trim()}`);
+        throw new Error(`git fetch ${data.remote} ${data.baseRef} failed: ${oneLine(r.stderr)}`);
     });
     if (!(await have())) {
       throw new Error(
