@@ -117,7 +117,7 @@ describe('queue mode', () => {
     const p = await dagProject(30, 50);
     addRemote(p);
     const workers = [0, 1, 2].map(() => startWorker(p, redis!.url));
-    await Promise.all(workers.map((w) => w.waitForOutput(/serving claude/)));
+    await Promise.all(workers.map((w) => w.waitForOutput(/serving claude/, 60_000)));
     const run = await p.run(['run', '--queue', redis.url], { timeoutMs: 280_000 });
     expect(run.stderr + run.stdout).not.toMatch(/Error|failed/);
     expect(run.code).toBe(0);
@@ -162,16 +162,16 @@ describe('queue mode', () => {
     );
     addRemote(p);
     const first = startWorker(p, redis.url, 5000);
-    await first.waitForOutput(/serving claude/);
+    await first.waitForOutput(/serving claude/, 60_000);
     const run = p.start(['run', '--queue', redis.url], { timeoutMs: 200_000 });
-    await first.waitForOutput(/slow \(attempt 1\): started/);
+    await first.waitForOutput(/slow \(attempt 1\): started/, 120_000);
     // The fake is running on the first worker: kill it, and start another.
-    await waitFor(() => p.callsFor('[[slow]]').length === 1, 'the agent to start');
+    await waitFor(() => p.callsFor('[[slow]]').length === 1, 'the agent to start', 60_000);
     // The agent outlives its worker (its own process group): ended after the test.
     for (const pid of childrenOf(first.pid)) trackGroupOf(pid);
     first.child.kill('SIGKILL');
     const second = startWorker(p, redis.url, 5000);
-    await second.waitForOutput(/serving claude/);
+    await second.waitForOutput(/serving claude/, 60_000);
     const end = await run.done;
     expect(end.code).toBe(0);
     const slow = p.task('slow');
@@ -187,7 +187,7 @@ describe('queue mode', () => {
     const p = await dagProject(10, 1500);
     addRemote(p);
     const workers = [0, 1, 2].map(() => startWorker(p, redis!.url));
-    await Promise.all(workers.map((w) => w.waitForOutput(/serving claude/)));
+    await Promise.all(workers.map((w) => w.waitForOutput(/serving claude/, 60_000)));
     const first = p.start(['run', '--queue', redis.url], { timeoutMs: 200_000 });
     // Some work is running on the workers; then the coordinator dies.
     await waitFor(() => p.calls().length >= 3, 'three agents to start', 60_000);
@@ -201,4 +201,31 @@ describe('queue mode', () => {
     // Nothing ran twice: one agent call per task.
     for (const t of dag(10)) expect(p.callsFor(`[[${t.id}]]`), t.id).toHaveLength(1);
   }, 300_000);
+
+  it('a Redis with a password: the URL carries it to the client, and nothing Bearing prints shows it', async () => {
+    redis = await startRedis({ password: 'not-to-be-printed' });
+    const p = await dagProject(3, 0);
+    addRemote(p);
+    const worker = startWorker(p, redis.url);
+    await worker.waitForOutput(/serving claude/, 60_000);
+    const run = await p.run(['run', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(run.code).toBe(0);
+    expectAllLandedOnce(p, 3);
+    expect(worker.stderr()).toContain(':***@127.0.0.1');
+    for (const text of [run.stdout, run.stderr, worker.stderr(), p.statusMd()]) {
+      expect(text).not.toContain('not-to-be-printed');
+    }
+    // Nothing of the environment travels: the job holds the prompt, not the coordinator's variables.
+    expect(JSON.stringify(p.state())).not.toContain('not-to-be-printed');
+  }, 180_000);
+
+  it('a queue URL that is not redis:// or rediss:// is refused before anything runs, exit 2', async () => {
+    const p = await dagProject(1, 0);
+    addRemote(p);
+    const bad = await p.run(['run', '--queue', 'http://localhost:6379']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('http:// is not a Redis URL');
+    const worker = await p.run(['worker', '--queue', 'localhost:6379']);
+    expect(worker.code).toBe(2);
+  }, 60_000);
 });
