@@ -162,44 +162,6 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     );
 
   program
-    .command('worker')
-    .description(
-      "Run attempts for `bearing run --queue` coordinators, on this machine: fetch the project from its git remote, run the agent in a worktree at the job's base commit, push its work to the attempt's branch and report back. Runs until Ctrl-C.",
-    )
-    .requiredOption(
-      '--queue <url>',
-      'the Redis queue (redis://[:password@]host:port, rediss:// for TLS)',
-    )
-    .option('-c, --concurrency <n>', 'agents at once, per CLI (default 1)')
-    .option(
-      '--cli <names>',
-      'the CLIs to serve, comma-separated (custom agents by their config.yaml name); default: claude, codex and shell, those found on PATH',
-    )
-    .option(
-      '--cache <dir>',
-      'where projects are cloned and worktrees made (default: ~/.cache/bearing/worker)',
-    )
-    .addOption(
-      new Option(
-        '--lock-ms <ms>',
-        'how long a job stays locked without renewal (tests)',
-      ).hideHelp(),
-    )
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ bearing worker --queue redis://queue.internal:6379 --concurrency 4
-  $ bearing worker --queue rediss://:secret@queue.internal:6380 --cli claude
-
-Each worker uses its own CLI logins; the queue carries prompts and results,
-never credentials. Redis must not be reachable from untrusted networks.`,
-    )
-    .action(async (opts: WorkerOptions) =>
-      (await import('./commands/worker.js')).worker(ctx, opts),
-    );
-
-  program
     .command('status')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
@@ -300,5 +262,43 @@ never credentials. Redis must not be reachable from untrusted networks.`,
     .action(async (id: string, dir: string, opts: LogOptions) =>
       (await import('./commands/log.js')).log(ctx, id, dir, opts),
     );
+  program
+    .command('worker')
+    .description(
+      "Run attempts for `bearing run --queue` coordinators, on this machine: fetch the project from its git remote, run the agent in a worktree at the job's base commit, push its work to the attempt's branch and report back. Runs until Ctrl-C.",
+    )
+    .requiredOption(
+      '--queue <url>',
+      'the Redis queue (redis://[:password@]host:port, rediss:// for TLS)',
+    )
+    .option('-c, --concurrency <n>', 'agents at once, per CLI (default 1)')
+    .option(
+      '--cli <names>',
+      'the CLIs to serve, comma-separated (custom agents by their config.yaml name); default: claude, codex and shell, those found on PATH',
+    )
+    .option(
+      '--cache <dir>',
+      'where projects are cloned and worktrees made (default: ~/.cache/bearing/worker)',
+    )
+    .addOption(
+      new Option(
+        '--lock-ms <ms>',
+        'how long a job stays locked without renewal (tests)',
+      ).hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing worker --queue redis://queue.internal:6379 --concurrency 4
+  $ bearing worker --queue rediss://:secret@queue.internal:6380 --cli claude
+
+Each worker uses its own CLI logins; the queue carries prompts and results,
+never credentials. Redis must not be reachable from untrusted networks.`,
+    )
+    .action(async (opts: WorkerOptions) =>
+      (await import('./commands/worker.js')).worker(ctx, opts),
+    );
+
   return program;
 }

@@ -23,6 +23,7 @@ const COMMANDS = [
   'approve',
   'retry',
   'log',
+  'worker',
 ];
 
 /** The contract scripts rely on; the README documents the same table. */
