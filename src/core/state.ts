@@ -84,10 +84,10 @@ export interface AttemptWorktree {
   landing?: { commit: string; onto: string };
   /**
    * Queue mode: the worktree is on a worker, not here (`path` never exists
-   * here). `job`: the attempt's job in the queue; `worker`: the worker that
-   * took it (`host:pid`), once one has.
+   * here). `job`: the attempt's job, on the queue of `cli`; `worker`: the
+   * worker that took it (`host:pid`), once one has.
    */
-  queued?: { job: string; worker?: string };
+  queued?: { job: string; cli: string; worker?: string };
 }
 
 export interface AttemptProcess {

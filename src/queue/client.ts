@@ -8,7 +8,17 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import { connectionOptions, QUEUE_PREFIX, type QueueAddress } from './connection.js';
-import { type AttemptJobData, type AttemptJobResult, type JobProgress, queueName } from './job.js';
+import {
+  type AttemptJobData,
+  type AttemptJobResult,
+  type JobProgress,
+  queueName,
+  WORKER_STOPPED,
+} from './job.js';
+
+/** BullMQ's reason for a job whose worker stopped renewing its lock. */
+const STALLED = 'job stalled more than allowable limit';
+const LOST = 'its worker stopped answering (killed, or its machine is gone)';
 
 export type JobEnd =
   | { kind: 'done'; result: AttemptJobResult }
@@ -140,7 +150,7 @@ export class AttemptQueue {
     void this.forget(waiter.cli, id);
     waiter.resolve({
       kind: 'lost',
-      message: 'its worker stopped answering (killed, or its machine is gone)',
+      message: LOST,
     });
   }
 
@@ -165,14 +175,10 @@ export class AttemptQueue {
       if (state === 'completed') waiter.resolve({ kind: 'done', result: job.returnvalue });
       else {
         const reason = job.failedReason ?? 'no reason given';
-        waiter.resolve(
-          /stalled/.test(reason)
-            ? {
-                kind: 'lost',
-                message: 'its worker stopped answering (killed, or its machine is gone)',
-              }
-            : { kind: 'failed', message: reason },
-        );
+        if (reason === STALLED) waiter.resolve({ kind: 'lost', message: LOST });
+        else if (reason.startsWith(WORKER_STOPPED)) {
+          waiter.resolve({ kind: 'lost', message: reason.slice(WORKER_STOPPED.length + 2) });
+        } else waiter.resolve({ kind: 'failed', message: reason });
       }
     } catch {
       // Redis is away: the next poll looks again.

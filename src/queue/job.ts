@@ -49,6 +49,9 @@ export interface AttemptJobResult {
 export const ATTEMPT_LOGS = ['stdout.log', 'stderr.log', 'verify.log'] as const;
 export type AttemptLog = (typeof ATTEMPT_LOGS)[number];
 
+/** How a job's failure starts when its worker was stopped while running it. */
+export const WORKER_STOPPED = 'worker-stopped';
+
 /** What a worker says about a job while it runs (BullMQ progress). */
 export type JobProgress =
   | { kind: 'started'; worker: string }

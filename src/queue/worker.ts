@@ -29,6 +29,7 @@ import {
   type AttemptJobResult,
   type JobProgress,
   queueName,
+  WORKER_STOPPED,
 } from './job.js';
 
 /** The CLIs a worker serves when not told: these, when their command is on PATH. */
@@ -155,6 +156,11 @@ async function runJob(
     });
     if (run.result.failure?.reason === 'rate-limited' && ctx.token) {
       await giveBack(job, ctx, run.result);
+    }
+    if (signal.aborted) {
+      // The worker is stopping (Ctrl-C, SIGTERM): the attempt was cut short
+      // by this machine, not by the task; the coordinator runs it again.
+      throw new Error(`${WORKER_STOPPED}: the worker ${name} was stopped during the attempt`);
     }
     const message = landingMessage(agent.task.id, agent.attempt, run.result.summary);
     const commit = await commitWork(repo, path, base, message);

@@ -79,8 +79,8 @@ export class QueueWorkspace extends WorktreeWorkspace {
   /** Pushes of the target's tip, one at a time. */
   readonly #publishing = new Queue();
   #published: string | undefined;
-  /** CLIs already said to have no worker. */
-  readonly #unserved = new Set<string>();
+  /** CLIs whose workers were counted. */
+  readonly #asked = new Set<string>();
 
   constructor(from: WorktreeWorkspace, settings: QueueSettings) {
     super(from.repo, from.dir, from.target, from.spares);
@@ -115,7 +115,7 @@ export class QueueWorkspace extends WorktreeWorkspace {
       path: join(this.dir, `${task.id}-${attempt}`),
       branch: attemptBranch(task.id, attempt),
       base,
-      queued: { job: '' },
+      queued: { job: '', cli: task.cli },
     };
     return this.#site(task, wt, undefined);
   }
@@ -156,16 +156,9 @@ export class QueueWorkspace extends WorktreeWorkspace {
       // Best effort: a branch the worker never pushed is not there to delete.
       await this.repo.git(['push', '-q', this.#settings.remote.name, ...branches]);
     }
-    for (const wt of remote) {
-      const cli = wt.queued!.job ? this.#cliOf(wt.queued!.job) : undefined;
-      if (cli) await this.#queue.forget(cli, wt.queued!.job).catch(() => undefined);
+    for (const { queued } of remote) {
+      if (queued?.job) await this.#queue.forget(queued.cli, queued.job).catch(() => undefined);
     }
-  }
-
-  /** The CLI of a job this run added (jobs are per CLI queue). */
-  readonly #jobClis = new Map<string, string>();
-  #cliOf(job: string): string | undefined {
-    return this.#jobClis.get(job);
   }
 
   override async close(): Promise<void> {
@@ -223,8 +216,7 @@ export class QueueWorkspace extends WorktreeWorkspace {
     const queue = this.#queue;
     const id =
       wt.queued?.job || jobOf(task, { attempt: job.attempt, process: { token: job.token } });
-    wt.queued = { ...wt.queued, job: id };
-    this.#jobClis.set(id, task.cli);
+    wt.queued = { ...wt.queued, job: id, cli: task.cli };
     this.#byJob.set(id, wt);
     if (!rejoined) {
       await this.#sayIfUnserved(task.cli);
@@ -314,10 +306,11 @@ export class QueueWorkspace extends WorktreeWorkspace {
   }
 
   async #sayIfUnserved(cli: string): Promise<void> {
-    if (this.#unserved.has(cli)) return;
+    // Asked once per CLI and run (it lists Redis's clients): the first job of each is enough.
+    if (this.#asked.has(cli)) return;
+    this.#asked.add(cli);
     const workers = await this.#queue.workers(cli).catch(() => undefined);
     if (workers !== 0) return;
-    this.#unserved.add(cli);
     this.#settings.note(
       `no worker serves ${cli} yet: its tasks wait in the queue until one does (\`bearing worker --queue ${this.#queue.address.shown}\` on a machine with ${cli})`,
     );

@@ -92,7 +92,7 @@ export const attemptShape = object({
       base: string({ nonEmpty: true }),
       commit: optional(string()),
       landing: optional(object({ commit: string(), onto: string() })),
-      queued: optional(object({ job: string(), worker: optional(string()) })),
+      queued: optional(object({ job: string(), cli: string(), worker: optional(string()) })),
     }),
   ),
 });

@@ -1,8 +1,8 @@
 /**
  * A real redis-server for the queue tests: its own free port, its own temp
  * folder, no persistence unless asked; killed by `stop()`. `restart()` stops
- * it and starts it again on the same port (what a Redis restart looks like
- * to the clients).
+ * it (SIGTERM, as a service manager does) and starts it again on the same
+ * port: what a Redis restart looks like to the clients.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,21 +17,21 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+/**
+ * `persist`: an append-only file written at every command, as a production
+ * Redis that must keep its jobs across a restart is set up.
+ */
+export async function startRedis(
+  options: { password?: string; persist?: boolean } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bearing-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push(
+    ...(options.persist
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no']),
+  );
   if (options.password) args.push('--requirepass', options.password);
   let child = await launch(args);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
@@ -39,7 +39,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
     async restart() {
-      await kill(child);
+      await kill(child, 'SIGTERM');
       child = await launch(args);
     },
     async stop() {
@@ -72,11 +72,11 @@ function launch(args: string[]): Promise<ChildProcess> {
   });
 }
 
-function kill(child: ChildProcess): Promise<void> {
+function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+    child.kill(signal);
   });
 }
 

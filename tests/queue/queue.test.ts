@@ -202,6 +202,21 @@ describe('queue mode', () => {
     for (const t of dag(10)) expect(p.callsFor(`[[${t.id}]]`), t.id).toHaveLength(1);
   }, 300_000);
 
+  it('Redis restarts mid-run: the coordinator and the worker wait, reconnect and go on; nothing runs twice', async () => {
+    redis = await startRedis({ persist: true });
+    const p = await dagProject(6, 2500);
+    addRemote(p);
+    const worker = startWorker(p, redis.url);
+    await worker.waitForOutput(/serving claude/, 60_000);
+    const run = p.start(['run', '--queue', redis.url], { timeoutMs: 240_000 });
+    await waitFor(() => p.callsFor('[[t00]]').length === 1, 'the first agent to start', 60_000);
+    await redis.restart();
+    const end = await run.done;
+    expect(end.code).toBe(0);
+    expectAllLandedOnce(p, 6);
+    for (const t of dag(6)) expect(p.callsFor(`[[${t.id}]]`), t.id).toHaveLength(1);
+  }, 300_000);
+
   it('a Redis with a password: the URL carries it to the client, and nothing Bearing prints shows it', async () => {
     redis = await startRedis({ password: 'not-to-be-printed' });
     const p = await dagProject(3, 0);
