@@ -217,6 +217,43 @@ describe('queue mode', () => {
     for (const t of dag(6)) expect(p.callsFor(`[[${t.id}]]`), t.id).toHaveLength(1);
   }, 300_000);
 
+  it('a usage limit on one worker holds the CLI on that worker only: the job goes to another', async () => {
+    redis = await startRedis();
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([{ id: 'limited', prompt: '[[limited]] go' }]),
+        '.gitignore': 'bearing/.state/\n',
+      },
+      {
+        scenarios: [
+          {
+            match: '[[limited]]',
+            attempts: [
+              { outcome: 'usage-limit', resetsAt: Math.floor(Date.now() / 1000) + 3600 },
+              { summary: 'done elsewhere', writeFiles: { 'limited.txt': 'x\n' } },
+            ],
+          },
+        ],
+      },
+    );
+    addRemote(p);
+    const first = startWorker(p, redis.url);
+    await first.waitForOutput(/serving claude/, 60_000);
+    const run = p.start(['run', '--queue', redis.url], { timeoutMs: 200_000 });
+    await first.waitForOutput(/usage limit on this worker/, 120_000);
+    // Only now another worker joins: the job waited for it, the first took it no more.
+    const second = startWorker(p, redis.url);
+    const end = await run.done;
+    expect(end.code).toBe(0);
+    const record = p.task('limited');
+    expect(record.status).toBe('completed');
+    // The limited try is not the task's attempt: one attempt, run by the second worker.
+    expect(record.attempts).toHaveLength(1);
+    expect(second.stderr()).toMatch(/limited \(attempt 1\): completed/);
+    expect(end.stdout + end.stderr).toMatch(/hit a usage limit/);
+    expect(end.stdout + end.stderr).not.toMatch(/waiting/i);
+  }, 240_000);
+
   it('a Redis with a password: the URL carries it to the client, and nothing Bearing prints shows it', async () => {
     redis = await startRedis({ password: 'not-to-be-printed' });
     const p = await dagProject(3, 0);
