@@ -26,7 +26,7 @@ import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
-import { openQueueWorkspace, QueueWorkspace } from '../queue/workspace.js';
+import type { QueueWorkspace } from '../queue/workspace.js';
 import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
 import { Inbox } from '../state/inbox.js';
@@ -144,7 +144,10 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const isolation = queue ? 'worktree' : options.isolation;
     const chosen = await chooseWorkspace(root, first.plan.run, concurrency, isolation);
     if (!chosen.ok) return { kind: 'workspace-error', message: chosen.message };
+    let queued: QueueWorkspace | undefined;
     if (queue && chosen.workspace instanceof WorktreeWorkspace) {
+      // Loaded only in queue mode: BullMQ and its Redis client take a while to import.
+      const { openQueueWorkspace } = await import('../queue/workspace.js');
       const opened = await openQueueWorkspace(chosen.workspace, {
         url: queue,
         remote: first.plan.run.remote,
@@ -153,7 +156,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
         ...(options.queuePollMs !== undefined ? { pollMs: options.queuePollMs } : {}),
       });
       if (!opened.ok) return { kind: 'workspace-error', message: opened.message };
-      chosen.workspace = opened.workspace;
+      chosen.workspace = queued = opened.workspace;
     }
     if (chosen.workspace instanceof WorktreeWorkspace) {
       await undoCutLandings(loaded.value, chosen.workspace);
@@ -168,6 +171,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
       loaded.value,
       lock.value,
       chosen.workspace,
+      queued,
     );
     return await run.execute();
   } finally {
@@ -220,6 +224,8 @@ class Run {
   readonly #concurrency: number;
   #gitRepo = false;
   #stop: StopReason | undefined;
+  /** Queue mode: the workspace, whose attempts run on workers. */
+  readonly #queued: QueueWorkspace | undefined;
   /** Queue mode: attempts a killed coordinator left with workers, waited for again. */
   #rejoining: Task[] = [];
   /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
@@ -239,8 +245,11 @@ class Run {
     state: RunState,
     lock: Lock,
     workspace: Workspace,
+    /** Queue mode: the workspace, as the queue's (attempts run on workers). */
+    queued?: QueueWorkspace,
   ) {
     this.#workspace = workspace;
+    this.#queued = queued;
     this.#options = options;
     this.#watcher = watcher;
     this.#lock = lock;
@@ -353,7 +362,7 @@ class Run {
       });
     }
     // Queue mode: attempts whose jobs are still in Redis are waited for again, not run again.
-    this.#rejoining = workspace instanceof QueueWorkspace ? await this.#rejoinable(workspace) : [];
+    this.#rejoining = this.#queued ? await this.#rejoinable(this.#queued) : [];
     const recovered = recoverInterrupted(
       this.#state,
       this.#now(),
@@ -512,7 +521,7 @@ class Run {
 
   #lacksCommand(task: Task): boolean {
     // Queue mode: the workers have the CLIs (and a CLI no worker has is said by the workspace).
-    if (this.#workspace instanceof QueueWorkspace) return false;
+    if (this.#queued) return false;
     const lacking = missingCommands([task], this.#plan, this.#options.env, this.#options.root);
     const m = lacking[0];
     if (!m) return false;
@@ -531,7 +540,7 @@ class Run {
 
   /** Queue mode: wait again for an attempt a worker runs, or ran, while no run was there. */
   #startRejoin(task: Task): void {
-    const workspace = this.#workspace as QueueWorkspace;
+    const workspace = this.#queued!;
     const attempt = this.#state.tasks[task.id]!.attempts.at(-1)!;
     const startedAt = this.#clock();
     const running: RunningTask = { startedAt, job: Promise.resolve(), landing: false };
