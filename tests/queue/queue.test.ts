@@ -254,6 +254,24 @@ describe('queue mode', () => {
     expect(end.stdout + end.stderr).not.toMatch(/waiting/i);
   }, 240_000);
 
+  it('no worker has the CLI: the run says so, and the task waits for a worker that has it', async () => {
+    redis = await startRedis();
+    const p = await dagProject(1, 0);
+    addRemote(p);
+    const shellOnly = p.start(
+      ['worker', '--queue', redis.url, '--cache', tempDir('bearing-worker-'), '--cli', 'shell'],
+      { timeoutMs: 200_000 },
+    );
+    await shellOnly.waitForOutput(/serving shell/, 60_000);
+    const run = p.start(['run', '--queue', redis.url], { timeoutMs: 200_000 });
+    await run.waitForOutput(/no worker serves claude yet/, 120_000);
+    expect(shellOnly.stderr()).not.toMatch(/t00/);
+    startWorker(p, redis.url);
+    const end = await run.done;
+    expect(end.code).toBe(0);
+    expectAllLandedOnce(p, 1);
+  }, 240_000);
+
   it('a Redis with a password: the URL carries it to the client, and nothing Bearing prints shows it', async () => {
     redis = await startRedis({ password: 'not-to-be-printed' });
     const p = await dagProject(3, 0);
