@@ -79,6 +79,8 @@ export class QueueWorkspace extends WorktreeWorkspace {
   /** Pushes of the target's tip, one at a time. */
   readonly #publishing = new Queue();
   #published: string | undefined;
+  /** Attempts' branches released this run, to delete on the remote when it ends. */
+  readonly #pushedBranches = new Set<string>();
   /** CLIs whose workers were counted. */
   readonly #asked = new Set<string>();
 
@@ -151,11 +153,8 @@ export class QueueWorkspace extends WorktreeWorkspace {
     for (const wt of remote) {
       if (wt.branch) await this.removeBranch(wt.branch);
     }
-    const branches = remote.flatMap((w) => (w.branch ? [`:refs/heads/${w.branch}`] : []));
-    if (branches.length > 0) {
-      // Best effort: a branch the worker never pushed is not there to delete.
-      await this.repo.git(['push', '-q', this.#settings.remote.name, ...branches]);
-    }
+    // Deleted on the remote when the run ends, in one push rather than one per task.
+    for (const wt of remote) if (wt.branch) this.#pushedBranches.add(wt.branch);
     for (const { queued } of remote) {
       if (queued?.job) await this.#queue.forget(queued.cli, queued.job).catch(() => undefined);
     }
@@ -164,6 +163,10 @@ export class QueueWorkspace extends WorktreeWorkspace {
   override async close(): Promise<void> {
     await super.close();
     await this.#queue.close();
+    const branches = [...this.#pushedBranches].map((b) => `:refs/heads/${b}`);
+    // Best effort: a branch the worker never pushed is not there to delete.
+    if (branches.length > 0)
+      await this.repo.git(['push', '-q', this.#settings.remote.name, ...branches]);
   }
 
   /**
