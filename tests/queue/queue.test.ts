@@ -115,7 +115,7 @@ describe('queue mode', () => {
   it('a 30-task DAG run by three workers lands every task exactly once, in dependency order', async () => {
     redis = await startRedis();
     const p = await dagProject(30, 50);
-    addRemote(p);
+    const remote = addRemote(p);
     const workers = [0, 1, 2].map(() => startWorker(p, redis!.url));
     await Promise.all(workers.map((w) => w.waitForOutput(/serving claude/, 60_000)));
     const run = await p.run(['run', '--queue', redis.url], { timeoutMs: 280_000 });
@@ -135,6 +135,8 @@ describe('queue mode', () => {
     expect(ranOn.size).toBe(3);
     // The logs came back with the results.
     expect(existsSync(join(p.attemptDir('t00', 1), 'stdout.log'))).toBe(true);
+    // The attempts' branches are gone from the remote once their work landed.
+    expect(git(remote, 'for-each-ref', 'refs/heads/bearing/')).toBe('');
   }, 300_000);
 
   it('kill -9 of a worker mid-task loses nothing: its attempt is recorded interrupted and runs again elsewhere', async () => {
