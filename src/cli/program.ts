@@ -5,7 +5,7 @@
  * mistyped command, which lists them) loads none of it: not the run loop,
  * execa, chokidar, zod or yaml, nor the other commands.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
 import type { DiffOptions } from './commands/diff.js';
@@ -19,6 +19,7 @@ import type { StatusOptions } from './commands/status.js';
 import type { UiOptions } from './commands/ui.js';
 import type { ValidateOptions } from './commands/validate.js';
 import type { WatchOptions } from './commands/watch.js';
+import type { WorkerOptions } from './commands/worker.js';
 import type { CommandContext } from './context.js';
 import { EXIT_DESCRIPTIONS } from './exit-codes.js';
 
@@ -141,6 +142,10 @@ so they stay in force after the CLI compacts the conversation.`,
     .option(
       '--isolation <mode>',
       'where agents work: worktree (a git worktree each, landed in dependency order), none (the project folder), auto (worktree when concurrency > 1 in a git repository); default: config.yaml run.isolation, else auto',
+    )
+    .option(
+      '--queue <url>',
+      'queue mode: put attempts on this Redis queue (redis://host:port, rediss:// for TLS) for `bearing worker`s on other machines, and land what they push; default: config.yaml run.queue',
     )
     .option('--json', 'print one JSON object per event instead of text')
     .addHelpText(
@@ -292,5 +297,43 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .action(async (id: string, dir: string, opts: DiffOptions) =>
       (await import('./commands/diff.js')).diff(ctx, id, dir, opts),
     );
+  program
+    .command('worker')
+    .description(
+      "Run attempts for `bearing run --queue` coordinators, on this machine: fetch the project from its git remote, run the agent in a worktree at the job's base commit, push its work to the attempt's branch and report back. Runs until Ctrl-C.",
+    )
+    .requiredOption(
+      '--queue <url>',
+      'the Redis queue (redis://[:password@]host:port, rediss:// for TLS)',
+    )
+    .option('-c, --concurrency <n>', 'agents at once, per CLI (default 1)')
+    .option(
+      '--cli <names>',
+      'the CLIs to serve, comma-separated (custom agents by their config.yaml name); default: claude, codex and shell, those found on PATH',
+    )
+    .option(
+      '--cache <dir>',
+      'where projects are cloned and worktrees made (default: ~/.cache/bearing/worker)',
+    )
+    .addOption(
+      new Option(
+        '--lock-ms <ms>',
+        'how long a job stays locked without renewal (tests)',
+      ).hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bearing worker --queue redis://queue.internal:6379 --concurrency 4
+  $ bearing worker --queue rediss://:secret@queue.internal:6380 --cli claude
+
+Each worker uses its own CLI logins; the queue carries prompts and results,
+never credentials. Redis must not be reachable from untrusted networks.`,
+    )
+    .action(async (opts: WorkerOptions) =>
+      (await import('./commands/worker.js')).worker(ctx, opts),
+    );
+
   return program;
 }

@@ -28,6 +28,12 @@ export type Failure =
   | { reason: 'agent-timeout'; kind: 'wall' | 'idle'; afterMs: number }
   /** We ended it (Ctrl-C, SIGTERM to bearing). */
   | { reason: 'interrupted'; message: string }
+  /**
+   * Queue mode: the worker running the attempt stopped answering (killed,
+   * its machine gone) and its job stalled. Not the task's fault: the attempt
+   * is recorded interrupted and the task queued again, costing no retry.
+   */
+  | { reason: 'worker-lost'; worker?: string; message: string }
   /** Someone else killed it with a signal. */
   | { reason: 'signal'; signal: string }
   | { reason: 'spawn-error'; command: string; message: string }
@@ -81,6 +87,8 @@ export function describeFailure(f: Failure): string {
         : `no output for ${formatMs(f.afterMs)} (idle_timeout)`;
     case 'interrupted':
       return `interrupted: ${f.message}`;
+    case 'worker-lost':
+      return `the worker${f.worker ? ` ${f.worker}` : ''} running it was lost: ${f.message}`;
     case 'signal':
       return `agent was killed by ${f.signal}`;
     case 'spawn-error':
@@ -167,6 +175,7 @@ export function adviseFailure(
         ? ''
         : `resolve it by hand: \`cd ${f.worktree}\`, \`git merge ${f.target}\`, fix the conflicts and commit, then \`bearing approve <id>\` to land it; or \`bearing retry <id>\` to run it again from what has landed`;
     case 'interrupted':
+    case 'worker-lost':
       // The state line already says it runs again.
       return queued ? '' : then.replace(/^, then /, '');
     default:
@@ -192,6 +201,7 @@ export function isRetryable(f: Failure): boolean {
     case 'spawn-error':
     case 'dependency-failed':
     case 'interrupted':
+    case 'worker-lost':
       return false;
     default:
       return true;

@@ -24,13 +24,22 @@ export function crashFailure(now: Date): Failure {
   };
 }
 
-export function recoverInterrupted(state: RunState, now: Date): Recovery {
+/**
+ * `alive`: tasks whose running attempt goes on elsewhere (queue mode: a
+ * worker runs it, or ran it, and the run waits for it again): left running.
+ */
+export function recoverInterrupted(
+  state: RunState,
+  now: Date,
+  alive: ReadonlySet<string> = new Set(),
+): Recovery {
   const recovered: string[] = [];
   const tasks: Record<string, TaskRecord> = {};
   const at = now.toISOString();
   for (const [id, record] of Object.entries(state.tasks)) {
     const stale =
-      record.status === 'running' || record.attempts.some((a) => a.outcome === 'running');
+      !alive.has(id) &&
+      (record.status === 'running' || record.attempts.some((a) => a.outcome === 'running'));
     if (!stale) {
       tasks[id] = record;
       continue;

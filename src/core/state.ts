@@ -82,6 +82,12 @@ export interface AttemptWorktree {
   commit?: string;
   /** The commit made on the target branch from `commit`, and the tip it was made on; saved before the branch moves. */
   landing?: { commit: string; onto: string };
+  /**
+   * Queue mode: the worktree is on a worker, not here (`path` never exists
+   * here). `job`: the attempt's job, on the queue of `cli`; `worker`: the
+   * worker that took it (`host:pid`), once one has.
+   */
+  queued?: { job: string; cli: string; worker?: string };
 }
 
 export interface AttemptProcess {

@@ -72,6 +72,8 @@ interface TaskView {
   status: TaskStatus;
   /** Running: when the current attempt started. */
   startedAt?: string;
+  /** Running in queue mode: the worker that took the attempt (`host:pid`). */
+  worker?: string;
   /** Queued: dependencies not yet done. */
   waitingFor: string[];
   /** Queued: held back by this failed or paused task. */
@@ -124,6 +126,8 @@ function read(input: StatusInput): Report {
     if (status === 'running') {
       const startedAt = running[task.id]?.startedAt ?? record?.attempts.at(-1)?.startedAt;
       if (startedAt) view.startedAt = startedAt;
+      const worker = record?.attempts.at(-1)?.worktree?.queued?.worker;
+      if (worker) view.worker = worker;
     }
     const held = blocked.get(task.id);
     if (held) view.blockedBy = { id: held.dependency, status: held.dependencyStatus };
@@ -217,9 +221,10 @@ function configText(task: Task): string {
 function stateText(v: TaskView, now: Date, canRun: boolean): string {
   const marker = `[${v.status}]`;
   if (v.status === 'running') {
-    if (!v.startedAt) return marker;
+    const on = v.worker ? ` on ${v.worker}` : '';
+    if (!v.startedAt) return `${marker}${on}`;
     const elapsed = now.getTime() - Date.parse(v.startedAt);
-    return `${marker} since ${v.startedAt}${Number.isFinite(elapsed) && elapsed >= 0 ? ` (${formatMs(elapsed)})` : ''}`;
+    return `${marker}${on} since ${v.startedAt}${Number.isFinite(elapsed) && elapsed >= 0 ? ` (${formatMs(elapsed)})` : ''}`;
   }
   if (v.status !== 'queued' && v.status !== 'interrupted') return marker;
   const again =
@@ -513,6 +518,7 @@ function summaryDetail(v: TaskView, now: Date): string {
       bits.push(
         Number.isFinite(elapsed) && elapsed >= 0 ? `running ${formatMs(elapsed)}` : 'running',
       );
+      if (v.worker) bits.push(`on ${v.worker}`);
       break;
     }
     case 'awaiting-review':

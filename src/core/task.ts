@@ -84,6 +84,10 @@ export interface RunSettings {
   worktreeDir: string;
   /** Worktree mode: runs from a new base after a merge conflict, before `merge-conflict`. */
   conflictRetries: number;
+  /** Queue mode: the Redis URL through which workers run the attempts. */
+  queue?: string;
+  /** Queue mode: the git remote workers fetch from and push to. */
+  remote: string;
 }
 
 export type IsolationMode = 'auto' | 'worktree' | 'none';

@@ -38,6 +38,7 @@ export function makePlan(tasks: Task[], run: Partial<Plan['run']> = {}): Plan {
       maxLogBytes: 64 * 1024 * 1024,
       minFreeBytes: 512 * 1024 * 1024,
       isolation: 'none',
+      remote: 'origin',
       worktreeDir: 'bearing/.state/worktrees',
       conflictRetries: 1,
       ...run,

@@ -117,7 +117,8 @@ export function attemptOutcome(end: {
   failure?: Failure;
 }): AttemptRecord['outcome'] {
   if (end.status === 'completed') return 'completed';
-  return end.failure?.reason === 'interrupted' ? 'interrupted' : 'failed';
+  const reason = end.failure?.reason;
+  return reason === 'interrupted' || reason === 'worker-lost' ? 'interrupted' : 'failed';
 }
 
 /**
@@ -197,6 +198,11 @@ function settle(
   if (failure.reason === 'interrupted') {
     record.status = 'interrupted';
     return { outcome: 'interrupted', attempt, failure };
+  }
+  if (failure.reason === 'worker-lost') {
+    // The run goes on: the task runs again on another worker, costing no retry.
+    record.status = 'queued';
+    return { outcome: 'requeued', attempt, failure };
   }
   if (isExternal(failure)) {
     // Not the task's fault: it stays queued and the run holds or stops instead of hammering.

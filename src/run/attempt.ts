@@ -6,15 +6,10 @@
  * happens next; this module only says what happened.
  */
 import { join } from 'node:path';
-import {
-  type AgentRunResult,
-  MAX_AGENT_LINE_BYTES,
-  type OutputParser,
-  type OutputSignal,
-} from '../agents/types.js';
+import type { AgentRunResult } from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
-import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
+import type { AttemptRecord, RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import {
   beginAttempt,
@@ -22,20 +17,13 @@ import {
   landingBlocked,
   type TaskOutcome,
 } from '../core/transitions.js';
-import { formatBytes } from '../process/output-file.js';
 import { processStartTime } from '../process/proc-stat.js';
-import {
-  DEFAULT_KILL_GRACE_MS,
-  type OutputStream,
-  type ProcessOutcome,
-  runProcess,
-} from '../process/run-process.js';
-import { runShellCommand } from '../process/shell-command.js';
-import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
+import { newAttemptToken } from '../process/strays.js';
 import type { PathChange } from '../state/changes.js';
 import { attemptDir } from '../state/paths.js';
 import type { Landing, Site, Workspace } from '../workspace/workspace.js';
 import { landingMessage, WorktreeWorkspace } from '../workspace/worktrees.js';
+import { type AgentJob, type AgentRun, runAgent } from './agent-run.js';
 import { prepareAttempt } from './prepare.js';
 import type { RunRecorder } from './recorder.js';
 
@@ -81,10 +69,19 @@ export interface AttemptInput {
   save: () => void;
 }
 
+/** What ending an attempt needs of its input. */
+export type ConcludeInput = Pick<
+  AttemptInput,
+  'task' | 'plan' | 'state' | 'root' | 'now' | 'recorder' | 'workspace' | 'onPhase' | 'save'
+>;
+
 export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> {
   const { task, plan, state, root, env, signal, now, recorder } = input;
-  const next = prepareAttempt(plan, state, task, { isGitRepo: input.gitRepo });
-  const { adapter, prompt, invocation } = next;
+  const next = prepareAttempt(plan, state, task, {
+    isGitRepo: input.gitRepo,
+    resume: input.workspace.sessionsHere !== false,
+  });
+  const { prompt, invocation } = next;
   const resume = next.resumeSessionId !== undefined;
 
   const dir = attemptDir(root, task.id, next.attempt);
@@ -98,7 +95,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         attempt: next.attempt,
         cli: task.cli,
         // How `bearing log` reads stdout.log, without the task files.
-        output: adapter.output,
+        output: next.adapter.output,
         file: invocation.file,
         args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)),
         promptOnStdin: invocation.promptOnStdin ?? false,
@@ -125,81 +122,56 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   if (site.worktree) attempt.worktree = site.worktree;
   input.onStarted(next.attempt, resume);
 
-  const parser = adapter.createParser(next.parserOptions);
-  // The agent said its last word (or something no waiting can mend): end it
-  // if it does not exit by itself.
-  const finished = new AbortController();
-  let lingerTimer: NodeJS.Timeout | undefined;
-  /** Hands a line to the parser; what it says may end the agent early. */
-  const heard = (stream: OutputStream, read: () => OutputSignal | undefined): void => {
-    // A shell step's errors are on stderr: its output is both streams, as in a terminal.
-    if (stream !== 'stdout' && task.cli !== 'shell') return;
-    const said = read();
-    if (said === 'fatal') finished.abort();
-    else if (said === 'final' && lingerTimer === undefined) {
-      lingerTimer = setTimeout(() => finished.abort(), input.resultGraceMs);
-    }
-  };
-  const outcome = await runProcess({
-    file: invocation.file,
-    args: invocation.args,
-    cwd: site.cwd,
-    env: {
-      ...env,
-      ...invocation.env,
-      BEARING_TASK_ID: task.id,
-      BEARING_ATTEMPT: String(next.attempt),
-      [ATTEMPT_TOKEN_ENV]: attempt.process!.token,
-    },
-    ...(invocation.promptOnStdin ? { stdinFile: promptFile } : {}),
-    signal,
-    finishedSignal: finished.signal,
-    timeoutMs: task.timeoutMs,
-    idleTimeoutMs: task.idleTimeoutMs,
-    stdoutFile: join(dir, 'stdout.log'),
-    stderrFile: join(dir, 'stderr.log'),
+  const job: AgentJob = {
+    task,
+    ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
+    attempt: next.attempt,
+    token: attempt.process!.token,
+    prompt,
+    invocation,
+    ...(next.parserOptions ? { parserOptions: next.parserOptions } : {}),
     maxLogBytes: plan.run.maxLogBytes,
-    maxLineBytes: MAX_AGENT_LINE_BYTES,
-    onSpawn: (pid) => {
-      const startTime = processStartTime(pid);
-      attempt.process = {
-        ...attempt.process!,
-        pgid: pid,
-        ...(startTime !== undefined ? { startTime } : {}),
-      };
-      input.save();
-    },
-    onLine: (line, stream) => heard(stream, () => parser.push(line)),
-    onLongLine: (line, stream) => heard(stream, () => parser.pushPieces(line.pieces())),
+    resultGraceMs: input.resultGraceMs,
     ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
-  });
-  clearTimeout(lingerTimer);
+  };
+  // Here, in the site's folder, or on a worker (queue mode): the same run either way.
+  const ran = site.runAgent
+    ? await site.runAgent(job, signal)
+    : await runAgent(job, {
+        cwd: site.cwd,
+        dir,
+        env,
+        signal,
+        abortMessage: input.abortMessage,
+        onSpawn: (pid) => {
+          const startTime = processStartTime(pid);
+          attempt.process = {
+            ...attempt.process!,
+            pgid: pid,
+            ...(startTime !== undefined ? { startTime } : {}),
+          };
+          input.save();
+        },
+      });
+  return concludeAttempt(input, site, attempt, ran);
+}
 
-  const notes: string[] = [];
-  // The group is gone; what left it (setsid) still carries the token. Ending it
-  // costs one look through /proc (about a millisecond), and an agent's daemon
-  // left behind would otherwise run, and write, for as long as it likes.
-  const escaped = await endStrayProcesses(
-    [{ token: attempt.process!.token }],
-    input.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
-  );
-  if (escaped.escaped.length > 0) {
-    notes.push(
-      `ended ${escaped.escaped.length} process${escaped.escaped.length === 1 ? '' : 'es'} the agent had left running outside its process group`,
-    );
-  }
-  let result = resultFromOutcome(outcome, input.abortMessage(), parser, invocation.file);
-  if (outcome.logDroppedBytes) {
-    notes.push(
-      `the raw log was capped at run.max_log_size: ${formatBytes(outcome.logDroppedBytes)} of output in the middle were dropped`,
-    );
-  }
-  if (result.status === 'completed' && task.verify && !signal.aborted) {
-    result = await runGate(task, task.verify, input, site.cwd, dir, result);
-  }
-
-  const message = landingMessage(task.id, next.attempt, result.summary);
-  const allNotes = [...(result.notes ?? []), ...notes];
+/**
+ * The agent's run is over (here or on a worker): land its work or keep it,
+ * and record the outcome on the task. A coordinator that rejoins an attempt
+ * a worker ran while it was down ends it here too.
+ */
+export async function concludeAttempt(
+  input: ConcludeInput,
+  site: Site,
+  attempt: AttemptRecord,
+  ran: AgentRun,
+): Promise<TaskOutcome> {
+  const { task, plan, state, now, recorder } = input;
+  const dir = attemptDir(input.root, task.id, attempt.attempt);
+  let result = ran.result;
+  const message = landingMessage(task.id, attempt.attempt, result.summary);
+  const allNotes = [...(result.notes ?? []), ...ran.notes];
   let files: string[];
   /** In place: what happened to each file, for `bearing diff` (result.json only). */
   let changes: PathChange[] | undefined;
@@ -207,7 +179,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     // On record before the work lands: a run recovering from a crash in the
     // middle of the landing still has the agent's report.
     Object.assign(attempt, reportFields(result), {
-      durationMs: outcome.durationMs,
+      durationMs: ran.durationMs,
       ...(allNotes.length > 0 ? { notes: allNotes } : {}),
     });
     if (site.worktree) input.onPhase?.('landing');
@@ -237,8 +209,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     attempt,
     {
       ...result,
-      durationMs: outcome.durationMs,
-      ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
+      durationMs: ran.durationMs,
+      ...(ran.exitCode !== undefined ? { exitCode: ran.exitCode } : {}),
       notes: allNotes,
       filesChanged: files,
     },
@@ -304,98 +276,4 @@ function conflictFailure(
     worktree: landing.worktree.path,
     target: workspace instanceof WorktreeWorkspace ? workspace.target.branch : '',
   };
-}
-
-/** The `verify` gate, where the agent worked, after the agent reported success. */
-async function runGate(
-  task: Task,
-  command: string,
-  input: AttemptInput,
-  cwd: string,
-  dir: string,
-  result: AgentRunResult,
-): Promise<AgentRunResult> {
-  const gate = await runShellCommand(command, {
-    cwd,
-    env: { ...input.env, BEARING_TASK_ID: task.id },
-    signal: input.signal,
-    timeoutMs: task.timeoutMs,
-    outputFile: join(dir, 'verify.log'),
-  });
-  if (gate.outcome.kind === 'aborted') {
-    return {
-      ...result,
-      status: 'failed',
-      failure: { reason: 'interrupted', message: 'verify was interrupted' },
-    };
-  }
-  if (gate.outcome.kind === 'exited' && gate.outcome.exitCode === 0) return result;
-  return {
-    ...result,
-    status: 'failed',
-    failure: {
-      reason: 'verify-failed',
-      command,
-      exitCode: gate.outcome.kind === 'exited' ? gate.outcome.exitCode : -1,
-      output: gate.output,
-    },
-  };
-}
-
-function resultFromOutcome(
-  outcome: ProcessOutcome,
-  abortMessage: string,
-  parser: OutputParser,
-  file: string,
-): AgentRunResult {
-  switch (outcome.kind) {
-    case 'exited':
-      return withStderr(parser.finish({ exitCode: outcome.exitCode }), outcome.stderrTail);
-    case 'finished':
-      // We ended it after its final word: that word is the result.
-      return parser.finish({ endedByUs: true });
-    case 'signaled': {
-      const parsed = parser.finish({ signal: outcome.signal });
-      return { ...parsed, status: 'failed', failure: { reason: 'signal', signal: outcome.signal } };
-    }
-    case 'timeout': {
-      const parsed = parser.finish({});
-      return {
-        ...parsed,
-        status: 'failed',
-        failure: { reason: 'agent-timeout', kind: outcome.which, afterMs: outcome.afterMs },
-      };
-    }
-    case 'aborted': {
-      const parsed = parser.finish({});
-      return {
-        ...parsed,
-        status: 'failed',
-        failure: { reason: 'interrupted', message: abortMessage },
-      };
-    }
-    case 'spawn-error':
-      return {
-        summary: '',
-        usage: ZERO_USAGE,
-        status: 'failed',
-        failure: { reason: 'spawn-error', command: file, message: outcome.message },
-      };
-  }
-}
-
-/**
- * An agent that exits non-zero without a structured error (a crash, a bad
- * flag) says why on stderr, which the parser never sees: quote its end.
- */
-function withStderr(result: AgentRunResult, stderrTail: string): AgentRunResult {
-  const f = result.failure;
-  if (f?.reason !== 'agent-exit' && f?.reason !== 'unparseable-output') return result;
-  const lines = stderrTail
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const tail = lines.slice(-5).join(' | ').slice(-1000);
-  if (!tail) return result;
-  return { ...result, failure: { ...f, message: `${f.message}; stderr: ${tail}` } };
 }

@@ -33,9 +33,10 @@ export function preparePrompt(
   state: RunState,
   task: Task,
   format: PromptFormat = plan.run.promptFormat,
+  resume = true,
 ): PreparedPrompt {
   const adapter = adapterFor(task, plan.agents);
-  const next = nextAttempt(state.tasks[task.id], adapter.resumable);
+  const next = nextAttempt(state.tasks[task.id], adapter.resumable && resume);
   const resumeSessionId = next.retry ? next.resumeSessionId : undefined;
   // A resumed session holds the task and its context: it is told only what went wrong.
   const prompt =
@@ -61,9 +62,10 @@ export function prepareAttempt(
   plan: Plan,
   state: RunState,
   task: Task,
-  options: { isGitRepo: boolean },
+  /** `resume: false`: never resume a session (it lives on another machine). */
+  options: { isGitRepo: boolean; resume?: boolean },
 ): PreparedAttempt {
-  const prepared = preparePrompt(plan, state, task);
+  const prepared = preparePrompt(plan, state, task, undefined, options.resume ?? true);
   const { adapter, prompt, resumeSessionId } = prepared;
   const invocation = adapter.buildInvocation({
     task,

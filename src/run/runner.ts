@@ -26,6 +26,7 @@ import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
+import type { QueueWorkspace } from '../queue/workspace.js';
 import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
 import { Inbox } from '../state/inbox.js';
@@ -35,7 +36,7 @@ import { VERSION } from '../version.js';
 import { chooseWorkspace, uncleanCheckout } from '../workspace/choose.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { WorktreeWorkspace } from '../workspace/worktrees.js';
-import { executeAttempt, RESULT_GRACE_MS } from './attempt.js';
+import { concludeAttempt, executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
 import type { EventSink, RunEvent } from './events.js';
 import { Holds, holdsDealWith } from './holds.js';
@@ -69,7 +70,17 @@ export interface RunOptions {
   resultGraceMs?: number;
   /** The waits after an outage (see holds.ts); tests shorten them. */
   outageBackoffMs?: readonly number[];
+  /** Queue mode: the Redis URL through which workers run the attempts (overrides run.queue). */
+  queue?: string;
+  /** Queue mode: how often awaited jobs are looked at besides BullMQ's events; tests shorten it. */
+  queuePollMs?: number;
 }
+
+/**
+ * Queue mode without --concurrency: every ready attempt goes on the queue,
+ * up to this many, and the workers' own --concurrency decides how many run.
+ */
+const QUEUED_AT_ONCE = 256;
 
 export type RunEnd =
   | { kind: 'done'; next: string }
@@ -109,8 +120,10 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   const initial = loadState(root, { now });
   if (!initial.ok) return { kind: 'state-error', message: initial.error.message };
 
+  const queue = options.queue ?? first.plan.run.queue;
   // A missing CLI is reported before anything starts, with how to install it.
-  const missing = missingForPending(first.plan, initial.value, env, root);
+  // (Not in queue mode: the agents run on the workers, which have them.)
+  const missing = queue ? [] : missingForPending(first.plan, initial.value, env, root);
   if (missing.length > 0) return { kind: 'missing-cli', missing };
 
   const lock = await acquireRunLock(root, { now });
@@ -123,9 +136,28 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     // Re-read under the lock: the previous holder may have written since.
     const loaded = loadState(root, { now });
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
-    const concurrency = Math.max(1, options.concurrency ?? first.plan.run.concurrency);
-    const chosen = await chooseWorkspace(root, first.plan.run, concurrency, options.isolation);
+    const concurrency = Math.max(
+      1,
+      options.concurrency ?? (queue ? QUEUED_AT_ONCE : first.plan.run.concurrency),
+    );
+    // Queue mode lands work from workers' branches: worktree mode's landing.
+    const isolation = queue ? 'worktree' : options.isolation;
+    const chosen = await chooseWorkspace(root, first.plan.run, concurrency, isolation);
     if (!chosen.ok) return { kind: 'workspace-error', message: chosen.message };
+    let queued: QueueWorkspace | undefined;
+    if (queue && chosen.workspace instanceof WorktreeWorkspace) {
+      // Loaded only in queue mode: BullMQ and its Redis client take a while to import.
+      const { openQueueWorkspace } = await import('../queue/workspace.js');
+      const opened = await openQueueWorkspace(chosen.workspace, {
+        url: queue,
+        remote: first.plan.run.remote,
+        root,
+        note: (message) => options.onEvent({ type: 'note', message }),
+        ...(options.queuePollMs !== undefined ? { pollMs: options.queuePollMs } : {}),
+      });
+      if (!opened.ok) return { kind: 'workspace-error', message: opened.message };
+      chosen.workspace = queued = opened.workspace;
+    }
     if (chosen.workspace instanceof WorktreeWorkspace) {
       await undoCutLandings(loaded.value, chosen.workspace);
     }
@@ -133,12 +165,13 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
     const run = new Run(
-      { ...options, now },
+      { ...options, now, concurrency },
       watcher,
       first.plan,
       loaded.value,
       lock.value,
       chosen.workspace,
+      queued,
     );
     return await run.execute();
   } finally {
@@ -193,6 +226,10 @@ class Run {
   readonly #concurrency: number;
   #gitRepo = false;
   #stop: StopReason | undefined;
+  /** Queue mode: the workspace, whose attempts run on workers. */
+  readonly #queued: QueueWorkspace | undefined;
+  /** Queue mode: attempts a killed coordinator left with workers, waited for again. */
+  #rejoining: Task[] = [];
   /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
   readonly #pausedInRun: string[] = [];
   /** Ready tasks whose CLI is missing: each reported once, and named when the run ends. */
@@ -210,8 +247,11 @@ class Run {
     state: RunState,
     lock: Lock,
     workspace: Workspace,
+    /** Queue mode: the workspace, as the queue's (attempts run on workers). */
+    queued?: QueueWorkspace,
   ) {
     this.#workspace = workspace;
+    this.#queued = queued;
     this.#options = options;
     this.#watcher = watcher;
     this.#lock = lock;
@@ -323,7 +363,13 @@ class Run {
           : `recovered after a crash or kill: ${id} had finished and its work had landed`,
       });
     }
-    const recovered = recoverInterrupted(this.#state, this.#now());
+    // Queue mode: attempts whose jobs are still in Redis are waited for again, not run again.
+    this.#rejoining = this.#queued ? await this.#rejoinable(this.#queued) : [];
+    const recovered = recoverInterrupted(
+      this.#state,
+      this.#now(),
+      new Set(this.#rejoining.map((t) => t.id)),
+    );
     this.#state = recovered.state;
     if (recovered.recovered.length > 0) {
       this.#emit({ type: 'recovered', ids: recovered.recovered, ended });
@@ -339,7 +385,25 @@ class Run {
     }
   }
 
+  /**
+   * Queue mode, after a coordinator was killed: running attempts whose jobs
+   * are still in Redis (waiting, running on a worker, or ended and not yet
+   * recorded). Those whose work was landing are left to recoverLandings.
+   */
+  async #rejoinable(workspace: QueueWorkspace): Promise<Task[]> {
+    const found: Task[] = [];
+    for (const task of this.#plan.tasks) {
+      const attempt = this.#state.tasks[task.id]?.attempts.at(-1);
+      if (attempt?.outcome !== 'running' || !attempt.worktree?.queued || attempt.worktree.commit) {
+        continue;
+      }
+      if (await workspace.canRejoin(task, attempt)) found.push(task);
+    }
+    return found;
+  }
+
   async #loop(): Promise<void> {
+    for (const task of this.#rejoining) this.#startRejoin(task);
     while (true) {
       this.#applyRequests();
       await this.#reloadPlan();
@@ -464,6 +528,8 @@ class Run {
   }
 
   #lacksCommand(task: Task): boolean {
+    // Queue mode: the workers have the CLIs (and a CLI no worker has is said by the workspace).
+    if (this.#queued) return false;
     const lacking = missingCommands([task], this.#plan, this.#options.env, this.#options.root);
     const m = lacking[0];
     if (!m) return false;
@@ -480,6 +546,35 @@ class Run {
     return true;
   }
 
+  /** Queue mode: wait again for an attempt a worker runs, or ran, while no run was there. */
+  #startRejoin(task: Task): void {
+    const workspace = this.#queued!;
+    const attempt = this.#state.tasks[task.id]!.attempts.at(-1)!;
+    const startedAt = this.#clock();
+    // Its site is the worker's, open already.
+    const running: RunningTask = { startedAt, job: Promise.resolve(), phase: 'agent' };
+    this.#emit({ type: 'task-start', task, attempt: attempt.attempt, resume: false, startedAt });
+    const work = workspace.rejoin(task, attempt, this.#signal).then(({ site, ran }) =>
+      concludeAttempt(
+        {
+          task,
+          plan: this.#plan,
+          state: this.#state,
+          root: this.#options.root,
+          now: this.#now,
+          recorder: this.#recorder,
+          workspace,
+          onPhase: this.#phaseOf(running),
+          save: () => this.#save(),
+        },
+        site,
+        attempt,
+        ran,
+      ),
+    );
+    this.#track(task, running, work);
+  }
+
   #start(task: Task): void {
     const startedAt = this.#clock();
     // Work waiting to land, in worktree mode, lands without running the agent.
@@ -494,14 +589,20 @@ class Run {
     };
     const work: Promise<TaskOutcome> = landsFrom
       ? this.#landWaiting(task, landsFrom, startedAt)
-      : this.#attempt(task, startedAt, (phase) => {
-          if (phase === 'opened') {
-            running.phase = 'agent';
-            return;
-          }
-          running.phase = 'landing';
-          this.#watcher.wake();
-        });
+      : this.#attempt(task, startedAt, this.#phaseOf(running));
+    this.#track(task, running, work);
+  }
+
+  /** Follows an attempt's phases; a landing frees its agent's place, so the loop looks again. */
+  #phaseOf(running: RunningTask): (phase: 'opened' | 'landing') => void {
+    return (phase) => {
+      running.phase = phase === 'opened' ? 'agent' : 'landing';
+      if (phase === 'landing') this.#watcher.wake();
+    };
+  }
+
+  /** The task's job is in the pool until it ends; it always ends in #finish. */
+  #track(task: Task, running: RunningTask, work: Promise<TaskOutcome>): void {
     running.job = work
       .catch((error: unknown) => this.#abandonAttempt(task, error))
       .then((outcome) => {

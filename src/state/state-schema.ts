@@ -46,6 +46,7 @@ export const failureShape = union('reason', {
   'permission-denied': { message: string(), tools: array(string()) },
   'agent-timeout': { kind: oneOf(['wall', 'idle']), afterMs: number() },
   interrupted: { message: string() },
+  'worker-lost': { worker: optional(string()), message: string() },
   signal: { signal: string() },
   'spawn-error': { command: string(), message: string() },
   'unparseable-output': { message: string() },
@@ -91,6 +92,7 @@ export const attemptShape = object({
       base: string({ nonEmpty: true }),
       commit: optional(string()),
       landing: optional(object({ commit: string(), onto: string() })),
+      queued: optional(object({ job: string(), cli: string(), worker: optional(string()) })),
     }),
   ),
 });

@@ -122,5 +122,7 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     ...(run?.branch !== undefined ? { branch: run.branch } : {}),
     worktreeDir: run?.worktree_dir ?? BUILTIN_DEFAULTS.run.worktree_dir,
     conflictRetries: run?.conflict_retries ?? BUILTIN_DEFAULTS.run.conflict_retries,
+    ...(run?.queue !== undefined ? { queue: run.queue } : {}),
+    remote: run?.remote ?? BUILTIN_DEFAULTS.run.remote,
   };
 }

@@ -243,6 +243,18 @@ export const runSettingsSchema = z
       .describe(
         'Worktree mode: how many times a task whose work does not merge onto what landed meanwhile runs again from the new base, told about the conflict, before it fails with `merge-conflict`.',
       ),
+    queue: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .describe(
+        'Queue mode: the Redis URL (`redis://[:password@]host:port`, `rediss://` for TLS) through which `bearing worker`s on other machines run the attempts; `bearing run` puts ready attempts on the queue and lands what the workers push. Implies worktree isolation. `bearing run --queue` overrides it. Keep Redis off untrusted networks.',
+      ),
+    remote: z
+      .string()
+      .min(1)
+      .describe(
+        "Queue mode: the git remote workers fetch the project from and push attempts' branches to. Its URL must be reachable from every worker.",
+      ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -310,6 +322,8 @@ export const BUILTIN_DEFAULTS = {
     branch: undefined,
     worktree_dir: 'bearing/.state/worktrees',
     conflict_retries: 1,
+    queue: undefined,
+    remote: 'origin',
   },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
@@ -327,6 +341,7 @@ export const UNSET_MEANING: Partial<
   >
 > = {
   branch: 'the branch checked out when the run starts',
+  queue: 'attempts run on this machine',
   model: "the CLI's default model",
   effort: "the CLI's default effort",
   budget_usd: 'no ceiling',

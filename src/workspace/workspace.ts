@@ -10,14 +10,22 @@
  *   (which is dependency order: a task starts only after its dependencies
  *   landed).
  *
- * A later step (workers on other machines) is a third implementation.
+ * - `queue` (src/queue/workspace.ts): a worktree workspace whose agents run
+ *   on workers on other machines; their work comes back as pushed branches
+ *   and lands the same way.
  */
 import type { AttemptWorktree } from '../core/state.js';
 import type { Task } from '../core/task.js';
+import type { AgentJob, AgentRun } from '../run/agent-run.js';
 import { type PathChange, pathChanges, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 
 export interface Workspace {
   readonly kind: 'in-place' | 'worktree';
+  /**
+   * Whether an attempt may resume an earlier one's agent session. Not when
+   * agents run on other machines: the session stays on the one that ran it.
+   */
+  readonly sessionsHere?: boolean;
   /** Where the next attempt of a task runs. */
   open(request: OpenRequest): Promise<Site>;
   /** What attempts left that is no longer wanted (their work landed, or was given up): kept for reuse or removed. */
@@ -49,6 +57,11 @@ export interface Site {
   readonly cwd: string;
   /** In worktree mode: the worktree, to be saved on the attempt before the agent starts. */
   readonly worktree?: AttemptWorktree;
+  /**
+   * Queue mode: the agent runs on a worker, not here; this hands it the job
+   * and waits for its run (src/queue/). Absent: it runs here, in `cwd`.
+   */
+  runAgent?(job: AgentJob, signal: AbortSignal): Promise<AgentRun>;
   /**
    * The attempt ended without completing: keep its work where it is (a
    * commit on its branch in worktree mode) and say which files it changed.

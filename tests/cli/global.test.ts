@@ -25,6 +25,7 @@ const COMMANDS = [
   'retry',
   'log',
   'diff',
+  'worker',
 ];
 
 /** The contract scripts rely on; the README documents the same table. */

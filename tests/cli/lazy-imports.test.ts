@@ -49,4 +49,11 @@ describe.skipIf(!existsSync(DIST))('modules loaded up front', () => {
       expect(HEAVY.filter((p) => reached.has(p)).map((p) => reached.get(p))).toEqual([]);
     },
   );
+
+  it('`bearing run` loads the queue libraries (bullmq, ioredis) only in queue mode', () => {
+    const reached = packagesReached('cli/commands/run.js');
+    expect(['bullmq', 'ioredis'].filter((p) => reached.has(p)).map((p) => reached.get(p))).toEqual(
+      [],
+    );
+  });
 });

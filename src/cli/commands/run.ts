@@ -10,6 +10,7 @@ import { projectRootOrReport } from '../project-dir.js';
 export interface RunOptions {
   concurrency?: string;
   isolation?: string;
+  queue?: string;
   json?: boolean;
 }
 
@@ -60,6 +61,7 @@ export async function run(ctx: CommandContext, dir: string, opts: RunOptions): P
       signal: controller.signal,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(isolation !== undefined ? { isolation } : {}),
+      ...(opts.queue !== undefined ? { queue: opts.queue } : {}),
       onEvent: view,
     });
     switch (end.kind) {
