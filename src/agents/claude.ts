@@ -8,7 +8,16 @@
  */
 
 import type { Failure } from '../core/failure.js';
-import { type Usage, ZERO_USAGE } from '../core/state.js';
+import {
+  type LiveProgress,
+  NO_PROGRESS,
+  type Prices,
+  priced,
+  relativeTo,
+  type ToolCall,
+  toolTarget,
+} from '../core/progress.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/values.js';
 import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
 import { EventLines } from './event-lines.js';
@@ -20,6 +29,7 @@ import type {
   InvocationInput,
   OutputParser,
   OutputSignal,
+  ParserOptions,
   ProcessExit,
 } from './types.js';
 import { epochToIso, isConnectionText, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
@@ -55,6 +65,66 @@ export function claudeArgs(input: InvocationInput): string[] {
   args.push('--permission-mode', mode);
   if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
   return args;
+}
+
+/**
+ * List prices per million tokens, by model family, as Claude Code prices
+ * its own `total_cost_usd`: cache reads at a tenth of the input price, cache
+ * writes at 1.25 times it (the 5-minute cache). The reference captures
+ * (sonnet, haiku 4.5) come out to the cent of the CLI's figure. Only for the
+ * estimate while an attempt runs: the CLI's own cost replaces it at the end.
+ * Unknown families get no estimate rather than a guess.
+ */
+export function claudePrices(model: string): Prices | undefined {
+  const at = (input: number, output: number): Prices => ({
+    input,
+    output,
+    cacheRead: input / 10,
+    cacheWrite: input * 1.25,
+  });
+  if (/claude-3-haiku/.test(model)) return at(0.25, 1.25);
+  if (/claude-3-5-haiku/.test(model)) return at(0.8, 4);
+  if (/haiku/.test(model)) return at(1, 5);
+  if (/sonnet/.test(model)) return at(3, 15);
+  // Opus 4 and 4.1 (and 3) kept the old price; 4.5 and later cost a third of it.
+  if (/claude-3-opus|opus-4-(0|1)\b|opus-4-20\d{6}/.test(model)) return at(15, 75);
+  if (/opus/.test(model)) return at(5, 25);
+  return undefined;
+}
+
+/** The input fields Claude Code's tools take their main argument in, most telling first. */
+const TARGET_FIELDS = [
+  'file_path',
+  'notebook_path',
+  'command',
+  'pattern',
+  'path',
+  'url',
+  'query',
+  'description',
+];
+
+/** A `tool_use` block as `Edit src/db.js`: its name and main argument. */
+function toolCallOf(block: JsonObject, cwd: string | undefined): ToolCall | undefined {
+  const name = str(block.name);
+  if (!name) return undefined;
+  const input = obj(block.input);
+  for (const field of TARGET_FIELDS) {
+    const value = str(input?.[field]);
+    const target = value === undefined ? undefined : toolTarget(relativeTo(value, cwd));
+    if (target) return { name, target };
+  }
+  return { name };
+}
+
+/** Tokens of one assistant message's `usage`. */
+function messageUsage(usage: JsonObject): Usage {
+  return {
+    inputTokens: count(usage.input_tokens),
+    outputTokens: count(usage.output_tokens),
+    cacheReadTokens: count(usage.cache_read_input_tokens),
+    cacheWriteTokens: count(usage.cache_creation_input_tokens),
+  };
 }
 
 /** Tool names kept in a permission-denied failure; more are counted, not listed. */
@@ -125,6 +195,16 @@ function readResult(event: JsonObject): ResultFields {
 /** Reads `claude -p --output-format stream-json --verbose` (and `json`, which is the result line alone). */
 export class ClaudeStreamParser implements OutputParser {
   readonly #events = new EventLines();
+  #cwd?: string;
+  #progress: LiveProgress = NO_PROGRESS;
+  /**
+   * Live usage. A message's content blocks come as separate `assistant`
+   * events that repeat its usage, so a message counts once (the last usage
+   * seen for it), and a new message id is a new turn.
+   */
+  #messageId?: string;
+  #message: { usage: Usage; cost?: number } = { usage: ZERO_USAGE, cost: 0 };
+  #before: { usage: Usage; cost?: number } = { usage: ZERO_USAGE, cost: 0 };
   #sessionId?: string;
   #model?: string;
   #lastText = '';
@@ -140,6 +220,14 @@ export class ClaudeStreamParser implements OutputParser {
   /** Set when a line showed the attempt cannot succeed. */
   #fatal?: Failure;
   #fallbacks: string[] = [];
+
+  constructor(options: ParserOptions = {}) {
+    this.#cwd = options.cwd;
+  }
+
+  get progress(): LiveProgress {
+    return this.#progress;
+  }
 
   push(line: string): OutputSignal | undefined {
     return this.#event(this.#events.read(line));
@@ -162,9 +250,18 @@ export class ClaudeStreamParser implements OutputParser {
       case 'rate_limit_event':
         this.#rateLimit(event);
         return undefined;
-      case 'result':
-        this.#result = readResult(event);
+      case 'result': {
+        const r = readResult(event);
+        this.#result = r;
+        // The CLI's own totals replace what the stream added up.
+        this.#progress = {
+          ...this.#progress,
+          turns: r.turns ?? this.#progress.turns,
+          usage: r.usage,
+          ...(r.costUsd === undefined ? {} : { cost: { usd: r.costUsd, estimated: false } }),
+        };
         return 'final';
+      }
       default:
         return undefined;
     }
@@ -174,6 +271,7 @@ export class ClaudeStreamParser implements OutputParser {
     switch (event.subtype) {
       case 'init':
         this.#model = str(event.model) ?? this.#model;
+        this.#cwd ??= str(event.cwd);
         break;
       case 'api_retry': {
         this.#apiRetries++;
@@ -213,13 +311,55 @@ export class ClaudeStreamParser implements OutputParser {
     // claude's own message about a failed request: `model: "<synthetic>"`, `error: "server_error"`.
     const error = str(event.error);
     if (error) this.#syntheticError = error;
-    for (const block of arr(obj(event.message)?.content)) {
+    const message = obj(event.message);
+    let tool: ToolCall | undefined;
+    for (const block of arr(message?.content)) {
       const b = obj(block);
       const text = b?.type === 'text' ? str(b.text) : undefined;
       if (text !== undefined && text.trim() !== '') {
         this.#lastText = clipTail(text, SUMMARY_MAX_CHARS);
       }
+      if (b?.type === 'tool_use') tool = toolCallOf(b, this.#cwd) ?? tool;
     }
+    // claude's own messages about a failed request are no model turn.
+    const model = str(message?.model);
+    const counts = !error && model !== '<synthetic>';
+    const usage = obj(message?.usage);
+    this.#progressFrom(
+      counts ? str(message?.id) : undefined,
+      counts ? usage : undefined,
+      model,
+      tool,
+    );
+  }
+
+  /** The live figures after one `assistant` event. */
+  #progressFrom(
+    id: string | undefined,
+    usage: JsonObject | undefined,
+    model: string | undefined,
+    tool: ToolCall | undefined,
+  ): void {
+    let turns = this.#progress.turns;
+    if (id !== undefined && id !== this.#messageId) {
+      this.#before = sumCost(this.#before, this.#message);
+      this.#message = { usage: ZERO_USAGE, cost: 0 };
+      this.#messageId = id;
+      turns++;
+    }
+    if (id !== undefined && usage) {
+      const tokens = messageUsage(usage);
+      const prices = claudePrices(model ?? this.#model ?? '');
+      this.#message = { usage: tokens, ...(prices ? { cost: priced(tokens, prices) } : {}) };
+    }
+    if (turns === this.#progress.turns && tool === undefined && !usage) return;
+    const total = sumCost(this.#before, this.#message);
+    this.#progress = {
+      turns,
+      ...(tool ? { tool } : this.#progress.tool ? { tool: this.#progress.tool } : {}),
+      usage: total.usage,
+      ...(total.cost === undefined ? {} : { cost: { usd: total.cost, estimated: true } }),
+    };
   }
 
   #rateLimit(event: JsonObject): void {
@@ -390,6 +530,17 @@ export class ClaudeStreamParser implements OutputParser {
   }
 }
 
+/** Usage and cost added up; the cost is unknown once any part of it is. */
+function sumCost(
+  a: { usage: Usage; cost?: number },
+  b: { usage: Usage; cost?: number },
+): { usage: Usage; cost?: number } {
+  const usage = addUsage(a.usage, b.usage);
+  return a.cost === undefined || b.cost === undefined
+    ? { usage }
+    : { usage, cost: a.cost + b.cost };
+}
+
 /** The built-in `claude` adapter. */
 export const claudeAdapter: AgentAdapter = {
   name: 'claude',
@@ -398,7 +549,7 @@ export const claudeAdapter: AgentAdapter = {
   buildInvocation(input: InvocationInput): AgentInvocation {
     return { file: 'claude', args: claudeArgs(input), env: {}, promptOnStdin: true };
   },
-  createParser(): OutputParser {
-    return new ClaudeStreamParser();
+  createParser(options?: ParserOptions): OutputParser {
+    return new ClaudeStreamParser(options);
   },
 };

@@ -8,11 +8,18 @@
  */
 
 import type { Failure } from '../core/failure.js';
+import {
+  type LiveProgress,
+  NO_PROGRESS,
+  relativeTo,
+  type ToolCall,
+  toolTarget,
+} from '../core/progress.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import { EFFORTS_BY_CLI } from '../tasks/values.js';
 import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
 import { EventLines } from './event-lines.js';
-import { count, type JsonObject, obj, str } from './json-line.js';
+import { arr, count, type JsonObject, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -71,6 +78,44 @@ function minus(a: Usage, b: Usage): Usage {
 }
 
 /**
+ * codex runs each command through a login shell (`/bin/bash -lc "npm test"`);
+ * the command itself is what tells a person what it does.
+ */
+export function unwrapShell(command: string): string {
+  const m = /^\S*\/(?:ba|z)?sh -l?c (.*)$/s.exec(command);
+  if (!m?.[1]) return command;
+  const inner = m[1];
+  const quote = inner[0];
+  return (quote === '"' || quote === "'") && inner.endsWith(quote) && inner.length >= 2
+    ? inner.slice(1, -1)
+    : inner;
+}
+
+/**
+ * An item as a tool call: a command (`command_execution`), the files of a
+ * patch (`file_change`), or any other item type by its name alone.
+ */
+function toolCallOf(item: JsonObject, cwd: string | undefined): ToolCall | undefined {
+  const type = str(item.type);
+  if (!type || type === 'agent_message' || type === 'reasoning') return undefined;
+  if (type === 'command_execution') {
+    const command = str(item.command);
+    const target = command === undefined ? undefined : toolTarget(unwrapShell(command));
+    return target ? { name: 'Shell', target } : { name: 'Shell' };
+  }
+  if (type === 'file_change') {
+    const paths = arr(item.changes)
+      .map((c) => str(obj(c)?.path))
+      .filter((p): p is string => p !== undefined);
+    const first = paths[0] === undefined ? undefined : relativeTo(paths[0], cwd);
+    const more = paths.length > 1 ? ` (+${paths.length - 1} more)` : '';
+    const target = first === undefined ? undefined : toolTarget(`${first}${more}`);
+    return target ? { name: 'Patch', target } : { name: 'Patch' };
+  }
+  return { name: type };
+}
+
+/**
  * codex's wording for an overloaded API: it reports a 5xx (and OpenAI's
  * `server_is_overloaded`) as this sentence, without the status
  * (`codex-http500.stdout`, from a stand-in answering 500).
@@ -110,7 +155,9 @@ export function classifyCodexError(message: string): Failure {
  */
 export class CodexJsonParser implements OutputParser {
   readonly #previous: Usage;
+  readonly #cwd?: string;
   readonly #events = new EventLines();
+  #progress: LiveProgress = NO_PROGRESS;
   #sessionId?: string;
   #lastMessage = '';
   #usage?: Usage;
@@ -123,6 +170,12 @@ export class CodexJsonParser implements OutputParser {
 
   constructor(options: ParserOptions = {}) {
     this.#previous = options.previousUsage ?? ZERO_USAGE;
+    this.#cwd = options.cwd;
+  }
+
+  /** Tokens arrive only with `turn.completed`; codex prints no cost. */
+  get progress(): LiveProgress {
+    return this.#progress;
   }
 
   push(line: string): OutputSignal | undefined {
@@ -139,13 +192,22 @@ export class CodexJsonParser implements OutputParser {
       case 'thread.started':
         this.#sessionId = str(event.thread_id) ?? this.#sessionId;
         return undefined;
+      case 'item.started':
+        this.#tool(obj(event.item));
+        return undefined;
       case 'item.completed':
+        this.#tool(obj(event.item));
         this.#item(obj(event.item));
         return undefined;
       case 'turn.completed':
         this.#turnsCompleted++;
         this.#usage = usageOf(obj(event.usage));
         this.#lastTurn = { ok: true };
+        this.#progress = {
+          ...this.#progress,
+          turns: this.#turnsCompleted,
+          usage: minus(this.#usage, this.#previous),
+        };
         return 'final';
       case 'turn.failed':
         this.#lastTurn = {
@@ -172,6 +234,14 @@ export class CodexJsonParser implements OutputParser {
     if (failure.reason !== 'auth-error' || this.#fatal) return undefined;
     this.#fatal = failure;
     return 'fatal';
+  }
+
+  #tool(item: JsonObject | undefined): void {
+    const tool = item ? toolCallOf(item, this.#cwd) : undefined;
+    if (!tool) return;
+    const last = this.#progress.tool;
+    if (last?.name === tool.name && last.target === tool.target) return;
+    this.#progress = { ...this.#progress, tool };
   }
 
   #item(item: JsonObject | undefined): void {
