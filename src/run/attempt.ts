@@ -14,6 +14,7 @@ import {
 } from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
+import type { LiveProgress } from '../core/progress.js';
 import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import {
@@ -71,6 +72,8 @@ export interface AttemptInput {
   onLanding?: () => void;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
+  /** Its agent's events changed what it has done so far (already set on the running attempt). */
+  onProgress?: (attempt: number, progress: LiveProgress) => void;
   /**
    * Save the state now: the agent's process exists (its group and start time
    * are on the attempt), or its work is about to land.
@@ -119,7 +122,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   if (site.worktree) attempt.worktree = site.worktree;
   input.onStarted(next.attempt, resume);
 
-  const parser = adapter.createParser(next.parserOptions);
+  const parser = adapter.createParser({ ...next.parserOptions, cwd: site.cwd });
+  let progress = parser.progress;
   // The agent said its last word (or something no waiting can mend): end it
   // if it does not exit by itself.
   const finished = new AbortController();
@@ -129,6 +133,11 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     // A shell step's errors are on stderr: its output is both streams, as in a terminal.
     if (stream !== 'stdout' && task.cli !== 'shell') return;
     const said = read();
+    if (parser.progress !== progress && parser.progress) {
+      progress = parser.progress;
+      attempt.progress = progress;
+      input.onProgress?.(next.attempt, progress);
+    }
     if (said === 'fatal') finished.abort();
     else if (said === 'final' && lingerTimer === undefined) {
       lingerTimer = setTimeout(() => finished.abort(), input.resultGraceMs);

@@ -43,6 +43,7 @@ import { clearLeftovers, landWaiting, recoverLandings, undoCutLandings } from '.
 import type { LoopEvent, RunListener } from './listeners.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
 import { PlanWatcher } from './plan-watcher.js';
+import { ProgressSaver } from './progress-saver.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
 import { StatusWriter } from './status-writer.js';
 import { type Tick, Ticker } from './ticker.js';
@@ -237,6 +238,9 @@ class Run {
     this.#listeners = [
       new StatusWriter(this.#recorder),
       this.#holds,
+      new ProgressSaver(() => {
+        if (!this.#ended) this.#save();
+      }),
       new Ticker(
         () => this.#tick(),
         (event) => this.#emit(event),
@@ -554,6 +558,9 @@ class Run {
         this.#emit({ type: 'task-start', task, attempt, resume, startedAt });
         this.#save();
       },
+      onProgress: (attempt, progress) => {
+        this.#emit({ type: 'progress', id: task.id, attempt, progress });
+      },
       onLanding,
       save: () => this.#save(),
     });
@@ -765,10 +772,19 @@ class Run {
   }
 
   #tick(): Tick {
+    let live = 0;
+    let estimated = false;
+    for (const id of this.#running.keys()) {
+      const cost = this.#state.tasks[id]?.attempts.at(-1)?.progress?.cost;
+      if (!cost) continue;
+      live += cost.usd;
+      estimated ||= cost.estimated;
+    }
     return {
       type: 'tick',
       running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
-      costUsd: totalCost(this.#state),
+      costUsd: totalCost(this.#state) + live,
+      costEstimated: estimated,
       done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
       total: this.#plan.tasks.length,
     };

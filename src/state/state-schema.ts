@@ -62,6 +62,13 @@ export const failureShape = union('reason', {
   'internal-error': { message: string(), version: string() },
 });
 
+export const progressShape = object({
+  turns: count,
+  tool: optional(object({ name: string(), target: optional(string()) })),
+  usage: usageShape,
+  cost: optional(object({ usd: number({ min: 0 }), estimated: boolean() })),
+});
+
 export const attemptShape = object({
   attempt: number({ whole: true, min: 1 }),
   startedAt: isoDate,
@@ -93,6 +100,7 @@ export const attemptShape = object({
       landing: optional(object({ commit: string(), onto: string() })),
     }),
   ),
+  progress: optional(progressShape),
 });
 
 export const taskStatusShape = oneOf([

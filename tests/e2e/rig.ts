@@ -38,6 +38,7 @@ export interface Scenario {
   message?: string;
   writeFiles?: Record<string, string>;
   delayMs?: number;
+  finalDelayMs?: number;
   hang?: boolean;
   grandchildPidFile?: string;
   ignoreSigterm?: boolean;

@@ -13,6 +13,7 @@ const TOTALS = {
   usage: { inputTokens: 480, outputTokens: 160, cacheReadTokens: 40960, cacheWriteTokens: 8192 },
   attempts: 2,
   wallMs: 125_000,
+  tasks: [],
 };
 
 function tick(running: boolean): RunEvent {
@@ -20,6 +21,7 @@ function tick(running: boolean): RunEvent {
     type: 'tick',
     running: running ? [{ id: 'a', startedAt: T0 }] : [],
     costUsd: 0,
+    costEstimated: false,
     done: 0,
     total: 1,
   };
