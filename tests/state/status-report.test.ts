@@ -524,7 +524,7 @@ describe('live progress and the last run', () => {
       'Last run: took 30m, $0.8500 + unknown, 6 attempts; tokens 3,000 input, 100 output, 0 cache read, 0 cache write',
     );
     expect(lines[at + 1]).toBe(
-      '  by task: api $0.5000, db $0.2500, old $0.1000, review cost unknown',
+      '  by task: api $0.5000, db $0.2500, old $0.1000, review cost unknown, ui $0.0000',
     );
   });
 });
