@@ -84,6 +84,8 @@ export interface RunSettings {
   worktreeDir: string;
   /** Worktree mode: runs from a new base after a merge conflict, before `merge-conflict`. */
   conflictRetries: number;
+  /** run.notify: the command (argv template) run when the run needs a person or ends; unset: none. */
+  notify?: string[];
 }
 
 export type IsolationMode = 'auto' | 'worktree' | 'none';

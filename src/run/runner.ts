@@ -42,6 +42,7 @@ import { Holds, holdsDealWith } from './holds.js';
 import { clearLeftovers, landWaiting, recoverLandings, undoCutLandings } from './land.js';
 import type { LoopEvent, RunListener } from './listeners.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
+import { Notifier } from './notifier.js';
 import { PlanWatcher } from './plan-watcher.js';
 import { ProgressSaver } from './progress-saver.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
@@ -120,6 +121,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
       ? { kind: 'locked', holder: lock.error }
       : { kind: 'state-error', message: lock.error.message };
   }
+  let run: Run | undefined;
   try {
     // Re-read under the lock: the previous holder may have written since.
     const loaded = loadState(root, { now });
@@ -133,7 +135,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const unclean = await uncleanCheckout(chosen.workspace);
     if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
-    const run = new Run(
+    run = new Run(
       { ...options, now },
       watcher,
       first.plan,
@@ -144,6 +146,8 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     return await run.execute();
   } finally {
     lock.value.release();
+    // After the lock: a slow notify command must not hold up the next run.
+    await run?.notified();
   }
 }
 
@@ -201,6 +205,7 @@ class Run {
   #internalErrors = 0;
   /** The final save is being made: readers of status.md will find no run active. */
   #ended = false;
+  readonly #notifier: Notifier;
 
   constructor(
     options: RunOptions & { now: Clock },
@@ -235,6 +240,12 @@ class Run {
       emit: (event) => this.#emit(event),
       requestStop: (reason) => this.#requestStop(reason),
     });
+    this.#notifier = new Notifier({
+      command: () => this.#plan.run.notify,
+      root: options.root,
+      env: options.env,
+      note: (message) => this.#emit({ type: 'note', message }),
+    });
     this.#listeners = [
       new StatusWriter(this.#recorder),
       this.#holds,
@@ -245,6 +256,7 @@ class Run {
         () => this.#tick(),
         (event) => this.#emit(event),
       ),
+      this.#notifier,
       { onEvent: options.onEvent },
     ];
   }
@@ -288,6 +300,11 @@ class Run {
     } finally {
       for (const listener of this.#listeners) listener.close?.();
     }
+  }
+
+  /** The notify commands started so far have ended (each within its time limit). */
+  notified(): Promise<void> {
+    return this.#notifier.settled();
   }
 
   #emit(event: RunEvent): void {
@@ -655,6 +672,7 @@ class Run {
   }
 
   #requestStop(reason: StopReason): void {
+    this.#tell({ type: 'stop', reason });
     if (reason.kind === 'paused') this.#pausedInRun.push(reason.task);
     const current = this.#stop;
     // The first reason wins, but an interruption outranks a pause or a failure,

@@ -122,5 +122,6 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     ...(run?.branch !== undefined ? { branch: run.branch } : {}),
     worktreeDir: run?.worktree_dir ?? BUILTIN_DEFAULTS.run.worktree_dir,
     conflictRetries: run?.conflict_retries ?? BUILTIN_DEFAULTS.run.conflict_retries,
+    ...(run?.notify !== undefined ? { notify: [...run.notify] } : {}),
   };
 }

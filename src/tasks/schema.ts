@@ -243,6 +243,12 @@ export const runSettingsSchema = z
       .describe(
         'Worktree mode: how many times a task whose work does not merge onto what landed meanwhile runs again from the new base, told about the conflict, before it fails with `merge-conflict`.',
       ),
+    notify: z
+      .array(z.string())
+      .min(1)
+      .describe(
+        'A command run when the run needs you and when it ends, e.g. `[notify-send, "bearing {event}", "{message}"]`: one list item per argument, no shell; `{event}`, `{task}`, `{message}` and `{project}` are replaced inside each. Events: `task-paused`, `run-stopped` (a failure stopped the run), `limit-wait` (a usage-limit wait starts), `auth-error` (a CLI could not log in), and `run-end`. It runs beside the run for at most 10 seconds; its output is dropped, and its first failure is reported once.',
+      ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -310,6 +316,7 @@ export const BUILTIN_DEFAULTS = {
     branch: undefined,
     worktree_dir: 'bearing/.state/worktrees',
     conflict_retries: 1,
+    notify: undefined,
   },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
@@ -338,4 +345,5 @@ export const UNSET_MEANING: Partial<
   id: 'required',
   command: 'required',
   install_hint: 'a generic hint naming the command',
+  notify: 'no notifications',
 };
