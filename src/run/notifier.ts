@@ -25,6 +25,7 @@
 import { formatMs } from '../core/failure.js';
 import { describeStopReason, type StopReason } from '../core/next-step.js';
 import { runProcess } from '../process/run-process.js';
+import { NOTIFY_PLACEHOLDERS } from '../tasks/values.js';
 import type { RunEvent } from './events.js';
 import type { LoopEvent, RunListener } from './listeners.js';
 
@@ -35,7 +36,7 @@ export const NOTIFY_TIMEOUT_MS = 10_000;
 /** SIGTERM to SIGKILL for a notify command that outlived its time. */
 const NOTIFY_KILL_GRACE_MS = 1000;
 
-export interface NotifyFields {
+export interface NotifyFields extends Record<(typeof NOTIFY_PLACEHOLDERS)[number], string> {
   event: NotifyEvent;
   /** Empty when the event is about no one task. */
   task: string;
@@ -44,10 +45,7 @@ export interface NotifyFields {
   project: string;
 }
 
-const PLACEHOLDER = /\{(event|task|message|project)\}/g;
-
-/** The placeholders `run.notify` takes, as written. */
-export const NOTIFY_PLACEHOLDERS = ['{event}', '{task}', '{message}', '{project}'] as const;
+const PLACEHOLDER = new RegExp(`\\{(${NOTIFY_PLACEHOLDERS.join('|')})\\}`, 'g');
 
 /**
  * The template with each placeholder replaced inside every element, in one
