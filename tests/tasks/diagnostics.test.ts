@@ -750,12 +750,11 @@ describe('run.notify', () => {
     ).toEqual([
       'bearing/config.yaml:2:25: run.notify[1]: unknown placeholder {evnt}; run.notify takes {event}, {task}, {message}, {project} (did you mean "event"?)',
     ]);
-    expect(
-      await problems({
-        [CONFIG]: yaml('run:', '  notify: [notify-send, "{event} {task}", "{message}"]'),
-        [`${T}/a.yaml`]: yaml('id: a', 'prompt: x'),
-      }),
-    ).toEqual([]);
+    const valid = await plan({
+      [CONFIG]: yaml('run:', '  notify: [notify-send, "{event} {task}", "{message}"]'),
+      [`${T}/a.yaml`]: yaml('id: a', 'prompt: x'),
+    });
+    expect(valid.run.notify).toEqual(['notify-send', '{event} {task}', '{message}']);
   });
 
   it('must be a non-empty list of arguments', async () => {
