@@ -13,9 +13,10 @@
  * - `auth-error`: a CLI could not log in; its tasks stay queued;
  * - `run-end`: the run is over, whatever the reason (`{message}`: what next).
  *
- * It never holds the run up or breaks it: each command runs beside the run
- * (the run does not wait for it), for at most NOTIFY_TIMEOUT_MS, then its
- * process group is ended; its output is read and dropped. The first failure
+ * It never holds the run up or breaks it: the commands run beside the run
+ * (the run does not wait for them), one after another so that they arrive
+ * in the order things happened, each for at most NOTIFY_TIMEOUT_MS, after
+ * which its process group is ended; its output is read and dropped. The first failure
  * (not installed, non-zero exit, timeout) is reported once as a note; later
  * ones are not, so a broken notifier does not fill the log. Once the run is
  * over and its lock released, `settled()` lets the process wait for the
@@ -84,7 +85,8 @@ export interface NotifierOptions {
 
 export class Notifier implements RunListener {
   readonly #options: NotifierOptions;
-  readonly #pending = new Set<Promise<void>>();
+  /** The commands, one after another: a person hears of a pause before the end that follows it. */
+  #queue: Promise<void> = Promise.resolve();
   /** Each stop once: the run may be asked to stop for the same reason more than once. */
   readonly #told = new Set<string>();
   #failed = false;
@@ -116,9 +118,9 @@ export class Notifier implements RunListener {
     this.#send(what.event, what.task, describeStopReason(event.reason));
   }
 
-  /** Resolves once every command started so far has ended (each within its time limit). */
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  /** Resolves once every command asked for so far has ended (each within its time limit). */
+  settled(): Promise<void> {
+    return this.#queue;
   }
 
   #send(event: NotifyEvent, task: string, message: string): void {
@@ -130,8 +132,8 @@ export class Notifier implements RunListener {
       message,
       project: this.#options.root,
     });
-    const job = this.#run(file!, args).finally(() => this.#pending.delete(job));
-    this.#pending.add(job);
+    // #run never rejects: a failure is a note.
+    this.#queue = this.#queue.then(() => this.#run(file!, args));
   }
 
   async #run(file: string, args: string[]): Promise<void> {

@@ -38,7 +38,7 @@ export interface Scenario {
   message?: string;
   writeFiles?: Record<string, string>;
   delayMs?: number;
-  finalDelayMs?: number;
+  releaseFile?: string;
   hang?: boolean;
   grandchildPidFile?: string;
   ignoreSigterm?: boolean;

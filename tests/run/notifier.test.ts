@@ -66,7 +66,7 @@ describe('notifyArgs', () => {
 });
 
 describe('Notifier', () => {
-  it('runs the command for each moment that needs a person, each once, and for the end; not for Ctrl-C or an outage wait', async () => {
+  it('runs the command for each moment that needs a person, each once, and for the end, in order; not for Ctrl-C or an outage wait', async () => {
     const { dir, script, calls } = setup();
     const { n, notes } = notifier(
       [process.execPath, script, '{event}', '{task}', '{message}'],
@@ -98,15 +98,14 @@ describe('Notifier', () => {
       },
     });
     await n.settled();
-    const got = calls()
-      .map(([, ...args]) => args)
-      .sort((a, b) => a[0]!.localeCompare(b[0]!));
+    // One after another, in the order they happened.
+    const got = calls().map(([, ...args]) => args);
     expect(got.map((c) => [c[0], c[1]])).toEqual([
+      ['task-paused', 'db'],
+      ['run-stopped', 'api'],
       ['auth-error', 'ui'],
       ['limit-wait', ''],
       ['run-end', ''],
-      ['run-stopped', 'api'],
-      ['task-paused', 'db'],
     ]);
     expect(got.find((c) => c[0] === 'task-paused')![2]).toContain('bearing approve db');
     expect(got.find((c) => c[0] === 'limit-wait')![2]).toBe(
