@@ -16,7 +16,7 @@ const TOTALS = {
   tasks: [],
 };
 
-function tick(running: boolean): RunEvent {
+function tick(running: boolean): Extract<RunEvent, { type: 'tick' }> {
   return {
     type: 'tick',
     running: running ? [{ id: 'a', startedAt: T0 }] : [],
