@@ -19,22 +19,27 @@ export const PROGRESS_SAVE_MS = 1000;
 export class ProgressSaver implements RunListener {
   readonly #save: () => void;
   readonly #intervalMs: number;
+  readonly #now: () => number;
   #lastSave = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(save: () => void, intervalMs = PROGRESS_SAVE_MS) {
+  /**
+   * `now`: a monotonic clock in ms, not the run's Clock: this spaces writes,
+   * it decides nothing a fake clock should step.
+   */
+  constructor(save: () => void, intervalMs = PROGRESS_SAVE_MS, now = () => performance.now()) {
     this.#save = save;
     this.#intervalMs = intervalMs;
+    this.#now = now;
   }
 
   onEvent(event: RunEvent): void {
     if (event.type !== 'progress' || this.#timer || this.#closed) return;
-    // Timers, not the run's clock: this spaces writes, it decides nothing.
-    const wait = Math.max(0, this.#lastSave + this.#intervalMs - performance.now());
+    const wait = Math.max(0, this.#lastSave + this.#intervalMs - this.#now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#lastSave = performance.now();
+      this.#lastSave = this.#now();
       this.#save();
     }, wait);
   }

@@ -250,7 +250,10 @@ class Run {
       new StatusWriter(this.#recorder),
       this.#holds,
       new ProgressSaver(() => {
-        if (!this.#ended) this.#save();
+        if (this.#ended) return;
+        this.#save();
+        // status.md shows running tasks' progress too (spaced by the recorder).
+        this.#recorder.flushStatus();
       }),
       new Ticker(
         () => this.#tick(),
