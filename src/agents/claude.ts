@@ -333,6 +333,14 @@ export class ClaudeStreamParser implements OutputParser {
     );
   }
 
+  #priced?: { model: string; prices: Prices | undefined };
+
+  /** The model's prices, worked out once per model rather than per event. */
+  #pricesOf(model: string): Prices | undefined {
+    if (this.#priced?.model !== model) this.#priced = { model, prices: claudePrices(model) };
+    return this.#priced.prices;
+  }
+
   /** The live figures after one `assistant` event. */
   #progressFrom(
     id: string | undefined,
@@ -347,12 +355,17 @@ export class ClaudeStreamParser implements OutputParser {
       this.#messageId = id;
       turns++;
     }
+    let changed = turns !== this.#progress.turns || tool !== undefined;
     if (id !== undefined && usage) {
       const tokens = messageUsage(usage);
-      const prices = claudePrices(model ?? this.#model ?? '');
-      this.#message = { usage: tokens, ...(prices ? { cost: priced(tokens, prices) } : {}) };
+      // A message's later blocks mostly repeat its usage: nothing to redo.
+      if (!sameUsage(tokens, this.#message.usage)) {
+        const prices = this.#pricesOf(model ?? this.#model ?? '');
+        this.#message = { usage: tokens, ...(prices ? { cost: priced(tokens, prices) } : {}) };
+        changed = true;
+      }
     }
-    if (turns === this.#progress.turns && tool === undefined && !usage) return;
+    if (!changed) return;
     const total = sumCost(this.#before, this.#message);
     this.#progress = {
       turns,
@@ -528,6 +541,15 @@ export class ClaudeStreamParser implements OutputParser {
     notes.push(...this.#events.notes());
     return notes;
   }
+}
+
+function sameUsage(a: Usage, b: Usage): boolean {
+  return (
+    a.inputTokens === b.inputTokens &&
+    a.outputTokens === b.outputTokens &&
+    a.cacheReadTokens === b.cacheReadTokens &&
+    a.cacheWriteTokens === b.cacheWriteTokens
+  );
 }
 
 /** Usage and cost added up; the cost is unknown once any part of it is. */
