@@ -6,7 +6,7 @@
  * terminal, `bearing watch`, `bearing status --json` and spend caps all read
  * this same shape. Pure.
  */
-import { type Usage, ZERO_USAGE } from './state.js';
+import { addUsage, type RunState, type Usage, ZERO_USAGE } from './state.js';
 
 /** The current or last tool call: `Edit` `src/db.js`, `Bash` `npm test`. */
 export interface ToolCall {
@@ -81,4 +81,35 @@ export function toolText(tool: ToolCall): string {
 /** Tokens of every kind, added up: the one number a live line has room for. */
 export function totalTokens(u: Usage): number {
   return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+}
+
+/** What the attempts running now have spent so far, from their agents' events. */
+export interface RunningSpend {
+  usd: number;
+  /** Part of `usd` is Bearing's estimate (a claude attempt before its result). */
+  estimated: boolean;
+  usage: Usage;
+  /** Running tasks whose CLI reports no cost (codex): `usd` leaves them out. */
+  costUnknownFor: string[];
+}
+
+/**
+ * The running attempts' live spend, added up: what the live line adds to the
+ * recorded costs, and what a spend cap checks before the attempts end.
+ */
+export function runningSpend(state: RunState): RunningSpend {
+  const spend: RunningSpend = { usd: 0, estimated: false, usage: ZERO_USAGE, costUnknownFor: [] };
+  for (const record of Object.values(state.tasks)) {
+    const last = record.attempts.at(-1);
+    const p = last?.outcome === 'running' ? last.progress : undefined;
+    if (!p) continue;
+    spend.usage = addUsage(spend.usage, p.usage);
+    if (p.cost) {
+      spend.usd += p.cost.usd;
+      spend.estimated ||= p.cost.estimated;
+    } else if (totalTokens(p.usage) > 0) {
+      spend.costUnknownFor.push(record.id);
+    }
+  }
+  return spend;
 }

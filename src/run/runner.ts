@@ -17,6 +17,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
+import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
@@ -793,19 +794,12 @@ class Run {
   }
 
   #tick(): Tick {
-    let live = 0;
-    let estimated = false;
-    for (const id of this.#running.keys()) {
-      const cost = this.#state.tasks[id]?.attempts.at(-1)?.progress?.cost;
-      if (!cost) continue;
-      live += cost.usd;
-      estimated ||= cost.estimated;
-    }
+    const live = runningSpend(this.#state);
     return {
       type: 'tick',
       running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
-      costUsd: totalCost(this.#state) + live,
-      costEstimated: estimated,
+      costUsd: totalCost(this.#state) + live.usd,
+      costEstimated: live.estimated,
       done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
       total: this.#plan.tasks.length,
     };

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ClaudeStreamParser, claudePrices } from '../../src/agents/claude.js';
 import { CodexJsonParser, unwrapShell } from '../../src/agents/codex.js';
 import type { OutputParser } from '../../src/agents/types.js';
-import { type LiveProgress, priced, toolText } from '../../src/core/progress.js';
+import { type LiveProgress, priced, runningSpend, toolText } from '../../src/core/progress.js';
+import type { RunState } from '../../src/core/state.js';
 import { reference } from './support.js';
 
 /** The progress after each line that changed it (by identity), in order. */
@@ -148,5 +149,57 @@ describe('codex live progress', () => {
     expect(unwrapShell('/bin/bash -lc "npm test"')).toBe('npm test');
     expect(unwrapShell("/bin/sh -c 'ls -la'")).toBe('ls -la');
     expect(unwrapShell('npm test')).toBe('npm test');
+  });
+});
+
+describe('runningSpend', () => {
+  it("adds up the running attempts' live cost and tokens, names those without a cost, and ignores ended attempts", () => {
+    const u = usage(100, 10, 0, 0);
+    const base = { costUsd: 0, usage: u, turns: 0, durationMs: 0, updatedAt: 'x' };
+    const state: RunState = {
+      version: 1,
+      tasks: {
+        a: {
+          ...base,
+          id: 'a',
+          status: 'running',
+          attempts: [
+            {
+              attempt: 1,
+              startedAt: 'x',
+              outcome: 'running',
+              progress: { turns: 1, usage: u, cost: { usd: 0.5, estimated: true } },
+            },
+          ],
+        },
+        b: {
+          ...base,
+          id: 'b',
+          status: 'running',
+          attempts: [
+            { attempt: 1, startedAt: 'x', outcome: 'running', progress: { turns: 0, usage: u } },
+          ],
+        },
+        c: {
+          ...base,
+          id: 'c',
+          status: 'failed',
+          attempts: [
+            {
+              attempt: 1,
+              startedAt: 'x',
+              outcome: 'interrupted',
+              progress: { turns: 1, usage: u, cost: { usd: 9, estimated: false } },
+            },
+          ],
+        },
+      },
+    };
+    expect(runningSpend(state)).toEqual({
+      usd: 0.5,
+      estimated: true,
+      usage: usage(200, 20, 0, 0),
+      costUnknownFor: ['b'],
+    });
   });
 });
