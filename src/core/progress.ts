@@ -41,7 +41,7 @@ export const NO_PROGRESS: LiveProgress = { turns: 0, usage: ZERO_USAGE };
 export const MAX_TARGET_CHARS = 120;
 
 /** One line, at most MAX_TARGET_CHARS, with `…` where it was cut. */
-export function toolTarget(text: string): string | undefined {
+export function clipTarget(text: string): string | undefined {
   const line = text.replace(/\s+/g, ' ').trim();
   if (line === '') return undefined;
   return line.length <= MAX_TARGET_CHARS ? line : `${line.slice(0, MAX_TARGET_CHARS - 1)}…`;

@@ -3,7 +3,28 @@
  * Pure, and shared by the commands (when no run is active) and the run loop
  * (when one is, through its inbox), so both say and do exactly the same.
  */
-import type { RunState } from './state.js';
+import type { RunState, TaskRecord } from './state.js';
+
+/**
+ * Why `action` cannot be applied to the task now, or undefined when it can.
+ * The dashboard asks this to offer only the buttons the commands would accept.
+ */
+export function reviewRefusal(
+  record: TaskRecord | undefined,
+  action: 'approve' | 'retry',
+  id: string,
+  isRunning: boolean,
+): string | undefined {
+  if (isRunning || record?.status === 'running') return `${id} is running; wait for it to finish`;
+  if (action === 'approve') {
+    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
+      return `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`;
+    }
+    return undefined;
+  }
+  if (!record || record.status === 'queued') return `${id} is already queued`;
+  return undefined;
+}
 
 /**
  * `bearing approve` / `bearing retry` on the state: shared by the commands
@@ -17,16 +38,10 @@ export function applyReviewAction(
   now: Date,
 ): { ok: boolean; message: string } {
   const record = state.tasks[id];
-  if (isRunning || record?.status === 'running') {
-    return { ok: false, message: `${id} is running; wait for it to finish` };
-  }
+  const refused = reviewRefusal(record, action, id, isRunning);
+  if (refused !== undefined) return { ok: false, message: refused };
+  if (!record) throw new Error(`bug: ${action} of ${id} passed with no record`);
   if (action === 'approve') {
-    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
-      return {
-        ok: false,
-        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
-      };
-    }
     // Worktree mode: work that never landed (a conflict resolved by hand, a
     // failed attempt accepted) lands first; the run does that, not the command.
     const last = record.attempts.at(-1);
@@ -56,9 +71,6 @@ export function applyReviewAction(
         ? `${id} accepted as completed despite its failure; its dependents can run`
         : `${id} approved; its dependents can run`,
     };
-  }
-  if (!record || record.status === 'queued') {
-    return { ok: false, message: `${id} is already queued` };
   }
   record.status = 'queued';
   record.flagged = false;

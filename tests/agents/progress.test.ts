@@ -84,7 +84,7 @@ describe('claude live progress', () => {
     expect(parser.progress).toMatchObject({ turns: 1, cost: { usd: 0, estimated: false } });
   });
 
-  it('a tool outside the working folder keeps its absolute path; a Bash call shows its command on one line', () => {
+  it('a tool outside the working folder keeps its absolute path; a Bash call shows the first line of its command', () => {
     const parser = new ClaudeStreamParser({ cwd: '/work/p' });
     const event = (id: string, block: object) =>
       JSON.stringify({
@@ -113,18 +113,21 @@ describe('claude live progress', () => {
         input: { command: 'npm test\n  -- --run' },
       }),
     );
-    expect(toolText(parser.progress.tool!)).toBe('Bash npm test -- --run');
+    expect(toolText(parser.progress.tool!)).toBe('Bash npm test …');
     expect(parser.progress.turns).toBe(2);
     expect(parser.progress.usage.inputTokens).toBe(20);
   });
 });
 
 describe('codex live progress', () => {
-  it('shows the running command, unwrapped from its login shell, then the tokens at turn.completed, and no cost', () => {
+  it('shows the running command as codex printed it (its quoting is not plain), then the tokens at turn.completed, and no cost', () => {
     const steps = progressSteps(new CodexJsonParser(), reference('codex-success.stdout'));
     expect(steps[0]).toEqual({
       turns: 0,
-      tool: { name: 'Shell', target: "printf 'Hello from the mock model\"'!'\"\\\\n' > hello.txt" },
+      tool: {
+        name: 'command',
+        target: `/bin/bash -lc "printf 'Hello from the mock model"'!'"\\\\n' > hello.txt"`,
+      },
       usage: usage(0, 0, 0, 0),
     });
     expect(steps.at(-1)).toEqual({
@@ -141,14 +144,20 @@ describe('codex live progress', () => {
       previousUsage: usage(1000, 4, 48, 0),
     });
     const steps = progressSteps(parser, reference('codex-patch.stdout'));
-    expect(steps[0]!.tool).toEqual({ name: 'Patch', target: 'hello.txt' });
+    expect(steps[0]!.tool).toEqual({ name: 'Add', target: 'hello.txt' });
     expect(steps.at(-1)!.usage).toEqual(usage(2000, 80, 2000, 0));
   });
 
-  it('unwraps only a shell wrapper', () => {
-    expect(unwrapShell('/bin/bash -lc "npm test"')).toBe('npm test');
-    expect(unwrapShell("/bin/sh -c 'ls -la'")).toBe('ls -la');
-    expect(unwrapShell('npm test')).toBe('npm test');
+  it('a command in plain quoting shows without its shell', () => {
+    const parser = new CodexJsonParser();
+    parser.push(
+      JSON.stringify({
+        type: 'item.started',
+        item: { id: 'item_0', type: 'command_execution', command: '/bin/bash -lc "npm test"' },
+      }),
+    );
+    expect(parser.progress.tool).toEqual({ name: 'command', target: 'npm test' });
+    expect(unwrapShell("/bin/bash -lc 'ls -la'")).toBe('ls -la');
   });
 });
 

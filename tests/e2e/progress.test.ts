@@ -33,7 +33,7 @@ describe('live progress', () => {
       const s = p.state();
       return (
         s.tasks.db?.attempts.at(-1)?.progress?.tool?.name === 'Write' &&
-        s.tasks.api?.attempts.at(-1)?.progress?.tool?.name === 'Shell'
+        s.tasks.api?.attempts.at(-1)?.progress?.tool?.name === 'command'
       );
     }, 'both running attempts to record their tool calls');
 
@@ -53,7 +53,7 @@ describe('live progress', () => {
     // codex: its command, no tokens before turn.completed, and no cost at all.
     expect(json.tasks.find((t) => t.id === 'api')!.progress).toEqual({
       turns: 0,
-      tool: { name: 'Shell', target: 'cat > api.txt' },
+      tool: { name: 'command', target: 'cat > api.txt' },
       tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0 },
       cost_usd: null,
       cost_estimated: false,
@@ -71,7 +71,9 @@ describe('live progress', () => {
     });
     const human = p.start(['watch']);
     await human.waitForOutput(/db: 1 turn · Write src\/db\.js · 12,409 tokens · ~\$0\.0111/);
-    await human.waitForOutput(/api: 0 turns · Shell cat > api\.txt · 0 tokens · no cost reported/);
+    await human.waitForOutput(
+      /api: 0 turns · command cat > api\.txt · 0 tokens · no cost reported/,
+    );
 
     writeFileSync(release, '');
     const r = await run.done;

@@ -476,7 +476,7 @@ describe('live progress and the last run', () => {
     const ui = input.state.tasks.ui!;
     ui.attempts[0]!.progress = {
       turns: 0,
-      tool: { name: 'Shell', target: 'npm test' },
+      tool: { name: 'command', target: 'npm test' },
       usage: { inputTokens: 3000, outputTokens: 84, cacheReadTokens: 2048, cacheWriteTokens: 0 },
     };
     return input;
@@ -486,14 +486,14 @@ describe('live progress and the last run', () => {
     const input = live();
     const section = renderStatusMarkdown(input).split('## ui')[1]!;
     expect(section).toContain(
-      '- Progress: 0 turns · Shell npm test · 5,132 tokens · no cost reported',
+      '- Progress: 0 turns · command npm test · 5,132 tokens · no cost reported',
     );
     expect(renderSummary(input)).toContain(
-      '[running]         ui — Frontend · running 2m5s · 0 turns · Shell npm test · 5,132 tokens · no cost reported',
+      '[running]         ui — Frontend · running 2m5s · 0 turns · command npm test · 5,132 tokens · no cost reported',
     );
     expect(statusJson(input).tasks.find((t) => t.id === 'ui')!.progress).toEqual({
       turns: 0,
-      tool: { name: 'Shell', target: 'npm test' },
+      tool: { name: 'command', target: 'npm test' },
       tokens: { input: 3000, output: 84, cache_read: 2048, cache_write: 0 },
       cost_usd: null,
       cost_estimated: false,
