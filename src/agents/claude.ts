@@ -8,7 +8,16 @@
  */
 
 import type { Failure } from '../core/failure.js';
-import { type Usage, ZERO_USAGE } from '../core/state.js';
+import {
+  clipTarget,
+  type LiveProgress,
+  NO_PROGRESS,
+  type Prices,
+  priced,
+  relativeTo,
+  type ToolCall,
+} from '../core/progress.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../core/state.js';
 import {
   TRANSCRIPT_MESSAGE_CHARS,
   TRANSCRIPT_OUTPUT_CHARS,
@@ -26,6 +35,7 @@ import type {
   InvocationInput,
   OutputParser,
   OutputSignal,
+  ParserOptions,
   ProcessExit,
 } from './types.js';
 import { epochToIso, isConnectionText, isUsageLimitText, resetsAtFromText } from './usage-limit.js';
@@ -61,6 +71,54 @@ export function claudeArgs(input: InvocationInput): string[] {
   args.push('--permission-mode', mode);
   if (input.resumeSessionId !== undefined) args.push('--resume', input.resumeSessionId);
   return args;
+}
+
+/**
+ * List prices per million tokens, by model family, as Claude Code prices
+ * its own `total_cost_usd`: cache reads at a tenth of the input price, cache
+ * writes at 1.25 times it (the 5-minute cache). The reference captures
+ * (sonnet, haiku 4.5) come out to the cent of the CLI's figure. Only for the
+ * estimate while an attempt runs: the CLI's own cost replaces it at the end.
+ * Unknown families get no estimate rather than a guess.
+ */
+export function claudePrices(model: string): Prices | undefined {
+  const at = (input: number, output: number): Prices => ({
+    input,
+    output,
+    cacheRead: input / 10,
+    cacheWrite: input * 1.25,
+  });
+  if (/claude-3-haiku/.test(model)) return at(0.25, 1.25);
+  if (/claude-3-5-haiku/.test(model)) return at(0.8, 4);
+  if (/haiku/.test(model)) return at(1, 5);
+  if (/sonnet/.test(model)) return at(3, 15);
+  // Opus 4 and 4.1 (and 3) kept the old price; 4.5 and later cost a third of it.
+  if (/claude-3-opus|opus-4-(0|1)\b|opus-4-20\d{6}/.test(model)) return at(15, 75);
+  if (/opus/.test(model)) return at(5, 25);
+  return undefined;
+}
+
+/**
+ * A `tool_use` block as `Edit src/db.js`: its name and main argument, read
+ * as the transcript reads it (toolTarget), relative to the working folder
+ * and bounded for a live line.
+ */
+function toolCallOf(block: JsonObject, cwd: string | undefined): ToolCall | undefined {
+  const name = str(block.name);
+  if (!name) return undefined;
+  const value = toolTarget(obj(block.input));
+  const target = value === undefined ? undefined : clipTarget(relativeTo(value, cwd));
+  return target ? { name, target } : { name };
+}
+
+/** Tokens of one assistant message's `usage`. */
+function messageUsage(usage: JsonObject): Usage {
+  return {
+    inputTokens: count(usage.input_tokens),
+    outputTokens: count(usage.output_tokens),
+    cacheReadTokens: count(usage.cache_read_input_tokens),
+    cacheWriteTokens: count(usage.cache_creation_input_tokens),
+  };
 }
 
 /** Tool names kept in a permission-denied failure; more are counted, not listed. */
@@ -131,6 +189,16 @@ function readResult(event: JsonObject): ResultFields {
 /** Reads `claude -p --output-format stream-json --verbose` (and `json`, which is the result line alone). */
 export class ClaudeStreamParser implements OutputParser {
   readonly #events = new EventLines();
+  #cwd?: string;
+  #progress: LiveProgress = NO_PROGRESS;
+  /**
+   * Live usage. A message's content blocks come as separate `assistant`
+   * events that repeat its usage, so a message counts once (the last usage
+   * seen for it), and a new message id is a new turn.
+   */
+  #messageId?: string;
+  #message: { usage: Usage; cost?: number } = { usage: ZERO_USAGE, cost: 0 };
+  #before: { usage: Usage; cost?: number } = { usage: ZERO_USAGE, cost: 0 };
   #sessionId?: string;
   #model?: string;
   #lastText = '';
@@ -146,6 +214,14 @@ export class ClaudeStreamParser implements OutputParser {
   /** Set when a line showed the attempt cannot succeed. */
   #fatal?: Failure;
   #fallbacks: string[] = [];
+
+  constructor(options: ParserOptions = {}) {
+    this.#cwd = options.cwd;
+  }
+
+  get progress(): LiveProgress {
+    return this.#progress;
+  }
 
   push(line: string): OutputSignal | undefined {
     return this.#event(this.#events.read(line));
@@ -168,9 +244,18 @@ export class ClaudeStreamParser implements OutputParser {
       case 'rate_limit_event':
         this.#rateLimit(event);
         return undefined;
-      case 'result':
-        this.#result = readResult(event);
+      case 'result': {
+        const r = readResult(event);
+        this.#result = r;
+        // The CLI's own totals replace what the stream added up.
+        this.#progress = {
+          ...this.#progress,
+          turns: r.turns ?? this.#progress.turns,
+          usage: r.usage,
+          ...(r.costUsd === undefined ? {} : { cost: { usd: r.costUsd, estimated: false } }),
+        };
         return 'final';
+      }
       default:
         return undefined;
     }
@@ -180,6 +265,7 @@ export class ClaudeStreamParser implements OutputParser {
     switch (event.subtype) {
       case 'init':
         this.#model = str(event.model) ?? this.#model;
+        this.#cwd ??= str(event.cwd);
         break;
       case 'api_retry': {
         this.#apiRetries++;
@@ -219,13 +305,68 @@ export class ClaudeStreamParser implements OutputParser {
     // claude's own message about a failed request: `model: "<synthetic>"`, `error: "server_error"`.
     const error = str(event.error);
     if (error) this.#syntheticError = error;
-    for (const block of arr(obj(event.message)?.content)) {
+    const message = obj(event.message);
+    let tool: ToolCall | undefined;
+    for (const block of arr(message?.content)) {
       const b = obj(block);
       const text = b?.type === 'text' ? str(b.text) : undefined;
       if (text !== undefined && text.trim() !== '') {
         this.#lastText = clipTail(text, SUMMARY_MAX_CHARS);
       }
+      if (b?.type === 'tool_use') tool = toolCallOf(b, this.#cwd) ?? tool;
     }
+    // claude's own messages about a failed request are no model turn.
+    const model = str(message?.model);
+    const counts = !error && model !== '<synthetic>';
+    const usage = obj(message?.usage);
+    this.#progressFrom(
+      counts ? str(message?.id) : undefined,
+      counts ? usage : undefined,
+      model,
+      tool,
+    );
+  }
+
+  #priced?: { model: string; prices: Prices | undefined };
+
+  /** The model's prices, worked out once per model rather than per event. */
+  #pricesOf(model: string): Prices | undefined {
+    if (this.#priced?.model !== model) this.#priced = { model, prices: claudePrices(model) };
+    return this.#priced.prices;
+  }
+
+  /** The live figures after one `assistant` event. */
+  #progressFrom(
+    id: string | undefined,
+    usage: JsonObject | undefined,
+    model: string | undefined,
+    tool: ToolCall | undefined,
+  ): void {
+    let turns = this.#progress.turns;
+    if (id !== undefined && id !== this.#messageId) {
+      this.#before = sumCost(this.#before, this.#message);
+      this.#message = { usage: ZERO_USAGE, cost: 0 };
+      this.#messageId = id;
+      turns++;
+    }
+    let changed = turns !== this.#progress.turns || tool !== undefined;
+    if (id !== undefined && usage) {
+      const tokens = messageUsage(usage);
+      // A message's later blocks mostly repeat its usage: nothing to redo.
+      if (!sameUsage(tokens, this.#message.usage)) {
+        const prices = this.#pricesOf(model ?? this.#model ?? '');
+        this.#message = { usage: tokens, ...(prices ? { cost: priced(tokens, prices) } : {}) };
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    const total = sumCost(this.#before, this.#message);
+    this.#progress = {
+      turns,
+      ...(tool ? { tool } : this.#progress.tool ? { tool: this.#progress.tool } : {}),
+      usage: total.usage,
+      ...(total.cost === undefined ? {} : { cost: { usd: total.cost, estimated: true } }),
+    };
   }
 
   #rateLimit(event: JsonObject): void {
@@ -394,6 +535,26 @@ export class ClaudeStreamParser implements OutputParser {
     notes.push(...this.#events.notes());
     return notes;
   }
+}
+
+function sameUsage(a: Usage, b: Usage): boolean {
+  return (
+    a.inputTokens === b.inputTokens &&
+    a.outputTokens === b.outputTokens &&
+    a.cacheReadTokens === b.cacheReadTokens &&
+    a.cacheWriteTokens === b.cacheWriteTokens
+  );
+}
+
+/** Usage and cost added up; the cost is unknown once any part of it is. */
+function sumCost(
+  a: { usage: Usage; cost?: number },
+  b: { usage: Usage; cost?: number },
+): { usage: Usage; cost?: number } {
+  const usage = addUsage(a.usage, b.usage);
+  return a.cost === undefined || b.cost === undefined
+    ? { usage }
+    : { usage, cost: a.cost + b.cost };
 }
 
 /**
@@ -572,7 +733,7 @@ export const claudeAdapter: AgentAdapter = {
   buildInvocation(input: InvocationInput): AgentInvocation {
     return { file: 'claude', args: claudeArgs(input), env: {}, promptOnStdin: true };
   },
-  createParser(): OutputParser {
-    return new ClaudeStreamParser();
+  createParser(options?: ParserOptions): OutputParser {
+    return new ClaudeStreamParser(options);
   },
 };

@@ -8,6 +8,13 @@
  */
 
 import type { Failure } from '../core/failure.js';
+import {
+  clipTarget,
+  type LiveProgress,
+  NO_PROGRESS,
+  relativeTo,
+  type ToolCall,
+} from '../core/progress.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
 import {
   TRANSCRIPT_MESSAGE_CHARS,
@@ -77,6 +84,43 @@ function minus(a: Usage, b: Usage): Usage {
 }
 
 /**
+ * An item as a tool call, named as the transcript names it (CodexTranscript):
+ * a `command` with its command line, a patch by what it does to its first
+ * file (`Add`, `Update`, `Delete`), an MCP tool as `server.tool`, a web
+ * search with its query, any other item type by its name alone.
+ */
+function toolCallOf(item: JsonObject, cwd: string | undefined): ToolCall | undefined {
+  const type = str(item.type);
+  if (!type || type === 'agent_message' || type === 'reasoning' || type === 'error') {
+    return undefined;
+  }
+  const call = (name: string, target: string | undefined): ToolCall => {
+    const shown = target === undefined ? undefined : clipTarget(target);
+    return shown ? { name, target: shown } : { name };
+  };
+  switch (type) {
+    case 'command_execution':
+      return call('command', firstLine(unwrapShell(str(item.command) ?? '')));
+    case 'file_change': {
+      const changes = arr(item.changes).map(obj);
+      const first = changes[0];
+      const path = str(first?.path);
+      const more = changes.length > 1 ? ` (+${changes.length - 1} more)` : '';
+      return call(
+        CHANGE_KINDS[str(first?.kind) ?? ''] ?? 'Patch',
+        path === undefined ? undefined : `${relativeTo(path, cwd)}${more}`,
+      );
+    }
+    case 'mcp_tool_call':
+      return call(`${str(item.server) ?? '?'}.${str(item.tool) ?? '?'}`, undefined);
+    case 'web_search':
+      return call('web_search', str(item.query));
+    default:
+      return { name: type };
+  }
+}
+
+/**
  * codex's wording for an overloaded API: it reports a 5xx (and OpenAI's
  * `server_is_overloaded`) as this sentence, without the status
  * (`codex-http500.stdout`, from a stand-in answering 500).
@@ -116,7 +160,9 @@ export function classifyCodexError(message: string): Failure {
  */
 export class CodexJsonParser implements OutputParser {
   readonly #previous: Usage;
+  readonly #cwd?: string;
   readonly #events = new EventLines();
+  #progress: LiveProgress = NO_PROGRESS;
   #sessionId?: string;
   #lastMessage = '';
   #usage?: Usage;
@@ -129,6 +175,12 @@ export class CodexJsonParser implements OutputParser {
 
   constructor(options: ParserOptions = {}) {
     this.#previous = options.previousUsage ?? ZERO_USAGE;
+    this.#cwd = options.cwd;
+  }
+
+  /** Tokens arrive only with `turn.completed`; codex prints no cost. */
+  get progress(): LiveProgress {
+    return this.#progress;
   }
 
   push(line: string): OutputSignal | undefined {
@@ -145,13 +197,22 @@ export class CodexJsonParser implements OutputParser {
       case 'thread.started':
         this.#sessionId = str(event.thread_id) ?? this.#sessionId;
         return undefined;
+      case 'item.started':
+        this.#tool(obj(event.item));
+        return undefined;
       case 'item.completed':
+        this.#tool(obj(event.item));
         this.#item(obj(event.item));
         return undefined;
       case 'turn.completed':
         this.#turnsCompleted++;
         this.#usage = usageOf(obj(event.usage));
         this.#lastTurn = { ok: true };
+        this.#progress = {
+          ...this.#progress,
+          turns: this.#turnsCompleted,
+          usage: minus(this.#usage, this.#previous),
+        };
         return 'final';
       case 'turn.failed':
         this.#lastTurn = {
@@ -178,6 +239,14 @@ export class CodexJsonParser implements OutputParser {
     if (failure.reason !== 'auth-error' || this.#fatal) return undefined;
     this.#fatal = failure;
     return 'fatal';
+  }
+
+  #tool(item: JsonObject | undefined): void {
+    const tool = item ? toolCallOf(item, this.#cwd) : undefined;
+    if (!tool) return;
+    const last = this.#progress.tool;
+    if (last?.name === tool.name && last.target === tool.target) return;
+    this.#progress = { ...this.#progress, tool };
   }
 
   #item(item: JsonObject | undefined): void {
@@ -348,7 +417,7 @@ export class CodexTranscript implements TranscriptReader {
  */
 const SHELL_WRAPPER = /^\S*\/(?:ba|z)?sh -lc (?:'([^']*)'|"([^"\\$`]*)")$/;
 
-function unwrapShell(command: string): string {
+export function unwrapShell(command: string): string {
   const m = SHELL_WRAPPER.exec(command);
   return m ? (m[1] ?? m[2] ?? command) : command;
 }

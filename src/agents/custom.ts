@@ -63,7 +63,7 @@ export function customAdapter(agent: CustomAgent): AgentAdapter {
   const parserFor = (a: CustomAgent, options?: ParserOptions): OutputParser => {
     switch (a.output) {
       case 'claude':
-        return new ClaudeStreamParser();
+        return new ClaudeStreamParser(options);
       case 'codex':
         return new CodexJsonParser(options);
       default:

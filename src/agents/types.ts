@@ -4,6 +4,7 @@
  * a result. The process layer owns spawning; it feeds output lines in and
  * decides nothing about what they mean.
  */
+import type { LiveProgress } from '../core/progress.js';
 import type { Usage } from '../core/state.js';
 import type { CustomAgent, OutputFormat, Task } from '../core/task.js';
 import type { AgentReport } from '../core/transitions.js';
@@ -79,6 +80,12 @@ export interface OutputParser {
    */
   pushPieces(pieces: Iterable<string>): OutputSignal | undefined;
   finish(exit: ProcessExit): AgentRunResult;
+  /**
+   * What the attempt has done so far, from the events read until now; a new
+   * object whenever a line changed it (the caller compares by identity), and
+   * undefined for output that tells nothing as it goes (text).
+   */
+  readonly progress?: LiveProgress;
 }
 
 export interface InvocationInput {
@@ -101,6 +108,8 @@ export interface ParserOptions {
    * to get what this attempt used.
    */
   previousUsage?: Usage;
+  /** The folder the agent runs in: tool targets inside it are shown relative to it. */
+  cwd?: string;
 }
 
 /** One agent CLI: how to run it and how to read it. */

@@ -160,6 +160,11 @@ function describeExternal(f: Failure, cli: string): string {
       );
 }
 
+/** Why the run stops, in a sentence, for a message sent while it still runs (a notification). */
+export function describeStopReason(stop: StopReason): string {
+  return stopWhy(stop, false);
+}
+
 /**
  * Why the run stopped and, when `bearing run` can start now (`canRun`), the
  * command that goes on; while the stopping run still holds the lock, only why.

@@ -50,6 +50,24 @@ describe('runTotals', () => {
       usage: usage(11),
       attempts: 2,
       wallMs: 123_000,
+      tasks: [
+        {
+          id: 'new',
+          costUsd: 0.5,
+          costUnknown: false,
+          usage: usage(1),
+          attempts: 1,
+          durationMs: 0,
+        },
+        {
+          id: 'both',
+          costUsd: 0.25,
+          costUnknown: false,
+          usage: usage(10),
+          attempts: 1,
+          durationMs: 0,
+        },
+      ],
     });
   });
 
@@ -63,6 +81,10 @@ describe('runTotals', () => {
     };
     const t = runTotals(state, SINCE, new Date(SINCE));
     expect(t.costUnknownFor).toEqual(['cx']);
+    expect(t.tasks.map((s) => [s.id, s.costUnknown])).toEqual([
+      ['cx', true],
+      ['sh', false],
+    ]);
     expect(t.costUsd).toBe(0);
     expect(t.attempts).toBe(2);
   });

@@ -4,6 +4,7 @@
  */
 import type { Failure } from './failure.js';
 import type { StopReason } from './next-step.js';
+import type { LiveProgress } from './progress.js';
 
 export type TaskStatus =
   | 'queued'
@@ -65,6 +66,13 @@ export interface AttemptRecord {
   process?: AttemptProcess;
   /** In worktree mode: where the attempt ran and what became of its work. */
   worktree?: AttemptWorktree;
+  /**
+   * While it runs: what its agent's events say it has done so far, saved at
+   * most once a second (run/progress-saver.ts) so other processes (`bearing
+   * status`, `watch`) can show it. Dropped when the attempt ends, whose own
+   * figures are then final.
+   */
+  progress?: LiveProgress;
 }
 
 /**

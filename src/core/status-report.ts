@@ -14,6 +14,8 @@ import {
 } from './failure.js';
 import { schedule } from './graph.js';
 import type { RunGate } from './next-step.js';
+import { type LiveProgress, toolText, totalTokens } from './progress.js';
+import { runTotals } from './run-totals.js';
 import {
   type AttemptRecord,
   addUsage,
@@ -74,6 +76,8 @@ interface TaskView {
   startedAt?: string;
   /** Running in queue mode: the worker that took the attempt (`host:pid`). */
   worker?: string;
+  /** Running: what its agent has done so far, as last saved. */
+  progress?: LiveProgress;
   /** Queued: dependencies not yet done. */
   waitingFor: string[];
   /** Queued: held back by this failed or paused task. */
@@ -124,10 +128,12 @@ function read(input: StatusInput): Report {
       costUnknown: task.cli !== 'shell' && hasUnknownCost(record),
     };
     if (status === 'running') {
-      const startedAt = running[task.id]?.startedAt ?? record?.attempts.at(-1)?.startedAt;
+      const last = record?.attempts.at(-1);
+      const startedAt = running[task.id]?.startedAt ?? last?.startedAt;
       if (startedAt) view.startedAt = startedAt;
       const worker = record?.attempts.at(-1)?.worktree?.queued?.worker;
       if (worker) view.worker = worker;
+      if (last?.outcome === 'running' && last.progress) view.progress = last.progress;
     }
     const held = blocked.get(task.id);
     if (held) view.blockedBy = { id: held.dependency, status: held.dependencyStatus };
@@ -385,6 +391,7 @@ function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
   const name = oneLine(task.name);
   const out = [`## ${task.id}${name && name !== task.id ? ` — ${name}` : ''}`, ''];
   out.push(`- State: ${stateText(v, now, canRun)}`);
+  if (v.progress) out.push(`- Progress: ${progressText(v.progress)}`);
   out.push(`- Config: ${configText(task)}`);
   if (task.dependsOn.length > 0) {
     out.push(`- Depends on: ${task.dependsOn.map((d) => code(d)).join(', ')}`);
@@ -441,6 +448,7 @@ export function renderSummary(input: StatusInput): string {
     `Bearing: ${progressLine(r)}`,
     `Cost: ${costText(r)}`,
     `Tokens: ${tokensText(r.usage)}`,
+    ...lastRunLines(input),
     ...nextLines(input.next),
     '',
   ];
@@ -477,6 +485,34 @@ export function renderSummary(input: StatusInput): string {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Tasks named on the summary's "by task" line before the rest are counted. */
+const SUMMARY_MAX_SPEND_NAMES = 8;
+
+/**
+ * What the last run (or the one going on) spent: its time, cost and tokens,
+ * and its costliest tasks; the project's totals are on the lines above.
+ */
+function lastRunLines(input: StatusInput): string[] {
+  const run = input.state.lastRun;
+  if (!run) return [];
+  const until = run.endedAt ? new Date(run.endedAt) : input.now;
+  const t = runTotals(input.state, run.startedAt, until);
+  if (t.attempts === 0) return [];
+  const unknown = t.costUnknownFor.length > 0 ? ' + unknown' : '';
+  const head = `Last run: ${run.endedAt ? 'took' : 'running for'} ${formatMs(t.wallMs)}, ${usd(t.costUsd)}${unknown}, ${plural(t.attempts, 'attempt')}; tokens ${tokensText(t.usage)}`;
+  const shown = t.tasks.slice(0, SUMMARY_MAX_SPEND_NAMES).map((s) => {
+    const cost = s.costUnknown
+      ? s.costUsd > 0
+        ? `${usd(s.costUsd)}+?`
+        : 'cost unknown'
+      : usd(s.costUsd);
+    return `${s.id} ${cost}`;
+  });
+  const more = t.tasks.length - shown.length;
+  const byTask = `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
+  return [head, truncate(`  by task: ${byTask}`, SUMMARY_LINE_WIDTH)];
 }
 
 /**
@@ -519,6 +555,7 @@ function summaryDetail(v: TaskView, now: Date): string {
         Number.isFinite(elapsed) && elapsed >= 0 ? `running ${formatMs(elapsed)}` : 'running',
       );
       if (v.worker) bits.push(`on ${v.worker}`);
+      if (v.progress) bits.push(progressText(v.progress));
       break;
     }
     case 'awaiting-review':
@@ -596,6 +633,8 @@ export interface StatusJsonTask {
   ready: boolean;
   /** Running tasks: when the current attempt started (ISO); otherwise null. */
   started_at: string | null;
+  /** Running tasks: what the agent's events say it has done so far (saved at most once a second); otherwise null. */
+  progress: StatusJsonProgress | null;
   attempts: number;
   /** Sum over attempts of the cost the CLI reported. */
   cost_usd: number;
@@ -617,6 +656,17 @@ export interface StatusJsonTask {
   session_id: string | null;
   /** Set while the task is not completed and its last attempt failed. */
   error: { reason: string; message: string; advice: string } | null;
+}
+
+export interface StatusJsonProgress {
+  turns: number;
+  /** The current or last tool call: `{name: "Edit", target: "src/db.js"}`. */
+  tool: { name: string; target: string | null } | null;
+  tokens: StatusJsonTokens;
+  /** Cost so far; null when the CLI reports none (codex). */
+  cost_usd: number | null;
+  /** True while cost_usd is Bearing's estimate from the tokens, before the CLI reports its own. */
+  cost_estimated: boolean;
 }
 
 export interface StatusJsonRemoved {
@@ -700,6 +750,7 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
     blocked_by: v.blockedBy?.id ?? null,
     ready: v.ready,
     started_at: v.startedAt ?? null,
+    progress: v.progress ? progressJson(v.progress) : null,
     attempts: record?.attempts.length ?? 0,
     cost_usd: roundUsd(record?.costUsd ?? 0),
     cost_unknown: v.costUnknown,
@@ -723,7 +774,29 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
   };
 }
 
-function tokensJson(u: Usage): StatusJsonTokens {
+export function progressJson(p: LiveProgress): StatusJsonProgress {
+  return {
+    turns: p.turns,
+    tool: p.tool ? { name: p.tool.name, target: p.tool.target ?? null } : null,
+    tokens: tokensJson(p.usage),
+    cost_usd: p.cost ? roundUsd(p.cost.usd) : null,
+    cost_estimated: p.cost?.estimated ?? false,
+  };
+}
+
+/**
+ * A running attempt on one line: `3 turns · Edit src/db.js · 24,896 tokens ·
+ * ~$0.0234`. `~` marks an estimate; a CLI that reports no cost says so.
+ */
+export function progressText(p: LiveProgress): string {
+  const parts = [plural(p.turns, 'turn')];
+  if (p.tool) parts.push(toolText(p.tool));
+  parts.push(`${thousands(totalTokens(p.usage))} tokens`);
+  parts.push(p.cost ? `${p.cost.estimated ? '~' : ''}${usd(p.cost.usd)}` : 'no cost reported');
+  return parts.join(' · ');
+}
+
+export function tokensJson(u: Usage): StatusJsonTokens {
   return {
     input: u.inputTokens,
     output: u.outputTokens,

@@ -88,6 +88,8 @@ export interface RunSettings {
   queue?: string;
   /** Queue mode: the git remote workers fetch from and push to. */
   remote: string;
+  /** run.notify: the command (argv template) run when the run needs a person or ends; unset: none. */
+  notify?: string[];
 }
 
 export type IsolationMode = 'auto' | 'worktree' | 'none';

@@ -134,8 +134,10 @@ export function finishAttempt(
   now: Date,
   policy: RunPolicy = { conflictRetries: 0 },
 ): Transition {
+  // Live progress is for a running attempt; the ended one carries its final figures.
+  const { progress: _live, ...begun } = attempt;
   const ended: AttemptRecord = {
-    ...attempt,
+    ...begun,
     endedAt: now.toISOString(),
     durationMs: end.durationMs,
     outcome: attemptOutcome(end),

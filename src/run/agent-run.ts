@@ -18,6 +18,7 @@ import {
   type OutputSignal,
   type ParserOptions,
 } from '../agents/types.js';
+import type { LiveProgress } from '../core/progress.js';
 import { ZERO_USAGE } from '../core/state.js';
 import type { CustomAgent, Task } from '../core/task.js';
 import { formatBytes } from '../process/output-file.js';
@@ -62,6 +63,8 @@ export interface AgentPlace {
   abortMessage: () => string;
   /** The agent's process exists (its group leader's pid). */
   onSpawn?: (pid: number) => void;
+  /** Its events changed what the agent has done so far (turns, tool, tokens, cost). */
+  onProgress?: (progress: LiveProgress) => void;
 }
 
 /** How the agent's run went: its verdict after the gate, and what Bearing measured. */
@@ -77,7 +80,9 @@ export async function runAgent(job: AgentJob, place: AgentPlace): Promise<AgentR
   const { task, invocation } = job;
   const { signal, dir } = place;
   const adapter = adapterFor(task, job.agent ? { [task.cli]: job.agent } : {});
-  const parser = adapter.createParser(job.parserOptions);
+  // Paths in the live progress are shown relative to where the agent works.
+  const parser = adapter.createParser({ ...job.parserOptions, cwd: place.cwd });
+  let progress = parser.progress;
   // The agent said its last word (or something no waiting can mend): end it
   // if it does not exit by itself.
   const finished = new AbortController();
@@ -87,6 +92,10 @@ export async function runAgent(job: AgentJob, place: AgentPlace): Promise<AgentR
     // A shell step's errors are on stderr: its output is both streams, as in a terminal.
     if (stream !== 'stdout' && task.cli !== 'shell') return;
     const said = read();
+    if (parser.progress !== progress && parser.progress) {
+      progress = parser.progress;
+      place.onProgress?.(progress);
+    }
     if (said === 'fatal') finished.abort();
     else if (said === 'final' && lingerTimer === undefined) {
       lingerTimer = setTimeout(() => finished.abort(), job.resultGraceMs);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { AgentRunResult } from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
+import type { LiveProgress } from '../core/progress.js';
 import type { AttemptRecord, RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import {
@@ -62,6 +63,8 @@ export interface AttemptInput {
   onPhase?: (phase: 'opened' | 'landing') => void;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
+  /** Its agent's events changed what it has done so far (already set on the running attempt). */
+  onProgress?: (attempt: number, progress: LiveProgress) => void;
   /**
    * Save the state now: the agent's process exists (its group and start time
    * are on the attempt), or its work is about to land.
@@ -143,6 +146,10 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         env,
         signal,
         abortMessage: input.abortMessage,
+        onProgress: (progress) => {
+          attempt.progress = progress;
+          input.onProgress?.(next.attempt, progress);
+        },
         onSpawn: (pid) => {
           const startTime = processStartTime(pid);
           attempt.process = {

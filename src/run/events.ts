@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
+import type { LiveProgress } from '../core/progress.js';
 import type { RunTotals } from '../core/run-totals.js';
 import type { AttemptRecord, TaskRecord } from '../core/state.js';
 import type { Task } from '../core/task.js';
@@ -42,6 +43,11 @@ export type RunEvent =
       landing?: boolean;
       startedAt: number;
     }
+  /**
+   * A running attempt's agent reported something: what it has done so far.
+   * As often as its events come; readers that show it redraw on `tick`.
+   */
+  | { type: 'progress'; id: string; attempt: number; progress: LiveProgress }
   | {
       type: 'task-end';
       task: Task;
@@ -53,7 +59,10 @@ export type RunEvent =
   | {
       type: 'tick';
       running: { id: string; startedAt: number }[];
+      /** Recorded costs plus what running attempts have cost so far. */
       costUsd: number;
+      /** Part of costUsd is an estimate (a running claude attempt before its result). */
+      costEstimated: boolean;
       done: number;
       total: number;
     }

@@ -10,6 +10,7 @@
  * the run's own parts need to hear (the end of a step, an outcome before it is
  * saved); keeping those apart means adding one changes no output.
  */
+import type { StopReason } from '../core/next-step.js';
 import type { Task } from '../core/task.js';
 import type { TaskOutcome } from '../core/transitions.js';
 import type { RunEvent } from './events.js';
@@ -17,6 +18,8 @@ import type { RunEvent } from './events.js';
 export type LoopEvent =
   /** A task's job ended with this outcome; nothing of it is saved or shown yet. */
   | { type: 'outcome'; task: Task; outcome: TaskOutcome }
+  /** Something asked the run to stop (it may have stopped for an earlier reason already). */
+  | { type: 'stop'; reason: StopReason }
   /** The loop's step is over (requests applied, plan reloaded, ready tasks started); it sleeps next. */
   | { type: 'step-done' }
   /** The run's last save is made: no run is active any more. */

@@ -17,6 +17,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
+import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
@@ -43,7 +44,9 @@ import { Holds, holdsDealWith } from './holds.js';
 import { clearLeftovers, landWaiting, recoverLandings, undoCutLandings } from './land.js';
 import type { LoopEvent, RunListener } from './listeners.js';
 import { type MissingCommand, missingCommands, missingForPending } from './missing-commands.js';
+import { Notifier } from './notifier.js';
 import { PlanWatcher } from './plan-watcher.js';
+import { ProgressSaver } from './progress-saver.js';
 import { RunRecorder, WriteError, type WriteFailure } from './recorder.js';
 import { StatusWriter } from './status-writer.js';
 import { type Tick, Ticker } from './ticker.js';
@@ -132,6 +135,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
       ? { kind: 'locked', holder: lock.error }
       : { kind: 'state-error', message: lock.error.message };
   }
+  let run: Run | undefined;
   try {
     // Re-read under the lock: the previous holder may have written since.
     const loaded = loadState(root, { now });
@@ -164,7 +168,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     const unclean = await uncleanCheckout(chosen.workspace);
     if (unclean) return { kind: 'workspace-error', message: unclean };
     if (chosen.note) options.onEvent({ type: 'note', message: chosen.note });
-    const run = new Run(
+    run = new Run(
       { ...options, now, concurrency },
       watcher,
       first.plan,
@@ -176,6 +180,8 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
     return await run.execute();
   } finally {
     lock.value.release();
+    // After the lock: a slow notify command must not hold up the next run.
+    await run?.notified();
   }
 }
 
@@ -239,6 +245,7 @@ class Run {
   #internalErrors = 0;
   /** The final save is being made: readers of status.md will find no run active. */
   #ended = false;
+  readonly #notifier: Notifier;
 
   constructor(
     options: RunOptions & { now: Clock },
@@ -276,13 +283,26 @@ class Run {
       emit: (event) => this.#emit(event),
       requestStop: (reason) => this.#requestStop(reason),
     });
+    this.#notifier = new Notifier({
+      command: () => this.#plan.run.notify,
+      root: options.root,
+      env: options.env,
+      note: (message) => this.#emit({ type: 'note', message }),
+    });
     this.#listeners = [
       new StatusWriter(this.#recorder),
       this.#holds,
+      new ProgressSaver(() => {
+        if (this.#ended) return;
+        this.#save();
+        // status.md shows running tasks' progress too (spaced by the recorder).
+        this.#recorder.flushStatus();
+      }),
       new Ticker(
         () => this.#tick(),
         (event) => this.#emit(event),
       ),
+      this.#notifier,
       { onEvent: options.onEvent },
     ];
   }
@@ -326,6 +346,11 @@ class Run {
     } finally {
       for (const listener of this.#listeners) listener.close?.();
     }
+  }
+
+  /** The notify commands started so far have ended (each within its time limit). */
+  notified(): Promise<void> {
+    return this.#notifier.settled();
   }
 
   #emit(event: RunEvent): void {
@@ -675,6 +700,9 @@ class Run {
         this.#emit({ type: 'task-start', task, attempt, resume, startedAt });
         this.#save();
       },
+      onProgress: (attempt, progress) => {
+        this.#emit({ type: 'progress', id: task.id, attempt, progress });
+      },
       onPhase,
       save: () => this.#save(),
     });
@@ -769,6 +797,7 @@ class Run {
   }
 
   #requestStop(reason: StopReason): void {
+    this.#tell({ type: 'stop', reason });
     if (reason.kind === 'paused') this.#pausedInRun.push(reason.task);
     const current = this.#stop;
     // The first reason wins, but an interruption outranks a pause or a failure,
@@ -886,10 +915,12 @@ class Run {
   }
 
   #tick(): Tick {
+    const live = runningSpend(this.#state);
     return {
       type: 'tick',
       running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
-      costUsd: totalCost(this.#state),
+      costUsd: totalCost(this.#state) + live.usd,
+      costEstimated: live.estimated,
       done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
       total: this.#plan.tasks.length,
     };

@@ -5,6 +5,7 @@
  * ends or the signal aborts.
  */
 import { watch } from 'chokidar';
+import type { LiveProgress } from '../core/progress.js';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
 import { bearingDir, lockFile, stateFile } from '../state/paths.js';
@@ -21,6 +22,8 @@ export type WatchEvent =
       costUsd: number;
       error?: string;
     }
+  /** A running attempt's live progress, as the run saved it (at most once a second). */
+  | { type: 'progress'; id: string; attempt: number; progress: LiveProgress }
   | { type: 'run-ended'; next: string };
 
 export interface WatchOptions {
@@ -36,6 +39,8 @@ export async function watchProject(options: WatchOptions): Promise<void> {
   const interval = options.intervalMs ?? 200;
   let phase: 'waiting' | 'active' = 'waiting';
   let known = new Map<string, TaskStatus>();
+  /** The progress last reported per task, as JSON: a save that changed nothing of it says nothing. */
+  const shown = new Map<string, string>();
   const loaded = loadState(root);
   if (loaded.ok) known = statuses(loaded.value);
   const runBefore = loaded.ok ? loaded.value.lastRun?.startedAt : undefined;
@@ -66,6 +71,17 @@ export async function watchProject(options: WatchOptions): Promise<void> {
         }
       }
       known = now;
+      for (const r of Object.values(state.value.tasks)) {
+        const last = r.attempts.at(-1);
+        if (r.status !== 'running' || last?.outcome !== 'running' || !last.progress) {
+          shown.delete(r.id);
+          continue;
+        }
+        const key = `${last.attempt}:${JSON.stringify(last.progress)}`;
+        if (shown.get(r.id) === key) continue;
+        shown.set(r.id, key);
+        onEvent({ type: 'progress', id: r.id, attempt: last.attempt, progress: last.progress });
+      }
     }
     // A run that started and ended between two looks still counts.
     const lastRun = state.ok ? state.value.lastRun : undefined;

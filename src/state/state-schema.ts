@@ -63,6 +63,13 @@ export const failureShape = union('reason', {
   'internal-error': { message: string(), version: string() },
 });
 
+export const progressShape = object({
+  turns: count,
+  tool: optional(object({ name: string(), target: optional(string()) })),
+  usage: usageShape,
+  cost: optional(object({ usd: number({ min: 0 }), estimated: boolean() })),
+});
+
 export const attemptShape = object({
   attempt: number({ whole: true, min: 1 }),
   startedAt: isoDate,
@@ -95,6 +102,7 @@ export const attemptShape = object({
       queued: optional(object({ job: string(), cli: string(), worker: optional(string()) })),
     }),
   ),
+  progress: optional(progressShape),
 });
 
 export const taskStatusShape = oneOf([

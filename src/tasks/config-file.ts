@@ -14,6 +14,7 @@ import {
 } from './entity.js';
 import { type FileReport, formatPath } from './report.js';
 import { BUILTIN_CLIS, configFileSchema, taskOnlyShape, taskSettingsShape } from './schema.js';
+import { NOTIFY_PLACEHOLDERS } from './values.js';
 import type { ParsedYaml } from './yaml-file.js';
 
 /** What the task checks need from config.yaml, kept even when parts of it are invalid. */
@@ -120,5 +121,15 @@ export function checkConfigFile(parsed: ParsedYaml, report: FileReport): ConfigR
   const runValue = section('run');
   const run =
     runValue === undefined ? undefined : validateEntity(RUN_SPEC, runValue, ['run'], report);
+  const notify = run?.values.notify as string[] | undefined;
+  for (const [i, arg] of (notify ?? []).entries()) {
+    for (const m of arg.matchAll(/\{([a-z_]+)\}/g)) {
+      if ((NOTIFY_PLACEHOLDERS as readonly string[]).includes(m[1]!)) continue;
+      report.value(
+        ['run', 'notify', i],
+        `unknown placeholder {${m[1]}}; run.notify takes ${NOTIFY_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}${didYouMean(m[1]!, NOTIFY_PLACEHOLDERS)}`,
+      );
+    }
+  }
   return { defaults, agentNames, agents, run };
 }

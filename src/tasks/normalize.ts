@@ -124,5 +124,6 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     conflictRetries: run?.conflict_retries ?? BUILTIN_DEFAULTS.run.conflict_retries,
     ...(run?.queue !== undefined ? { queue: run.queue } : {}),
     remote: run?.remote ?? BUILTIN_DEFAULTS.run.remote,
+    ...(run?.notify !== undefined ? { notify: [...run.notify] } : {}),
   };
 }

@@ -255,6 +255,12 @@ export const runSettingsSchema = z
       .describe(
         "Queue mode: the git remote workers fetch the project from and push attempts' branches to. Its URL must be reachable from every worker.",
       ),
+    notify: z
+      .array(z.string())
+      .min(1)
+      .describe(
+        'A command run when the run needs you and when it ends, e.g. `[notify-send, "bearing {event}", "{message}"]`: one list item per argument, no shell; `{event}`, `{task}`, `{message}` and `{project}` are replaced inside each. Events: `task-paused`, `run-stopped` (a failure stopped the run), `limit-wait` (a usage-limit wait starts), `auth-error` (a CLI could not log in), and `run-end`. It runs beside the run for at most 10 seconds; its output is dropped, and its first failure is reported once.',
+      ),
   })
   .partial()
   .describe('How `bearing run` behaves.');
@@ -324,6 +330,7 @@ export const BUILTIN_DEFAULTS = {
     conflict_retries: 1,
     queue: undefined,
     remote: 'origin',
+    notify: undefined,
   },
 } as const satisfies {
   task: Record<keyof typeof taskOnlyShape | TaskSettingKey, unknown>;
@@ -353,4 +360,5 @@ export const UNSET_MEANING: Partial<
   id: 'required',
   command: 'required',
   install_hint: 'a generic hint naming the command',
+  notify: 'no notifications',
 };

@@ -53,3 +53,6 @@ export const OUTPUT_FORMATS = ['text', 'claude', 'codex'] as const;
 export const PROMPT_INPUTS = ['argument', 'stdin'] as const;
 export const PROMPT_FORMATS = ['structured', 'prose'] as const;
 export const ISOLATION_MODES = ['auto', 'worktree', 'none'] as const;
+
+/** What `run.notify` replaces inside each of its arguments (run/notifier.ts). */
+export const NOTIFY_PLACEHOLDERS = ['event', 'task', 'message', 'project'] as const;

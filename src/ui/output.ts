@@ -41,6 +41,8 @@ export interface Output {
   raw(text: string): void;
   /** Whether stdout is an interactive terminal (live progress lines). */
   isTTY: boolean;
+  /** The terminal's width, when it is one: live lines longer than it would wrap and not be cleared. */
+  columns?: number;
 }
 
 /**
@@ -74,6 +76,9 @@ export async function terminalOutput(): Promise<Output> {
     },
     color,
     isTTY: Boolean(process.stdout.isTTY),
+    get columns() {
+      return process.stdout.isTTY ? process.stdout.columns : undefined;
+    },
   };
 }
 

@@ -10,8 +10,9 @@
  */
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
-import type { RunTotals } from '../core/run-totals.js';
-import { thousands } from '../core/status-report.js';
+import { type LiveProgress, totalTokens } from '../core/progress.js';
+import type { RunTotals, TaskSpend } from '../core/run-totals.js';
+import { progressText, thousands, tokensJson } from '../core/status-report.js';
 import type { RunEvent } from '../run/events.js';
 import type { Output } from './output.js';
 
@@ -35,17 +36,21 @@ export function runView(output: Output, options: RunViewOptions): RunView {
   if (options.json) {
     return Object.assign(
       (e: RunEvent) => {
-        if (e.type !== 'tick') output.out(JSON.stringify(eventJson(e)));
+        // Progress comes with every agent event; scripts read it from `bearing status --json` or `watch --json`.
+        if (e.type !== 'tick' && e.type !== 'progress') output.out(JSON.stringify(eventJson(e)));
       },
       { note: (text: string) => output.err(text) },
     );
   }
   const { color } = output;
-  let live = '';
+  /** Lines of the live block on the screen now (TTY): the run's line, then one per running task. */
+  let live = 0;
   let lastLine = now();
+  /** What each running task's agent has done so far, for its line of the live block. */
+  const progress = new Map<string, LiveProgress>();
   const clearLive = (): void => {
-    if (live && output.isTTY) output.raw('\r\x1b[2K');
-    live = '';
+    if (live > 0 && output.isTTY) output.raw(`\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(live - 1)}`);
+    live = 0;
   };
   const line = (text: string): void => {
     clearLive();
@@ -56,8 +61,8 @@ export function runView(output: Output, options: RunViewOptions): RunView {
     // The terminal echoed ^C where the cursor was, at the end of the live line
     // or of an empty one: clear that line so neither stays on the screen.
     if (output.isTTY) {
+      clearLive();
       output.raw('\r\x1b[2K');
-      live = '';
       output.err(text);
     } else {
       output.err(`\n${text}`);
@@ -126,7 +131,11 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         );
         break;
       }
+      case 'progress':
+        progress.set(e.id, e.progress);
+        break;
       case 'task-end': {
+        progress.delete(e.task.id);
         const a = e.attempt;
         const facts = [
           a.durationMs !== undefined ? formatMs(a.durationMs) : undefined,
@@ -188,11 +197,21 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         if (e.running.length === 0) return;
         const at = now();
         const running = e.running.map((r) => `${r.id} ${formatMs(at - r.startedAt)}`).join(', ');
-        const text = `${color.cyan('…')} running ${running} · $${e.costUsd.toFixed(4)} so far · ${e.done}/${e.total} done`;
+        const cost = `${e.costEstimated ? '~' : ''}$${e.costUsd.toFixed(4)}`;
+        const text = `${color.cyan('…')} running ${running} · ${cost} so far · ${e.done}/${e.total} done`;
         if (output.isTTY) {
+          // One line per running task whose agent reports progress, cut to the
+          // width: a wrapped line would not be cleared by the next redraw.
+          const width = Math.max(20, (output.columns ?? 120) - 1);
+          const tasks = e.running.flatMap((r) => {
+            const p = progress.get(r.id);
+            return p
+              ? [clip(`  ${r.id} ${formatMs(at - r.startedAt)} · ${progressText(p)}`, width)]
+              : [];
+          });
           clearLive();
-          live = text;
-          output.raw(live);
+          output.raw([text, ...tasks].join('\n'));
+          live = 1 + tasks.length;
         } else if (at - lastLine >= HEARTBEAT_MS) {
           // A log file gets a line after a quiet minute, so an unattended run shows it is alive.
           line(text);
@@ -211,6 +230,7 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         break;
       case 'run-end':
         line(`this run took ${totalsText(e.totals)}`);
+        for (const l of perTaskLines(e.totals.tasks)) output.out(l);
         output.out('');
         for (const l of e.next.split('\n')) output.out(l);
         break;
@@ -231,12 +251,36 @@ function strayText({ groups, escaped }: { groups: number; escaped: number }): st
   return `; first ended what the killed run had left running: ${parts.join(' and ')}`;
 }
 
+/** Tasks listed by cost at the end of a run; the rest are counted (`bearing status` has each). */
+const MAX_TASK_SPEND_LINES = 10;
+
+/** What each task of the run cost, costliest first, one aligned line each. */
+function perTaskLines(tasks: TaskSpend[]): string[] {
+  const shown = tasks.slice(0, MAX_TASK_SPEND_LINES);
+  const width = Math.max(0, ...shown.map((t) => t.id.length));
+  const lines = shown.map((t) => {
+    const cost = t.costUnknown
+      ? t.costUsd > 0
+        ? `$${t.costUsd.toFixed(4)} + unknown`
+        : 'cost unknown'
+      : `$${t.costUsd.toFixed(4)}`;
+    return `  ${t.id.padEnd(width)}  ${cost} · ${t.attempts} attempt${t.attempts === 1 ? '' : 's'} · ${formatMs(t.durationMs)} · ${thousands(totalTokens(t.usage))} tokens`;
+  });
+  const more = tasks.length - shown.length;
+  if (more > 0) lines.push(`  ... and ${more} more (\`bearing status\` has each task's cost)`);
+  return lines;
+}
+
 function totalsText(t: RunTotals): string {
   const u = t.usage;
   const unknown = t.costUnknownFor.length
     ? ` (plus unknown for ${t.costUnknownFor.join(', ')})`
     : '';
   return `${formatMs(t.wallMs)} · $${t.costUsd.toFixed(4)}${unknown} · tokens ${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
+}
+
+function clip(line: string, width: number): string {
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
 }
 
 /** Advice is written to follow "To go on:"; after a full stop it starts a sentence. */
@@ -279,14 +323,17 @@ function eventJson(e: RunEvent): Record<string, unknown> {
         next: e.next,
         cost_usd: Math.round(t.costUsd * 1e6) / 1e6,
         cost_unknown_for: t.costUnknownFor,
-        tokens: {
-          input: t.usage.inputTokens,
-          output: t.usage.outputTokens,
-          cache_read: t.usage.cacheReadTokens,
-          cache_write: t.usage.cacheWriteTokens,
-        },
+        tokens: tokensJson(t.usage),
         attempts: t.attempts,
         wall_ms: t.wallMs,
+        tasks: t.tasks.map((task) => ({
+          id: task.id,
+          cost_usd: Math.round(task.costUsd * 1e6) / 1e6,
+          cost_unknown: task.costUnknown,
+          tokens: tokensJson(task.usage),
+          attempts: task.attempts,
+          duration_ms: task.durationMs,
+        })),
       };
     }
     default:

@@ -205,7 +205,10 @@ describe('reading commands', () => {
       .map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''));
     expect(lines[0]).toBe('no run is active; waiting for one (Ctrl-C to stop)');
     expect(lines[1]).toMatch(new RegExp(`^run active \\(pid ${run.pid}, since `));
-    expect(lines.slice(2, -2)).toEqual([
+    // Live progress lines come as the run saves them (at most once a second):
+    // how many depends on timing. tests/e2e/progress.test.ts covers them.
+    const changes = lines.slice(2, -2).filter((l) => !/^\w+: \d+ turns? · /.test(l));
+    expect(changes).toEqual([
       'one: queued -> running',
       'one: running -> completed ($0.0234)',
       'two: queued -> running',

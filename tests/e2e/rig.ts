@@ -39,6 +39,7 @@ export interface Scenario {
   writeFiles?: Record<string, string>;
   failCommands?: { command: string; output?: string; exitCode?: number }[];
   delayMs?: number;
+  releaseFile?: string;
   hang?: boolean;
   grandchildPidFile?: string;
   ignoreSigterm?: boolean;

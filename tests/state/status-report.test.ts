@@ -421,6 +421,7 @@ describe('statusJson', () => {
       blocked_by: null,
       ready: false,
       started_at: null,
+      progress: null,
       attempts: 2,
       cost_usd: 0.5,
       cost_unknown: false,
@@ -465,5 +466,65 @@ describe('markdown escaping', () => {
     expect(code('`x`')).toBe('`` `x` ``');
     expect(fenced('plain')).toEqual(['```text', 'plain', '```']);
     expect(fenced('has ````` five')).toEqual(['``````text', 'has ````` five', '``````']);
+  });
+});
+
+describe('live progress and the last run', () => {
+  /** The fixture with `ui` (codex) part-way through and `db` mid-run in another attempt of this run. */
+  function live(): StatusInput {
+    const input = fixture();
+    const ui = input.state.tasks.ui!;
+    ui.attempts[0]!.progress = {
+      turns: 0,
+      tool: { name: 'command', target: 'npm test' },
+      usage: { inputTokens: 3000, outputTokens: 84, cacheReadTokens: 2048, cacheWriteTokens: 0 },
+    };
+    return input;
+  }
+
+  it('status.md, the summary and --json show a running task as far as its agent got; a CLI without cost says so', () => {
+    const input = live();
+    const section = renderStatusMarkdown(input).split('## ui')[1]!;
+    expect(section).toContain(
+      '- Progress: 0 turns · command npm test · 5,132 tokens · no cost reported',
+    );
+    expect(renderSummary(input)).toContain(
+      '[running]         ui — Frontend · running 2m5s · 0 turns · command npm test · 5,132 tokens · no cost reported',
+    );
+    expect(statusJson(input).tasks.find((t) => t.id === 'ui')!.progress).toEqual({
+      turns: 0,
+      tool: { name: 'command', target: 'npm test' },
+      tokens: { input: 3000, output: 84, cache_read: 2048, cache_write: 0 },
+      cost_usd: null,
+      cost_estimated: false,
+    });
+  });
+
+  it('an estimate is marked as one', () => {
+    const input = live();
+    input.state.tasks.ui!.attempts[0]!.progress!.cost = { usd: 0.0123, estimated: true };
+    expect(statusJson(input).tasks.find((t) => t.id === 'ui')!.progress).toMatchObject({
+      cost_usd: 0.0123,
+      cost_estimated: true,
+    });
+    expect(renderSummary(input)).toContain('5,132 tokens · ~$0.0123');
+  });
+
+  it("the summary says what the last run took and cost, and each task's share, costliest first", () => {
+    const input = fixture();
+    input.state.lastRun = {
+      startedAt: '2026-04-01T10:00:00.000Z',
+      endedAt: '2026-04-01T10:30:00.000Z',
+      pid: 1,
+    };
+    const lines = renderSummary(input).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Last run:'));
+    // What its attempts recorded (the fixture's task totals hold more than its attempts do).
+    expect(lines[at]).toBe(
+      'Last run: took 30m, $0.8500 + unknown, 6 attempts; tokens 3,000 input, 100 output, 0 cache read, 0 cache write',
+    );
+    expect(lines[at + 1]).toBe(
+      '  by task: api $0.5000, db $0.2500, old $0.1000, review cost unknown, ui $0.0000',
+    );
   });
 });

@@ -736,3 +736,33 @@ describe('focus paths', () => {
     ]);
   });
 });
+
+describe('run.notify', () => {
+  it('reports a placeholder it would not fill in, with a did-you-mean; takes the known ones', async () => {
+    expect(
+      await problems({
+        [CONFIG]: yaml(
+          'run:',
+          '  notify: [notify-send, "bearing {evnt}", "{message} in {project}"]',
+        ),
+        [`${T}/a.yaml`]: yaml('id: a', 'prompt: x'),
+      }),
+    ).toEqual([
+      'bearing/config.yaml:2:25: run.notify[1]: unknown placeholder {evnt}; run.notify takes {event}, {task}, {message}, {project} (did you mean "event"?)',
+    ]);
+    const valid = await plan({
+      [CONFIG]: yaml('run:', '  notify: [notify-send, "{event} {task}", "{message}"]'),
+      [`${T}/a.yaml`]: yaml('id: a', 'prompt: x'),
+    });
+    expect(valid.run.notify).toEqual(['notify-send', '{event} {task}', '{message}']);
+  });
+
+  it('must be a non-empty list of arguments', async () => {
+    const got = await problems({
+      [CONFIG]: yaml('run:', '  notify: "notify-send done"'),
+      [`${T}/a.yaml`]: yaml('id: a', 'prompt: x'),
+    });
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatch(/^bearing\/config\.yaml:2:11: run\.notify: /);
+  });
+});

@@ -13,13 +13,15 @@ const TOTALS = {
   usage: { inputTokens: 480, outputTokens: 160, cacheReadTokens: 40960, cacheWriteTokens: 8192 },
   attempts: 2,
   wallMs: 125_000,
+  tasks: [],
 };
 
-function tick(running: boolean): RunEvent {
+function tick(running: boolean): Extract<RunEvent, { type: 'tick' }> {
   return {
     type: 'tick',
     running: running ? [{ id: 'a', startedAt: T0 }] : [],
     costUsd: 0,
+    costEstimated: false,
     done: 0,
     total: 1,
   };
@@ -188,18 +190,72 @@ function fakeTerminal(): Output & { screen(): string[] } {
     isTTY: true,
     screen() {
       const rows = [''];
+      let row = 0;
       const clear = '\x1b[2K';
-      for (const part of transcript.split(new RegExp(`(\r|\n|${clear.replace('[', '\\[')})`))) {
-        if (part === '\n') rows.push('');
-        else if (part === clear) rows[rows.length - 1] = '';
-        else if (part !== '\r') rows[rows.length - 1] += part;
+      const up = '\x1b[1A';
+      const literal = (t: string) => t.replace('[', '\\[');
+      for (const part of transcript.split(new RegExp(`(\r|\n|${literal(clear)}|${literal(up)})`))) {
+        if (part === '\n') {
+          row++;
+          if (row === rows.length) rows.push('');
+        } else if (part === clear) rows[row] = '';
+        else if (part === up) row = Math.max(0, row - 1);
+        else if (part !== '\r') rows[row] += part;
       }
+      // Lines cleared at the bottom are no longer on the screen.
+      while (rows.length > 1 && rows.at(-1) === '' && row < rows.length - 1) rows.pop();
       return rows;
     },
   };
 }
 
 describe('run view on a terminal', () => {
+  it('shows one line per running task with its progress under the live line, and clears them all', () => {
+    const term = fakeTerminal();
+    const view = runView(term, { json: false, now: () => T0 + 5000 });
+    view({ type: 'task-start', task, attempt: 1, resume: false, startedAt: T0 });
+    view({
+      type: 'progress',
+      id: 'a',
+      attempt: 1,
+      progress: {
+        turns: 3,
+        tool: { name: 'Edit', target: 'src/db.js' },
+        usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 1000, cacheWriteTokens: 0 },
+        cost: { usd: 0.0123, estimated: true },
+      },
+    });
+    view({ ...tick(true), costUsd: 0.0123, costEstimated: true });
+    view({ ...tick(true), costUsd: 0.0123, costEstimated: true });
+    expect(term.screen().slice(-2)).toEqual([
+      '… running a 5s · ~$0.0123 so far · 0/1 done',
+      '  a 5s · 3 turns · Edit src/db.js · 1,120 tokens · ~$0.0123',
+    ]);
+    view.note('bearing: SIGINT: stopping');
+    const screen = term.screen();
+    expect(screen.filter((l) => l.includes('running a') || l.includes('3 turns'))).toEqual([]);
+    expect(screen.filter(Boolean).at(-1)).toBe('bearing: SIGINT: stopping');
+  });
+
+  it('cuts a task line to the width of the terminal, so that it never wraps', () => {
+    const term = { ...fakeTerminal(), columns: 40 };
+    const view = runView(term, { json: false, now: () => T0 + 5000 });
+    view({
+      type: 'progress',
+      id: 'a',
+      attempt: 1,
+      progress: {
+        turns: 1,
+        tool: { name: 'Bash', target: 'npm test -- --run a very long command line indeed' },
+        usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      },
+    });
+    view(tick(true));
+    const last = term.screen().at(-1)!;
+    expect(last).toHaveLength(39);
+    expect(last.endsWith('…')).toBe(true);
+  });
+
   it('a note (Ctrl-C) clears the live line and the echoed ^C before it prints', () => {
     const term = fakeTerminal();
     const view = runView(term, { json: false, now: () => T0 + 5000 });

@@ -1,3 +1,4 @@
+import { progressJson, progressText } from '../../core/status-report.js';
 import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -22,7 +23,12 @@ export async function watch(ctx: CommandContext, dir: string, opts: WatchOptions
       signal: controller.signal,
       onEvent: (e) => {
         if (opts.json) {
-          ctx.output.out(JSON.stringify(e));
+          // Progress in the shape `bearing status --json` gives it.
+          ctx.output.out(
+            JSON.stringify(
+              e.type === 'progress' ? { ...e, progress: progressJson(e.progress) } : e,
+            ),
+          );
           return;
         }
         switch (e.type) {
@@ -36,6 +42,9 @@ export async function watch(ctx: CommandContext, dir: string, opts: WatchOptions
             ctx.output.out(
               `${time()} ${color.bold(e.id)}: ${e.from} -> ${e.to}${e.costUsd ? ` ($${e.costUsd.toFixed(4)})` : ''}${e.error ? ` [${e.error}]` : ''}`,
             );
+            break;
+          case 'progress':
+            ctx.output.out(`${time()} ${color.bold(e.id)}: ${progressText(e.progress)}`);
             break;
           case 'run-ended':
             ctx.output.out(`${time()} run ended`);
