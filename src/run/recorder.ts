@@ -2,12 +2,13 @@
  * Everything a run writes to disk goes through here, so that one failing
  * write (a full disk, state.json replaced by a directory, a permission
  * error) is never a crash: it becomes one fact, "the run cannot record what
- * it does", which stops the run. state.json keeps the last good version (its
- * writes are atomic), the lock is released by the caller, and nothing that
- * was saved before is lost.
+ * it does", which stops the run. The state keeps what was saved before (its
+ * journal's lines are whole or ignored, its snapshots atomic), the lock is
+ * released by the caller, and nothing that was saved before is lost.
  *
- * state.json is saved at once after every transition (a result is never
- * lost). status.md, derived from it and rewritten in full, is written when
+ * The state is saved at once after every transition (a result is never
+ * lost), as a line of its journal (state/journal.ts), and whole when the run
+ * ends. status.md, derived from it and rewritten in full, is written when
  * the run's StatusWriter asks (status-writer.ts), at most every
  * STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and a
  * burst of quick transitions folds into one.
@@ -17,8 +18,8 @@ import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { RunState } from '../core/state.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { stateFile, statusFile } from '../state/paths.js';
-import { saveState } from '../state/store.js';
+import { StateJournal } from '../state/journal.js';
+import { journalFile, statusFile } from '../state/paths.js';
 
 /** status.md follows state.json within this long. */
 const STATUS_INTERVAL_MS = 200;
@@ -41,6 +42,8 @@ export class WriteError extends Error {
 export class RunRecorder {
   readonly #root: string;
   readonly #state: () => RunState;
+  readonly #live: () => Iterable<string>;
+  readonly #journal: StateJournal;
   readonly #renderStatus: () => string;
   readonly #onFailure: (failure: WriteFailure) => void;
   readonly #now: Clock;
@@ -55,6 +58,10 @@ export class RunRecorder {
     root: string;
     /** The state to save, as it is now (recovery replaces the object). */
     state: () => RunState;
+    /** The last journal entry in the state loaded (store.ts readState). */
+    seq: number;
+    /** Tasks being worked on, whose records may have changed in place. */
+    live: () => Iterable<string>;
     /** status.md's content for the state as it is now. */
     renderStatus: () => string;
     /** Called once, on the first failed write. */
@@ -64,6 +71,8 @@ export class RunRecorder {
   }) {
     this.#root = options.root;
     this.#state = options.state;
+    this.#live = options.live;
+    this.#journal = new StateJournal(options.root, options.seq);
     this.#renderStatus = options.renderStatus;
     this.#onFailure = options.onFailure;
     this.#now = options.now;
@@ -75,14 +84,19 @@ export class RunRecorder {
   }
 
   /**
-   * Save state.json now and schedule status.md. False when the write failed.
-   * Tried even after an earlier failure: the run's last save, once its agents
-   * are ended, is worth making whenever the disk allows it.
+   * Save the state now and schedule status.md. False when the write failed.
+   * `touched`: tasks besides the live ones whose records were changed in
+   * place. `whole`: as a snapshot, so that state.json alone holds the
+   * state (the run's last save). Tried even after an earlier failure: the
+   * run's last save, once its agents are ended, is worth making whenever
+   * the disk allows it.
    */
-  save(): boolean {
-    if (!this.#attempt(() => saveState(this.#root, this.#state()), stateFile(this.#root))) {
-      return false;
-    }
+  save(options: { touched?: readonly string[]; whole?: boolean } = {}): boolean {
+    const state = this.#state();
+    const write = options.whole
+      ? () => this.#journal.compact(state)
+      : () => this.#journal.save(state, new Set([...this.#live(), ...(options.touched ?? [])]));
+    if (!this.#attempt(write, journalFile(this.#root))) return false;
     this.#statusDirty = true;
     return true;
   }
@@ -125,9 +139,10 @@ export class RunRecorder {
     }
   }
 
-  /** The run is over: no timer may keep the process alive. */
+  /** The run is over: no timer may keep the process alive, no file stays open. */
   close(): void {
     this.#cancelTimer();
+    this.#journal.close();
   }
 
   #attempt(write: () => void, file: string): boolean {

@@ -13,6 +13,8 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
   const recorder = new RunRecorder({
     root: fx.dir,
     state: () => emptyState(),
+    seq: 0,
+    live: () => [],
     renderStatus: () => `at ${t}\n`,
     onFailure: () => {},
     now: () => new Date(t),
