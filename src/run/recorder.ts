@@ -20,6 +20,7 @@ import type { RunState } from '../core/state.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { StateJournal } from '../state/journal.js';
 import { journalFile, statusFile } from '../state/paths.js';
+import { StateWriteError } from '../state/store.js';
 
 /** status.md follows state.json within this long. */
 const STATUS_INTERVAL_MS = 200;
@@ -96,7 +97,13 @@ export class RunRecorder {
     const write = options.whole
       ? () => this.#journal.compact(state)
       : () => this.#journal.save(state, new Set([...this.#live(), ...(options.touched ?? [])]));
-    if (!this.#attempt(write, journalFile(this.#root))) return false;
+    if (
+      !this.#attempt(write, (error) =>
+        error instanceof StateWriteError ? error.file : journalFile(this.#root),
+      )
+    ) {
+      return false;
+    }
     this.#statusDirty = true;
     return true;
   }
@@ -119,7 +126,7 @@ export class RunRecorder {
     const file = statusFile(this.#root);
     const written = this.#attempt(
       () => writeFileAtomic(file, this.#renderStatus(), { fsync: false }),
-      file,
+      () => file,
     );
     if (!written) this.#statusFailed = true;
   }
@@ -145,12 +152,12 @@ export class RunRecorder {
     this.#journal.close();
   }
 
-  #attempt(write: () => void, file: string): boolean {
+  #attempt(write: () => void, fileOf: (error: unknown) => string): boolean {
     try {
       write();
       return true;
     } catch (error) {
-      this.#fail(describeWriteError(file, error));
+      this.#fail(describeWriteError(fileOf(error), error));
       return false;
     }
   }

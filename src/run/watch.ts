@@ -7,7 +7,7 @@
 import { watch } from 'chokidar';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
-import { bearingDir, lockFile, stateFile } from '../state/paths.js';
+import { bearingDir, journalFile, lockFile, stateFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 
 export type WatchEvent =
@@ -96,7 +96,8 @@ export async function watchProject(options: WatchOptions): Promise<void> {
       signal.removeEventListener('abort', finish);
       resolve();
     };
-    const watched = new Set([stateFile(root), lockFile(root)]);
+    // The state's snapshot and journal, and the lock.
+    const watched = new Set([stateFile(root), journalFile(root), lockFile(root)]);
     watcher = watchBearing(root, {
       accept: (path) => watched.has(path),
       intervalMs: interval,

@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import type { RunState, TaskRecord } from '../core/state.js';
 import { journalFile, stateFile } from './paths.js';
-import { journalHeader, saveState } from './store.js';
+import { journalHeader, StateWriteError, saveState, writingTo } from './store.js';
 
 /**
  * The journal is compacted when it is this many times the snapshot's size:
@@ -60,8 +60,8 @@ export class StateJournal {
    * Record the state as it is now. `touched`: tasks that may have been
    * changed in place since the last save. The first save of a process is a
    * snapshot: the journal it finds may end in a line cut short, and is not
-   * appended to. Throws on IO errors, like fs.writeSync; what was saved
-   * before stays readable.
+   * appended to. Throws a StateWriteError (store.ts) on IO errors; what was
+   * saved before stays readable.
    */
   save(state: RunState, touched: ReadonlySet<string>): void {
     if (this.#fd === undefined || this.#moved()) {
@@ -84,9 +84,13 @@ export class StateJournal {
   compact(state: RunState): void {
     this.close();
     this.#snapshotBytes = saveState(this.#projectDir, state, this.#seq);
-    const fd = openSync(journalFile(this.#projectDir), 'a');
+    const journal = journalFile(this.#projectDir);
+    const fd = writingTo(journal, () => openSync(journal, 'a'));
     try {
-      this.#files = { journal: fstatSync(fd), snapshot: statSync(stateFile(this.#projectDir)) };
+      this.#files = writingTo(journal, () => ({
+        journal: fstatSync(fd),
+        snapshot: statSync(stateFile(this.#projectDir)),
+      }));
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -150,7 +154,7 @@ export class StateJournal {
     } catch (error) {
       // A line may be half written: appending after it would join two lines into one bad one.
       this.close();
-      throw error;
+      throw new StateWriteError(journalFile(this.#projectDir), error);
     }
     this.#seq++;
     this.#journalBytes += data.length;

@@ -48,6 +48,26 @@ export interface LoadOptions {
   now?: Clock;
 }
 
+/** A write of one of the state's files failed: which one, and the error (its `code` kept). */
+export class StateWriteError extends Error {
+  readonly file: string;
+  readonly code: string | undefined;
+  constructor(file: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.file = file;
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** Run `write`, naming `file` in what it throws. */
+export function writingTo<T>(file: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    throw error instanceof StateWriteError ? error : new StateWriteError(file, error);
+  }
+}
+
 /** The state and the number of the last journal entry in it, which the next save continues from. */
 export interface LoadedState {
   state: RunState;
@@ -101,15 +121,18 @@ export function readState(
  * state or this one. `seq` is the last journal entry the state includes.
  * Synchronous so it also works on the exit path after Ctrl-C. Throws on IO
  * errors (disk full, read-only project): a run that cannot record what it
- * does must not go on. Returns the snapshot's size in bytes.
+ * does must not go on: a StateWriteError names the file. Returns the
+ * snapshot's size in bytes.
  */
 export function saveState(projectDir: string, state: RunState, seq: number): number {
-  mkdirSync(stateDir(projectDir), { recursive: true });
+  const snapshot = stateFile(projectDir);
+  writingTo(snapshot, () => mkdirSync(stateDir(projectDir), { recursive: true }));
   // Compact: `jq` reads it either way. The snapshot first: until the new
   // journal replaces the old one, the old one's entries are all in it.
   const text = `${JSON.stringify({ ...state, [SEQ_KEY]: seq })}\n`;
-  writeFileAtomic(stateFile(projectDir), text);
-  writeFileAtomic(journalFile(projectDir), journalHeader(seq));
+  writingTo(snapshot, () => writeFileAtomic(snapshot, text));
+  const journal = journalFile(projectDir);
+  writingTo(journal, () => writeFileAtomic(journal, journalHeader(seq)));
   return Buffer.byteLength(text);
 }
 
