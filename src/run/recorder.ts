@@ -31,8 +31,8 @@ import { StateWriteError } from '../state/store.js';
 
 /** status.md follows the state within this long, plus a second per STATUS_BYTES_PER_SECOND of it. */
 const STATUS_INTERVAL_MS = 200;
-/** About 1,000 tasks' worth of status.md: a plan that size gets a write every 1.2 s at most, 10,000 tasks every 10 s. */
-const STATUS_BYTES_PER_SECOND = 256 * 1024;
+/** Half of a 1,000-task plan's status.md: a plan that size gets a write every 2 s at most, 10,000 tasks every 20 s. */
+const STATUS_BYTES_PER_SECOND = 128 * 1024;
 
 /** A write that failed: which file and why, in words a person can act on. */
 export interface WriteFailure {
