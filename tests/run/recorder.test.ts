@@ -43,8 +43,8 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
 it('spaces status.md writes by their size, and writes at once when forced (the run ends)', async () => {
   const fx = await fixtures.create({ 'bearing/config.yaml': '' });
   let t = Date.parse('2026-05-01T10:00:00Z');
-  // A plan of some 2,000 tasks: half a megabyte of status.md.
-  const render = () => `at ${t}\n${'x'.repeat(512 * 1024)}\n`;
+  // A plan of some 1,000 tasks: 256 KB of status.md.
+  const render = () => `at ${t}\n${'x'.repeat(256 * 1024)}\n`;
   const recorder = new RunRecorder({
     root: fx.dir,
     state: () => emptyState(),
@@ -64,12 +64,12 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
     t += 1_000;
     recorder.save();
     recorder.flushStatus();
-    expect(status()).toBe(first); // 1 s after a 512 KB write: left for later
+    expect(status()).toBe(first); // 1 s after a 256 KB write: left for later
 
     t += 1_300;
     recorder.save();
     recorder.flushStatus();
-    expect(status()).toBe(render()); // 2.3 s after it (200 ms + 2 s for 512 KB): written
+    expect(status()).toBe(render()); // 2.3 s after it (200 ms + 1 s per 128 KB): written
 
     t += 10;
     recorder.save();
