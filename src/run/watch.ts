@@ -135,7 +135,7 @@ export function watchBearing(
   };
   // bearing/ and not .state/: a project that has never run has no .state/
   // yet, and watching must not create it (a reading command creates nothing).
-  // Depth 1 reaches .state/state.json and .state/lock when the run makes them.
+  // Depth 1 reaches .state/ (the state's snapshot and journal, the lock) when the run makes it.
   const watcher = watch(bearingDir(root), { ignoreInitial: true, depth: 1 });
   watcher.on('all', (_event, path) => {
     if (accept(path)) schedule();
