@@ -3,7 +3,14 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inboxDir } from '../src/state/inbox.js';
-import { lockFile, planCacheFile, runsDir, stateDir, stateFile } from '../src/state/paths.js';
+import {
+  journalFile,
+  lockFile,
+  planCacheFile,
+  runsDir,
+  stateDir,
+  stateFile,
+} from '../src/state/paths.js';
 import { referenceMarkdown } from '../src/tasks/reference.js';
 import { BUILTIN_DEFAULTS, taskOnlyShape, taskSettingsShape } from '../src/tasks/schema.js';
 
@@ -77,6 +84,7 @@ describe('docs/architecture.md', () => {
     const worktrees = join(root, BUILTIN_DEFAULTS.run.worktree_dir);
     const names = [
       stateFile(root),
+      journalFile(root),
       lockFile(root),
       planCacheFile(root),
       runsDir(root),

@@ -6,6 +6,23 @@
 import type { RunState, TaskStatus } from './state.js';
 import type { Plan, Task } from './task.js';
 
+/**
+ * Each plan's tasks by id, made once per plan: the run loop schedules before
+ * every decision, and a map of 10,000 tasks made each time cost as much as
+ * the rest of the scheduling. A plan's task list is never changed once made
+ * (an edit of the task files makes a new plan).
+ */
+const byIdOf = new WeakMap<readonly Task[], ReadonlyMap<string, Task>>();
+
+export function tasksById(plan: Plan): ReadonlyMap<string, Task> {
+  let byId = byIdOf.get(plan.tasks);
+  if (!byId) {
+    byId = new Map(plan.tasks.map((t) => [t.id, t]));
+    byIdOf.set(plan.tasks, byId);
+  }
+  return byId;
+}
+
 export function statusOf(state: RunState, id: string): TaskStatus {
   return state.tasks[id]?.status ?? 'queued';
 }
@@ -47,7 +64,7 @@ export function schedule(
   state: RunState,
   running: ReadonlySet<string> = new Set(),
 ): Schedule {
-  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const byId = tasksById(plan);
   const holdCache = new Map<string, { dependency: string; status: TaskStatus } | null>();
 
   // The first dependency, searching upward, that can no longer become satisfied on its own.
@@ -102,7 +119,7 @@ export interface Ancestor {
 
 /** Every task this one depends on, directly or not, nearest first, each once. */
 export function ancestors(plan: Plan, task: Task): Ancestor[] {
-  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const byId = tasksById(plan);
   const seen = new Set<string>([task.id]);
   const out: Ancestor[] = [];
   let frontier = [task];

@@ -20,7 +20,7 @@ import type { OutputFormat } from '../core/task.js';
 import type { TranscriptEntry } from '../core/transcript.js';
 import { LineSplitter } from '../process/line-splitter.js';
 import { readLock } from '../state/lock.js';
-import { stateFile } from '../state/paths.js';
+import { journalFile, stateFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 import { OUTPUT_FORMATS } from '../tasks/values.js';
 
@@ -56,7 +56,7 @@ export function readAttemptMeta(attemptDir: string): AttemptMeta {
   };
 }
 
-/** The attempt as state.json records it, or undefined (not recorded yet, or no state). */
+/** The attempt as the state records it, or undefined (not recorded yet, or no state). */
 export function recordedAttempt(
   state: RunState | undefined,
   taskId: string,
@@ -66,11 +66,11 @@ export function recordedAttempt(
 }
 
 /**
- * Whether a followed attempt is over: state.json records it with an outcome
+ * Whether a followed attempt is over: the state records it with an outcome
  * other than `running` (the run saves that once its output is closed and its
  * gate has run), or no run holds the lock any more (it ended, or died and
- * left the attempt recorded as running). state.json is parsed again only
- * when it was replaced: a large project's state is megabytes, and a follower
+ * left the attempt recorded as running). The state is read again only when
+ * it was saved since: a large project's state is megabytes, and a follower
  * asks five times a second.
  */
 export function attemptEnds(root: string, taskId: string, attempt: number): () => boolean {
@@ -90,10 +90,17 @@ export function attemptEnds(root: string, taskId: string, attempt: number): () =
   };
 }
 
-/** What changes whenever state.json is written (a rename puts a new file in place). */
+/**
+ * What changes whenever the state is saved: a snapshot is a new file put in
+ * place (its inode), a journal line makes the journal longer.
+ */
 function stateVersion(root: string): string {
+  return `${fileVersion(stateFile(root))}/${fileVersion(journalFile(root))}`;
+}
+
+function fileVersion(file: string): string {
   try {
-    const s = statSync(stateFile(root), { bigint: true });
+    const s = statSync(file, { bigint: true });
     return `${s.ino}:${s.mtimeNs}:${s.size}`;
   } catch {
     return 'none';

@@ -2,26 +2,37 @@
  * Everything a run writes to disk goes through here, so that one failing
  * write (a full disk, state.json replaced by a directory, a permission
  * error) is never a crash: it becomes one fact, "the run cannot record what
- * it does", which stops the run. state.json keeps the last good version (its
- * writes are atomic), the lock is released by the caller, and nothing that
- * was saved before is lost.
+ * it does", which stops the run. The state keeps what was saved before (its
+ * journal's lines are whole or ignored, its snapshots atomic), the lock is
+ * released by the caller, and nothing that was saved before is lost.
  *
- * state.json is saved at once after every transition (a result is never
- * lost). status.md, derived from it and rewritten in full, is written when
- * the run's StatusWriter asks (status-writer.ts), at most every
- * STATUS_INTERVAL_MS: tasks that take minutes each get their own write, and a
- * burst of quick transitions folds into one.
+ * The state is saved at once after every transition (a result is never
+ * lost), as a line of its journal (state/journal.ts), and whole when the run
+ * ends. status.md, derived from it and rewritten in full, is written when
+ * the run's StatusWriter asks (status-writer.ts), and during the run at most
+ * once per interval that grows with the file: 200 ms, and 1 s more per
+ * STATUS_BYTES_PER_SECOND of it. A complete status.md holds every task, so
+ * each write costs as much as the plan is large; spaced so, status.md costs
+ * at most that many bytes a second however large the plan and however fast
+ * its tasks, instead of a whole file per transition (292 MB for a 1,000-task
+ * run of quick tasks). Tasks that take minutes each still get their own
+ * write, a burst of quick transitions folds into one, and the writes that
+ * readers wait for are made at once: when the run starts, and when it ends,
+ * whatever ended it (all done, a pause, a failure, Ctrl-C, a failed write).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { RunState } from '../core/state.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { stateFile, statusFile } from '../state/paths.js';
-import { saveState } from '../state/store.js';
+import { StateJournal } from '../state/journal.js';
+import { journalFile, statusFile } from '../state/paths.js';
+import { StateWriteError } from '../state/store.js';
 
-/** status.md follows state.json within this long. */
+/** status.md follows the state within this long, plus a second per STATUS_BYTES_PER_SECOND of it. */
 const STATUS_INTERVAL_MS = 200;
+/** Half of a 1,000-task plan's status.md: a plan that size gets a write every 2 s at most, 10,000 tasks every 20 s. */
+const STATUS_BYTES_PER_SECOND = 128 * 1024;
 
 /** A write that failed: which file and why, in words a person can act on. */
 export interface WriteFailure {
@@ -41,6 +52,8 @@ export class WriteError extends Error {
 export class RunRecorder {
   readonly #root: string;
   readonly #state: () => RunState;
+  readonly #live: () => Iterable<string>;
+  readonly #journal: StateJournal;
   readonly #renderStatus: () => string;
   readonly #onFailure: (failure: WriteFailure) => void;
   readonly #now: Clock;
@@ -49,12 +62,18 @@ export class RunRecorder {
   #statusFailed = false;
   #statusDirty = false;
   #lastStatusWrite = 0;
+  /** How long to wait after the last write: it grows with what that write cost. */
+  #statusInterval = STATUS_INTERVAL_MS;
   #statusTimer: NodeJS.Timeout | undefined;
 
   constructor(options: {
     root: string;
     /** The state to save, as it is now (recovery replaces the object). */
     state: () => RunState;
+    /** The last journal entry in the state loaded (store.ts readState). */
+    seq: number;
+    /** Tasks being worked on, whose records may have changed in place. */
+    live: () => Iterable<string>;
     /** status.md's content for the state as it is now. */
     renderStatus: () => string;
     /** Called once, on the first failed write. */
@@ -64,6 +83,8 @@ export class RunRecorder {
   }) {
     this.#root = options.root;
     this.#state = options.state;
+    this.#live = options.live;
+    this.#journal = new StateJournal(options.root, options.seq);
     this.#renderStatus = options.renderStatus;
     this.#onFailure = options.onFailure;
     this.#now = options.now;
@@ -75,23 +96,34 @@ export class RunRecorder {
   }
 
   /**
-   * Save state.json now and schedule status.md. False when the write failed.
-   * Tried even after an earlier failure: the run's last save, once its agents
-   * are ended, is worth making whenever the disk allows it.
+   * Save the state now and schedule status.md. False when the write failed.
+   * `touched`: tasks besides the live ones whose records were changed in
+   * place. `whole`: as a snapshot, so that state.json alone holds the
+   * state (the run's last save). Tried even after an earlier failure: the
+   * run's last save, once its agents are ended, is worth making whenever
+   * the disk allows it.
    */
-  save(): boolean {
-    if (!this.#attempt(() => saveState(this.#root, this.#state()), stateFile(this.#root))) {
+  save(options: { touched?: readonly string[]; whole?: boolean } = {}): boolean {
+    const state = this.#state();
+    const write = options.whole
+      ? () => this.#journal.compact(state)
+      : () => this.#journal.save(state, new Set([...this.#live(), ...(options.touched ?? [])]));
+    if (
+      !this.#attempt(write, (error) =>
+        error instanceof StateWriteError ? error.file : journalFile(this.#root),
+      )
+    ) {
       return false;
     }
     this.#statusDirty = true;
     return true;
   }
 
-  /** Write status.md if it is behind, at most every STATUS_INTERVAL_MS unless forced. */
+  /** Write status.md if it is behind, spaced by the size of the last write unless forced. */
   flushStatus(force = false): void {
     if (!this.#statusDirty || this.#statusFailed) return;
     const now = this.#now().getTime();
-    const wait = this.#lastStatusWrite + STATUS_INTERVAL_MS - now;
+    const wait = this.#lastStatusWrite + this.#statusInterval - now;
     if (!force && wait > 0) {
       this.#statusTimer ??= setTimeout(() => {
         this.#statusTimer = undefined;
@@ -104,8 +136,13 @@ export class RunRecorder {
     this.#statusDirty = false;
     const file = statusFile(this.#root);
     const written = this.#attempt(
-      () => writeFileAtomic(file, this.#renderStatus(), { fsync: false }),
-      file,
+      () => {
+        const text = this.#renderStatus();
+        writeFileAtomic(file, text, { fsync: false });
+        this.#statusInterval =
+          STATUS_INTERVAL_MS + (1000 * Buffer.byteLength(text)) / STATUS_BYTES_PER_SECOND;
+      },
+      () => file,
     );
     if (!written) this.#statusFailed = true;
   }
@@ -125,17 +162,18 @@ export class RunRecorder {
     }
   }
 
-  /** The run is over: no timer may keep the process alive. */
+  /** The run is over: no timer may keep the process alive, no file stays open. */
   close(): void {
     this.#cancelTimer();
+    this.#journal.close();
   }
 
-  #attempt(write: () => void, file: string): boolean {
+  #attempt(write: () => void, fileOf: (error: unknown) => string): boolean {
     try {
       write();
       return true;
     } catch (error) {
-      this.#fail(describeWriteError(file, error));
+      this.#fail(describeWriteError(fileOf(error), error));
       return false;
     }
   }

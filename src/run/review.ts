@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../state/atomic.js';
 import { Inbox } from '../state/inbox.js';
 import { acquireRunLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
-import { loadState, saveState } from '../state/store.js';
+import { loadState, readState, saveState } from '../state/store.js';
 import { loadProject } from '../tasks/load.js';
 
 export type ReviewOutcome =
@@ -52,11 +52,13 @@ export async function review(
     return { kind: 'error', message: lock.error.message };
   }
   try {
-    const state = loadState(root, { now });
-    if (!state.ok) return { kind: 'error', message: state.error.message };
-    const result = applyReviewAction(state.value, action, id, false, now());
+    const loadedState = readState(root, { now });
+    if (!loadedState.ok) return { kind: 'error', message: loadedState.error.message };
+    const { state, seq } = loadedState.value;
+    const result = applyReviewAction(state, action, id, false, now());
     if (!result.ok) return { kind: 'refused', message: result.message };
-    saveState(root, state.value);
+    // A new snapshot: no run is appending to the journal, and one save of the whole is cheap.
+    saveState(root, state, seq);
     if (!loaded.plan) {
       // `bearing run` would exit 2 until the task files load.
       const n = loaded.diagnostics.length;
@@ -72,8 +74,8 @@ export async function review(
       statusFile(root),
       renderStatusMarkdown({
         plan: loaded.plan,
-        state: state.value,
-        next: nextStep(loaded.plan, state.value, new Set(), undefined, [], gate),
+        state: state,
+        next: nextStep(loaded.plan, state, new Set(), undefined, [], gate),
         now: now(),
         gate,
       }),

@@ -32,7 +32,7 @@ import { isGitRepo } from '../state/changes.js';
 import { freeDiskBytes } from '../state/disk-space.js';
 import { Inbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
-import { loadState } from '../state/store.js';
+import { type LoadedState, loadState, readState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { chooseWorkspace, uncleanCheckout } from '../workspace/choose.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -138,7 +138,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
   let run: Run | undefined;
   try {
     // Re-read under the lock: the previous holder may have written since.
-    const loaded = loadState(root, { now });
+    const loaded = readState(root, { now });
     if (!loaded.ok) return { kind: 'state-error', message: loaded.error.message };
     const concurrency = Math.max(
       1,
@@ -163,7 +163,7 @@ export async function runProject(options: RunOptions): Promise<RunEnd> {
       chosen.workspace = queued = opened.workspace;
     }
     if (chosen.workspace instanceof WorktreeWorkspace) {
-      await undoCutLandings(loaded.value, chosen.workspace);
+      await undoCutLandings(loaded.value.state, chosen.workspace);
     }
     const unclean = await uncleanCheckout(chosen.workspace);
     if (unclean) return { kind: 'workspace-error', message: unclean };
@@ -251,7 +251,7 @@ class Run {
     options: RunOptions & { now: Clock },
     watcher: PlanWatcher,
     plan: Plan,
-    state: RunState,
+    loaded: LoadedState,
     lock: Lock,
     workspace: Workspace,
     /** Queue mode: the workspace, as the queue's (attempts run on workers). */
@@ -264,13 +264,15 @@ class Run {
     this.#lock = lock;
     this.#now = options.now;
     this.#plan = plan;
-    this.#state = state;
+    this.#state = loaded.state;
     this.#signal = AbortSignal.any([options.signal, this.#halt.signal]);
     this.#concurrency = Math.max(1, options.concurrency ?? plan.run.concurrency);
     this.#inbox = new Inbox(options.root);
     this.#recorder = new RunRecorder({
       root: options.root,
       state: () => this.#state,
+      seq: loaded.seq,
+      live: () => this.#running.keys(),
       renderStatus: () => this.#renderStatus(),
       onFailure: (failure) => this.#writeFailed(failure),
       now: options.now,
@@ -448,7 +450,7 @@ class Run {
 
   /** Requests from `bearing approve/retry` made while this run holds the lock. */
   #applyRequests(): void {
-    let applied = false;
+    const applied: string[] = [];
     for (const request of this.#inbox.take()) {
       const result = applyReviewAction(
         this.#state,
@@ -464,10 +466,11 @@ class Run {
         applied: result.ok,
         message: result.message,
       });
-      if (result.ok) applied = true;
+      if (result.ok) applied.push(request.id);
     }
-    if (!applied) return;
-    this.#save();
+    if (applied.length === 0) return;
+    // Review actions change the record in place.
+    this.#save({ touched: applied });
     // A pause of this run ends once what it waited for is approved or re-queued.
     if (this.#stop?.kind === 'paused') {
       const still = this.#pausedInRun.find((id) => statusOf(this.#state, id) === 'awaiting-review');
@@ -860,7 +863,7 @@ class Run {
     const recorded = recordedStop(this.#stop);
     if (recorded) this.#state.lastRun.stop = recorded;
     this.#ended = true;
-    this.#save();
+    this.#save({ whole: true });
     this.#tell({ type: 'final-save' });
     // A write that failed at the very end still changes the verdict.
     if (this.#recorder.failure && this.#stop?.kind !== 'state-write-failed') {
@@ -876,13 +879,13 @@ class Run {
     return runEnd(this.#stop, this.#plan, this.#state, next, this.#internalErrors > 0);
   }
 
-  #save(): void {
+  #save(options: { touched?: readonly string[]; whole?: boolean } = {}): void {
     if (this.#state.lastRun && !this.#state.lastRun.endedAt) {
       const waits = this.#holds.waits();
       if (waits.length > 0) this.#state.lastRun.waits = waits;
       else delete this.#state.lastRun.waits;
     }
-    this.#recorder.save();
+    this.#recorder.save(options);
   }
 
   #renderStatus(): string {

@@ -8,7 +8,7 @@ import { watch } from 'chokidar';
 import type { LiveProgress } from '../core/progress.js';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
-import { bearingDir, lockFile, stateFile } from '../state/paths.js';
+import { bearingDir, journalFile, lockFile, stateFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
 
 export type WatchEvent =
@@ -112,7 +112,8 @@ export async function watchProject(options: WatchOptions): Promise<void> {
       signal.removeEventListener('abort', finish);
       resolve();
     };
-    const watched = new Set([stateFile(root), lockFile(root)]);
+    // The state's snapshot and journal, and the lock.
+    const watched = new Set([stateFile(root), journalFile(root), lockFile(root)]);
     watcher = watchBearing(root, {
       accept: (path) => watched.has(path),
       intervalMs: interval,
@@ -150,7 +151,7 @@ export function watchBearing(
   };
   // bearing/ and not .state/: a project that has never run has no .state/
   // yet, and watching must not create it (a reading command creates nothing).
-  // Depth 1 reaches .state/state.json and .state/lock when the run makes them.
+  // Depth 1 reaches .state/ (the state's snapshot and journal, the lock) when the run makes it.
   const watcher = watch(bearingDir(root), { ignoreInitial: true, depth: 1 });
   watcher.on('all', (_event, path) => {
     if (accept(path)) schedule();

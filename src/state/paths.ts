@@ -30,8 +30,14 @@ export function stateDir(projectDir: string): string {
   return join(projectDir, BEARING_DIR, '.state');
 }
 
+/** The snapshot: the whole state as of the journal entry it names (store.ts). */
 export function stateFile(projectDir: string): string {
   return join(stateDir(projectDir), 'state.json');
+}
+
+/** What changed since the snapshot, one line per save of a run (journal.ts). */
+export function journalFile(projectDir: string): string {
+  return join(stateDir(projectDir), 'journal.jsonl');
 }
 
 /**

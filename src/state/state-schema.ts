@@ -175,6 +175,21 @@ export const runStateShape = refine(
       })),
 );
 
+/** The first line of `.state/journal.jsonl`: the snapshot the entries after it continue. */
+export const journalHeaderShape = object({ base: count });
+
+/**
+ * Every other line: the records that changed in one save, whole, and the
+ * last run when it changed. Whole records make replaying an entry twice
+ * harmless. (What an entry cannot say, a task record removed, is saved as a
+ * new snapshot instead.)
+ */
+export const journalEntryShape = object({
+  seq: number({ whole: true, min: 1 }),
+  tasks: optional(record(taskRecordShape)),
+  lastRun: optional(runInfoShape),
+});
+
 // Compile-time: the shape and the types describe exactly the same data
 // (each side assignable to the other, and the same keys, optional ones included).
 type Same<A, B> = [A] extends [B]

@@ -1,18 +1,33 @@
 /**
- * Loading and saving `.state/state.json`, the only record of what has run.
+ * Loading and saving the state, the only record of what has run. It is two
+ * files in `.state/`: `state.json`, a snapshot of the whole state, and
+ * `journal.jsonl`, what changed since, one line per save of a run
+ * (journal.ts writes it). Saving a transition appends one line whose size
+ * does not depend on how many tasks there are; now and then the run writes a
+ * new snapshot and starts the journal again (compaction).
+ *
+ * The snapshot names the last journal entry it includes (`journalSeq`); the
+ * journal's first line names the snapshot it continues (`base`), and each
+ * entry its own number. So a reader can tell entries the snapshot already
+ * holds (a crash between writing a snapshot and starting the new journal
+ * leaves them; they are skipped) from entries it lacks (a reader that read
+ * the snapshot just before a compaction, and the journal after: it reads
+ * again).
+ *
  * Loading never throws and never discards: a damaged file is reported with
  * what is wrong and copied aside, so a later save cannot silently erase the
- * results it held.
+ * results it held. A journal's last line cut short (a crash in the middle of
+ * an append) is no damage: that save never finished, and it is ignored.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Clock, systemClock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
-import { emptyState, type RunState } from '../core/state.js';
+import { emptyState, type RunInfo, type RunState, type TaskRecord } from '../core/state.js';
 import { writeFileAtomic } from './atomic.js';
-import { stateDir, stateFile } from './paths.js';
+import { journalFile, stateDir, stateFile } from './paths.js';
 import { type Issue, issuesOf } from './shape.js';
-import { runStateShape } from './state-schema.js';
+import { journalEntryShape, journalHeaderShape, runStateShape } from './state-schema.js';
 
 export interface StateError {
   /**
@@ -33,26 +48,104 @@ export interface LoadOptions {
   now?: Clock;
 }
 
+/** A write of one of the state's files failed: which one, and the error (its `code` kept). */
+export class StateWriteError extends Error {
+  readonly file: string;
+  readonly code: string | undefined;
+  constructor(file: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.file = file;
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** Run `write`, naming `file` in what it throws. */
+export function writingTo<T>(file: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    throw error instanceof StateWriteError ? error : new StateWriteError(file, error);
+  }
+}
+
+/** The state and the number of the last journal entry in it, which the next save continues from. */
+export interface LoadedState {
+  state: RunState;
+  seq: number;
+}
+
 const MAX_ISSUES_SHOWN = 5;
+/**
+ * A reader that finds the journal newer than the snapshot read a moment
+ * before met a compaction in between: it reads both again, this many times.
+ */
+const COMPACTION_RETRIES = 5;
+/** The snapshot's key for the last journal entry it includes; not part of RunState. */
+const SEQ_KEY = 'journalSeq';
 
 /** The recorded state, or an empty one when nothing has run yet. */
 export function loadState(
   projectDir: string,
   options: LoadOptions = {},
 ): Result<RunState, StateError> {
-  const file = stateFile(projectDir);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return ok(emptyState());
-    return err({
-      reason: 'unreadable',
-      file,
-      message: `${file}: cannot read the run state (${code ?? String(e)}); check its permissions`,
-    });
+  const loaded = readState(projectDir, options);
+  return loaded.ok ? ok(loaded.value.state) : loaded;
+}
+
+/** The recorded state with its place in the journal, for the one process that saves it. */
+export function readState(
+  projectDir: string,
+  options: LoadOptions = {},
+): Result<LoadedState, StateError> {
+  for (let attempt = 0; ; attempt++) {
+    const snapshot = readSnapshot(projectDir, options);
+    if (!snapshot.ok) return snapshot;
+    const journal = readJournal(projectDir, snapshot.value, options);
+    if (!('compacted' in journal)) return journal;
+    if (attempt >= COMPACTION_RETRIES) {
+      return damaged(
+        journalFile(projectDir),
+        journal.compacted,
+        'invalid',
+        `line 1: continues a newer ${stateFile(projectDir)} than the one there (entries are missing)`,
+        options,
+        JOURNAL_ADVICE,
+      );
+    }
   }
+}
+
+/**
+ * Write the whole state as a new snapshot and start an empty journal after
+ * it, each atomically (temp file, fsync, rename): a crash leaves the previous
+ * state or this one. `seq` is the last journal entry the state includes.
+ * Synchronous so it also works on the exit path after Ctrl-C. Throws on IO
+ * errors (disk full, read-only project): a run that cannot record what it
+ * does must not go on: a StateWriteError names the file. Returns the
+ * snapshot's size in bytes.
+ */
+export function saveState(projectDir: string, state: RunState, seq: number): number {
+  const snapshot = stateFile(projectDir);
+  writingTo(snapshot, () => mkdirSync(stateDir(projectDir), { recursive: true }));
+  // Compact: `jq` reads it either way. The snapshot first: until the new
+  // journal replaces the old one, the old one's entries are all in it.
+  const text = `${JSON.stringify({ ...state, [SEQ_KEY]: seq })}\n`;
+  writingTo(snapshot, () => writeFileAtomic(snapshot, text));
+  const journal = journalFile(projectDir);
+  writingTo(journal, () => writeFileAtomic(journal, journalHeader(seq)));
+  return Buffer.byteLength(text);
+}
+
+export function journalHeader(base: number): string {
+  return `${JSON.stringify({ base })}\n`;
+}
+
+function readSnapshot(projectDir: string, options: LoadOptions): Result<LoadedState, StateError> {
+  const file = stateFile(projectDir);
+  const read = readBytes(file);
+  if (!read.ok) return read;
+  const bytes = read.value;
+  if (bytes === undefined) return ok({ state: emptyState(), seq: 0 });
 
   let data: unknown;
   try {
@@ -71,22 +164,95 @@ export function loadState(
   }
 
   const issues = issuesOf(runStateShape, data);
+  const { [SEQ_KEY]: seq = 0, ...state } = data as Record<string, unknown>;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+    issues.push({ path: [SEQ_KEY], message: 'expected a whole number of 0 or more' });
+  }
   if (issues.length > 0) return damaged(file, bytes, 'invalid', describeIssues(issues), options);
   // Keys the shape does not know are kept, so fields written by a newer minor
   // version survive a load and save.
-  return ok(data as RunState);
+  return ok({ state: state as unknown as RunState, seq: seq as number });
 }
 
+const JOURNAL_ADVICE =
+  'Fix the file, or delete it to go back to the state as of the last snapshot (state.json), losing the changes recorded since';
+
 /**
- * Write the state atomically (temp file, fsync, rename): a crash leaves the
- * previous state or this one. Synchronous so it also works on the exit path
- * after Ctrl-C. Throws on IO errors (disk full, read-only project): a run that
- * cannot record what it does must not go on.
+ * The snapshot with the journal's entries after it applied, or `compacted`
+ * (with the journal's bytes) when the journal continues a newer snapshot
+ * than the one read.
  */
-export function saveState(projectDir: string, state: RunState): void {
-  mkdirSync(stateDir(projectDir), { recursive: true });
-  // Compact: it is rewritten after every transition, and `jq` reads it as well either way.
-  writeFileAtomic(stateFile(projectDir), `${JSON.stringify(state)}\n`);
+function readJournal(
+  projectDir: string,
+  snapshot: LoadedState,
+  options: LoadOptions,
+): Result<LoadedState, StateError> | { compacted: Buffer } {
+  const file = journalFile(projectDir);
+  const read = readBytes(file);
+  if (!read.ok) return read;
+  const bytes = read.value;
+  if (bytes === undefined) return ok(snapshot);
+  const bad = (reason: 'corrupt' | 'invalid', what: string): Result<never, StateError> =>
+    damaged(file, bytes, reason, what, options, JOURNAL_ADVICE);
+
+  // Only whole lines count: a last line with no newline is a save cut short.
+  const end = bytes.lastIndexOf(0x0a);
+  if (end < 0) return ok(snapshot);
+  const lines = bytes.toString('utf8', 0, end).split('\n');
+  const parsed: unknown[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      parsed.push(JSON.parse(lines[i]!));
+    } catch (e) {
+      return bad('corrupt', `line ${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const headerIssues = issuesOf(journalHeaderShape, parsed[0]);
+  if (headerIssues.length > 0) return bad('invalid', `line 1: ${describeIssues(headerIssues)}`);
+  const base = (parsed[0] as { base: number }).base;
+  if (parsed.length === 1) return ok(snapshot);
+  if (base > snapshot.seq) return { compacted: bytes };
+
+  const { state } = snapshot;
+  let seq = base;
+  for (let i = 1; i < parsed.length; i++) {
+    const entry = parsed[i];
+    const issues = issuesOf(journalEntryShape, entry);
+    const e = entry as { seq: number; tasks?: Record<string, TaskRecord>; lastRun?: RunInfo };
+    if (issues.length === 0 && e.seq !== seq + 1) {
+      issues.push({ path: ['seq'], message: `expected ${seq + 1}, got ${e.seq}` });
+    }
+    for (const [key, record] of Object.entries(e.tasks ?? {})) {
+      if (issues.length === 0 && record.id !== key) {
+        issues.push({
+          path: ['tasks', key, 'id'],
+          message: `expected "${key}" (the key it is stored under), got "${record.id}"`,
+        });
+      }
+    }
+    if (issues.length > 0) return bad('invalid', `line ${i + 1}: ${describeIssues(issues)}`);
+    seq = e.seq;
+    // Entries the snapshot already holds: it was written after them.
+    if (seq <= snapshot.seq) continue;
+    if (e.tasks) Object.assign(state.tasks, e.tasks);
+    if (e.lastRun) state.lastRun = e.lastRun;
+  }
+  return ok({ state, seq: Math.max(seq, snapshot.seq) });
+}
+
+/** The file's bytes, undefined when there is none, or why it cannot be read. */
+function readBytes(file: string): Result<Buffer | undefined, StateError> {
+  try {
+    return ok(readFileSync(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return ok(undefined);
+    return err({
+      reason: 'unreadable',
+      file,
+      message: `${file}: cannot read the run state (${code ?? String(e)}); check its permissions`,
+    });
+  }
 }
 
 function damaged(
@@ -95,6 +261,7 @@ function damaged(
   reason: 'corrupt' | 'invalid',
   what: string,
   options: LoadOptions,
+  advice = 'Fix the file, or delete it to start again with no recorded results (task files are not affected)',
 ): Result<never, StateError> {
   const now = options.now ?? systemClock;
   let preservedAs: string | undefined;
@@ -108,7 +275,7 @@ function damaged(
   return err({
     reason,
     file,
-    message: `${file}: ${what}.${keep} Fix the file, or delete it to start again with no recorded results (task files are not affected).`,
+    message: `${file}: ${what}.${keep} ${advice}.`,
     ...(preservedAs ? { preservedAs } : {}),
   });
 }

@@ -23,6 +23,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll } from 'vitest';
 import type { RunState, TaskRecord } from '../../src/core/state.js';
+import { loadState } from '../../src/state/store.js';
 import { createFixture, type Fixture, type FixtureFiles } from '../helpers/fixtures.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -266,8 +267,11 @@ export class Project {
     });
   }
 
+  /** The recorded state as every reader loads it: the snapshot and its journal. */
   state(): RunState {
-    return JSON.parse(readFileSync(this.path('bearing/.state/state.json'), 'utf8')) as RunState;
+    const loaded = loadState(this.dir);
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    return loaded.value;
   }
 
   task(id: string): TaskRecord {

@@ -13,6 +13,8 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
   const recorder = new RunRecorder({
     root: fx.dir,
     state: () => emptyState(),
+    seq: 0,
+    live: () => [],
     renderStatus: () => `at ${t}\n`,
     onFailure: () => {},
     now: () => new Date(t),
@@ -33,6 +35,46 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
     recorder.save();
     recorder.flushStatus();
     expect(status()).toBe(`at ${t}\n`); // 250 ms after it: written at once
+  } finally {
+    recorder.close();
+  }
+});
+
+it('spaces status.md writes by their size, and writes at once when forced (the run ends)', async () => {
+  const fx = await fixtures.create({ 'bearing/config.yaml': '' });
+  let t = Date.parse('2026-05-01T10:00:00Z');
+  // A plan of some 1,000 tasks: 256 KB of status.md.
+  const render = () => `at ${t}\n${'x'.repeat(256 * 1024)}\n`;
+  const recorder = new RunRecorder({
+    root: fx.dir,
+    state: () => emptyState(),
+    seq: 0,
+    live: () => [],
+    renderStatus: render,
+    onFailure: () => {},
+    now: () => new Date(t),
+  });
+  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  try {
+    recorder.save();
+    recorder.flushStatus();
+    const first = status();
+    expect(first).toBe(render());
+
+    t += 1_000;
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).toBe(first); // 1 s after a 256 KB write: left for later
+
+    t += 1_300;
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).toBe(render()); // 2.3 s after it (200 ms + 1 s per 128 KB): written
+
+    t += 10;
+    recorder.save();
+    recorder.flushStatus(true);
+    expect(status()).toBe(render()); // the final save: at once
   } finally {
     recorder.close();
   }

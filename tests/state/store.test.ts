@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emptyState, type RunState, ZERO_USAGE } from '../../src/core/state.js';
-import { stateDir, stateFile } from '../../src/state/paths.js';
+import { journalFile, stateDir, stateFile } from '../../src/state/paths.js';
 import { loadState, saveState } from '../../src/state/store.js';
 import { useTempDirs } from './support.js';
 
@@ -49,13 +49,16 @@ describe('loadState / saveState', () => {
     expect(loadState(tempDir())).toEqual({ ok: true, value: emptyState() });
   });
 
-  it('round-trips a state through an atomic save, leaving only state.json', () => {
+  it('round-trips a state through an atomic save, leaving a snapshot and an empty journal', () => {
     const project = tempDir();
-    saveState(project, sample());
+    saveState(project, sample(), 7);
     expect(loadState(project)).toEqual({ ok: true, value: sample() });
-    expect(readdirSync(stateDir(project))).toEqual(['state.json']);
-    // One compact line (it is rewritten after every transition), ending in a newline.
-    expect(readFileSync(stateFile(project), 'utf8')).toMatch(/^\{"version":1,[^\n]*\}\n$/);
+    expect(readdirSync(stateDir(project)).sort()).toEqual(['journal.jsonl', 'state.json']);
+    // One compact line, ending in a newline, naming the last journal entry it holds.
+    expect(readFileSync(stateFile(project), 'utf8')).toMatch(
+      /^\{"version":1,[^\n]*,"journalSeq":7\}\n$/,
+    );
+    expect(readFileSync(journalFile(project), 'utf8')).toBe('{"base":7}\n');
   });
 
   it('keeps fields it does not know (written by a newer minor version) through load and save', () => {
@@ -64,8 +67,12 @@ describe('loadState / saveState', () => {
     writeRaw(project, JSON.stringify(withExtra));
     const loaded = loadState(project);
     if (!loaded.ok) throw new Error(loaded.error.message);
-    saveState(project, loaded.value);
-    expect(JSON.parse(readFileSync(stateFile(project), 'utf8'))).toEqual(withExtra);
+    saveState(project, loaded.value, 0);
+    expect(JSON.parse(readFileSync(stateFile(project), 'utf8'))).toEqual({
+      ...withExtra,
+      journalSeq: 0,
+    });
+    expect(loadState(project)).toEqual({ ok: true, value: withExtra });
   });
 
   it('reports broken JSON with the file and the parse error, and keeps a copy once', () => {
