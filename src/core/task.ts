@@ -50,6 +50,8 @@ export interface Task {
   onFailure: FailurePolicy;
   retries: number;
   verify?: string;
+  /** An agent that reports success without changing a file needs review (expect_changes). */
+  expectChanges: boolean;
   /** Agent tasks. */
   prompt?: string;
   /** Shell tasks. */

@@ -23,6 +23,7 @@ export function makeTask(partial: Partial<Task> & { id: string }): Task {
     prompt: `Do ${partial.id}.`,
     source: { file: 'bearing/tasks/t.yaml', line: 1, col: 1 },
     ...partial,
+    expectChanges: partial.expectChanges ?? (partial.cli ?? 'claude') !== 'shell',
   };
 }
 

@@ -132,6 +132,7 @@ async function planFromState(state: RunState): Promise<Plan> {
       checkpoint: 'auto',
       onFailure: 'retry',
       retries: 0,
+      expectChanges: false,
       source: { file: '', line: 0, col: 0 },
     })),
     agents: {},

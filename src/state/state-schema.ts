@@ -52,6 +52,7 @@ export const failureShape = union('reason', {
   'verify-failed': { command: string(), exitCode: number(), output: string() },
   'command-failed': { command: string(), exitCode: number(), output: string() },
   'dependency-failed': { dependency: string() },
+  'no-changes': { message: string() },
   'merge-conflict': {
     files: array(string()),
     tasks: array(string()),
@@ -60,6 +61,24 @@ export const failureShape = union('reason', {
     target: string(),
   },
   'internal-error': { message: string(), version: string() },
+});
+
+const fingerprintShape = object({
+  digest: string({ nonEmpty: true }),
+  fields: record(string()),
+  upstream: record(string()),
+});
+
+const staleShape = union('kind', {
+  edited: { fields: array(string()) },
+  upstream: { task: string(), change: oneOf(['stale', 'rerun', 'new-result']) },
+});
+
+const checksShape = object({
+  verify: optional(string()),
+  changes: optional(boolean()),
+  unknownFiles: optional(array(string())),
+  approved: optional(boolean()),
 });
 
 export const attemptShape = object({
@@ -93,6 +112,7 @@ export const attemptShape = object({
       landing: optional(object({ commit: string(), onto: string() })),
     }),
   ),
+  fingerprint: optional(fingerprintShape),
 });
 
 export const taskStatusShape = oneOf([
@@ -103,6 +123,8 @@ export const taskStatusShape = oneOf([
   'skipped',
   'awaiting-review',
   'interrupted',
+  'needs-review',
+  'stale',
 ]);
 
 export const taskRecordShape = object({
@@ -120,6 +142,9 @@ export const taskRecordShape = object({
   retryFrom: optional(count),
   land: optional(object({ attempt: number({ whole: true, min: 1 }), reviewed: boolean() })),
   flagged: optional(boolean()),
+  fingerprint: optional(fingerprintShape),
+  stale: optional(staleShape),
+  checks: optional(checksShape),
   updatedAt: isoDate,
 });
 

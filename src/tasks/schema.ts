@@ -115,7 +115,12 @@ export const taskSettingsShape = {
   verify: z
     .string()
     .describe(
-      'A gate command run (through `sh -c`, in the project) after the agent reports success; the task completes only if it exits 0.',
+      'A gate command run (through `sh -c`, in the project) after the agent reports success; the task completes only if it exits 0. A passed gate is recorded as the evidence the task was checked against.',
+    ),
+  expect_changes: z
+    .boolean()
+    .describe(
+      'Whether the task must change files. An agent that reports success but changed no file (in worktree mode: whose landed commit is empty) is not `completed` but `needs-review`: its dependents wait and the run goes on (it stops only with `checkpoint: pause`) until `bearing approve <id>` or `bearing retry <id>`. Set `false` on tasks that only analyse or report.',
     ),
 } as const;
 
@@ -286,6 +291,7 @@ export const BUILTIN_DEFAULTS = {
     on_failure: 'retry',
     retries: 1,
     verify: undefined,
+    expect_changes: undefined,
     name: undefined,
     depends_on: [] as string[],
     prompt: undefined,
@@ -332,6 +338,7 @@ export const UNSET_MEANING: Partial<
   budget_usd: 'no ceiling',
   max_turns: 'no limit',
   verify: 'no gate',
+  expect_changes: '`true` for agent tasks, `false` for shell tasks',
   name: 'the id',
   prompt: 'required for agent tasks',
   run: 'required for shell tasks',
