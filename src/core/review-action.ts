@@ -3,7 +3,8 @@
  * Pure, and shared by the commands (when no run is active) and the run loop
  * (when one is, through its inbox), so both say and do exactly the same.
  */
-import type { RunState } from './state.js';
+import { describeStale } from './stale.js';
+import type { Fingerprint, RunState } from './state.js';
 
 /**
  * `bearing approve` / `bearing retry` on the state: shared by the commands
@@ -15,16 +16,43 @@ export function applyReviewAction(
   id: string,
   isRunning: boolean,
   now: Date,
+  /** The task's fingerprint as its task file and its dependencies stand now (approving a stale task). */
+  currentFingerprint?: () => Fingerprint | undefined,
 ): { ok: boolean; message: string } {
   const record = state.tasks[id];
   if (isRunning || record?.status === 'running') {
     return { ok: false, message: `${id} is running; wait for it to finish` };
   }
-  if (action === 'approve') {
-    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
+  if (action === 'approve' && record?.status === 'stale') {
+    const why = record.stale;
+    // Its result would be accepted against an upstream result that is itself
+    // about to change: the upstream task is settled first.
+    if (why?.kind === 'upstream' && why.change !== 'new-result') {
       return {
         ok: false,
-        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`,
+        message: `${id} is stale because ${describeStale(why).replaceAll('`', '')}: approve or run ${why.task} first`,
+      };
+    }
+    const fingerprint = currentFingerprint?.();
+    record.status = 'completed';
+    delete record.stale;
+    if (fingerprint) record.fingerprint = fingerprint;
+    record.updatedAt = now.toISOString();
+    return {
+      ok: true,
+      message: `${id} accepted as current: its result stands; tasks stale only because of it are current again`,
+    };
+  }
+  if (action === 'approve') {
+    if (
+      !record ||
+      (record.status !== 'awaiting-review' &&
+        record.status !== 'failed' &&
+        record.status !== 'needs-review')
+    ) {
+      return {
+        ok: false,
+        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review, needing review, failed or stale can be approved`,
       };
     }
     // Worktree mode: work that never landed (a conflict resolved by hand, a
@@ -46,9 +74,12 @@ export function applyReviewAction(
     record.flagged = false;
     if (wasFailed) {
       // The accepted work is the last attempt's: its last words are the hand-off.
-      record.summary = record.attempts.at(-1)?.summary || record.summary || '';
+      const last = record.attempts.at(-1);
+      record.summary = last?.summary || record.summary || '';
+      if (last?.fingerprint) record.fingerprint = last.fingerprint;
       delete record.failure;
     }
+    record.checks = { ...record.checks, approved: true };
     record.updatedAt = now.toISOString();
     return {
       ok: true,

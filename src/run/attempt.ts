@@ -5,6 +5,7 @@
  * what changed, and record the outcome on the task. The run loop decides what
  * happens next; this module only says what happened.
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AgentRunResult,
@@ -14,6 +15,8 @@ import {
 } from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
+import { fingerprintOf } from '../core/fingerprint.js';
+import { unknownFiles } from '../core/hand-off.js';
 import { type AttemptRecord, type RunState, ZERO_USAGE } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import {
@@ -32,6 +35,7 @@ import {
 } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
+import { digest } from '../state/digest.js';
 import { attemptDir } from '../state/paths.js';
 import type { Landing, Site, Workspace } from '../workspace/workspace.js';
 import { landingMessage, WorktreeWorkspace } from '../workspace/worktrees.js';
@@ -107,10 +111,16 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
 
   const site = await openSite(input, next.attempt, next.resumeSessionId);
   // Saved before the spawn: whatever this attempt starts carries the token.
+  // Its fingerprint is what it was given now: an edit made while it runs makes
+  // its result stale as soon as it ends.
   const begun = beginAttempt(
     state.tasks[task.id],
     task.id,
-    { attempt: next.attempt, token: newAttemptToken() },
+    {
+      attempt: next.attempt,
+      token: newAttemptToken(),
+      fingerprint: fingerprintOf(task, state, digest),
+    },
     now(),
   );
   state.tasks[task.id] = begun.record;
@@ -191,6 +201,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   if (result.status === 'completed' && task.verify && !signal.aborted) {
     result = await runGate(task, task.verify, input, site.cwd, dir, result);
   }
+  const verified = result.status === 'completed' ? task.verify : undefined;
 
   const message = landingMessage(task.id, next.attempt, result.summary);
   const allNotes = [...(result.notes ?? []), ...notes];
@@ -231,6 +242,10 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       ...(outcome.kind === 'exited' ? { exitCode: outcome.exitCode } : {}),
       notes: allNotes,
       filesChanged: files,
+      ...(verified !== undefined ? { verified } : {}),
+      ...(result.status === 'completed'
+        ? { unknownFiles: namedButNowhere(result.summary, files, site.cwd) }
+        : {}),
     },
     now(),
     { conflictRetries: plan.run.conflictRetries },
@@ -269,6 +284,26 @@ async function openSite(
     ...(resumes ? { resumes } : {}),
     othersRunning: input.othersRunning,
   });
+}
+
+/**
+ * Paths the summary names that the attempt did not change and that are not
+ * in the folder it worked in (its worktree, in worktree mode, which holds
+ * what landed). core/hand-off.ts says what counts as a path.
+ */
+function namedButNowhere(summary: string, changed: string[], cwd: string): string[] {
+  return unknownFiles(
+    summary,
+    changed,
+    (path) => existsSync(join(cwd, path)),
+    (name) => {
+      try {
+        return statSync(join(cwd, name)).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+  );
 }
 
 /** What the agent reported, as the attempt records it. */

@@ -175,6 +175,7 @@ describe('a valid multi-file project', () => {
         checkpoint: 'auto',
         onFailure: 'retry',
         retries: 1,
+        expectChanges: true,
         prompt: 'x',
         source: { file: 'bearing/tasks/a.yaml', line: 1, col: 1 },
       },
