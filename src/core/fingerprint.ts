@@ -20,6 +20,22 @@
 import type { Fingerprint, RunState, TaskRecord } from './state.js';
 import type { Task } from './task.js';
 
+/**
+ * Task keys that only say how Bearing treats an attempt: no fingerprint holds
+ * them, so editing them makes nothing stale. Every other task key is in
+ * `workFields` (tests/start/planner-prompt.test.ts keeps both lists, the
+ * schema and the planner's instructions in step).
+ */
+export const NOT_WORK_KEYS = [
+  'id',
+  'name',
+  'timeout',
+  'idle_timeout',
+  'checkpoint',
+  'on_failure',
+  'retries',
+] as const;
+
 /** A digest of a string: short, stable across runs and machines. */
 export type Hash = (text: string) => string;
 
