@@ -85,17 +85,14 @@ describe('the verified hand-off', () => {
 });
 
 describe('stale tasks', () => {
-  const files = (apiPrompt: string) => (
-    {
-      'bearing/tasks/t.yaml': tasksYaml([
-        { id: 'db', cli: 'shell', run: 'echo db > db.txt' },
-        { id: 'api', depends_on: ['db'], prompt: apiPrompt },
-        { id: 'docs', depends_on: ['api'], prompt: '[[docs]]' },
-        { id: 'ui', depends_on: ['db'], prompt: '[[ui]]' },
-      ]),
-    },
-    90_000
-  );
+  const files = (apiPrompt: string) => ({
+    'bearing/tasks/t.yaml': tasksYaml([
+      { id: 'db', cli: 'shell', run: 'echo db > db.txt' },
+      { id: 'api', depends_on: ['db'], prompt: apiPrompt },
+      { id: 'docs', depends_on: ['api'], prompt: '[[docs]]' },
+      { id: 'ui', depends_on: ['db'], prompt: '[[ui]]' },
+    ]),
+  });
 
   it('an edit re-runs the task and its dependents, says why first; a sibling stays completed', async () => {
     const p = await Project.create(files('[[api]] v1'), {
