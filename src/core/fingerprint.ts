@@ -8,7 +8,7 @@
  *   it was pointed at (`focus`, `skip`, `depends_on`) and what it was checked
  *   against (`verify`, `expect_changes`). Settings that only say how Bearing
  *   treats an attempt (`name`, `timeout`, `idle_timeout`, `checkpoint`,
- *   `on_failure`, `retries`) are left out: changing them changes nothing the
+ *   `on_failure`, `retries`, `retry_mode`) are left out: changing them changes nothing the
  *   agent did, and must not re-run finished work;
  * - each hand-off the task received: per dependency, its status, its
  *   attempt count (a re-run is a new hand-off even when it says the same),
@@ -34,6 +34,7 @@ export const NOT_WORK_KEYS = [
   'checkpoint',
   'on_failure',
   'retries',
+  'retry_mode',
 ] as const;
 
 /** A digest of a string: short, stable across runs and machines. */

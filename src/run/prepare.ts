@@ -17,6 +17,8 @@ export interface PreparedPrompt {
   attempt: number;
   /** The agent session this attempt resumes; absent when it starts fresh. */
   resumeSessionId?: string;
+  /** After an attempt that did not complete: whether this one resumes or starts fresh, and why. */
+  retryWhy?: string;
   /** Empty for shell tasks, which run `task.run` and receive no prompt. */
   prompt: string;
   adapter: AgentAdapter;
@@ -35,7 +37,7 @@ export function preparePrompt(
   format: PromptFormat = plan.run.promptFormat,
 ): PreparedPrompt {
   const adapter = adapterFor(task, plan.agents);
-  const next = nextAttempt(state.tasks[task.id], adapter.resumable);
+  const next = nextAttempt(state.tasks[task.id], adapter.resumable, task.retryMode);
   const resumeSessionId = next.retry ? next.resumeSessionId : undefined;
   // A resumed session holds the task and its context: it is told only what went wrong.
   const prompt =
@@ -51,6 +53,7 @@ export function preparePrompt(
   return {
     attempt: next.attempt,
     ...(resumeSessionId !== undefined ? { resumeSessionId } : {}),
+    ...(next.why !== undefined ? { retryWhy: next.why } : {}),
     prompt,
     adapter,
   };

@@ -137,6 +137,7 @@ async function planFromState(state: RunState): Promise<Plan> {
       checkpoint: 'auto',
       onFailure: 'retry',
       retries: 0,
+      retryMode: 'auto',
       expectChanges: false,
       source: { file: '', line: 0, col: 0 },
     })),

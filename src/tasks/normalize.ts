@@ -67,6 +67,7 @@ export function normalizeTask(
     checkpoint: pick('checkpoint'),
     onFailure: pick('on_failure'),
     retries: pick('retries'),
+    retryMode: pick('retry_mode'),
     expectChanges: false,
     source,
   };

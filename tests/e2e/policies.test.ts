@@ -104,7 +104,8 @@ describe('on_failure: retry', () => {
     expect(p.task('t').status).toBe('completed');
   });
 
-  it('verify gate fails, then passes on retry: codex session resumed, gate output appended, usage not double counted', async () => {
+  // After a failed gate `retry_mode: auto` starts fresh (the session went astray); `resume` keeps it.
+  it('verify gate fails, then passes on retry: with retry_mode: resume the codex session resumes, gate output appended, usage not double counted', async () => {
     const p = await Project.create(
       {
         'bearing/tasks/t.yaml': tasksYaml([
@@ -113,6 +114,7 @@ describe('on_failure: retry', () => {
             cli: 'codex',
             model: 'gpt-5.2-codex',
             verify: 'test -f ok.flag || { echo GATE-SAYS-NO; exit 3; }',
+            retry_mode: 'resume',
             prompt: '[[gated]] Make the gate pass.',
           },
         ]),

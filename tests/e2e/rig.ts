@@ -193,8 +193,8 @@ export interface ProjectOptions {
   env?: Record<string, string>;
   /**
    * Keep Bearing's check that an agent task changed files (`expect_changes`,
-   * on by default in Bearing). Off by default here, through a config.yaml the
-   * rig writes when the test brings none: most tests script agents that
+   * on by default in Bearing). Off by default here, through `defaults:` the
+   * rig adds to config.yaml (unless the test's has its own): most tests script agents that
    * answer without writing, and are about something else. The check has its
    * own tests (hand-off.test.ts).
    */
@@ -235,10 +235,15 @@ export class Project {
   }
 
   static async create(files: FixtureFiles, options: ProjectOptions = {}): Promise<Project> {
+    const config = files['bearing/config.yaml'];
     const withConfig =
-      options.expectChanges || 'bearing/config.yaml' in files
+      options.expectChanges ||
+      (config !== undefined && (typeof config !== 'string' || /^defaults:/m.test(config)))
         ? files
-        : { ...files, 'bearing/config.yaml': NO_CHANGE_CHECK };
+        : {
+            ...files,
+            'bearing/config.yaml': `${config ? config.replace(/\n?$/, '\n') : ''}${NO_CHANGE_CHECK}`,
+          };
     const fx = await createFixture(withConfig, {
       git: options.git ?? true,
       prefix: 'bearing-e2e-p-',

@@ -24,6 +24,7 @@ import {
   BUILTIN_DEFAULTS,
   configFileSchema,
   customAgentSchema,
+  RETRY_MODES,
   runSettingsSchema,
   taskFileSchema,
   taskOnlyShape,
@@ -200,6 +201,13 @@ describe.each(PLANNER_CLIS)('the %s planner prompt', (cli) => {
     ).toEqual(NOT_WORK_KEYS.filter((k) => k !== 'id').sort());
     expect(text).toContain('`bearing approve <id>` accepts its result as current');
     expect(text).toContain('runs it again and makes its dependents stale');
+  });
+
+  it('teaches every retry mode the schema has', () => {
+    expect(text).toContain('`retry_mode` decides how a retry starts');
+    for (const mode of RETRY_MODES) expect(text, mode).toContain(`\`${mode}\``);
+    expect(text).toMatch(/after an\s+interruption .* resumes/s);
+    expect(text).toMatch(/finished\s+wrong .* starts with the error appended/s);
   });
 });
 
