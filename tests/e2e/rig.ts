@@ -238,6 +238,8 @@ export class Project {
     const config = files['bearing/config.yaml'];
     const withConfig =
       options.expectChanges ||
+      // No tasks, no project: a test about finding (or making) one gets none.
+      !Object.keys(files).some((f) => f.startsWith('bearing/tasks/')) ||
       (config !== undefined && (typeof config !== 'string' || /^defaults:/m.test(config)))
         ? files
         : {
