@@ -95,8 +95,10 @@ export function fingerprintOf(task: Task, state: RunState, hash: Hash): Fingerpr
  * nothing stale.
  */
 export function changedFields(task: Task, recorded: Fingerprint, hash: Hash): string[] {
+  // One hash settles the usual case, nothing changed; the keys are hashed
+  // one by one only to name what did.
+  if (hash(JSON.stringify(workFields(task))) === recorded.digest) return [];
   const now = fieldDigests(task, hash);
-  if (now.digest === recorded.digest) return [];
   return Object.keys(now.fields).filter(
     (k) => recorded.fields[k] !== undefined && recorded.fields[k] !== now.fields[k],
   );
