@@ -96,7 +96,8 @@ describe('outages', () => {
 
   it('stop the run once the backoff is used up, with the task still queued', async () => {
     const { end, state } = await run({
-      tasks: 'id: c\nprompt: "[[c]]"\n',
+      // Fresh: a resumed session gets only the retry note, which the script does not match.
+      tasks: 'id: c\nretry_mode: fresh\nprompt: "[[c]]"\n',
       scenarios: [{ match: '[[c]]', outcome: 'api-500' }],
       options: { outageBackoffMs: [100, 100] },
     });
