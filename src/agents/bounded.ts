@@ -17,6 +17,13 @@ export function clipTail(text: string, maxChars: number): string {
   return structuredClone(ELLIPSIS + text.slice(text.length - (maxChars - ELLIPSIS.length)));
 }
 
+/** The first line of a text, trimmed, marked when more lines followed: a tool's argument on one line. */
+export function firstLine(text: string): string {
+  const trimmed = text.trim();
+  const end = trimmed.indexOf('\n');
+  return end === -1 ? trimmed : `${trimmed.slice(0, end).trimEnd()} ${ELLIPSIS}`;
+}
+
 /**
  * The last lines pushed, at most `maxLines` lines and `maxChars` characters
  * (counting one newline between lines). Older lines are dropped first; a

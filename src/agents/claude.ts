@@ -9,9 +9,15 @@
 
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
+import {
+  TRANSCRIPT_MESSAGE_CHARS,
+  TRANSCRIPT_OUTPUT_CHARS,
+  type TranscriptEntry,
+  type TranscriptReader,
+} from '../core/transcript.js';
 import { EFFORTS_BY_CLI } from '../tasks/values.js';
-import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
-import { EventLines } from './event-lines.js';
+import { clipTail, firstLine, SUMMARY_MAX_CHARS } from './bounded.js';
+import { EventLines, TranscriptLines } from './event-lines.js';
 import { arr, count, type JsonObject, num, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
@@ -390,9 +396,177 @@ export class ClaudeStreamParser implements OutputParser {
   }
 }
 
+/**
+ * The inputs that name what a tool works on, in the order they are looked
+ * for: claude's tool schemas (the Agent SDK's sdk-tools.d.ts: `file_path`
+ * for Read, Write and Edit, `notebook_path` for NotebookEdit, `command` for
+ * Bash, `pattern` for Glob and Grep, `url` for WebFetch, `query` for
+ * WebSearch, `description` for Agent). Keyed by input, not by tool name, so
+ * a renamed or new tool with the same inputs reads the same.
+ */
+const TARGET_INPUTS = [
+  'file_path',
+  'notebook_path',
+  'command',
+  'pattern',
+  'url',
+  'query',
+  'description',
+] as const;
+
+/** A tool call's main argument, on one line. */
+function toolTarget(input: JsonObject | undefined): string | undefined {
+  for (const key of TARGET_INPUTS) {
+    const value = str(input?.[key]);
+    if (value !== undefined && value.trim() !== '') return firstLine(value);
+  }
+  return undefined;
+}
+
+/** A tool_result's `content`: a string, or text blocks (the Messages API's ToolResultBlockParam). */
+function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  return arr(content)
+    .map((b) => (obj(b)?.type === 'text' ? (str(obj(b)?.text) ?? '') : ''))
+    .filter((t) => t !== '')
+    .join('\n');
+}
+
+/**
+ * claude's stream-json as a transcript: the events ClaudeStreamParser reads
+ * for the result, read for a person. Each `assistant` event is one content
+ * block (text or tool_use); a failed tool call comes back in a `user` event
+ * as a `tool_result` block with `is_error: true`, naming the call by its id.
+ */
+export class ClaudeTranscript implements TranscriptReader {
+  readonly #lines = new TranscriptLines((event) => this.#event(event));
+  /** Tool calls not yet answered: id -> what the call showed, to name a failed one. */
+  readonly #calls = new Map<string, { name: string; target?: string }>();
+
+  /** `root`: where the agent ran; paths under it are shown relative to it. */
+  constructor(root?: string) {
+    this.#lines = new TranscriptLines((event) => this.#event(event), root);
+  }
+
+  line(line: string): TranscriptEntry[] {
+    return this.#lines.line(line);
+  }
+
+  pieces(pieces: Iterable<string>): TranscriptEntry[] {
+    return this.#lines.pieces(pieces);
+  }
+
+  #event(event: JsonObject): TranscriptEntry[] {
+    switch (event.type) {
+      case 'system':
+        return this.#system(event);
+      case 'assistant':
+        return this.#assistant(event);
+      case 'user':
+        return this.#toolResults(event);
+      case 'rate_limit_event': {
+        const info = obj(event.rate_limit_info);
+        const status = str(info?.status);
+        if (status === undefined || status === 'allowed') return [];
+        const type = str(info?.rateLimitType);
+        return [{ kind: 'notice', text: `usage limit: ${status}${type ? ` (${type})` : ''}` }];
+      }
+      case 'result':
+        return this.#result(event);
+      default:
+        return [];
+    }
+  }
+
+  #system(event: JsonObject): TranscriptEntry[] {
+    switch (event.subtype) {
+      case 'init': {
+        const model = str(event.model);
+        return [{ kind: 'notice', text: `claude started${model ? ` (${model})` : ''}` }];
+      }
+      case 'api_retry': {
+        const status = num(event.error_status);
+        const error = str(event.error);
+        const why = [status, error].filter((x) => x !== undefined).join(' ');
+        return [{ kind: 'notice', text: `API request retried${why ? ` (${why})` : ''}` }];
+      }
+      case 'model_fallback':
+        return [
+          {
+            kind: 'notice',
+            text: `model fell back from ${str(event.original_model) ?? '?'} to ${str(event.fallback_model) ?? '?'}`,
+          },
+        ];
+      default:
+        return [];
+    }
+  }
+
+  #assistant(event: JsonObject): TranscriptEntry[] {
+    const out: TranscriptEntry[] = [];
+    for (const block of arr(obj(event.message)?.content)) {
+      const b = obj(block);
+      if (b?.type === 'text') {
+        const text = str(b.text);
+        if (text !== undefined && text.trim() !== '') {
+          out.push({ kind: 'message', text: clipTail(text.trim(), TRANSCRIPT_MESSAGE_CHARS) });
+        }
+      } else if (b?.type === 'tool_use') {
+        const name = str(b.name) ?? 'tool';
+        const named = toolTarget(obj(b.input));
+        const target = named === undefined ? undefined : this.#lines.relative(named);
+        const call = target === undefined ? { name } : { name, target };
+        const id = str(b.id);
+        if (id !== undefined) this.#calls.set(id, call);
+        out.push({ kind: 'tool', ...call });
+      }
+    }
+    return out;
+  }
+
+  #toolResults(event: JsonObject): TranscriptEntry[] {
+    const out: TranscriptEntry[] = [];
+    for (const block of arr(obj(event.message)?.content)) {
+      const b = obj(block);
+      if (b?.type !== 'tool_result') continue;
+      const id = str(b.tool_use_id);
+      const call = (id === undefined ? undefined : this.#calls.get(id)) ?? { name: 'tool' };
+      if (id !== undefined) this.#calls.delete(id);
+      if (b.is_error !== true) continue;
+      const text = clipTail(toolResultText(b.content).trim(), TRANSCRIPT_OUTPUT_CHARS);
+      out.push({ kind: 'tool-error', ...call, text });
+    }
+    return out;
+  }
+
+  #result(event: JsonObject): TranscriptEntry[] {
+    const r = readResult(event);
+    const out: TranscriptEntry[] = [];
+    if (r.deniedCount > 0) {
+      out.push({
+        kind: 'notice',
+        text: `${r.deniedCount} tool call(s) denied: ${r.deniedTools.join(', ')}`,
+      });
+    }
+    const ok = !r.isError && r.subtype === 'success';
+    const text = ok ? r.text : r.text || r.errors.join('; ');
+    out.push({
+      kind: 'result',
+      ok,
+      status: r.subtype,
+      ...(text ? { text: clipTail(text, TRANSCRIPT_MESSAGE_CHARS) } : {}),
+      ...(r.costUsd === undefined ? {} : { costUsd: r.costUsd }),
+      ...(r.turns === undefined ? {} : { turns: r.turns }),
+      usage: r.usage,
+    });
+    return out;
+  }
+}
+
 /** The built-in `claude` adapter. */
 export const claudeAdapter: AgentAdapter = {
   name: 'claude',
+  output: 'claude',
   installHint: 'npm install -g @anthropic-ai/claude-code',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {

@@ -9,10 +9,16 @@
 
 import type { Failure } from '../core/failure.js';
 import { type Usage, ZERO_USAGE } from '../core/state.js';
+import {
+  TRANSCRIPT_MESSAGE_CHARS,
+  TRANSCRIPT_OUTPUT_CHARS,
+  type TranscriptEntry,
+  type TranscriptReader,
+} from '../core/transcript.js';
 import { EFFORTS_BY_CLI } from '../tasks/values.js';
-import { clipTail, SUMMARY_MAX_CHARS } from './bounded.js';
-import { EventLines } from './event-lines.js';
-import { count, type JsonObject, obj, str } from './json-line.js';
+import { clipTail, firstLine, SUMMARY_MAX_CHARS } from './bounded.js';
+import { EventLines, TranscriptLines } from './event-lines.js';
+import { arr, count, type JsonObject, num, obj, str } from './json-line.js';
 import type {
   AgentAdapter,
   AgentInvocation,
@@ -218,9 +224,144 @@ export class CodexJsonParser implements OutputParser {
   }
 }
 
+/** What a `file_change` did to a path (codex's PatchChangeKind), as a tool name. */
+const CHANGE_KINDS: Readonly<Record<string, string>> = {
+  add: 'Add',
+  update: 'Update',
+  delete: 'Delete',
+};
+
+/**
+ * `codex exec --json` as a transcript: the events CodexJsonParser reads for
+ * the result, read for a person. An item is shown once, when it completes
+ * (its `item.started` carries no outcome yet). The item shapes are codex's
+ * ThreadItem (the `@openai/codex-sdk` types): a `command_execution` failed
+ * when its status is `failed` or its exit code is not 0; a `file_change` or
+ * `mcp_tool_call` when its status is `failed`.
+ */
+export class CodexTranscript implements TranscriptReader {
+  readonly #lines: TranscriptLines;
+  #turns = 0;
+
+  /** `root`: where the agent ran; paths under it are shown relative to it. */
+  constructor(root?: string) {
+    this.#lines = new TranscriptLines((event) => this.#event(event), root);
+  }
+
+  line(line: string): TranscriptEntry[] {
+    return this.#lines.line(line);
+  }
+
+  pieces(pieces: Iterable<string>): TranscriptEntry[] {
+    return this.#lines.pieces(pieces);
+  }
+
+  #event(event: JsonObject): TranscriptEntry[] {
+    switch (event.type) {
+      case 'item.completed':
+        return this.#item(obj(event.item));
+      case 'turn.completed':
+        this.#turns++;
+        return [
+          {
+            kind: 'result',
+            ok: true,
+            status: 'turn.completed',
+            turns: this.#turns,
+            usage: usageOf(obj(event.usage)),
+          },
+        ];
+      case 'turn.failed': {
+        const message = str(obj(event.error)?.message);
+        return [
+          {
+            kind: 'result',
+            ok: false,
+            status: 'turn.failed',
+            ...(message ? { text: clipTail(message, TRANSCRIPT_MESSAGE_CHARS) } : {}),
+          },
+        ];
+      }
+      case 'error':
+        return [{ kind: 'notice', text: clipTail(str(event.message) ?? 'error', 4000) }];
+      default:
+        return [];
+    }
+  }
+
+  #item(item: JsonObject | undefined): TranscriptEntry[] {
+    switch (item?.type) {
+      case 'agent_message':
+        return textEntry('message', str(item.text));
+      case 'reasoning':
+        return textEntry('reasoning', str(item.text));
+      case 'command_execution': {
+        const target = firstLine(unwrapShell(str(item.command) ?? ''));
+        const exit = num(item.exit_code);
+        if (item.status !== 'failed' && (exit === undefined || exit === 0)) {
+          return [{ kind: 'tool', name: 'command', target }];
+        }
+        const output = clipTail(
+          (str(item.aggregated_output) ?? '').trim(),
+          TRANSCRIPT_OUTPUT_CHARS,
+        );
+        const text = exit === undefined ? output : `exit ${exit}${output ? `\n${output}` : ''}`;
+        return [{ kind: 'tool-error', name: 'command', target, text }];
+      }
+      case 'file_change': {
+        const failed = item.status === 'failed';
+        return arr(item.changes).flatMap((c): TranscriptEntry[] => {
+          const change = obj(c);
+          const name = CHANGE_KINDS[str(change?.kind) ?? ''] ?? 'Patch';
+          const target = this.#lines.relative(str(change?.path) ?? '?');
+          return failed
+            ? [{ kind: 'tool-error', name, target, text: 'the patch was not applied' }]
+            : [{ kind: 'tool', name, target }];
+        });
+      }
+      case 'mcp_tool_call': {
+        const name = `${str(item.server) ?? '?'}.${str(item.tool) ?? '?'}`;
+        if (item.status !== 'failed') return [{ kind: 'tool', name }];
+        const message = str(obj(item.error)?.message) ?? 'failed';
+        return [{ kind: 'tool-error', name, text: clipTail(message, TRANSCRIPT_OUTPUT_CHARS) }];
+      }
+      case 'web_search': {
+        const query = str(item.query);
+        return [
+          { kind: 'tool', name: 'web_search', ...(query ? { target: firstLine(query) } : {}) },
+        ];
+      }
+      case 'error':
+        return [{ kind: 'notice', text: clipTail(str(item.message) ?? 'error', 4000) }];
+      default:
+        return [];
+    }
+  }
+}
+
+/**
+ * codex runs each command through the user's shell and reports the whole
+ * line (`/bin/bash -lc "npm test"`, `codex-success.stdout`). The command
+ * alone is shown when its quoting is plain: single quotes, or double quotes
+ * with nothing the shell would expand or unescape inside; otherwise the
+ * line as codex printed it.
+ */
+const SHELL_WRAPPER = /^\S*\/(?:ba|z)?sh -lc (?:'([^']*)'|"([^"\\$`]*)")$/;
+
+function unwrapShell(command: string): string {
+  const m = SHELL_WRAPPER.exec(command);
+  return m ? (m[1] ?? m[2] ?? command) : command;
+}
+
+function textEntry(kind: 'message' | 'reasoning', text: string | undefined): TranscriptEntry[] {
+  const trimmed = text?.trim();
+  return trimmed ? [{ kind, text: clipTail(trimmed, TRANSCRIPT_MESSAGE_CHARS) }] : [];
+}
+
 /** The built-in `codex` adapter. */
 export const codexAdapter: AgentAdapter = {
   name: 'codex',
+  output: 'codex',
   installHint: 'npm install -g @openai/codex',
   resumable: true,
   buildInvocation(input: InvocationInput): AgentInvocation {

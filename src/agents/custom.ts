@@ -80,6 +80,7 @@ export function customAdapter(agent: CustomAgent): AgentAdapter {
   };
   return {
     name: agent.name,
+    output: agent.output,
     installHint: agent.installHint ?? `install \`${agent.command}\` and make sure it is on PATH`,
     resumable: false,
     buildInvocation(input: InvocationInput): AgentInvocation {

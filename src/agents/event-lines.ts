@@ -1,5 +1,10 @@
 import type { Failure } from '../core/failure.js';
-import { SUMMARY_MAX_CHARS, TailLines, TextTail } from './bounded.js';
+import {
+  TRANSCRIPT_MESSAGE_CHARS,
+  type TranscriptEntry,
+  type TranscriptReader,
+} from '../core/transcript.js';
+import { clipTail, SUMMARY_MAX_CHARS, TailLines, TextTail } from './bounded.js';
 import { type JsonObject, JsonPieces, parseJsonObject } from './json-line.js';
 import type { ProcessExit } from './types.js';
 
@@ -81,5 +86,46 @@ export class EventLines {
       reason: 'unparseable-output',
       message: `no ${event} event in ${this.#lines} line(s) of output${this.#nonJson ? ` (${this.#nonJson} not JSON)` : ''}`,
     };
+  }
+}
+
+/**
+ * The line-level part of a transcript (`bearing log`): events go to the
+ * CLI's own mapping, and what is not an event is shown as it is, as noise is
+ * often the CLI's own error message. A long line's strings are cut as
+ * readPieces cuts them, to what a transcript shows of a text.
+ */
+export class TranscriptLines implements TranscriptReader {
+  readonly #map: (event: JsonObject) => TranscriptEntry[];
+  readonly #root: string | undefined;
+
+  /** `root`: where the agent ran; paths under it are shown relative to it. */
+  constructor(map: (event: JsonObject) => TranscriptEntry[], root?: string) {
+    this.#map = map;
+    this.#root = root?.replace(/\/+$/, '');
+  }
+
+  /** A path the agent named, relative to where it ran when it is under it. */
+  relative(path: string): string {
+    const root = this.#root;
+    return root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+  }
+
+  line(line: string): TranscriptEntry[] {
+    if (line.trim() === '') return [];
+    const event = parseJsonObject(line);
+    return event ? this.#map(event) : [{ kind: 'text', text: clipTail(line, OTHER_CHARS) }];
+  }
+
+  pieces(pieces: Iterable<string>): TranscriptEntry[] {
+    const json = new JsonPieces(TRANSCRIPT_MESSAGE_CHARS, MAX_STRUCTURE_CHARS);
+    const text = new TextTail(OTHER_CHARS);
+    for (const piece of pieces) {
+      json.push(piece);
+      text.push(piece);
+    }
+    if (text.blank) return [];
+    const event = json.object();
+    return event ? this.#map(event) : [{ kind: 'text', text: text.trimmed().text }];
   }
 }

@@ -14,6 +14,7 @@ export const SHELL_TAIL_CHARS = 8 * 1024;
 export function shellAdapter(command: string): AgentAdapter {
   return {
     name: 'shell',
+    output: 'text',
     installHint: 'a POSIX shell (`sh`) on PATH',
     resumable: false,
     buildInvocation(_input: InvocationInput): AgentInvocation {

@@ -5,7 +5,7 @@
  * decides nothing about what they mean.
  */
 import type { Usage } from '../core/state.js';
-import type { CustomAgent, Task } from '../core/task.js';
+import type { CustomAgent, OutputFormat, Task } from '../core/task.js';
 import type { AgentReport } from '../core/transitions.js';
 
 /**
@@ -107,6 +107,12 @@ export interface ParserOptions {
 export interface AgentAdapter {
   /** `claude`, `codex`, `shell`, or the custom agent's name. */
   name: string;
+  /**
+   * What its stdout is: claude's stream-json, codex's JSONL, or text.
+   * Recorded in the attempt's meta.json, so `bearing log` reads it with the
+   * same adapter's transcript without loading the task files.
+   */
+  output: OutputFormat;
   buildInvocation(input: InvocationInput): AgentInvocation;
   createParser(options?: ParserOptions): OutputParser;
   /** Shown when the command is not on PATH. */

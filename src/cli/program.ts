@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { PROMPT_FORMATS } from '../tasks/values.js';
 import { VERSION } from '../version.js';
+import type { DiffOptions } from './commands/diff.js';
 import type { InitOptions } from './commands/init.js';
 import type { LogOptions } from './commands/log.js';
 import type { PromptOptions } from './commands/prompt.js';
@@ -15,6 +16,7 @@ import type { ReviewOptions } from './commands/review.js';
 import type { RunOptions } from './commands/run.js';
 import type { StartOptions } from './commands/start.js';
 import type { StatusOptions } from './commands/status.js';
+import type { UiOptions } from './commands/ui.js';
 import type { ValidateOptions } from './commands/validate.js';
 import type { WatchOptions } from './commands/watch.js';
 import type { CommandContext } from './context.js';
@@ -196,6 +198,21 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     );
 
   program
+    .command('ui')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Serve a local dashboard on 127.0.0.1: the task graph with each task's state and cost, a task's prompt, attempts, errors and live output, run totals with cost per task, and approve and retry buttons. Live whether or not a run is going. Prints the URL to open, with its access token; Ctrl-C stops it.",
+    )
+    .option('-p, --port <port>', 'port to listen on (default: 0, a free port the system picks)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing ui\n  $ bearing ui examples/quickstart --port 4100\n\nOnly this machine can reach it, and only with the token the printed URL carries.',
+    )
+    .action(async (dir: string, opts: UiOptions) =>
+      (await import('./commands/ui.js')).ui(ctx, dir, opts),
+    );
+
+  program
     .command('prompt')
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
@@ -243,19 +260,37 @@ interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,
     .argument('<id>', 'task id')
     .argument('[dir]', PROJECT_DIR_HELP, '.')
     .description(
-      "Print an attempt's raw agent output as the agent printed it (default: the latest attempt's stdout; for a shell task, its stdout then its stderr). Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
+      "Show what an attempt did (default: the latest attempt). For claude and codex, a transcript read from the agent's events: its messages, each tool call with its main argument (Edit src/db.js, Bash npm test), failed tool calls with their output, and the result (status, cost, turns, tokens). For a shell task or a text agent, its stdout then its stderr. When the verify gate failed, the gate's output follows. Every attempt is kept under bearing/.state/runs/<id>/<attempt>/ with the exact prompt sent.",
     )
     .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('-f, --follow', 'keep reading while the attempt runs, until it ends (or the run does)')
+    .option('--raw', "print the agent's output exactly as it printed it (claude/codex: JSON lines)")
     .option('--stderr', "print the agent's stderr instead")
     .option('--prompt', 'print the prompt that was sent instead')
     .option('--verify', "print the verify gate's output instead")
     .option('--json', 'print the attempt directory, its files and result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth | jq -c "select(.type == \\"result\\")"',
+      '\nExamples:\n  $ bearing log auth\n  $ bearing log auth -f              # while it runs\n  $ bearing log auth --attempt 1 --prompt\n  $ bearing log auth --raw | jq -c "select(.type == \\"result\\")"',
     )
     .action(async (id: string, dir: string, opts: LogOptions) =>
       (await import('./commands/log.js')).log(ctx, id, dir, opts),
+    );
+  program
+    .command('diff')
+    .argument('<id>', 'task id')
+    .argument('[dir]', PROJECT_DIR_HELP, '.')
+    .description(
+      "Show what an attempt of a task changed (default: the latest attempt). In worktree mode, its commit as git shows it: the one landed on the target branch, or the one kept on its branch. In place, the files it added, modified or removed (and what they are now against git HEAD, when that differs), then git's diff of them against HEAD: Bearing records which files a task changed, not their contents before it ran, so the diff includes any change made to them since. Without git, only the list.",
+    )
+    .option('-a, --attempt <n>', 'which attempt (default: the latest)')
+    .option('--json', 'print the commit or the files as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bearing diff db-schema\n  $ bearing diff api --attempt 1\n  $ bearing diff api --json | jq -r ".files[].path"',
+    )
+    .action(async (id: string, dir: string, opts: DiffOptions) =>
+      (await import('./commands/diff.js')).diff(ctx, id, dir, opts),
     );
   return program;
 }

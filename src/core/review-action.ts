@@ -4,7 +4,42 @@
  * (when one is, through its inbox), so both say and do exactly the same.
  */
 import { describeStale } from './stale.js';
-import type { Fingerprint, RunState } from './state.js';
+import type { Fingerprint, RunState, TaskRecord } from './state.js';
+
+/** Statuses `bearing approve` accepts a task in. */
+const APPROVABLE: ReadonlySet<TaskRecord['status']> = new Set([
+  'awaiting-review',
+  'needs-review',
+  'failed',
+  'stale',
+]);
+
+/**
+ * Why `action` cannot be applied to the task now, or undefined when it can.
+ * The dashboard asks this to offer only the buttons the commands would accept.
+ */
+export function reviewRefusal(
+  record: TaskRecord | undefined,
+  action: 'approve' | 'retry',
+  id: string,
+  isRunning: boolean,
+): string | undefined {
+  if (isRunning || record?.status === 'running') return `${id} is running; wait for it to finish`;
+  if (action === 'approve') {
+    if (!record || !APPROVABLE.has(record.status)) {
+      return `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review, needing review, failed or stale can be approved`;
+    }
+    const why = record.stale;
+    // A stale result would be accepted against an upstream result that is
+    // itself about to change: the upstream task is settled first.
+    if (record.status === 'stale' && why?.kind === 'upstream' && why.change !== 'new-result') {
+      return `${id} is stale because ${describeStale(why).replaceAll('`', '')}: approve or run ${why.task} first`;
+    }
+    return undefined;
+  }
+  if (!record || record.status === 'queued') return `${id} is already queued`;
+  return undefined;
+}
 
 /**
  * `bearing approve` / `bearing retry` on the state: shared by the commands
@@ -20,19 +55,10 @@ export function applyReviewAction(
   currentFingerprint?: () => Fingerprint | undefined,
 ): { ok: boolean; message: string } {
   const record = state.tasks[id];
-  if (isRunning || record?.status === 'running') {
-    return { ok: false, message: `${id} is running; wait for it to finish` };
-  }
-  if (action === 'approve' && record?.status === 'stale') {
-    const why = record.stale;
-    // Its result would be accepted against an upstream result that is itself
-    // about to change: the upstream task is settled first.
-    if (why?.kind === 'upstream' && why.change !== 'new-result') {
-      return {
-        ok: false,
-        message: `${id} is stale because ${describeStale(why).replaceAll('`', '')}: approve or run ${why.task} first`,
-      };
-    }
+  const refused = reviewRefusal(record, action, id, isRunning);
+  if (refused !== undefined) return { ok: false, message: refused };
+  if (!record) throw new Error(`bug: ${action} of ${id} passed with no record`);
+  if (action === 'approve' && record.status === 'stale') {
     const fingerprint = currentFingerprint?.();
     record.status = 'completed';
     delete record.stale;
@@ -44,17 +70,6 @@ export function applyReviewAction(
     };
   }
   if (action === 'approve') {
-    if (
-      !record ||
-      (record.status !== 'awaiting-review' &&
-        record.status !== 'failed' &&
-        record.status !== 'needs-review')
-    ) {
-      return {
-        ok: false,
-        message: `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review, needing review, failed or stale can be approved`,
-      };
-    }
     // Worktree mode: work that never landed (a conflict resolved by hand, a
     // failed attempt accepted) lands first; the run does that, not the command.
     const last = record.attempts.at(-1);
@@ -87,9 +102,6 @@ export function applyReviewAction(
         ? `${id} accepted as completed despite its failure; its dependents can run`
         : `${id} approved; its dependents can run`,
     };
-  }
-  if (!record || record.status === 'queued') {
-    return { ok: false, message: `${id} is already queued` };
   }
   record.status = 'queued';
   record.flagged = false;

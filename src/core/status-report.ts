@@ -196,7 +196,8 @@ function costText(r: Report): string {
   return `${base}, plus unknown for ${nameList(r.costUnknownFor, (id) => `\`${id}\``)} (${n === 1 ? 'its CLI reports' : 'their CLIs report'} no cost)`;
 }
 
-function tokensText(u: Usage): string {
+/** Tokens as every report shows them: input, output, cache read, cache write. */
+export function tokensText(u: Usage): string {
   return `${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
 }
 

@@ -35,6 +35,7 @@ import {
 } from '../process/run-process.js';
 import { runShellCommand } from '../process/shell-command.js';
 import { ATTEMPT_TOKEN_ENV, endStrayProcesses, newAttemptToken } from '../process/strays.js';
+import type { PathChange } from '../state/changes.js';
 import { digest } from '../state/digest.js';
 import { attemptDir } from '../state/paths.js';
 import type { Landing, Site, Workspace } from '../workspace/workspace.js';
@@ -68,11 +69,13 @@ export interface AttemptInput {
   /** Why `signal` was aborted, for the attempt's record. */
   abortMessage: () => string;
   /**
-   * The agent and its gate are done, and its work, in a worktree of its own,
-   * lands now: the landing needs no agent's place (in the project folder it
-   * does, as another agent's edits would count as this one's).
+   * The attempt moved on: `opened`, its site is open (in worktree mode, it
+   * took its worktree); `landing`, the agent and its gate are done and its
+   * work, in a worktree of its own, lands now, which needs no agent's place
+   * (in the project folder it does, as another agent's edits would count as
+   * this one's).
    */
-  onLanding?: () => void;
+  onPhase?: (phase: 'opened' | 'landing') => void;
   /** The attempt is recorded as running (saved before the agent is spawned). */
   onStarted: (attempt: number, resume: boolean) => void;
   /**
@@ -98,6 +101,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
         task: task.id,
         attempt: next.attempt,
         cli: task.cli,
+        // How `bearing log` reads stdout.log, without the task files.
+        output: adapter.output,
         file: invocation.file,
         args: invocation.args.map((a) => (a === prompt && prompt ? '<prompt.txt>' : a)),
         promptOnStdin: invocation.promptOnStdin ?? false,
@@ -110,6 +115,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   );
 
   const site = await openSite(input, next.attempt, next.resumeSessionId);
+  input.onPhase?.('opened');
   // Saved before the spawn: whatever this attempt starts carries the token.
   // Its fingerprint is what it was given now: an edit made while it runs makes
   // its result stale as soon as it ends.
@@ -206,6 +212,8 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   const message = landingMessage(task.id, next.attempt, result.summary);
   const allNotes = [...(result.notes ?? []), ...notes];
   let files: string[];
+  /** In place: what happened to each file, for `bearing diff` (result.json only). */
+  let changes: PathChange[] | undefined;
   if (result.status === 'completed') {
     // On record before the work lands: a run recovering from a crash in the
     // middle of the landing still has the agent's report.
@@ -213,7 +221,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       durationMs: outcome.durationMs,
       ...(allNotes.length > 0 ? { notes: allNotes } : {}),
     });
-    if (site.worktree) input.onLanding?.();
+    if (site.worktree) input.onPhase?.('landing');
     const landing = await site.land(message, () => input.save());
     if (landing.kind === 'blocked') {
       const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());
@@ -225,10 +233,12 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
       result = { ...result, status: 'failed', failure: conflictFailure(landing, input.workspace) };
     } else {
       files = landing.files;
+      changes = landing.changes;
     }
   } else {
     const kept = await site.keep(message);
     files = kept.files;
+    changes = kept.changes;
     if (kept.commit && attempt.worktree) attempt.worktree.commit = kept.commit;
   }
   const ended = finishAttempt(
@@ -252,7 +262,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   );
   recorder.writeAttemptFile(
     join(dir, 'result.json'),
-    `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files }, null, 2)}\n`,
+    `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files, ...(changes ? { fileChanges: changes } : {}) }, null, 2)}\n`,
   );
   state.tasks[task.id] = ended.record;
   return ended.outcome;

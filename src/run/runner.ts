@@ -153,10 +153,12 @@ interface RunningTask {
   startedAt: number;
   job: Promise<void>;
   /**
-   * No agent runs for it any more (or none ever did): its work is landing in
-   * worktree mode. `run.concurrency` counts agents, so it takes no place.
+   * `opening`: started, its site not open yet (in worktree mode, an attempt
+   * still to take a worktree). `agent`: its agent or gate runs. `landing`:
+   * no agent runs for it any more (or none ever did), its work lands in
+   * worktree mode; `run.concurrency` counts agents, so it takes no place.
    */
-  landing: boolean;
+  phase: 'opening' | 'agent' | 'landing';
 }
 
 /**
@@ -458,7 +460,8 @@ class Run {
     const removalPending = this.#watcher.removalPendingUntil();
     if (removalPending !== undefined) return removalPending;
     let wakeAt: number | undefined;
-    const ready = schedule(this.#plan, this.#state, new Set(this.#running.keys())).ready;
+    const { ready, waiting } = schedule(this.#plan, this.#state, new Set(this.#running.keys()));
+    let started = 0;
     for (const task of ready) {
       const heldUntil = this.#holds.heldUntil(task.cli);
       if (heldUntil !== undefined) {
@@ -469,7 +472,12 @@ class Run {
       if (this.#lacksCommand(task)) continue;
       if (!this.#mayStart()) break;
       this.#start(task);
+      started++;
     }
+    // Attempts to come: tasks yet to start, and started ones yet to take a site.
+    let opening = 0;
+    for (const r of this.#running.values()) if (r.phase === 'opening') opening++;
+    void this.#workspace.expect(ready.length - started + waiting.length + opening);
     return wakeAt;
   }
 
@@ -517,11 +525,19 @@ class Run {
       this.#state.tasks[task.id]?.land && this.#workspace instanceof WorktreeWorkspace
         ? this.#workspace
         : undefined;
-    const running: RunningTask = { startedAt, job: Promise.resolve(), landing: !!landsFrom };
+    const running: RunningTask = {
+      startedAt,
+      job: Promise.resolve(),
+      phase: landsFrom ? 'landing' : 'opening',
+    };
     const work: Promise<TaskOutcome> = landsFrom
       ? this.#landWaiting(task, landsFrom, startedAt)
-      : this.#attempt(task, startedAt, () => {
-          running.landing = true;
+      : this.#attempt(task, startedAt, (phase) => {
+          if (phase === 'opened') {
+            running.phase = 'agent';
+            return;
+          }
+          running.phase = 'landing';
           this.#watcher.wake();
         });
     running.job = work
@@ -541,7 +557,7 @@ class Run {
 
   #agentsRunning(): number {
     let n = 0;
-    for (const r of this.#running.values()) if (!r.landing) n++;
+    for (const r of this.#running.values()) if (r.phase !== 'landing') n++;
     return n;
   }
 
@@ -566,7 +582,11 @@ class Run {
     });
   }
 
-  #attempt(task: Task, startedAt: number, onLanding: () => void): Promise<TaskOutcome> {
+  #attempt(
+    task: Task,
+    startedAt: number,
+    onPhase: (phase: 'opened' | 'landing') => void,
+  ): Promise<TaskOutcome> {
     const { root, env } = this.#options;
     if (this.#state.tasks[task.id]?.land) {
       // Waiting to land, but this run shares the folder: the work is in a worktree
@@ -592,7 +612,7 @@ class Run {
         this.#emit({ type: 'task-start', task, attempt, resume, startedAt });
         this.#save();
       },
-      onLanding,
+      onPhase,
       save: () => this.#save(),
     });
   }

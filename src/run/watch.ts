@@ -4,7 +4,7 @@
  * each task's status change as the run records it and stops when the run
  * ends or the signal aborts.
  */
-import { type FSWatcher, watch } from 'chokidar';
+import { watch } from 'chokidar';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
 import { bearingDir, lockFile, stateFile } from '../state/paths.js';
@@ -90,36 +90,65 @@ export async function watchProject(options: WatchOptions): Promise<void> {
 
   if (readLock(root).state !== 'held') onEvent({ type: 'waiting' });
   if (check()) return;
-  let watcher: FSWatcher | undefined;
+  let watcher: BearingWatcher | undefined;
   await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
-      if (timer) clearTimeout(timer);
-      clearInterval(poll);
       signal.removeEventListener('abort', finish);
       resolve();
     };
-    const schedule = (): void => {
-      if (timer) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        if (check()) finish();
-      }, interval);
-    };
-    // bearing/ and not .state/: a project that has never run has no .state/
-    // yet, and watching must not create it (a reading command creates nothing).
-    // Depth 1 reaches .state/state.json and .state/lock when the run makes them.
     const watched = new Set([stateFile(root), lockFile(root)]);
-    watcher = watch(bearingDir(root), { ignoreInitial: true, depth: 1 });
-    watcher.on('all', (_event, path) => {
-      if (watched.has(path)) schedule();
+    watcher = watchBearing(root, {
+      accept: (path) => watched.has(path),
+      intervalMs: interval,
+      onChange: () => {
+        if (check()) finish();
+      },
     });
-    watcher.on('error', () => {});
-    // The lock can vanish without a state write (a crashed run): poll it too.
-    const poll = setInterval(schedule, Math.max(interval, 1000));
     signal.addEventListener('abort', finish, { once: true });
   });
   await watcher?.close();
+}
+
+export interface BearingWatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * Calls `onChange` after files under bearing/ that `accept` takes change
+ * (once per burst: debounced by `intervalMs`), and at least every second,
+ * as the lock can vanish without a write (a crashed run). Shared by `bearing
+ * watch` and `bearing ui`.
+ */
+export function watchBearing(
+  root: string,
+  options: { accept: (path: string) => boolean; onChange: () => void; intervalMs: number },
+): BearingWatcher {
+  const { accept, onChange, intervalMs } = options;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      onChange();
+    }, intervalMs);
+  };
+  // bearing/ and not .state/: a project that has never run has no .state/
+  // yet, and watching must not create it (a reading command creates nothing).
+  // Depth 1 reaches .state/state.json and .state/lock when the run makes them.
+  const watcher = watch(bearingDir(root), { ignoreInitial: true, depth: 1 });
+  watcher.on('all', (_event, path) => {
+    if (accept(path)) schedule();
+  });
+  watcher.on('error', () => {});
+  const poll = setInterval(schedule, Math.max(intervalMs, 1000));
+  return {
+    async close() {
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await watcher.close();
+    },
+  };
 }
 
 function statuses(state: RunState): Map<string, TaskStatus> {

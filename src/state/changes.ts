@@ -94,18 +94,38 @@ export async function snapshotWorkTree(
 
 /** Paths whose content differs between the snapshots, sorted, relative, '/'-separated. */
 export function changedFiles(before: Snapshot, after: Snapshot): string[] {
+  return pathChanges(before, after).map((c) => c.path);
+}
+
+/**
+ * What happened to a changed path between two snapshots: it appeared, it
+ * went, or its content changed. The snapshots are gone once compared, so
+ * this is all that can be told later of the tree before a task (the contents
+ * were never kept: `bearing diff`).
+ */
+export interface PathChange {
+  path: string;
+  change: 'added' | 'removed' | 'modified';
+}
+
+/** changedFiles with what happened to each path, in the same order. */
+export function pathChanges(before: Snapshot, after: Snapshot): PathChange[] {
   const sameKind = before.kind === after.kind;
   const limit = earliestBoundary(before, after);
-  const out: string[] = [];
+  const out: PathChange[] = [];
   for (const path of candidatePaths(before.entries, after.entries)) {
     if (isBearingPath(path)) continue;
     if (limit !== undefined && compareWalkOrder(path, limit) > 0) continue;
     const a = before.entries.get(path);
     const b = after.entries.get(path);
     const differs = sameKind ? a !== b : (a === undefined) !== (b === undefined);
-    if (differs) out.push(path);
+    if (!differs) continue;
+    out.push({
+      path,
+      change: a === undefined ? 'added' : b === undefined ? 'removed' : 'modified',
+    });
   }
-  return out.sort();
+  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import type { AttemptWorktree } from '../core/state.js';
 import type { Task } from '../core/task.js';
-import { changedFiles, type Snapshot, snapshotWorkTree } from '../state/changes.js';
+import { type PathChange, pathChanges, type Snapshot, snapshotWorkTree } from '../state/changes.js';
 
 export interface Workspace {
   readonly kind: 'in-place' | 'worktree';
@@ -22,6 +22,14 @@ export interface Workspace {
   open(request: OpenRequest): Promise<Site>;
   /** What attempts left that is no longer wanted (their work landed, or was given up): kept for reuse or removed. */
   release(worktrees: readonly AttemptWorktree[]): Promise<void>;
+  /**
+   * How many more attempts the run may open (tasks ready or waiting for
+   * their dependencies, and started ones not open yet; each `open` counts
+   * one off): what is kept for reuse beyond that goes now,
+   * beside the last agents, instead of at the end of the run. Settles when
+   * it is gone; the run does not wait for that (`close` does).
+   */
+  expect(attempts: number): Promise<void>;
   /** The run is over: remove what was kept for reuse. */
   close(): Promise<void>;
 }
@@ -47,7 +55,7 @@ export interface Site {
    * The commit is returned, not put on the worktree record: on the record it
    * would mean "completed, waiting to land" to a run recovering from a crash.
    */
-  keep(message: string): Promise<{ files: string[]; commit?: string }>;
+  keep(message: string): Promise<{ files: string[]; commit?: string; changes?: PathChange[] }>;
   /**
    * The attempt completed: make its work the project's. `onIntent` is called
    * (and must save) before the branch moves, so a run killed in the middle
@@ -57,8 +65,11 @@ export interface Site {
 }
 
 export type Landing =
-  /** `files`: exactly what the landed commit changed, relative to the project. */
-  | { kind: 'landed'; files: string[]; commit?: string }
+  /**
+   * `files`: exactly what the landed commit changed, relative to the project.
+   * `changes`: in place, what happened to each (the commit holds it otherwise).
+   */
+  | { kind: 'landed'; files: string[]; commit?: string; changes?: PathChange[] }
   /**
    * The work does not merge onto what landed since it started. `files`: the
    * conflicting ones; `changed`: every file the work changed.
@@ -93,21 +104,26 @@ export class InPlaceWorkspace implements Workspace {
     this.#generation++;
     const before = !request.othersRunning() && cached ? cached : await snapshotWorkTree(this.root);
     const generation = this.#generation;
-    const measure = async (): Promise<string[]> => {
+    const measure = async (): Promise<{ files: string[]; changes: PathChange[] }> => {
       const after = await snapshotWorkTree(this.root);
       // Reusable only if no task started since this one did and none ran while it was taken.
       if (this.#generation === generation && !request.othersRunning()) this.#latest = after;
-      return changedFiles(before, after);
+      const changes = pathChanges(before, after);
+      return { files: changes.map((c) => c.path), changes };
     };
     return {
       cwd: this.root,
-      keep: async () => ({ files: await measure() }),
-      land: async () => ({ kind: 'landed', files: await measure() }),
+      keep: measure,
+      land: async () => ({ kind: 'landed', ...(await measure()) }),
     };
   }
 
   async release(): Promise<void> {
     // Nothing is made per attempt.
+  }
+
+  async expect(): Promise<void> {
+    // Nothing is kept for reuse.
   }
 
   async close(): Promise<void> {

@@ -19,10 +19,12 @@ const COMMANDS = [
   'status',
   'summary',
   'watch',
+  'ui',
   'prompt',
   'approve',
   'retry',
   'log',
+  'diff',
 ];
 
 /** The contract scripts rely on; the README documents the same table. */

@@ -97,13 +97,17 @@ describe('reading commands', () => {
     const r = await p.run(['run']);
     expect(r.code).toBe(1);
 
-    // log: the raw output exactly as the agent printed it; the header goes to stderr.
-    const log = await p.run(['log', 'build']);
+    // log --raw: the output exactly as the agent printed it; the header goes to stderr.
+    const log = await p.run(['log', 'build', '--raw']);
     expect(log.code).toBe(0);
     const rawFile = join(p.attemptDir('build', 1), 'stdout.log');
     expect(log.stdout).toBe(readFileSync(rawFile, 'utf8'));
     expect(log.stdout.split('\n')[0]).toContain('"type":"system","subtype":"init"');
     expect(log.stderr).toBe(`# build, attempt 1 of 1: ${rawFile}\n`);
+    // log: the same as a transcript, with the same header.
+    const transcript = await p.run(['log', 'build']);
+    expect(transcript.stderr).toBe(`# build, attempt 1 of 1: ${rawFile}\n`);
+    expect(transcript.stdout).toContain('→ Write src/app.js\nBuilt.\n✓ result: success · $0.5000');
     const prompt = await p.run(['log', 'build', '--prompt']);
     expect(prompt.stdout).toBe(p.promptOf('build', 1));
     const stderrLog = await p.run(['log', 'broken', '--stderr']);

@@ -184,6 +184,7 @@ describe('no project: a one-line error naming `bearing init`, exit 2', () => {
     ['watch'],
     ['prompt', 'hello'],
     ['log', 'hello'],
+    ['diff', 'hello'],
     ['approve', 'hello'],
     ['retry', 'hello'],
   ];
@@ -212,6 +213,7 @@ describe('reading commands leave the tree byte for byte as it was', () => {
     ['validate', '--json'],
     ['prompt', 'hello'],
     ['log', 'hello'],
+    ['diff', 'hello'],
   ];
   it('in a project that has never run (no bearing/.state/, as in a fresh clone)', async () => {
     const p = await withProject();
@@ -229,7 +231,8 @@ describe('reading commands leave the tree byte for byte as it was', () => {
     watch.child.kill('SIGINT');
     expect((await watch.done).code).toBe(130);
     expect(snapshot(p.dir)).toEqual(before);
-  });
+    // Seventeen processes one after the other: on a loaded machine a second each.
+  }, 90_000);
 
   it('in a project after a run', async () => {
     const p = await withProject();
@@ -239,7 +242,7 @@ describe('reading commands leave the tree byte for byte as it was', () => {
       await p.run(args, { cwd: p.path('src') });
       expect(snapshot(p.dir), `bearing ${args.join(' ')}`).toEqual(before);
     }
-  });
+  }, 90_000);
 });
 
 describe('start and init judge "initialised" by config.yaml and tasks/', () => {

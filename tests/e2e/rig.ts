@@ -37,6 +37,7 @@ export interface Scenario {
   summary?: string;
   message?: string;
   writeFiles?: Record<string, string>;
+  failCommands?: { command: string; output?: string; exitCode?: number }[];
   delayMs?: number;
   hang?: boolean;
   grandchildPidFile?: string;

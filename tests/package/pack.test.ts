@@ -144,6 +144,16 @@ describe('npm pack', () => {
     expect(packed).toContain('dist/cli/main.js');
     expect(packed.filter((f) => f.startsWith('src/') || f.startsWith('tests/'))).toEqual([]);
   });
+
+  it("ships the dashboard's page as it is written, and its layout library comes with the install", () => {
+    expect(packed.filter((f) => f.startsWith('web/')).sort()).toEqual([
+      'web/app.js',
+      'web/index.html',
+      'web/style.css',
+    ]);
+    expect(install.status, install.stderr).toBe(0);
+    expect(existsSync(join(prefix, 'node_modules/@dagrejs/dagre/dist/dagre.esm.js'))).toBe(true);
+  });
 });
 
 describe('npm install <tarball>', () => {

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changedFiles, isGitRepo, snapshotWorkTree } from '../../src/state/changes.js';
+import { changedFiles, isGitRepo, pathChanges, snapshotWorkTree } from '../../src/state/changes.js';
 import { git, gitRepo, useTempDirs, writeFiles } from './support.js';
 
 const tempDir = useTempDirs();
@@ -79,6 +79,28 @@ describe('changedFiles in a git repository', () => {
       'modify.txt',
       'new.txt',
       'src/deep/new dir/with space.ts',
+    ]);
+  });
+
+  it('tells what happened to each changed path: added, removed or modified', async () => {
+    const project = tempDir();
+    gitRepo(project, { 'keep.txt': 'k\n', 'edit.txt': 'v1\n', 'drop.txt': 'bye\n' });
+    writeFiles(project, { 'scratch.txt': 'before\n' });
+    const before = await snapshotWorkTree(project);
+    writeFiles(project, { 'edit.txt': 'v2\n', 'scratch.txt': 'after\n', 'made.txt': 'new\n' });
+    rmSync(join(project, 'drop.txt'));
+    const after = await snapshotWorkTree(project);
+    expect(pathChanges(before, after)).toEqual([
+      { path: 'drop.txt', change: 'removed' },
+      { path: 'edit.txt', change: 'modified' },
+      { path: 'made.txt', change: 'added' },
+      { path: 'scratch.txt', change: 'modified' },
+    ]);
+    expect(changedFiles(before, after)).toEqual([
+      'drop.txt',
+      'edit.txt',
+      'made.txt',
+      'scratch.txt',
     ]);
   });
 

@@ -323,6 +323,26 @@ describe('spare worktrees', () => {
     expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
+  it('keeps no spare that no attempt will take: fewer attempts expected, the extra spares go at once', async () => {
+    const { top, ws } = await pooled(3);
+    const sites = [];
+    for (const id of ['a', 'b', 'c', 'd']) {
+      sites.push(await ws.open({ task: makeTask({ id }), attempt: 1, othersRunning: none }));
+    }
+    await ws.release(sites.slice(0, 3).map((s) => s.worktree!));
+    expect(await ws.list()).toHaveLength(4);
+    await ws.expect(1);
+    const spares = await ws.list();
+    expect(spares.map((w) => w.branch ?? 'a spare').sort()).toEqual(['a spare', 'bearing/d/1']);
+    // No attempt is expected at all: the last spare goes, and d's worktree
+    // goes when released instead of being kept until the end.
+    await ws.expect(0);
+    expect((await ws.list()).map((w) => w.branch)).toEqual(['bearing/d/1']);
+    await ws.release([sites[3]!.worktree!]);
+    expect(await ws.list()).toEqual([]);
+    expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
   it('an attempt starting while another’s worktree is being retired waits for it instead of checking out a new one', async () => {
     const { ws } = await pooled(1);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
