@@ -93,7 +93,8 @@ describe('dashboardView', () => {
     const actions = Object.fromEntries(view().tasks.map((t) => [t.id, t.actions]));
     expect(actions.api).toEqual({ approve: null, retry: null });
     expect(actions.schema).toEqual({
-      approve: 'schema is completed; only tasks awaiting review or failed can be approved',
+      approve:
+        'schema is completed; only tasks awaiting review, needing review, failed or stale can be approved',
       retry: null,
     });
     expect(actions.docs).toEqual({

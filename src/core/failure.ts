@@ -55,6 +55,11 @@ export type Failure =
       worktree: string;
       target: string;
     }
+  /**
+   * The agent said it was done but changed no file, although the task expects
+   * changes (`expect_changes`): its claim does not hold, so a person decides.
+   */
+  | { reason: 'no-changes'; message: string }
   /** A dependency failed or was skipped, so this task cannot run. */
   | { reason: 'dependency-failed'; dependency: string }
   /** A bug in Bearing, caught at the task boundary. */
@@ -101,6 +106,8 @@ export function describeFailure(f: Failure): string {
       return `\`${f.command}\` exited with code ${f.exitCode}`;
     case 'merge-conflict':
       return `its work conflicts with ${f.tasks.length > 0 ? `the work of ${f.tasks.join(', ')}` : `what landed on ${f.target}`} in ${f.files.join(', ')}`;
+    case 'no-changes':
+      return `it reported done but changed no file (expect_changes): ${f.message}`;
     case 'dependency-failed':
       return `dependency "${f.dependency}" did not complete`;
     case 'internal-error':
@@ -170,6 +177,10 @@ export function adviseFailure(
       return `a bug in Bearing (please report it)${then}`;
     case 'dependency-failed':
       return `make \`${f.dependency}\` complete first${then}`;
+    case 'no-changes':
+      return queued
+        ? ''
+        : 'read what it did (`bearing log <id>`): `bearing approve <id>` if no change was needed (and set `expect_changes: false` on a task that only analyses), or fix its prompt, then `bearing retry <id>`';
     case 'merge-conflict':
       return queued
         ? ''

@@ -32,9 +32,18 @@ export function satisfies(status: TaskStatus): boolean {
   return status === 'completed' || status === 'skipped';
 }
 
-/** Still to run in this project: nothing recorded yet, queued again, or cut short by a crash. */
+/**
+ * Still to run in this project: nothing recorded yet, queued again, cut short
+ * by a crash, or stale (its result no longer follows from its task file or
+ * from what it builds on).
+ */
 export function isRunnable(status: TaskStatus): boolean {
-  return status === 'queued' || status === 'interrupted';
+  return status === 'queued' || status === 'interrupted' || status === 'stale';
+}
+
+/** Waits for a person: a checkpoint or `on_failure: pause`, or a hand-off that did not hold. */
+export function awaitsPerson(status: TaskStatus): boolean {
+  return status === 'awaiting-review' || status === 'needs-review';
 }
 
 export interface Blocked {
@@ -74,7 +83,7 @@ export function schedule(
     let result: { dependency: string; status: TaskStatus } | null = null;
     for (const depId of task.dependsOn) {
       const status = running.has(depId) ? 'running' : statusOf(state, depId);
-      if (status === 'failed' || status === 'awaiting-review') {
+      if (status === 'failed' || awaitsPerson(status)) {
         result = { dependency: depId, status };
         break;
       }

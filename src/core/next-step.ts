@@ -5,6 +5,7 @@
 import { adviseFailure, describeFailure, type Failure, isExternal } from './failure.js';
 import { schedule } from './graph.js';
 import { unreachable } from './result.js';
+import { describeStale } from './stale.js';
 import type { RunState, Wait } from './state.js';
 import type { Plan } from './task.js';
 
@@ -40,6 +41,9 @@ export type StopReason =
   | { kind: 'landing-blocked'; task: string; branch: string; files: string[] };
 
 export type { Wait };
+
+/** Stale tasks named in "Next:" before "and N more". */
+const MAX_STALE_LISTED = 5;
 
 /**
  * Whether `bearing run` would start now, so that "what to do" names it only
@@ -111,6 +115,25 @@ export function nextStep(
     if (stop?.kind === 'paused' && stop.task === t.id) continue;
     parts.push(
       `Awaiting review: \`${t.id}\`. Accept it with \`bearing approve ${t.id}\`, or run it again with \`bearing retry ${t.id}\`.`,
+    );
+  }
+  for (const t of plan.tasks) {
+    const r = state.tasks[t.id];
+    if (r?.status !== 'needs-review') continue;
+    if (stop?.kind === 'paused' && stop.task === t.id) continue;
+    parts.push(
+      `Needs review: \`${t.id}\`${r.failure ? ` (${describeFailure(r.failure)})` : ''}; its dependents wait. Read what it did (\`bearing log ${t.id}\`), then accept it with \`bearing approve ${t.id}\`, or run it again with \`bearing retry ${t.id}\`.`,
+    );
+  }
+  const stale = plan.tasks.filter((t) => state.tasks[t.id]?.status === 'stale');
+  if (stale.length > 0) {
+    const shown = stale.slice(0, MAX_STALE_LISTED).map((t) => {
+      const why = state.tasks[t.id]?.stale;
+      return `\`${t.id}\`${why ? ` (${describeStale(why)})` : ''}`;
+    });
+    const more = stale.length - shown.length;
+    parts.push(
+      `Stale: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}. ${canRun ? '`bearing run` runs them again' : 'They run again'}, in dependency order; \`bearing approve <id>\` accepts a result as current instead.`,
     );
   }
   for (const t of plan.tasks) {

@@ -181,7 +181,7 @@ describe('retries', () => {
 
   it('appends the previous error and gate output', () => {
     const next = nextAttempt(failedRecord, false);
-    expect(next).toEqual({
+    expect(next).toMatchObject({
       attempt: 2,
       retry: {
         attempt: 2,
@@ -200,7 +200,7 @@ describe('retries', () => {
   });
 
   it('resumes the session where the CLI allows, sending only the retry note', () => {
-    const next = nextAttempt(failedRecord, true);
+    const next = nextAttempt(failedRecord, true, 'resume');
     expect(next.resumeSessionId).toBe('sess-1');
     expect(resumePrompt(next.retry!, 'prose')).toBe(
       `This is attempt 2. The previous attempt failed: verify \`npm test\` exited with code 1\nOutput of the check:\n    FAIL test/auth.test.js\nFix the cause and finish the task.\n\n${CLOSING_LINE}\n`,
@@ -217,7 +217,8 @@ describe('retries', () => {
         },
       ],
     };
-    expect(nextAttempt(limited, true)).toEqual({ attempt: 2 });
+    expect(nextAttempt(limited, true, 'fresh')).toMatchObject({ attempt: 2 });
+    expect(nextAttempt(limited, true, 'fresh').retry).toBeUndefined();
   });
 
   it('starts fresh after a completed attempt', () => {

@@ -18,6 +18,10 @@ export const ALWAYS_SKIPPED = 'bearing/';
 export const CLOSING_LINE =
   'When you are done, end your reply with a short summary: what you changed (files and behaviour), how you checked it, and what is left undone. It is handed to the tasks that build on yours.';
 
+/** Said of a dependency whose summary names files that are nowhere; do not take its word for them. */
+const UNKNOWN_FILES_WARNING =
+  'its summary names files it did not change and that do not exist; check before relying on them';
+
 /** How many changed files one PRIOR entry lists before "... and N more". */
 const MAX_FILES_PER_ENTRY = 40;
 /** Ancestors beyond direct dependencies get one line of summary, at most this long. */
@@ -53,6 +57,8 @@ interface PriorEntry {
   summary: string;
   files: string[];
   error?: string;
+  /** Paths its summary names that it did not change and that do not exist (core/hand-off.ts). */
+  unknownFiles: string[];
   /** For trimming: older completions go first. */
   updatedAt: string;
 }
@@ -110,6 +116,7 @@ function priorEntries(plan: Plan, state: RunState, task: Task): PriorEntry[] {
       status: record.status,
       summary: (record.summary ?? '').trim(),
       files: record.filesChanged ?? [],
+      unknownFiles: record.checks?.unknownFiles ?? [],
       updatedAt: record.updatedAt,
     };
     if (record.status === 'skipped' && record.failure)
@@ -135,7 +142,17 @@ function renderEntry(e: PriorEntry, format: PromptFormat): string {
     return `- Earlier, ${e.id} (${e.name})${e.status === 'skipped' ? ' was skipped' : ''}: ${line || 'no summary'}`;
   }
   if (format === 'structured') {
-    return `PRIOR: ${JSON.stringify({ id: e.id, name: e.name, status: e.status, summary: e.summary, files_changed: files, ...(e.error ? { error: e.error } : {}) })}`;
+    return `PRIOR: ${JSON.stringify({
+      id: e.id,
+      name: e.name,
+      status: e.status,
+      summary: e.summary,
+      files_changed: files,
+      ...(e.unknownFiles.length > 0
+        ? { warning: UNKNOWN_FILES_WARNING, files_not_found: e.unknownFiles }
+        : {}),
+      ...(e.error ? { error: e.error } : {}),
+    })}`;
   }
   const head =
     e.status === 'skipped'
@@ -144,7 +161,11 @@ function renderEntry(e: PriorEntry, format: PromptFormat): string {
   const filesLine =
     files.length > 0 ? `\n  Files it changed: ${files.join(', ')}` : '\n  It changed no files.';
   const summary = e.summary ? `\n  Its summary:\n${indent(e.summary, '    ')}` : '';
-  return `${head}${filesLine}${summary}`;
+  const warning =
+    e.unknownFiles.length > 0
+      ? `\n  Warning: ${UNKNOWN_FILES_WARNING}: ${e.unknownFiles.join(', ')}`
+      : '';
+  return `${head}${filesLine}${summary}${warning}`;
 }
 
 /**

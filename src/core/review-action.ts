@@ -3,7 +3,16 @@
  * Pure, and shared by the commands (when no run is active) and the run loop
  * (when one is, through its inbox), so both say and do exactly the same.
  */
-import type { RunState, TaskRecord } from './state.js';
+import { describeStale } from './stale.js';
+import type { Fingerprint, RunState, TaskRecord } from './state.js';
+
+/** Statuses `bearing approve` accepts a task in. */
+const APPROVABLE: ReadonlySet<TaskRecord['status']> = new Set([
+  'awaiting-review',
+  'needs-review',
+  'failed',
+  'stale',
+]);
 
 /**
  * Why `action` cannot be applied to the task now, or undefined when it can.
@@ -17,8 +26,14 @@ export function reviewRefusal(
 ): string | undefined {
   if (isRunning || record?.status === 'running') return `${id} is running; wait for it to finish`;
   if (action === 'approve') {
-    if (!record || (record.status !== 'awaiting-review' && record.status !== 'failed')) {
-      return `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review or failed can be approved`;
+    if (!record || !APPROVABLE.has(record.status)) {
+      return `${id} is ${record?.status ?? 'queued'}; only tasks awaiting review, needing review, failed or stale can be approved`;
+    }
+    const why = record.stale;
+    // A stale result would be accepted against an upstream result that is
+    // itself about to change: the upstream task is settled first.
+    if (record.status === 'stale' && why?.kind === 'upstream' && why.change !== 'new-result') {
+      return `${id} is stale because ${describeStale(why).replaceAll('`', '')}: approve or run ${why.task} first`;
     }
     return undefined;
   }
@@ -36,11 +51,24 @@ export function applyReviewAction(
   id: string,
   isRunning: boolean,
   now: Date,
+  /** The task's fingerprint as its task file and its dependencies stand now (approving a stale task). */
+  currentFingerprint?: () => Fingerprint | undefined,
 ): { ok: boolean; message: string } {
   const record = state.tasks[id];
   const refused = reviewRefusal(record, action, id, isRunning);
   if (refused !== undefined) return { ok: false, message: refused };
   if (!record) throw new Error(`bug: ${action} of ${id} passed with no record`);
+  if (action === 'approve' && record.status === 'stale') {
+    const fingerprint = currentFingerprint?.();
+    record.status = 'completed';
+    delete record.stale;
+    if (fingerprint) record.fingerprint = fingerprint;
+    record.updatedAt = now.toISOString();
+    return {
+      ok: true,
+      message: `${id} accepted as current: its result stands; tasks stale only because of it are current again`,
+    };
+  }
   if (action === 'approve') {
     // Worktree mode: work that never landed (a conflict resolved by hand, a
     // failed attempt accepted) lands first; the run does that, not the command.
@@ -61,9 +89,12 @@ export function applyReviewAction(
     record.flagged = false;
     if (wasFailed) {
       // The accepted work is the last attempt's: its last words are the hand-off.
-      record.summary = record.attempts.at(-1)?.summary || record.summary || '';
+      const last = record.attempts.at(-1);
+      record.summary = last?.summary || record.summary || '';
+      if (last?.fingerprint) record.fingerprint = last.fingerprint;
       delete record.failure;
     }
+    record.checks = { ...record.checks, approved: true };
     record.updatedAt = now.toISOString();
     return {
       ok: true,

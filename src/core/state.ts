@@ -13,7 +13,11 @@ export type TaskStatus =
   | 'failed'
   | 'skipped'
   | 'awaiting-review'
-  | 'interrupted';
+  | 'interrupted'
+  /** The agent said it was done but its hand-off did not hold (it changed no file): a person decides. */
+  | 'needs-review'
+  /** Completed, but what produced it changed since (an edit, an upstream task ran again): runs again. */
+  | 'stale';
 
 export interface Usage {
   inputTokens: number;
@@ -73,6 +77,47 @@ export interface AttemptRecord {
    * figures are then final.
    */
   progress?: LiveProgress;
+  /** What produced this attempt: its settings and the hand-offs it received (core/fingerprint.ts). */
+  fingerprint?: Fingerprint;
+}
+
+/**
+ * What produced a task's result, as digests (core/fingerprint.ts): one per
+ * setting that shapes the work, by its task-file key, and one per hand-off
+ * the task received, by the dependency's id. Digests, not values: the
+ * prompts stay in the task files; a digest per key is enough to name the
+ * key an edit changed.
+ */
+export interface Fingerprint {
+  /** The digest of all of `fields` together, compared first. */
+  digest: string;
+  fields: Record<string, string>;
+  upstream: Record<string, string>;
+}
+
+/**
+ * Why a completed task is stale: an edit changed settings that shape its
+ * work (`fields`, by task-file key), or a task it builds on is stale, is to
+ * run again, or ran again since (`upstream`).
+ */
+export type StaleReason =
+  | { kind: 'edited'; fields: string[] }
+  | { kind: 'upstream'; task: string; change: 'stale' | 'rerun' | 'new-result' };
+
+/**
+ * What a task's hand-off was checked against when it ended, beside the
+ * agent's own word: shown for each completed task, and the files its summary
+ * names that are nowhere are handed on to its dependents as a warning.
+ */
+export interface HandOffChecks {
+  /** The `verify` gate it passed. */
+  verify?: string;
+  /** It was expected to change files (expect_changes) and did. */
+  changes?: boolean;
+  /** Paths its summary names that it did not change and that do not exist. */
+  unknownFiles?: string[];
+  /** A person accepted the result (`bearing approve`) rather than a check. */
+  approved?: boolean;
 }
 
 /**
@@ -137,6 +182,12 @@ export interface TaskRecord {
   land?: { attempt: number; reviewed: boolean };
   /** checkpoint: notify — flagged for the person's attention. */
   flagged?: boolean;
+  /** What produced the current result (the completing attempt's fingerprint). */
+  fingerprint?: Fingerprint;
+  /** Status `stale`: why. */
+  stale?: StaleReason;
+  /** What the current hand-off was checked against. */
+  checks?: HandOffChecks;
   updatedAt: string;
 }
 

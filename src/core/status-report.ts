@@ -16,9 +16,11 @@ import { schedule } from './graph.js';
 import type { RunGate } from './next-step.js';
 import { type LiveProgress, toolText, totalTokens } from './progress.js';
 import { runTotals } from './run-totals.js';
+import { describeStale } from './stale.js';
 import {
   type AttemptRecord,
   addUsage,
+  type HandOffChecks,
   type RunState,
   type TaskRecord,
   type TaskStatus,
@@ -62,6 +64,8 @@ const STATUS_ORDER: readonly TaskStatus[] = [
   'running',
   'interrupted',
   'awaiting-review',
+  'needs-review',
+  'stale',
   'skipped',
   'queued',
 ];
@@ -113,6 +117,8 @@ function read(input: StatusInput): Report {
     skipped: 0,
     'awaiting-review': 0,
     interrupted: 0,
+    'needs-review': 0,
+    stale: 0,
   };
 
   const views: TaskView[] = plan.tasks.map((task) => {
@@ -137,7 +143,7 @@ function read(input: StatusInput): Report {
     }
     const held = blocked.get(task.id);
     if (held) view.blockedBy = { id: held.dependency, status: held.dependencyStatus };
-    if (status === 'queued' || status === 'interrupted') {
+    if (status === 'queued' || status === 'interrupted' || status === 'stale') {
       view.waitingFor = task.dependsOn.filter((d) => {
         const s = runningIds.has(d) ? 'running' : (state.tasks[d]?.status ?? 'queued');
         return s !== 'completed' && s !== 'skipped';
@@ -232,9 +238,9 @@ function stateText(v: TaskView, now: Date, canRun: boolean): string {
     const elapsed = now.getTime() - Date.parse(v.startedAt);
     return `${marker}${on} since ${v.startedAt}${Number.isFinite(elapsed) && elapsed >= 0 ? ` (${formatMs(elapsed)})` : ''}`;
   }
-  if (v.status !== 'queued' && v.status !== 'interrupted') return marker;
+  if (v.status !== 'queued' && v.status !== 'interrupted' && v.status !== 'stale') return marker;
   const again =
-    v.status === 'interrupted'
+    v.status === 'interrupted' || v.status === 'stale'
       ? `, runs again on the next ${canRun ? '`bearing run`' : 'run'}`
       : '';
   if (v.blockedBy) {
@@ -248,7 +254,31 @@ function stateText(v: TaskView, now: Date, canRun: boolean): string {
 
 /** Why a dependency holds its dependents back, as a verb phrase. */
 function holdText(status: TaskStatus): string {
-  return status === 'awaiting-review' ? 'awaits review' : status;
+  if (status === 'awaiting-review') return 'awaits review';
+  return status === 'needs-review' ? 'needs review' : status;
+}
+
+/**
+ * What a completed task's hand-off was checked against, beside the agent's
+ * own word: the gate it passed, the files it was expected to change, a shell
+ * command's exit code, or the person who approved it.
+ */
+function checkedText(task: Task, checks: HandOffChecks | undefined): string {
+  const parts: string[] = [];
+  if (checks?.approved) parts.push('approved by a person (`bearing approve`)');
+  if (task.cli === 'shell') parts.push(`${code(oneLine(task.run ?? ''))} exited 0`);
+  if (checks?.verify !== undefined) parts.push(`verify ${code(oneLine(checks.verify))} passed`);
+  if (checks?.changes) parts.push('it changed files, as expected (expect_changes)');
+  return parts.length > 0 ? parts.join('; ') : "only the agent's own report";
+}
+
+function unknownFilesText(files: readonly string[]): string {
+  return `its summary names ${files.length === 1 ? 'a file' : 'files'} it did not change and that ${files.length === 1 ? 'does' : 'do'} not exist: ${files
+    .slice(0, MAX_FILES_LISTED)
+    .map((f) => code(f))
+    .join(
+      ', ',
+    )}${files.length > MAX_FILES_LISTED ? ` and ${files.length - MAX_FILES_LISTED} more` : ''}`;
 }
 
 function attemptsText(attempts: AttemptRecord[]): string {
@@ -407,9 +437,23 @@ function taskSection(v: TaskView, now: Date, canRun: boolean): string[] {
   if (notes && notes.length > 0) out.push(`- Notes: ${notes.join('; ')}`);
   out.push(...worktreeLines(v));
   if (record?.flagged) out.push('- Flagged for review (checkpoint: notify); the run went on');
-  if (v.status === 'awaiting-review') {
+  if (v.status === 'stale' && record?.stale) {
     out.push(
-      `- Awaiting review: \`bearing approve ${task.id}\` to accept it, or \`bearing retry ${task.id}\` to run it again`,
+      `- Stale: ${describeStale(record.stale)}; the result below is from its last run and stays until a new one replaces it (\`bearing approve ${task.id}\` accepts it as current)`,
+    );
+  }
+  // Results recorded before Bearing kept its checks say nothing rather than "nothing".
+  if (
+    (v.status === 'completed' || v.status === 'stale') &&
+    (record?.checks || task.cli === 'shell')
+  ) {
+    out.push(`- Checked against: ${checkedText(task, record?.checks)}`);
+  }
+  const unknown = record?.checks?.unknownFiles;
+  if (unknown && unknown.length > 0) out.push(`- Warning: ${unknownFilesText(unknown)}`);
+  if (v.status === 'awaiting-review' || v.status === 'needs-review') {
+    out.push(
+      `- ${v.status === 'awaiting-review' ? 'Awaiting review' : 'Needs review'}: \`bearing approve ${task.id}\` to accept it, or \`bearing retry ${task.id}\` to run it again`,
     );
   }
   const failure = v.status !== 'completed' ? record?.failure : undefined;
@@ -561,6 +605,15 @@ function summaryDetail(v: TaskView, now: Date): string {
     case 'awaiting-review':
       bits.push(`bearing approve ${task.id}`);
       break;
+    case 'needs-review':
+      if (record?.failure) bits.push(oneLine(describeFailure(record.failure)));
+      bits.push(`bearing approve ${task.id} or bearing retry ${task.id}`);
+      break;
+    case 'stale':
+      if (record?.stale) bits.push(oneLine(describeStale(record.stale)).replaceAll('`', ''));
+      if (v.blockedBy) bits.push(`blocked: ${v.blockedBy.id} ${holdText(v.blockedBy.status)}`);
+      else if (v.waitingFor.length > 0) bits.push(`waiting for ${v.waitingFor.join(', ')}`);
+      break;
     default: {
       const f = record?.failure;
       if (f && v.status !== 'queued') bits.push(oneLine(describeFailure(f)));
@@ -594,6 +647,10 @@ export interface StatusJson {
     awaiting_review: number;
     skipped: number;
     queued: number;
+    /** Said done but changed no file although expected to (expect_changes). */
+    needs_review: number;
+    /** Completed, but edited or built on work that changed since: runs again. */
+    stale: number;
   };
   /** Total spend, removed tasks included; `unknown_for` lists tasks whose CLI reported no cost. */
   cost: { usd: number; unknown_for: string[] };
@@ -656,6 +713,28 @@ export interface StatusJsonTask {
   session_id: string | null;
   /** Set while the task is not completed and its last attempt failed. */
   error: { reason: string; message: string; advice: string } | null;
+  /**
+   * Status `stale`: why. `fields`: the task-file keys an edit changed;
+   * `upstream`: the task it builds on that is stale, is to run again
+   * (`rerun`) or ran again since (`new-result`).
+   */
+  stale: {
+    message: string;
+    fields: string[];
+    upstream: string | null;
+    change: 'edited' | 'stale' | 'rerun' | 'new-result';
+  } | null;
+  /**
+   * What the current hand-off was checked against: the verify gate it passed,
+   * whether it changed files as expected, a person's approval, and the files
+   * its summary names that it did not change and that do not exist.
+   */
+  checks: {
+    verify: string | null;
+    changed_files: boolean;
+    approved: boolean;
+    unknown_files: string[];
+  } | null;
 }
 
 export interface StatusJsonProgress {
@@ -692,6 +771,8 @@ export function statusJson(input: StatusInput): StatusJson {
       awaiting_review: r.counts['awaiting-review'],
       skipped: r.counts.skipped,
       queued: r.counts.queued,
+      needs_review: r.counts['needs-review'],
+      stale: r.counts.stale,
     },
     cost: { usd: roundUsd(r.costUsd), unknown_for: r.costUnknownFor },
     tokens: tokensJson(r.usage),
@@ -769,6 +850,23 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
           reason: failure.reason,
           message: describeFailure(failure),
           advice: adviceText(failure, v, canRun),
+        }
+      : null,
+    stale:
+      v.status === 'stale' && record?.stale
+        ? {
+            message: describeStale(record.stale),
+            fields: record.stale.kind === 'edited' ? record.stale.fields : [],
+            upstream: record.stale.kind === 'upstream' ? record.stale.task : null,
+            change: record.stale.kind === 'edited' ? 'edited' : record.stale.change,
+          }
+        : null,
+    checks: record?.checks
+      ? {
+          verify: record.checks.verify ?? null,
+          changed_files: record.checks.changes ?? false,
+          approved: record.checks.approved ?? false,
+          unknown_files: record.checks.unknownFiles ?? [],
         }
       : null,
   };

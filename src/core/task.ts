@@ -11,6 +11,7 @@ import type {
   PERMISSION_MODES,
   PROMPT_FORMATS,
   PROMPT_INPUTS,
+  RETRY_MODES,
   SANDBOX_MODES,
 } from '../tasks/schema.js';
 
@@ -22,6 +23,7 @@ export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export type PromptFormat = (typeof PROMPT_FORMATS)[number];
 export type PromptInput = (typeof PROMPT_INPUTS)[number];
+export type RetryMode = (typeof RETRY_MODES)[number];
 
 /** Where a task was written, for messages and `bearing validate`. */
 export interface SourceLocation {
@@ -49,7 +51,11 @@ export interface Task {
   checkpoint: Checkpoint;
   onFailure: FailurePolicy;
   retries: number;
+  /** Whether a retry resumes the agent's session or starts fresh (core/attempt.ts). */
+  retryMode: RetryMode;
   verify?: string;
+  /** An agent that reports success without changing a file needs review (expect_changes). */
+  expectChanges: boolean;
   /** Agent tasks. */
   prompt?: string;
   /** Shell tasks. */

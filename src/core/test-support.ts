@@ -20,9 +20,11 @@ export function makeTask(partial: Partial<Task> & { id: string }): Task {
     checkpoint: 'auto',
     onFailure: 'retry',
     retries: 1,
+    retryMode: 'auto',
     prompt: `Do ${partial.id}.`,
     source: { file: 'bearing/tasks/t.yaml', line: 1, col: 1 },
     ...partial,
+    expectChanges: partial.expectChanges ?? (partial.cli ?? 'claude') !== 'shell',
   };
 }
 

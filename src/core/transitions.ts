@@ -15,13 +15,23 @@
  */
 import { type Failure, isExternal, isRetryable } from './failure.js';
 import type { StopReason } from './next-step.js';
-import { type AttemptRecord, addUsage, type TaskRecord, type Usage, ZERO_USAGE } from './state.js';
+import {
+  type AttemptRecord,
+  addUsage,
+  type Fingerprint,
+  type HandOffChecks,
+  type TaskRecord,
+  type Usage,
+  ZERO_USAGE,
+} from './state.js';
 import type { Task } from './task.js';
 
 /** What the run loop is told when an attempt ends: the task's new status, and why. */
 export type TaskEndOutcome =
   | 'completed'
   | 'awaiting-review'
+  /** Said it was done, but its hand-off did not hold (no file changed): a person decides; the run goes on. */
+  | 'needs-review'
   /** Failed, and queued again by `on_failure: retry`. */
   | 'retrying'
   | 'failed'
@@ -67,6 +77,10 @@ export interface AttemptEnd extends AgentReport {
   notes: string[];
   /** Files the attempt changed, relative to the project root. */
   filesChanged: string[];
+  /** The `verify` gate it passed, if it ran one. */
+  verified?: string;
+  /** Paths its summary names that it did not change and that do not exist (core/hand-off.ts). */
+  unknownFiles?: string[];
 }
 
 /** The record of a task that has never run. */
@@ -90,7 +104,7 @@ export function newRecord(id: string, now: Date): TaskRecord {
 export function beginAttempt(
   record: TaskRecord | undefined,
   taskId: string,
-  start: { attempt: number; token: string },
+  start: { attempt: number; token: string; fingerprint?: Fingerprint },
   now: Date,
 ): { record: TaskRecord; attempt: AttemptRecord } {
   const base = record ?? newRecord(taskId, now);
@@ -99,6 +113,7 @@ export function beginAttempt(
     startedAt: now.toISOString(),
     outcome: 'running',
     process: { token: start.token },
+    ...(start.fingerprint ? { fingerprint: start.fingerprint } : {}),
   };
   return {
     record: {
@@ -134,6 +149,7 @@ export function finishAttempt(
   now: Date,
   policy: RunPolicy = { conflictRetries: 0 },
 ): Transition {
+  end = checkHandOff(task, end);
   // Live progress is for a running attempt; the ended one carries its final figures.
   const { progress: _live, ...begun } = attempt;
   const ended: AttemptRecord = {
@@ -166,6 +182,38 @@ export function finishAttempt(
   return { record: next, outcome: settle(task, next, ended, end, policy) };
 }
 
+/**
+ * An agent's "done" from a task expected to change files (`expect_changes`)
+ * that changed none does not hold: it ends as `no-changes`, which needs the
+ * person's review (core/hand-off.ts has the other check, of its summary).
+ */
+function checkHandOff(task: Task, end: AttemptEnd): AttemptEnd {
+  if (end.status !== 'completed' || !task.expectChanges || end.filesChanged.length > 0) return end;
+  return {
+    ...end,
+    status: 'failed',
+    failure: {
+      reason: 'no-changes',
+      message:
+        task.verify !== undefined
+          ? `its verify gate passed, but nothing in the project changed`
+          : 'nothing in the project changed',
+    },
+  };
+}
+
+/** What the current hand-off was checked against, from the attempt that made it. */
+function handOffChecks(
+  task: Task,
+  end: Pick<AttemptEnd, 'filesChanged' | 'verified' | 'unknownFiles'>,
+): HandOffChecks {
+  return {
+    ...(end.verified !== undefined ? { verify: end.verified } : {}),
+    ...(task.expectChanges && end.filesChanged.length > 0 ? { changes: true } : {}),
+    ...(end.unknownFiles && end.unknownFiles.length > 0 ? { unknownFiles: end.unknownFiles } : {}),
+  };
+}
+
 /** What the run's settings say about outcomes, beside the task's own policy. */
 export interface RunPolicy {
   /** run.conflict_retries: runs from a new base after a merge conflict. */
@@ -177,13 +225,19 @@ function settle(
   task: Task,
   record: TaskRecord,
   attempt: AttemptRecord,
-  end: Pick<AttemptEnd, 'status' | 'failure' | 'summary' | 'filesChanged'>,
+  end: Pick<
+    AttemptEnd,
+    'status' | 'failure' | 'summary' | 'filesChanged' | 'verified' | 'unknownFiles'
+  >,
   policy: RunPolicy,
 ): TaskOutcome {
   if (end.status === 'completed') {
     record.summary = end.summary;
     record.filesChanged = end.filesChanged;
+    record.checks = handOffChecks(task, end);
+    if (attempt.fingerprint) record.fingerprint = attempt.fingerprint;
     delete record.failure;
+    delete record.stale;
     if (task.checkpoint === 'pause') {
       record.status = 'awaiting-review';
       return { outcome: 'awaiting-review', attempt };
@@ -197,6 +251,16 @@ function settle(
   record.failure = failure;
   // The work an attempt did is still worth knowing about when it failed.
   record.filesChanged = end.filesChanged;
+  // A stale task's old result is replaced, for better or worse, by this attempt.
+  delete record.stale;
+  delete record.checks;
+  if (failure.reason === 'no-changes') {
+    // Its words are what the person reviews, and what `bearing approve` hands on.
+    record.summary = end.summary;
+    record.checks = handOffChecks(task, end);
+    record.status = 'needs-review';
+    return { outcome: 'needs-review', attempt, failure };
+  }
   if (failure.reason === 'interrupted') {
     record.status = 'interrupted';
     return { outcome: 'interrupted', attempt, failure };
@@ -362,6 +426,7 @@ export function finishLanding(
     end,
     reviewed ? { conflictRetries: 0 } : policy,
   );
+  if (reviewed && next.status === 'completed') next.checks = { ...next.checks, approved: true };
   return { record: next, outcome };
 }
 
@@ -420,6 +485,10 @@ export function stopReasonFor(o: TaskOutcome, task: Task): StopReason | undefine
   const f = o.failure;
   if (o.outcome === 'interrupted') return { kind: 'interrupted' };
   if (o.outcome === 'awaiting-review') return { kind: 'paused', task: task.id };
+  // Its dependents wait; the run goes on unless the person asked to look at this task first.
+  if (o.outcome === 'needs-review') {
+    return task.checkpoint === 'pause' ? { kind: 'paused', task: task.id } : undefined;
+  }
   switch (f?.reason) {
     case 'rate-limited':
       return {

@@ -5,10 +5,13 @@
  * what changed, and record the outcome on the task. The run loop decides what
  * happens next; this module only says what happened.
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentRunResult } from '../agents/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
+import { fingerprintOf } from '../core/fingerprint.js';
+import { notChanged, unknownFiles } from '../core/hand-off.js';
 import type { LiveProgress } from '../core/progress.js';
 import type { AttemptRecord, RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
@@ -21,6 +24,7 @@ import {
 import { processStartTime } from '../process/proc-stat.js';
 import { newAttemptToken } from '../process/strays.js';
 import type { PathChange } from '../state/changes.js';
+import { digest } from '../state/digest.js';
 import { attemptDir } from '../state/paths.js';
 import type { Landing, Site, Workspace } from '../workspace/workspace.js';
 import { landingMessage, WorktreeWorkspace } from '../workspace/worktrees.js';
@@ -113,10 +117,16 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
   const site = await openSite(input, next.attempt, next.resumeSessionId);
   input.onPhase?.('opened');
   // Saved before the spawn: whatever this attempt starts carries the token.
+  // Its fingerprint is what it was given now: an edit made while it runs makes
+  // its result stale as soon as it ends.
   const begun = beginAttempt(
     state.tasks[task.id],
     task.id,
-    { attempt: next.attempt, token: newAttemptToken() },
+    {
+      attempt: next.attempt,
+      token: newAttemptToken(),
+      fingerprint: fingerprintOf(task, state, digest),
+    },
     now(),
   );
   state.tasks[task.id] = begun.record;
@@ -182,6 +192,11 @@ export async function concludeAttempt(
   let files: string[];
   /** In place: what happened to each file, for `bearing diff` (result.json only). */
   let changes: PathChange[] | undefined;
+  // Passed only if it ended completed: the gate (run with the agent) said yes.
+  const verified = result.status === 'completed' ? task.verify : undefined;
+  // Looked for before the landing, where the agent worked: once its work has
+  // landed, its worktree may already be another attempt's.
+  const missing = result.status === 'completed' ? namedButNowhere(result.summary, site.cwd) : [];
   if (result.status === 'completed') {
     // On record before the work lands: a run recovering from a crash in the
     // middle of the landing still has the agent's report.
@@ -220,6 +235,8 @@ export async function concludeAttempt(
       ...(ran.exitCode !== undefined ? { exitCode: ran.exitCode } : {}),
       notes: allNotes,
       filesChanged: files,
+      ...(verified !== undefined ? { verified } : {}),
+      ...(result.status === 'completed' ? { unknownFiles: notChanged(missing, files) } : {}),
     },
     now(),
     { conflictRetries: plan.run.conflictRetries },
@@ -258,6 +275,26 @@ async function openSite(
     ...(resumes ? { resumes } : {}),
     othersRunning: input.othersRunning,
   });
+}
+
+/**
+ * Paths the summary names that are not in the folder the agent worked in
+ * (the ones it changed, e.g. deleted, are taken out once they are known).
+ * core/hand-off.ts says what counts as a path.
+ */
+function namedButNowhere(summary: string, cwd: string): string[] {
+  return unknownFiles(
+    summary,
+    [],
+    (path) => existsSync(join(cwd, path)),
+    (name) => {
+      try {
+        return statSync(join(cwd, name)).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+  );
 }
 
 /** What the agent reported, as the attempt records it. */

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import type { LiveProgress } from '../core/progress.js';
 import type { RunTotals } from '../core/run-totals.js';
-import type { AttemptRecord, TaskRecord } from '../core/state.js';
+import type { AttemptRecord, StaleReason, TaskRecord } from '../core/state.js';
 import type { Task } from '../core/task.js';
 import type { TaskEndOutcome } from '../core/transitions.js';
 
@@ -29,6 +29,12 @@ export type RunEvent =
    */
   | { type: 'recovered'; ids: string[]; ended: { groups: number; escaped: number } }
   | { type: 'plan-changed'; added: string[]; removed: string[] }
+  /**
+   * Completed tasks whose result no longer follows from what produces it
+   * (core/stale.ts), which the run will run again, in dependency order:
+   * said at the start, and when an edit or a re-run makes more stale.
+   */
+  | { type: 'stale'; tasks: { id: string; reason: StaleReason; message: string }[] }
   | { type: 'plan-invalid'; diagnostics: Diagnostic[] }
   /** Tasks vanished from the files; they count as removed only if still gone at `until` (epoch ms). */
   | { type: 'plan-unsure'; missing: string[]; until: number }

@@ -17,6 +17,8 @@ export interface PreparedPrompt {
   attempt: number;
   /** The agent session this attempt resumes; absent when it starts fresh. */
   resumeSessionId?: string;
+  /** After an attempt that did not complete: whether this one resumes or starts fresh, and why. */
+  retryWhy?: string;
   /** Empty for shell tasks, which run `task.run` and receive no prompt. */
   prompt: string;
   adapter: AgentAdapter;
@@ -36,7 +38,7 @@ export function preparePrompt(
   resume = true,
 ): PreparedPrompt {
   const adapter = adapterFor(task, plan.agents);
-  const next = nextAttempt(state.tasks[task.id], adapter.resumable && resume);
+  const next = nextAttempt(state.tasks[task.id], adapter.resumable && resume, task.retryMode);
   const resumeSessionId = next.retry ? next.resumeSessionId : undefined;
   // A resumed session holds the task and its context: it is told only what went wrong.
   const prompt =
@@ -52,6 +54,7 @@ export function preparePrompt(
   return {
     attempt: next.attempt,
     ...(resumeSessionId !== undefined ? { resumeSessionId } : {}),
+    ...(next.why !== undefined ? { retryWhy: next.why } : {}),
     prompt,
     adapter,
   };

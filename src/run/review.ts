@@ -5,10 +5,13 @@
  * state.json at once and no update is lost.
  */
 import { type Clock, systemClock } from '../core/clock.js';
+import { fingerprintOf } from '../core/fingerprint.js';
 import { nextStep } from '../core/next-step.js';
 import { applyReviewAction } from '../core/review-action.js';
+import { refreshStale } from '../core/stale.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { digest } from '../state/digest.js';
 import { Inbox } from '../state/inbox.js';
 import { acquireRunLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
@@ -55,8 +58,17 @@ export async function review(
     const loadedState = readState(root, { now });
     if (!loadedState.ok) return { kind: 'error', message: loadedState.error.message };
     const { state, seq } = loadedState.value;
-    const result = applyReviewAction(state, action, id, false, now());
+    const plan = loaded.plan;
+    // What the run would see: edits since it ended may have made tasks stale.
+    if (plan) refreshStale(plan, state, digest, now(), { adopt: false });
+    const task = plan?.tasks.find((t) => t.id === id);
+    const result = applyReviewAction(state, action, id, false, now(), () =>
+      task ? fingerprintOf(task, state, digest) : undefined,
+    );
     if (!result.ok) return { kind: 'refused', message: result.message };
+    // An approval makes current what was stale only because of it; a retry of
+    // a completed task makes its dependents stale.
+    if (plan) refreshStale(plan, state, digest, now(), { adopt: false });
     // A new snapshot: no run is appending to the journal, and one save of the whole is cheap.
     saveState(root, state, seq);
     if (!loaded.plan) {

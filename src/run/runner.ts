@@ -15,13 +15,15 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
-import { isRunnable, schedule, statusOf } from '../core/graph.js';
+import { fingerprintOf } from '../core/fingerprint.js';
+import { awaitsPerson, isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
-import type { AttemptProcess, RecordedStop, RunState } from '../core/state.js';
+import { describeStale, refreshStale, type StaleRefresh } from '../core/stale.js';
+import type { AttemptProcess, Fingerprint, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
 import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
@@ -29,6 +31,7 @@ import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
 import { endStrayProcesses } from '../process/strays.js';
 import type { QueueWorkspace } from '../queue/workspace.js';
 import { isGitRepo } from '../state/changes.js';
+import { digest } from '../state/digest.js';
 import { freeDiskBytes } from '../state/disk-space.js';
 import { Inbox } from '../state/inbox.js';
 import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
@@ -321,6 +324,7 @@ class Run {
       await this.#recover();
       this.#gitRepo = await isGitRepo(this.#options.root);
       this.#state.lastRun = { startedAt: this.#now().toISOString(), pid: process.pid };
+      const { stale } = this.#refreshStale();
       this.#save();
       this.#emit({
         type: 'run-start',
@@ -332,6 +336,8 @@ class Run {
           ? { landsOn: this.#workspace.target.branch }
           : {}),
       });
+      // Before anything starts: which finished tasks run again, and why.
+      this.#tellStale(stale.map((t) => t.id));
       await this.#watcher.start();
       await this.#loop();
     } catch (error) {
@@ -458,6 +464,7 @@ class Run {
         request.id,
         this.#running.has(request.id),
         this.#now(),
+        () => this.#fingerprintNow(request.id),
       );
       this.#emit({
         type: 'request',
@@ -469,11 +476,14 @@ class Run {
       if (result.ok) applied.push(request.id);
     }
     if (applied.length === 0) return;
+    // An approval makes what was stale only because of it current; a retry
+    // of a completed task makes its dependents stale.
+    this.#tellStale(this.#refreshStale().became);
     // Review actions change the record in place.
     this.#save({ touched: applied });
     // A pause of this run ends once what it waited for is approved or re-queued.
     if (this.#stop?.kind === 'paused') {
-      const still = this.#pausedInRun.find((id) => statusOf(this.#state, id) === 'awaiting-review');
+      const still = this.#pausedInRun.find((id) => awaitsPerson(statusOf(this.#state, id)));
       this.#stop = still === undefined ? undefined : { kind: 'paused', task: still };
     }
   }
@@ -499,7 +509,35 @@ class Run {
         removed: reloaded.removed,
       });
       this.#plan = reloaded.plan;
+      const { became } = this.#refreshStale();
+      this.#save();
+      this.#tellStale(became);
     }
+  }
+
+  /**
+   * Completed tasks whose fingerprint no longer matches become stale (and
+   * stale ones whose cause went away, completed): core/stale.ts. Returns
+   * what is stale now and what became so. Results from before fingerprints
+   * are adopted.
+   */
+  #refreshStale(): StaleRefresh {
+    return refreshStale(this.#plan, this.#state, digest, this.#now(), { adopt: true });
+  }
+
+  /** Say which tasks are stale, and why: they run again. */
+  #tellStale(ids: string[]): void {
+    const tasks = ids.flatMap((id) => {
+      const reason = this.#state.tasks[id]?.stale;
+      return reason ? [{ id, reason, message: describeStale(reason) }] : [];
+    });
+    if (tasks.length > 0) this.#emit({ type: 'stale', tasks });
+  }
+
+  /** A task's fingerprint as its task file and its dependencies' results stand now. */
+  #fingerprintNow(id: string): Fingerprint | undefined {
+    const task = this.#plan.tasks.find((t) => t.id === id);
+    return task ? fingerprintOf(task, this.#state, digest) : undefined;
   }
 
   /**
@@ -723,6 +761,8 @@ class Run {
     this.#tell({ type: 'outcome', task, outcome: o });
     if (!holdsDealWith(f)) this.#stopAfter(task, o);
     this.#releaseIfDone(task.id);
+    // A new result upstream: what was built on the old one is stale.
+    this.#refreshStale();
     this.#save();
     this.#emit({
       type: 'task-end',
@@ -970,8 +1010,8 @@ function runEnd(
   }
   if (hadInternalError) return { kind: 'internal-error', next };
   const statuses = plan.tasks.map((t) => statusOf(state, t.id));
-  if (statuses.includes('awaiting-review')) return { kind: 'paused', next };
-  if (statuses.some((st) => st === 'failed' || st === 'queued' || st === 'interrupted')) {
+  if (statuses.some(awaitsPerson)) return { kind: 'paused', next };
+  if (statuses.some((st) => st === 'failed' || isRunnable(st))) {
     return { kind: 'failed', next };
   }
   return { kind: 'done', next };

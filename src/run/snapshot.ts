@@ -8,8 +8,10 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { satisfies, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
+import { refreshStale } from '../core/stale.js';
 import type { RunState, Wait } from '../core/state.js';
 import type { Plan } from '../core/task.js';
+import { digest } from '../state/digest.js';
 import { type LockStatus, readLock } from '../state/lock.js';
 import { planCacheFile } from '../state/paths.js';
 import { loadState } from '../state/store.js';
@@ -49,6 +51,9 @@ export async function readSnapshot(
   // kill -9: show it as the next run will see it (interrupted, to run again).
   const gone = lock.state === 'free' || lock.state === 'stale';
   const shown = gone ? recoverInterrupted(state.value, new Date()).state : state.value;
+  // Edits since the run last looked may have made finished tasks stale: show
+  // what the next run will do. Only this copy changes; the run records it.
+  if (loaded.plan) refreshStale(loaded.plan, shown, digest, new Date(), { adopt: false });
   const problems = loaded.diagnostics.length;
   const gate: RunGate = active
     ? {
@@ -132,6 +137,8 @@ async function planFromState(state: RunState): Promise<Plan> {
       checkpoint: 'auto',
       onFailure: 'retry',
       retries: 0,
+      retryMode: 'auto',
+      expectChanges: false,
       source: { file: '', line: 0, col: 0 },
     })),
     agents: {},

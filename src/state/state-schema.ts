@@ -53,6 +53,7 @@ export const failureShape = union('reason', {
   'verify-failed': { command: string(), exitCode: number(), output: string() },
   'command-failed': { command: string(), exitCode: number(), output: string() },
   'dependency-failed': { dependency: string() },
+  'no-changes': { message: string() },
   'merge-conflict': {
     files: array(string()),
     tasks: array(string()),
@@ -68,6 +69,24 @@ export const progressShape = object({
   tool: optional(object({ name: string(), target: optional(string()) })),
   usage: usageShape,
   cost: optional(object({ usd: number({ min: 0 }), estimated: boolean() })),
+});
+
+const fingerprintShape = object({
+  digest: string({ nonEmpty: true }),
+  fields: record(string()),
+  upstream: record(string()),
+});
+
+const staleShape = union('kind', {
+  edited: { fields: array(string()) },
+  upstream: { task: string(), change: oneOf(['stale', 'rerun', 'new-result']) },
+});
+
+const checksShape = object({
+  verify: optional(string()),
+  changes: optional(boolean()),
+  unknownFiles: optional(array(string())),
+  approved: optional(boolean()),
 });
 
 export const attemptShape = object({
@@ -103,6 +122,7 @@ export const attemptShape = object({
     }),
   ),
   progress: optional(progressShape),
+  fingerprint: optional(fingerprintShape),
 });
 
 export const taskStatusShape = oneOf([
@@ -113,6 +133,8 @@ export const taskStatusShape = oneOf([
   'skipped',
   'awaiting-review',
   'interrupted',
+  'needs-review',
+  'stale',
 ]);
 
 export const taskRecordShape = object({
@@ -130,6 +152,9 @@ export const taskRecordShape = object({
   retryFrom: optional(count),
   land: optional(object({ attempt: number({ whole: true, min: 1 }), reviewed: boolean() })),
   flagged: optional(boolean()),
+  fingerprint: optional(fingerprintShape),
+  stale: optional(staleShape),
+  checks: optional(checksShape),
   updatedAt: isoDate,
 });
 

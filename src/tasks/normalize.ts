@@ -67,10 +67,14 @@ export function normalizeTask(
     checkpoint: pick('checkpoint'),
     onFailure: pick('on_failure'),
     retries: pick('retries'),
+    retryMode: pick('retry_mode'),
+    expectChanges: false,
     source,
   };
   // A shell task has no model or effort, whatever the defaults say.
   const agentTask = out.cli !== 'shell';
+  // A shell step is often a check that changes nothing; an agent task is asked for work.
+  out.expectChanges = pick('expect_changes') ?? agentTask;
   const model = pick('model');
   if (model !== undefined && agentTask) out.model = model;
   const effort = pick('effort');

@@ -18,6 +18,7 @@ import {
   PERMISSION_MODES,
   PROMPT_FORMATS,
   PROMPT_INPUTS,
+  RETRY_MODES,
   SANDBOX_MODES,
 } from './values.js';
 
@@ -33,6 +34,7 @@ export {
   PERMISSION_MODES,
   PROMPT_FORMATS,
   PROMPT_INPUTS,
+  RETRY_MODES,
   SANDBOX_MODES,
   SIZE_KEYS,
   SIZE_PATTERN,
@@ -112,10 +114,20 @@ export const taskSettingsShape = {
       '`retry`: run again up to `retries` times with the error appended, then stop this branch. `skip`: mark skipped, dependents run with the failure as context. `pause`: stop the run for review. `stop`: end the run.',
     ),
   retries: z.number().int().describe('How many extra attempts `on_failure: retry` makes.'),
+  retry_mode: z
+    .enum(RETRY_MODES)
+    .describe(
+      "How a task's next attempt starts after one that did not complete. `auto`: after an interruption (timeout, kill, crash, usage limit, turn or budget limit) it resumes the agent's session, which holds the work in progress; after an attempt that finished wrong (failed `verify` gate, no changes, denied permissions) it starts fresh, with the error appended, as the old session holds the reasoning that led it astray. `resume`: always resume when the CLI can (claude, codex) and a session was recorded. `fresh`: never resume. A merge conflict always starts fresh. `bearing prompt <id>` says which the next attempt will be.",
+    ),
   verify: z
     .string()
     .describe(
-      'A gate command run (through `sh -c`, in the project) after the agent reports success; the task completes only if it exits 0.',
+      'A gate command run (through `sh -c`, in the project) after the agent reports success; the task completes only if it exits 0. A passed gate is recorded as the evidence the task was checked against.',
+    ),
+  expect_changes: z
+    .boolean()
+    .describe(
+      'Whether the task must change files. An agent that reports success but changed no file (in worktree mode: whose landed commit is empty) is not `completed` but `needs-review`: its dependents wait and the run goes on (it stops only with `checkpoint: pause`) until `bearing approve <id>` or `bearing retry <id>`. Set `false` on tasks that only analyse or report.',
     ),
 } as const;
 
@@ -303,7 +315,9 @@ export const BUILTIN_DEFAULTS = {
     checkpoint: 'auto',
     on_failure: 'retry',
     retries: 1,
+    retry_mode: 'auto',
     verify: undefined,
+    expect_changes: undefined,
     name: undefined,
     depends_on: [] as string[],
     prompt: undefined,
@@ -354,6 +368,7 @@ export const UNSET_MEANING: Partial<
   budget_usd: 'no ceiling',
   max_turns: 'no limit',
   verify: 'no gate',
+  expect_changes: '`true` for agent tasks, `false` for shell tasks',
   name: 'the id',
   prompt: 'required for agent tasks',
   run: 'required for shell tasks',

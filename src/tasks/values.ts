@@ -49,6 +49,7 @@ export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-acces
 
 export const CHECKPOINTS = ['auto', 'notify', 'pause'] as const;
 export const FAILURE_POLICIES = ['retry', 'skip', 'pause', 'stop'] as const;
+export const RETRY_MODES = ['auto', 'resume', 'fresh'] as const;
 export const OUTPUT_FORMATS = ['text', 'claude', 'codex'] as const;
 export const PROMPT_INPUTS = ['argument', 'stdin'] as const;
 export const PROMPT_FORMATS = ['structured', 'prose'] as const;

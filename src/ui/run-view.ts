@@ -94,6 +94,11 @@ export function runView(output: Output, options: RunViewOptions): RunView {
           line('task files changed; using the new version');
         }
         break;
+      case 'stale':
+        for (const t of e.tasks) {
+          line(`${color.yellow('↺')} ${color.bold(t.id)} is stale and runs again: ${t.message}`);
+        }
+        break;
       case 'plan-invalid':
         line(
           color.yellow(
@@ -153,6 +158,11 @@ export function runView(output: Output, options: RunViewOptions): RunView {
           case 'completed':
             line(
               `${color.green('✔')} ${id} completed${facts ? ` (${facts})` : ''}${e.record.flagged ? color.yellow(' [flagged for review]') : ''}`,
+            );
+            break;
+          case 'needs-review':
+            line(
+              `${color.yellow('?')} ${id} needs review: ${why}; its dependents wait (\`bearing log ${e.task.id}\`, then \`bearing approve ${e.task.id}\` or \`bearing retry ${e.task.id}\`)`,
             );
             break;
           case 'awaiting-review': {

@@ -211,6 +211,7 @@ describe('bearing prompt', () => {
       cli: 'claude',
       attempt: 1,
       resume_session_id: null,
+      retry: null,
       format: 'structured',
       prompt: structured.stdout,
     });
@@ -239,7 +240,12 @@ describe('bearing prompt', () => {
     const result = await run(fx, 'prompt', 'ui', '--json');
     expect(result.stderr).toBe('');
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ attempt: 2, resume_session_id: null });
+    expect(json).toMatchObject({
+      attempt: 2,
+      resume_session_id: null,
+      retry:
+        'starts fresh: no session to resume; the last attempt was cut off (agent exited with code 1: npm ERR! missing script: build)',
+    });
     expect(json.prompt.split('\n').slice(-5)).toEqual([
       'PREVIOUS ATTEMPT FAILED: {"attempt":2,"error":"agent exited with code 1: npm ERR! missing script: build"}',
       'Fix the cause and finish the task.',

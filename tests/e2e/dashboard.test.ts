@@ -125,7 +125,8 @@ describe('bearing ui: access', () => {
     expect(refused.status).toBe(409);
     expect(JSON.parse(refused.body)).toMatchObject({
       kind: 'refused',
-      message: 'then is queued; only tasks awaiting review or failed can be approved',
+      message:
+        'then is queued; only tasks awaiting review, needing review, failed or stale can be approved',
     });
     const unknown = await send(`${ui.origin}/api/tasks/nope/retry`, {
       method: 'POST',

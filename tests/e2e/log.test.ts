@@ -116,6 +116,8 @@ describe('bearing log', () => {
           {
             id: 'gated',
             retries: 1,
+            // After a failed gate `auto` starts fresh; this test reads a resumed session's log.
+            retry_mode: 'resume',
             prompt: '[[gated]]',
             verify: 'test -f ok.flag || { echo GATE-SAYS-NO; exit 3; }',
           },

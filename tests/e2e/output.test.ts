@@ -139,6 +139,8 @@ describe('reading commands', () => {
       awaiting_review: 0,
       skipped: 0,
       queued: 1,
+      needs_review: 0,
+      stale: 0,
     });
     expect(s.cost).toEqual({ usd: 0.5, unknown_for: [] });
     const byId = Object.fromEntries(s.tasks.map((t: { id: string }) => [t.id, t]));

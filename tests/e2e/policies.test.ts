@@ -16,9 +16,14 @@ useRig();
 const SESSION = '22222222-2222-4222-8222-222222222222';
 
 describe('on_failure: retry', () => {
-  it('attempt 2 gets the full prompt with the error appended (no session to resume after a crash)', async () => {
+  // After a crash `retry_mode: auto` resumes the session (see the max-turns test); `fresh` does not.
+  it('with retry_mode: fresh, attempt 2 gets the full prompt with the error appended', async () => {
     const p = await Project.create(
-      { 'bearing/tasks/t.yaml': tasksYaml([{ id: 't', retries: 2, prompt: '[[t]] Do it.' }]) },
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 't', retries: 2, retry_mode: 'fresh', prompt: '[[t]] Do it.' },
+        ]),
+      },
       {
         scenarios: [
           {
@@ -82,7 +87,7 @@ describe('on_failure: retry', () => {
       `PREVIOUS ATTEMPT FAILED: ${JSON.stringify({
         attempt: 2,
         error: 'turn limit reached after 6 turns: Reached maximum number of turns (5)',
-      })}\nFix the cause and finish the task.\n\n${CLOSING_LINE}\n`,
+      })}\nThis attempt resumes your session where it was cut off. Continue the task from where you were and finish it.\n\n${CLOSING_LINE}\n`,
     );
     expect(all[1]!.argv).toEqual([
       '-p',
@@ -104,7 +109,8 @@ describe('on_failure: retry', () => {
     expect(p.task('t').status).toBe('completed');
   });
 
-  it('verify gate fails, then passes on retry: codex session resumed, gate output appended, usage not double counted', async () => {
+  // After a failed gate `retry_mode: auto` starts fresh (the session went astray); `resume` keeps it.
+  it('verify gate fails, then passes on retry: with retry_mode: resume the codex session resumes, gate output appended, usage not double counted', async () => {
     const p = await Project.create(
       {
         'bearing/tasks/t.yaml': tasksYaml([
@@ -113,6 +119,7 @@ describe('on_failure: retry', () => {
             cli: 'codex',
             model: 'gpt-5.2-codex',
             verify: 'test -f ok.flag || { echo GATE-SAYS-NO; exit 3; }',
+            retry_mode: 'resume',
             prompt: '[[gated]] Make the gate pass.',
           },
         ]),
@@ -191,7 +198,8 @@ describe('on_failure: retry', () => {
     const p = await Project.create(
       {
         'bearing/tasks/t.yaml': tasksYaml([
-          { id: 'flaky', retries: 1, prompt: '[[flaky]]' },
+          // Fresh: a resumed session gets only the retry note, which the fake's script does not match.
+          { id: 'flaky', retries: 1, retry_mode: 'fresh', prompt: '[[flaky]]' },
           { id: 'child', depends_on: ['flaky'], prompt: '[[child]]' },
           { id: 'grandchild', depends_on: ['child'], prompt: '[[grandchild]]' },
         ]),

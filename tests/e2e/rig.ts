@@ -194,7 +194,18 @@ export interface ProjectOptions {
   scenarios?: Scenario[];
   /** Extra environment for every bearing command of this project. */
   env?: Record<string, string>;
+  /**
+   * Keep Bearing's check that an agent task changed files (`expect_changes`,
+   * on by default in Bearing). Off by default here, through `defaults:` the
+   * rig adds to config.yaml (unless the test's has its own): most tests script agents that
+   * answer without writing, and are about something else. The check has its
+   * own tests (hand-off.test.ts).
+   */
+  expectChanges?: boolean;
 }
+
+/** config.yaml for a test that does not keep the hand-off check (see ProjectOptions). */
+const NO_CHANGE_CHECK = 'defaults:\n  expect_changes: false\n';
 
 /**
  * A temp project plus a temp HOME (outside the project, so the fakes' log,
@@ -227,7 +238,21 @@ export class Project {
   }
 
   static async create(files: FixtureFiles, options: ProjectOptions = {}): Promise<Project> {
-    const fx = await createFixture(files, { git: options.git ?? true, prefix: 'bearing-e2e-p-' });
+    const config = files['bearing/config.yaml'];
+    const withConfig =
+      options.expectChanges ||
+      // No tasks, no project: a test about finding (or making) one gets none.
+      !Object.keys(files).some((f) => f.startsWith('bearing/tasks/')) ||
+      (config !== undefined && (typeof config !== 'string' || /^defaults:/m.test(config)))
+        ? files
+        : {
+            ...files,
+            'bearing/config.yaml': `${config ? config.replace(/\n?$/, '\n') : ''}${NO_CHANGE_CHECK}`,
+          };
+    const fx = await createFixture(withConfig, {
+      git: options.git ?? true,
+      prefix: 'bearing-e2e-p-',
+    });
     tempDirs.push(fx.dir);
     const project = new Project(fx, options.env ?? {});
     project.scenarios(options.scenarios ?? []);

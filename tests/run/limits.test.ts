@@ -63,7 +63,11 @@ describe('bearing run and usage limits', () => {
   async function run(config: string) {
     dir = mkdtempSync(join(tmpdir(), 'bearing-limits-'));
     mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
-    writeFileSync(join(dir, 'bearing', 'config.yaml'), config);
+    // The agents here answer without writing: not what these tests check.
+    writeFileSync(
+      join(dir, 'bearing', 'config.yaml'),
+      `${config}defaults:\n  expect_changes: false\n`,
+    );
     writeFileSync(
       join(dir, 'bearing', 'tasks', 't.yaml'),
       'tasks:\n  - id: build\n    prompt: build it\n  - id: after\n    depends_on: [build]\n    prompt: then this\n',

@@ -13,7 +13,10 @@ afterEach(() => {
 it('reads a claude result line longer than 1 MiB (a long final message) as a success', async () => {
   dir = mkdtempSync(join(tmpdir(), 'bearing-long-line-'));
   mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
-  writeFileSync(join(dir, 'bearing', 'tasks', 't.yaml'), 'id: talk\nprompt: talk at length\n');
+  writeFileSync(
+    join(dir, 'bearing', 'tasks', 't.yaml'),
+    'id: talk\nexpect_changes: false\nprompt: talk at length\n',
+  );
   const script = join(dir, 'script.json');
   const summary = `${'word '.repeat(400_000)}done`; // about 2 MB on one JSON line
   writeFileSync(script, JSON.stringify([{ match: 'talk', outcome: 'success', summary }]));

@@ -57,8 +57,8 @@ describe('prepareAttempt', () => {
     expect(prepared.invocation.args).not.toContain('resume');
   });
 
-  it('after a failure the session can continue from: resumes it with only the retry note', () => {
-    const task = makeTask({ id: 't', cli: 'codex' });
+  it('with retry_mode: resume, after a failed gate: resumes the session with only the retry note', () => {
+    const task = makeTask({ id: 't', cli: 'codex', retryMode: 'resume' });
     const plan = makePlan([task]);
     // Two attempts of session s2, one of s1: only s2's usage was already reported.
     const state = stateWith('t', [
@@ -87,8 +87,20 @@ describe('prepareAttempt', () => {
     });
   });
 
-  it('after a failure that says nothing about the work, starts fresh', () => {
-    const task = makeTask({ id: 't', cli: 'claude' });
+  it('after a failed gate, retry_mode: auto starts fresh with the error appended', () => {
+    const task = makeTask({ id: 't', cli: 'codex' });
+    const plan = makePlan([task]);
+    const prepared = prepareAttempt(plan, stateWith('t', [failed(1, 's1')]), task, {
+      isGitRepo: true,
+    });
+    expect(prepared.resumeSessionId).toBeUndefined();
+    expect(prepared.prompt).toContain('PREVIOUS ATTEMPT FAILED');
+    expect(prepared.prompt).toContain('Do t.');
+    expect(prepared.retryWhy).toMatch(/^starts fresh with the error appended/);
+  });
+
+  it('with retry_mode: fresh, after a usage limit, starts fresh', () => {
+    const task = makeTask({ id: 't', cli: 'claude', retryMode: 'fresh' });
     const plan = makePlan([task]);
     const state = stateWith('t', [
       failed(1, 's1', { reason: 'signal', signal: 'SIGKILL' }),
@@ -110,7 +122,7 @@ describe('prepareAttempt', () => {
 
 describe('preparePrompt', () => {
   it('is the prompt prepareAttempt sends, in the format asked for', () => {
-    const task = makeTask({ id: 't', cli: 'claude' });
+    const task = makeTask({ id: 't', cli: 'claude', retryMode: 'fresh' });
     const plan = makePlan([task]);
     const state = stateWith('t', [
       failed(1, 's1', { reason: 'agent-exit', exitCode: 1, message: 'x' }),

@@ -28,7 +28,12 @@ interface Setup {
 async function run(setup: Setup) {
   dir = mkdtempSync(join(tmpdir(), 'bearing-unattended-'));
   mkdirSync(join(dir, 'bearing', 'tasks'), { recursive: true });
-  if (setup.config) writeFileSync(join(dir, 'bearing', 'config.yaml'), setup.config);
+  // The agents here answer without writing, which the hand-off check would
+  // flag (expect_changes): not what these tests are about.
+  writeFileSync(
+    join(dir, 'bearing', 'config.yaml'),
+    `${setup.config ?? ''}defaults:\n  expect_changes: false\n`,
+  );
   writeFileSync(join(dir, 'bearing', 'tasks', 't.yaml'), setup.tasks);
   const script = join(dir, 'script.json');
   writeFileSync(script, JSON.stringify(setup.scenarios ?? []));
@@ -91,7 +96,8 @@ describe('outages', () => {
 
   it('stop the run once the backoff is used up, with the task still queued', async () => {
     const { end, state } = await run({
-      tasks: 'id: c\nprompt: "[[c]]"\n',
+      // Fresh: a resumed session gets only the retry note, which the script does not match.
+      tasks: 'id: c\nretry_mode: fresh\nprompt: "[[c]]"\n',
       scenarios: [{ match: '[[c]]', outcome: 'api-500' }],
       options: { outageBackoffMs: [100, 100] },
     });

@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
+import { NOT_WORK_KEYS, workFields } from '../../src/core/fingerprint.js';
+import { makeTask } from '../../src/core/test-support.js';
 import {
   COMMAND_MARKER,
   PLANNER_CLIS,
@@ -22,6 +24,7 @@ import {
   BUILTIN_DEFAULTS,
   configFileSchema,
   customAgentSchema,
+  RETRY_MODES,
   runSettingsSchema,
   taskFileSchema,
   taskOnlyShape,
@@ -172,6 +175,39 @@ describe.each(PLANNER_CLIS)('the %s planner prompt', (cli) => {
     }
     expect(text).not.toContain(REFERENCE_MARKER);
     expect(text).not.toContain(COMMAND_MARKER);
+  });
+
+  it('teaches the verified hand-off: expect_changes, needs-review, and what a summary is checked for', () => {
+    expect(text).toContain('**expect_changes**');
+    expect(text).toMatch(/changed no file is not completed but\s+`needs-review`/);
+    expect(text).toMatch(/`expect_changes: false` on tasks that only\s+analyse/);
+    expect(text).toContain('(shell tasks default to `false`)');
+  });
+
+  it('teaches stale tasks with exactly the keys that make a task stale, and those that do not', () => {
+    const work = Object.keys(workFields(makeTask({ id: 'x' })));
+    // Every task key is one or the other: a new key must be decided on.
+    expect([...work, ...NOT_WORK_KEYS].sort()).toEqual([...TASK_KEYS].sort());
+    const para = /Editing what shapes its work \(([^)]*)\) makes it \*\*stale\*\*/.exec(
+      text.replace(/\s+/g, ' '),
+    );
+    expect(para?.[1]?.split(', ').map((k) => k.replace(/`/g, ''))).toEqual(work);
+    const not = /do tasks whose (.*?) alone changed/.exec(text.replace(/\s+/g, ' '));
+    expect(
+      not?.[1]
+        ?.split(/, | or /)
+        .map((k) => k.replace(/`/g, ''))
+        .sort(),
+    ).toEqual(NOT_WORK_KEYS.filter((k) => k !== 'id').sort());
+    expect(text).toContain('`bearing approve <id>` accepts its result as current');
+    expect(text).toContain('runs it again and makes its dependents stale');
+  });
+
+  it('teaches every retry mode the schema has', () => {
+    expect(text).toContain('`retry_mode` decides how a retry starts');
+    for (const mode of RETRY_MODES) expect(text, mode).toContain(`\`${mode}\``);
+    expect(text).toMatch(/after an\s+interruption .* resumes/s);
+    expect(text).toMatch(/finished\s+wrong .* starts with the error appended/s);
   });
 });
 

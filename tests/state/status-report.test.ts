@@ -98,6 +98,7 @@ function fixture(): StatusInput {
         durationMs: 200_000,
         sessionId: 'sess-db',
         flagged: true,
+        checks: { verify: 'npm test', changes: true, unknownFiles: ['src/models/user.js'] },
       }),
       api: record({
         id: 'api',
@@ -177,6 +178,8 @@ Bearing rewrites this file after every change. To change the plan, edit the file
 - Spent: $0.2500, 12 turns, 3m20s
 - Session: \`sess-db\`
 - Flagged for review (checkpoint: notify); the run went on
+- Checked against: verify \`npm test\` passed; it changed files, as expected (expect_changes)
+- Warning: its summary names a file it did not change and that does not exist: \`src/models/user.js\`
 
 Summary:
 
@@ -395,6 +398,8 @@ describe('statusJson', () => {
       awaiting_review: 1,
       skipped: 0,
       queued: 2,
+      needs_review: 0,
+      stale: 0,
     });
     expect(json.cost).toEqual({ usd: 0.85, unknown_for: ['review'] });
     expect(json.tokens).toEqual({ input: 6100, output: 710, cache_read: 5000, cache_write: 300 });
@@ -441,6 +446,14 @@ describe('statusJson', () => {
         advice:
           "read the gate's output (`bearing log api --verify`), fix the work or the gate, then `bearing retry api`",
       },
+      stale: null,
+      checks: null,
+    });
+    expect(json.tasks[0]!.checks).toEqual({
+      verify: 'npm test',
+      changed_files: true,
+      approved: false,
+      unknown_files: ['src/models/user.js'],
     });
     expect(json.tasks[2]!.started_at).toBe('2026-04-01T11:57:55.000Z');
     expect(json.tasks[4]).toMatchObject({ blocked_by: 'api', waiting_for: ['api'], ready: false });

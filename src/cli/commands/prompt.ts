@@ -71,6 +71,7 @@ export async function prompt(
           cli: task.cli,
           attempt: next.attempt,
           resume_session_id: next.resumeSessionId ?? null,
+          retry: next.retryWhy ?? null,
           format,
           prompt: text,
         },
@@ -80,6 +81,8 @@ export async function prompt(
     );
     return;
   }
-  // Exactly the text, nothing added: it can be piped or diffed.
+  // Exactly the text, nothing added: it can be piped or diffed. Whether a
+  // retry resumes or starts fresh goes to stderr, beside it.
+  if (next.retryWhy) ctx.output.err(`Attempt ${next.attempt} ${next.retryWhy}.`);
   ctx.output.out(text.replace(/\n$/, ''));
 }
