@@ -376,8 +376,11 @@ class Run {
   async #recover(): Promise<void> {
     const left: AttemptProcess[] = [];
     for (const record of Object.values(this.#state.tasks)) {
-      for (const a of record.attempts)
-        if (a.outcome === 'running' && a.process) left.push(a.process);
+      for (const a of record.attempts) {
+        // A queued attempt's agent is a worker's, which may be on this machine
+        // and carries the attempt's token: the worker ends it, or it is waited for.
+        if (a.outcome === 'running' && a.process && !a.worktree?.queued) left.push(a.process);
+      }
     }
     const strays = left.length > 0 ? await endStrayProcesses(left, this.#killGraceMs()) : undefined;
     const ended = { groups: strays?.groups.length ?? 0, escaped: strays?.escaped.length ?? 0 };

@@ -166,7 +166,15 @@ export class StateJournal {
     try {
       const journal = statSync(journalFile(this.#projectDir));
       const snapshot = statSync(stateFile(this.#projectDir));
-      return !same(journal, files.journal) || !same(snapshot, files.snapshot);
+      // The inode alone is not enough: a file deleted and a folder or file
+      // made in its place at once may get its number back. The journal holds
+      // exactly what this writer wrote; the snapshot has not changed since.
+      return (
+        !same(journal, files.journal) ||
+        journal.size !== this.#journalBytes ||
+        !same(snapshot, files.snapshot) ||
+        snapshot.ctimeMs !== files.snapshot.ctimeMs
+      );
     } catch {
       return true;
     }
@@ -174,5 +182,5 @@ export class StateJournal {
 }
 
 function same(a: Stats, b: Stats): boolean {
-  return a.ino === b.ino && a.dev === b.dev;
+  return a.ino === b.ino && a.dev === b.dev && a.isFile() && b.isFile();
 }

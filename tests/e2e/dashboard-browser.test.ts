@@ -82,9 +82,8 @@ describe.skipIf(skip !== undefined)('bearing ui in a browser', () => {
     await page.waitForSelector('#run.active');
     // The running task's output, live.
     await page.click('.node[data-id="build"]');
-    await page.waitForFunction(
-      "document.getElementById('log')?.textContent.includes('waiting for release')",
-    );
+    // A locator, not a string predicate: the page's CSP allows no eval.
+    await page.locator('#log', { hasText: 'waiting for release' }).waitFor();
     p.write('release', '');
     await node(page, 'build', 'completed');
     await node(page, 'check', 'awaiting-review');

@@ -135,7 +135,8 @@ async function notifyProject(
   const command = [NODE, script, '{event}', '{task}', '{message}'];
   p.write(
     'bearing/config.yaml',
-    `run:\n  notify: ${JSON.stringify(command)}\n${options.config ?? ''}`,
+    // The fake agents change no file: not what these tests are about.
+    `defaults:\n  expect_changes: false\nrun:\n  notify: ${JSON.stringify(command)}\n${options.config ?? ''}`,
   );
   return {
     p,

@@ -158,6 +158,7 @@ describe('a valid multi-file project', () => {
       isolation: 'auto',
       worktreeDir: 'bearing/.state/worktrees',
       conflictRetries: 1,
+      remote: 'origin',
     });
   });
 
@@ -195,6 +196,7 @@ describe('a valid multi-file project', () => {
       isolation: 'auto',
       worktreeDir: 'bearing/.state/worktrees',
       conflictRetries: 1,
+      remote: 'origin',
     });
   });
 
@@ -223,6 +225,7 @@ describe('a valid multi-file project', () => {
           isolation: 'auto',
           worktreeDir: 'bearing/.state/worktrees',
           conflictRetries: 1,
+          remote: 'origin',
         },
       },
       diagnostics: [],
