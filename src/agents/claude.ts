@@ -600,7 +600,7 @@ function toolResultText(content: unknown): string {
  * as a `tool_result` block with `is_error: true`, naming the call by its id.
  */
 export class ClaudeTranscript implements TranscriptReader {
-  readonly #lines = new TranscriptLines((event) => this.#event(event));
+  readonly #lines: TranscriptLines;
   /** Tool calls not yet answered: id -> what the call showed, to name a failed one. */
   readonly #calls = new Map<string, { name: string; target?: string }>();
 

@@ -12,7 +12,7 @@ import { describeFailure } from '../core/failure.js';
 import { statusJson } from '../core/status-report.js';
 import { attemptFiles } from '../state/paths.js';
 import { preparePrompt } from './prepare.js';
-import { type ProjectSnapshot, readSnapshot } from './snapshot.js';
+import { type ProjectSnapshot, readSnapshot, statusInput } from './snapshot.js';
 
 export type Read<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -24,14 +24,7 @@ export async function readDashboard(
   const snap = await readSnapshot(root, displayBase, env);
   if (!snap.ok) return snap;
   const s = snap.value;
-  const status = statusJson({
-    plan: s.plan,
-    state: s.state,
-    next: s.next,
-    now: new Date(),
-    running: s.running,
-    gate: s.gate,
-  });
+  const status = statusJson(statusInput(s, new Date()));
   const held = s.lock.state === 'held' ? s.lock.holder : undefined;
   const view = dashboardView({
     status,

@@ -10,6 +10,7 @@ import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { refreshStale } from '../core/stale.js';
 import type { RunState, Wait } from '../core/state.js';
+import type { StatusInput } from '../core/status-report.js';
 import type { Plan } from '../core/task.js';
 import { digest } from '../state/digest.js';
 import { type LockStatus, readLock } from '../state/lock.js';
@@ -27,6 +28,11 @@ export interface ProjectSnapshot {
   running: Record<string, { startedAt: string }>;
   /** Problems in the task files; the plan is then built from the recorded state. */
   diagnostics: Diagnostic[];
+}
+
+/** What the status renderers (text, JSON, the dashboard's view) take from a snapshot. */
+export function statusInput(s: ProjectSnapshot, now: Date): StatusInput {
+  return { plan: s.plan, state: s.state, next: s.next, now, running: s.running, gate: s.gate };
 }
 
 export async function readSnapshot(

@@ -5,7 +5,7 @@
  */
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { renderStatusMarkdown, renderSummary, statusJson } from '../../core/status-report.js';
-import { readSnapshot } from '../../run/snapshot.js';
+import { readSnapshot, statusInput } from '../../run/snapshot.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { projectRootOrReport } from '../project-dir.js';
@@ -29,14 +29,7 @@ export async function status(
     return;
   }
   const s = snap.value;
-  const input = {
-    plan: s.plan,
-    state: s.state,
-    next: s.next,
-    now: new Date(),
-    running: s.running,
-    gate: s.gate,
-  };
+  const input = statusInput(s, new Date());
   if (opts.json) {
     ctx.output.out(
       JSON.stringify(
