@@ -9,6 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { which } from '../../src/process/which.js';
+
+/**
+ * Why the queue tests cannot run here, or undefined when they can (or must,
+ * in CI): `npm test` on a new machine without redis-server skips them with
+ * this message; `.ci/run` installs it and sets CI, so there they fail instead.
+ */
+export function redisSkipReason(): string | undefined {
+  if (which('redis-server', process.env) || process.env.CI) return undefined;
+  return 'redis-server is not installed: the queue tests are skipped (install it with `apt-get install -y redis-server`; in CI, with CI set, they fail instead)';
+}
 
 export interface RedisServer {
   port: number;

@@ -19,7 +19,7 @@ import {
   useRig,
   waitFor,
 } from '../e2e/rig.js';
-import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { type RedisServer, redisSkipReason, startRedis } from '../helpers/redis.js';
 
 useRig();
 
@@ -111,7 +111,10 @@ function expectAllLandedOnce(p: Project, n: number): void {
   expect(subjects).toHaveLength(n);
 }
 
-describe('queue mode', () => {
+const skip = redisSkipReason();
+if (skip) console.warn(skip);
+
+describe.skipIf(skip !== undefined)('queue mode', () => {
   it('a 30-task DAG run by three workers lands every task exactly once, in dependency order', async () => {
     redis = await startRedis();
     const p = await dagProject(30, 50);
