@@ -210,8 +210,10 @@ function readJournal(
   const headerIssues = issuesOf(journalHeaderShape, parsed[0]);
   if (headerIssues.length > 0) return bad('invalid', `line 1: ${describeIssues(headerIssues)}`);
   const base = (parsed[0] as { base: number }).base;
-  if (parsed.length === 1) return ok(snapshot);
+  // Checked before anything else: a journal just begun (its header alone)
+  // after a newer snapshot than the one read must not pass for "nothing since".
   if (base > snapshot.seq) return { compacted: bytes };
+  if (parsed.length === 1) return ok(snapshot);
 
   const { state } = snapshot;
   let seq = base;
