@@ -17,13 +17,14 @@
  * ignored files removed, it is the same tree a new worktree would be, in a
  * fraction of the time. Renaming keeps one name per attempt, so a record
  * never names a worktree that another attempt is using. Spares go when the
- * run ends.
+ * run ends, into the trash, so the run need not wait for their files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AttemptWorktree } from '../core/state.js';
+import { Trash } from '../process/trash.js';
 import { type GitRepo, Queue } from './repo.js';
 import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
 
@@ -71,6 +72,7 @@ export class WorktreeWorkspace implements Workspace {
   readonly #released = new Set<string>();
   readonly #besides = new Set<Promise<void>>();
   #spareNames = 0;
+  #trash: Promise<Trash> | undefined;
   /**
    * New checkouts, one at a time: each already uses every core (see
    * #create), and a checkout of a large tree is seconds of CPU, so eight at
@@ -283,7 +285,7 @@ export class WorktreeWorkspace implements Workspace {
     return removed;
   }
 
-  /** The run is over: the spares go too, side by side (deleting files is the slow part). */
+  /** The run is over: the spares go too (into the trash: nothing waits for their files). */
   async close(): Promise<void> {
     await Promise.all(this.#besides);
     await Promise.all(this.#spares.splice(0).map((path) => this.remove({ path })));
@@ -365,18 +367,31 @@ export class WorktreeWorkspace implements Workspace {
 
   /** Remove one attempt's worktree and branch (its work landed, or was given up). */
   async remove(wt: { path: string; branch?: string }): Promise<void> {
-    // Outside the queues: git deletes the files and the worktree's own admin
-    // folder, which nothing else shares. It deletes a large tree in about
-    // half the time of Node's recursive rm (20,000 files: 0.6 s against
-    // 0.8 s alone, and far worse for several at once on libuv's pool), and
-    // the run's end waits for the last spares to go.
-    const removed = await this.repo.git(['worktree', 'remove', '--force', '--force', wt.path]);
-    if (removed.code !== 0) {
-      // Not a worktree git knows (a folder a killed run left), or one it cannot remove.
-      await rm(wt.path, { recursive: true, force: true });
+    // Its files are deleted beside the run, by a process that outlives it
+    // (see Trash): the run's end then waits for no deletion. git forgets the
+    // worktree once its folder is gone.
+    if (await this.#throwAway(wt.path)) {
       await this.repo.exclusive('worktrees', () => this.repo.git(['worktree', 'prune']));
+    } else {
+      // Another file system than the repository's (or no folder at all):
+      // git deletes the files and its admin folder, outside the queues.
+      const removed = await this.repo.git(['worktree', 'remove', '--force', '--force', wt.path]);
+      if (removed.code !== 0) {
+        // Not a worktree git knows (a folder a killed run left), or one it cannot remove.
+        await rm(wt.path, { recursive: true, force: true });
+        await this.repo.exclusive('worktrees', () => this.repo.git(['worktree', 'prune']));
+      }
     }
     if (wt.branch) await this.removeBranch(wt.branch);
+  }
+
+  /** Move a worktree into the repository's trash: in its git folder, so always on its file system and never in a work tree. */
+  async #throwAway(path: string): Promise<boolean> {
+    if (!existsSync(path)) return false;
+    this.#trash ??= this.repo
+      .ok(['rev-parse', '--git-common-dir'])
+      .then((common) => new Trash(resolve(this.repo.top, common.trim(), 'bearing-trash')));
+    return (await this.#trash).throwAway(path);
   }
 
   /** Delete an attempt's branch (never the target). */

@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -10,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttemptWorktree } from '../../src/core/state.js';
 import { makePlan, makeTask } from '../../src/core/test-support.js';
@@ -321,6 +323,25 @@ describe('spare worktrees', () => {
     await ws.close();
     expect(await ws.list()).toEqual([]);
     expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('a removed worktree is gone from its place at once, its files deleted beside the run; what a killed run left in the trash goes too', async () => {
+    const { top, ws } = await pooled(1);
+    const trash = join(top, '.git', 'bearing-trash');
+    // A deletion a killed machine cut short.
+    mkdirSync(join(trash, 'left', 'deep'), { recursive: true });
+    writeFileSync(join(trash, 'left', 'deep', 'f.txt'), 'x');
+    const sites = [];
+    for (const id of ['a', 'b']) {
+      sites.push(await ws.open({ task: makeTask({ id }), attempt: 1, othersRunning: none }));
+    }
+    await ws.release(sites.map((s) => s.worktree!));
+    await ws.close();
+    for (const site of sites) expect(existsSync(site.cwd)).toBe(false);
+    expect(git(top, 'worktree', 'list').split('\n')).toHaveLength(1);
+    expect(git(top, 'branch', '--list', 'bearing/*')).toBe('');
+    // Nothing waits for the deletions: the test waits until the trash is empty.
+    while (readdirSync(trash).length > 0) await delay(20);
   });
 
   it('keeps no spare that no attempt will take: fewer attempts expected, the extra spares go at once', async () => {
