@@ -316,7 +316,10 @@ export class WorktreeWorkspace implements Workspace {
     const detached =
       head.code === 0 &&
       (await this.repo.git(['update-ref', '--no-deref', 'HEAD', id], spare)).code === 0;
-    if (!detached) {
+    // Nothing untracked or ignored is left, now, beside the run, rather than
+    // when an attempt is waiting to take it. Nothing writes to a spare after.
+    const cleaned = detached && (await this.repo.git(['clean', '-q', '-ffdx'], spare)).code === 0;
+    if (!cleaned) {
       await this.remove({ path: spare });
       return false;
     }
@@ -488,21 +491,21 @@ export class WorktreeWorkspace implements Workspace {
   async #takeSpare(spare: string, path: string, branch: string): Promise<string | undefined> {
     const base = await this.repo.exclusive('worktrees', async () => {
       const tip = await this.#tip();
-      if (!(await this.#move(spare, path))) return undefined;
-      await this.repo.ok(['branch', '-f', branch, tip]);
-      return tip;
+      return (await this.#move(spare, path)) ? tip : undefined;
     });
     if (!base) {
       await this.remove({ path: spare });
       return undefined;
     }
-    // Over whatever the last attempt left, touching only this worktree
-    // (outside the queues): tracked files as the tip has them, then nothing
-    // untracked or ignored.
-    const checkedOut = await this.repo.git(['checkout', '-q', '-f', branch, '--'], path);
-    if (checkedOut.code === 0 && (await this.repo.git(['clean', '-q', '-ffdx'], path)).code === 0) {
-      return base;
-    }
+    // The attempt's branch at the tip, checked out over what the last
+    // attempt left, touching only this worktree (outside the queues). The
+    // spare holds nothing untracked or ignored since it was kept (see
+    // #keepSpare), so this is all a new worktree would hold.
+    const checkedOut = await this.repo.git(
+      ['checkout', '-q', '-f', '-B', branch, base, '--'],
+      path,
+    );
+    if (checkedOut.code === 0) return base;
     await this.remove({ path });
     return undefined;
   }
