@@ -14,6 +14,8 @@ const page = {
   selected: undefined,
   /** The selected task's log stream and the attempt it follows. */
   log: undefined,
+  /** Show the output's bytes instead of its transcript (claude and codex events). */
+  rawLog: false,
   detailSeq: 0,
 };
 
@@ -125,9 +127,7 @@ function renderHeader(view) {
     .getElementById('totals')
     .replaceChildren(
       figure('progress', `${p.completed}/${p.total} completed`, 'progress'),
-      figure('running', String(p.running)),
-      figure('failed', String(p.failed)),
-      figure('review', String(p.awaiting_review)),
+      ...statusFigures(p, figure),
       figure('cost', usd(view.cost.usd, view.cost.unknownFor.length > 0), 'total-cost'),
       figure(
         'tokens in / out',
@@ -427,6 +427,20 @@ function renderDetail(panel, task, detail) {
     children.push(
       ...section(
         task.status === 'running' ? 'Output (live)' : 'Output (last attempt)',
+        el(
+          'label',
+          { class: 'raw-toggle' },
+          el('input', {
+            type: 'checkbox',
+            id: 'raw-log',
+            checked: page.rawLog,
+            onchange: (event) => {
+              page.rawLog = event.target.checked;
+              followLog({ id: task.id, attempt: task.attempts }, true);
+            },
+          }),
+          ' raw output (the agent’s events as printed)',
+        ),
         el('pre', { id: 'log', class: 'log' }),
       ),
     );
@@ -505,14 +519,39 @@ function toast(text) {
   }, 6000);
 }
 
+/** Shown even at 0: what a person looks for first. */
+const ALWAYS_SHOWN = new Set(['running', 'failed']);
+
+/**
+ * A figure for each status the status JSON counts (beside the completed
+ * ones, shown as progress), so that a status added there is shown here too;
+ * most only when a task has it.
+ */
+function statusFigures(progress, figure) {
+  return Object.entries(progress)
+    .filter(
+      ([key, n]) => key !== 'total' && key !== 'completed' && (n > 0 || ALWAYS_SHOWN.has(key)),
+    )
+    .map(([key, n]) => figure(key.replaceAll('_', ' '), String(n), `count-${key}`));
+}
+
 /** Follows the output of one attempt; a different task or attempt closes the old stream. */
-function followLog(target) {
-  if (page.log && target && page.log.id === target.id && page.log.attempt === target.attempt)
+function followLog(target, restart = false) {
+  if (
+    !restart &&
+    page.log &&
+    target &&
+    page.log.id === target.id &&
+    page.log.attempt === target.attempt
+  )
     return;
   page.log?.source.close();
   page.log = undefined;
   if (!target) return;
-  const source = new EventSource(`/api/tasks/${encodeURIComponent(target.id)}/log`);
+  const box = document.getElementById('log');
+  if (box) box.textContent = '';
+  const raw = page.rawLog ? '?raw=1' : '';
+  const source = new EventSource(`/api/tasks/${encodeURIComponent(target.id)}/log${raw}`);
   page.log = { ...target, source };
   source.addEventListener('output', (event) => {
     const box = document.getElementById('log');

@@ -170,19 +170,39 @@ export async function readTranscript(
   onEntry: (entry: TranscriptEntry) => void,
   options: ReadOptions = {},
 ): Promise<boolean> {
+  const feed = transcriptFeed(output, root, onEntry);
+  if (feed === undefined) return false;
+  try {
+    await readChunks(path, (chunk) => feed.push(chunk), options);
+  } finally {
+    feed.end();
+  }
+  return true;
+}
+
+/** Bytes of an agent's output in, transcript entries out; `end` in every case. */
+export interface TranscriptFeed {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * A reader of the agent's output as the run reads it: split into lines by
+ * the same LineSplitter, a line over 1 MiB going to a spill file and reaching
+ * the reader in pieces. Undefined for text, which is its own transcript.
+ */
+export function transcriptFeed(
+  output: OutputFormat,
+  root: string,
+  onEntry: (entry: TranscriptEntry) => void,
+): TranscriptFeed | undefined {
   const reader = transcriptReader(output, root);
-  if (reader === undefined) return false;
+  if (reader === undefined) return undefined;
   const emit = (entries: TranscriptEntry[]): void => {
     for (const entry of entries) onEntry(entry);
   };
-  const splitter = new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => emit(reader.line(line)), {
+  return new LineSplitter(MAX_AGENT_LINE_BYTES, (line) => emit(reader.line(line)), {
     path: join(tmpdir(), `bearing-log-${randomBytes(8).toString('hex')}.line`),
     emit: (line) => emit(reader.pieces(line.pieces())),
   });
-  try {
-    await readChunks(path, (chunk) => splitter.push(chunk), options);
-  } finally {
-    splitter.end();
-  }
-  return true;
 }

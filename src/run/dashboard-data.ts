@@ -10,7 +10,9 @@ import { type DashboardView, dashboardView } from '../core/dashboard-view.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { describeFailure } from '../core/failure.js';
 import { statusJson } from '../core/status-report.js';
+import type { OutputFormat } from '../core/task.js';
 import { attemptFiles } from '../state/paths.js';
+import { readAttemptMeta } from './attempt-log.js';
 import { preparePrompt } from './prepare.js';
 import { type ProjectSnapshot, readSnapshot, statusInput } from './snapshot.js';
 
@@ -133,10 +135,26 @@ export function latestOutput(
   snapshot: ProjectSnapshot,
   root: string,
   id: string,
-): { attempt: number; path: string } | undefined {
+): LatestOutput | undefined {
   const last = snapshot.state.tasks[id]?.attempts.at(-1);
   if (!last) return undefined;
-  return { attempt: last.attempt, path: attemptFiles(root, id, last.attempt).stdoutLog };
+  const files = attemptFiles(root, id, last.attempt);
+  return {
+    attempt: last.attempt,
+    path: files.stdoutLog,
+    format: readAttemptMeta(files.dir).output,
+    cwd: last.worktree?.path ?? root,
+  };
+}
+
+export interface LatestOutput {
+  attempt: number;
+  /** Its stdout.log. */
+  path: string;
+  /** How its output reads (meta.json); undefined when not recorded: shown as printed. */
+  format: OutputFormat | undefined;
+  /** Where the agent ran: paths under it are shown relative. */
+  cwd: string;
 }
 
 /** How much of an output file a newly opened tail shows. */

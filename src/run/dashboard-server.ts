@@ -23,6 +23,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardView } from '../core/dashboard-view.js';
 import { runsDir, statusFile } from '../state/paths.js';
+import { PLAIN } from '../ui/output.js';
+import { renderTranscriptEntry } from '../ui/transcript-view.js';
+import { transcriptFeed } from './attempt-log.js';
 import { FileTail, latestOutput, readDashboard, taskDetail } from './dashboard-data.js';
 import { review } from './review.js';
 import type { ProjectSnapshot } from './snapshot.js';
@@ -232,7 +235,9 @@ class DashboardServer {
     const task = /^\/api\/tasks\/([^/]+)(\/log)?$/.exec(url.pathname);
     if (task) {
       const id = decodeURIComponent(task[1]!);
-      return task[2] ? this.#log(req, res, id) : this.#detail(res, id);
+      return task[2]
+        ? this.#log(req, res, id, url.searchParams.get('raw') === '1')
+        : this.#detail(res, id);
     }
     return send(res, 404, 'text/plain', 'not found');
   }
@@ -304,22 +309,41 @@ class DashboardServer {
     });
   }
 
-  /** The output of the task's latest attempt as it grows: `output` events of text. */
-  async #log(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  /**
+   * The output of the task's latest attempt as it grows: `output` events of
+   * text. An agent's event stream is sent as `bearing log` shows it (its
+   * adapter's transcript reader), unless `?raw=1` asks for the bytes.
+   */
+  async #log(req: IncomingMessage, res: ServerResponse, id: string, raw: boolean): Promise<void> {
     const current = await this.#current();
     const output = current && latestOutput(current.snapshot, this.#options.root, id);
     if (!output) return send(res, 404, 'text/plain', `${id} has not run yet`);
     openStream(res);
-    res.write(sse('attempt', JSON.stringify({ attempt: output.attempt })));
+    res.write(sse('attempt', JSON.stringify({ attempt: output.attempt, raw })));
     const tail = new FileTail(output.path);
+    let lines: string[] = [];
+    const feed =
+      raw || output.format === undefined
+        ? undefined
+        : transcriptFeed(output.format, output.cwd, (entry) => {
+            lines.push(...renderTranscriptEntry(entry, PLAIN));
+          });
     const push = (): void => {
       const text = tail.read();
-      if (text !== '') res.write(sse('output', JSON.stringify({ text })));
+      if (feed === undefined) {
+        if (text !== '') res.write(sse('output', JSON.stringify({ text })));
+        return;
+      }
+      if (text !== '') feed.push(Buffer.from(text));
+      if (lines.length === 0) return;
+      res.write(sse('output', JSON.stringify({ text: `${lines.join('\n')}\n` })));
+      lines = [];
     };
     push();
     const poll = setInterval(push, TAIL_POLL_MS);
     const stop = (): void => {
       clearInterval(poll);
+      feed?.end();
       this.#tails.delete(stop);
       res.end();
     };

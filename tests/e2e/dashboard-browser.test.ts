@@ -90,6 +90,10 @@ describe.skipIf(skip !== undefined)('bearing ui in a browser', () => {
     expect((await run.done).code).toBe(3);
     await page.waitForSelector('#run:not(.active)');
     expect(await page.textContent('#progress')).toContain('1/3 completed');
+    // Every status a task has is counted: the paused one, the one waiting on it.
+    expect(await page.textContent('#count-awaiting_review')).toBe('awaiting review1');
+    expect(await page.textContent('#count-queued')).toBe('queued1');
+    expect(await page.textContent('#count-failed')).toBe('failed0');
 
     // Approve from the button: the same path as `bearing approve`, with no run going.
     await page.click('.node[data-id="check"]');

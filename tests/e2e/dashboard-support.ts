@@ -38,11 +38,15 @@ export interface Reply {
 
 /**
  * One request to the dashboard. An event stream's body is cut after its first
- * bytes (it never ends by itself).
+ * bytes (it never ends by itself), or once `until` says it holds enough.
  */
 export function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    until?: (body: string) => boolean;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -55,7 +59,8 @@ export function send(
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
         res.on('data', (chunk: string) => {
           body += chunk;
-          if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          const stream = String(res.headers['content-type']).startsWith('text/event-stream');
+          if (stream && (options.until?.(body) ?? true)) {
             req.destroy();
             done();
           }
@@ -66,4 +71,11 @@ export function send(
     req.on('error', reject);
     req.end();
   });
+}
+
+/** The text of an event stream's `output` events, one after the other. */
+export function outputText(body: string): string {
+  return [...body.matchAll(/^event: output\ndata: (.*)$/gm)]
+    .map((m) => (JSON.parse(m[1]!) as { text: string }).text)
+    .join('');
 }

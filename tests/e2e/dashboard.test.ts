@@ -3,10 +3,11 @@
  * Host, the Origin of an action), and what the command says about a bad or
  * taken port. tests/e2e/dashboard-browser.test.ts drives the page itself.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { send, startUi } from './dashboard-support.js';
+import { outputText, send, startUi } from './dashboard-support.js';
 import { Project, tasksYaml, useRig, waitFor } from './rig.js';
 
 useRig();
@@ -227,5 +228,38 @@ describe('bearing ui: actions during a run', () => {
     await waitFor(() => p.task('look').status === 'completed', 'the run to apply the approval');
     p.write('release', '');
     expect((await run.done).code).toBe(0);
+  });
+});
+
+describe('bearing ui: output', () => {
+  it('shows an agent attempt as its transcript, as `bearing log` does, and its events with ?raw=1', async () => {
+    const p = await Project.create(
+      { 'bearing/tasks/t.yaml': tasksYaml([{ id: 'db', prompt: '[[db]]' }]) },
+      {
+        scenarios: [
+          {
+            match: '[[db]]',
+            summary: 'Schema written.\nTests pass.',
+            writeFiles: { 'src/db.js': 'export {};\n' },
+            failCommands: [{ command: 'npm test', output: '1 test failed' }],
+          },
+        ],
+      },
+    );
+    expect((await p.run(['run'])).code).toBe(0);
+    const ui = await startUi(p);
+    const headers = { cookie: `bearing_ui_${ui.port}=${ui.token}` };
+    const shown = await send(`${ui.origin}/api/tasks/db/log`, {
+      headers,
+      until: (body) => outputText(body).includes('✓ result'),
+    });
+    expect(outputText(shown.body)).toBe(`${(await p.run(['log', 'db'])).stdout}`);
+    const raw = await send(`${ui.origin}/api/tasks/db/log?raw=1`, {
+      headers,
+      until: (body) => outputText(body).includes('"type":"result"'),
+    });
+    expect(outputText(raw.body)).toBe(
+      readFileSync(join(p.attemptDir('db', 1), 'stdout.log'), 'utf8'),
+    );
   });
 });
