@@ -692,6 +692,8 @@ export interface StatusJsonTask {
   started_at: string | null;
   /** Running tasks: what the agent's events say it has done so far (saved at most once a second); otherwise null. */
   progress: StatusJsonProgress | null;
+  /** Running in queue mode: the worker that took the attempt (`host:pid`); otherwise null. */
+  worker: string | null;
   attempts: number;
   /** Sum over attempts of the cost the CLI reported. */
   cost_usd: number;
@@ -832,6 +834,7 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
     ready: v.ready,
     started_at: v.startedAt ?? null,
     progress: v.progress ? progressJson(v.progress) : null,
+    worker: v.worker ?? null,
     attempts: record?.attempts.length ?? 0,
     cost_usd: roundUsd(record?.costUsd ?? 0),
     cost_unknown: v.costUnknown,

@@ -24,6 +24,8 @@ export type WatchEvent =
     }
   /** A running attempt's live progress, as the run saved it (at most once a second). */
   | { type: 'progress'; id: string; attempt: number; progress: LiveProgress }
+  /** Queue mode: the worker (`host:pid`) that took a running attempt, once known, and again if another takes it. */
+  | { type: 'worker'; id: string; attempt: number; worker: string }
   | { type: 'run-ended'; next: string };
 
 export interface WatchOptions {
@@ -41,6 +43,8 @@ export async function watchProject(options: WatchOptions): Promise<void> {
   let known = new Map<string, TaskStatus>();
   /** The progress last reported per task, as JSON: a save that changed nothing of it says nothing. */
   const shown = new Map<string, string>();
+  /** The worker last reported per task, with its attempt. */
+  const workers = new Map<string, string>();
   const loaded = loadState(root);
   if (loaded.ok) known = statuses(loaded.value);
   const runBefore = loaded.ok ? loaded.value.lastRun?.startedAt : undefined;
@@ -73,6 +77,12 @@ export async function watchProject(options: WatchOptions): Promise<void> {
       known = now;
       for (const r of Object.values(state.value.tasks)) {
         const last = r.attempts.at(-1);
+        const worker = r.status === 'running' ? last?.worktree?.queued?.worker : undefined;
+        if (!last || worker === undefined) workers.delete(r.id);
+        else if (workers.get(r.id) !== `${last.attempt}:${worker}`) {
+          workers.set(r.id, `${last.attempt}:${worker}`);
+          onEvent({ type: 'worker', id: r.id, attempt: last.attempt, worker });
+        }
         if (r.status !== 'running' || last?.outcome !== 'running' || !last.progress) {
           shown.delete(r.id);
           continue;

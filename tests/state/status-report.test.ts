@@ -427,6 +427,7 @@ describe('statusJson', () => {
       ready: false,
       started_at: null,
       progress: null,
+      worker: null,
       attempts: 2,
       cost_usd: 0.5,
       cost_unknown: false,
@@ -521,6 +522,20 @@ describe('live progress and the last run', () => {
       cost_estimated: true,
     });
     expect(renderSummary(input)).toContain('5,132 tokens · ~$0.0123');
+  });
+
+  it('a task running on a queue worker says which, in status.md, the summary and --json', () => {
+    const input = live();
+    input.state.tasks.ui!.attempts[0]!.worktree = {
+      path: '/cache/.bearing-worktrees/ui-1',
+      branch: 'bearing/ui/1',
+      base: 'a'.repeat(40),
+      queued: { job: 'ui-1', cli: 'codex', worker: 'build-2:4711' },
+    };
+    expect(statusJson(input).tasks.find((t) => t.id === 'ui')!.worker).toBe('build-2:4711');
+    expect(statusJson(input).tasks.find((t) => t.id === 'db')!.worker).toBeNull();
+    expect(renderStatusMarkdown(input).split('## ui')[1]).toContain('on build-2:4711');
+    expect(renderSummary(input)).toContain('on build-2:4711');
   });
 
   it("the summary says what the last run took and cost, and each task's share, costliest first", () => {

@@ -46,6 +46,9 @@ export async function watch(ctx: CommandContext, dir: string, opts: WatchOptions
           case 'progress':
             ctx.output.out(`${time()} ${color.bold(e.id)}: ${progressText(e.progress)}`);
             break;
+          case 'worker':
+            ctx.output.out(`${time()} ${color.bold(e.id)}: on worker ${e.worker}`);
+            break;
           case 'run-ended':
             ctx.output.out(`${time()} run ended`);
             ctx.output.out(e.next);
