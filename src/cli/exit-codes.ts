@@ -21,6 +21,8 @@ export const EXIT = {
    * is too full to start tasks. What was saved before is kept.
    */
   io: 6,
+  /** The run's spend cap (run.max_cost_usd, --max-cost) stopped its agents, or kept tasks from starting. */
+  costCap: 7,
   /** A bug in Bearing (reported with the version, never as a bare stack trace). */
   internal: 70,
   /** Interrupted by Ctrl-C or SIGTERM. */
@@ -37,6 +39,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   4: 'another `bearing run` is working on this project',
   5: 'an agent CLI that a task needs is not installed',
   6: 'Bearing cannot read or write its files in bearing/ (disk full, permissions)',
+  7: "the run's spend cap stopped its agents, or kept tasks from starting",
   70: 'internal error in Bearing (please report it)',
   130: 'interrupted (Ctrl-C, SIGTERM or SIGHUP)',
 };

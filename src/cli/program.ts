@@ -147,6 +147,10 @@ so they stay in force after the CLI compacts the conversation.`,
       '--queue <url>',
       'queue mode: put attempts on this Redis queue (redis://host:port, rediss:// for TLS) for `bearing worker`s on other machines, and land what they push; default: config.yaml run.queue',
     )
+    .option(
+      '--max-cost <usd>',
+      "the run's spend cap in US dollars: no task starts that could pass it, and running agents are stopped once they pass it (exit code 7); default: config.yaml run.max_cost_usd, else none",
+    )
     .option('--json', 'print one JSON object per event instead of text')
     .addHelpText(
       'after',
@@ -155,6 +159,7 @@ Examples:
   $ bearing run                    # the project in the current directory
   $ bearing run examples/quickstart
   $ bearing run --concurrency 3    # independent tasks side by side
+  $ bearing run --max-cost 20      # spend at most $20 in this run
 
 Ctrl-C stops spawning, ends every agent and its children, records what was
 interrupted and exits 130; the next \`bearing run\` runs those tasks again.`,

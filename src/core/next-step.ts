@@ -38,7 +38,20 @@ export type StopReason =
    * Worktree mode: a task's work could not land because the main checkout has
    * local changes to files it changes. The work is kept and lands next run.
    */
-  | { kind: 'landing-blocked'; task: string; branch: string; files: string[] };
+  | { kind: 'landing-blocked'; task: string; branch: string; files: string[] }
+  /**
+   * The run's spend cap (run.max_cost_usd, `--max-cost`). `passed`: the
+   * running agents' spend passed it and they were stopped; otherwise starting
+   * `held` would have, so they did not start.
+   */
+  | {
+      kind: 'cost-cap';
+      capUsd: number;
+      spentUsd: number;
+      estimated: boolean;
+      passed: boolean;
+      held: { task: string; estimate: string }[];
+    };
 
 export type { Wait };
 
@@ -232,6 +245,18 @@ function stopWhy(stop: StopReason, canRun: boolean): string {
       return `an internal error in bearing ${stop.version}: ${stop.message} (please report it)${run('. `bearing run` goes on from the saved state')}.`;
     case 'landing-blocked':
       return `\`${stop.task}\` completed, but landing its work on ${stop.branch} would overwrite local changes in the checkout (${stop.files.join(', ')}). Commit or stash them${run(', then `bearing run`')}; its work is kept and lands then, without running it again.`;
+    case 'cost-cap': {
+      const spent = `${stop.estimated ? '~' : ''}$${stop.spentUsd.toFixed(2)}`;
+      const cap = `$${stop.capUsd.toFixed(2)}`;
+      const what = stop.passed
+        ? `the run spent ${spent}, past its spend cap of ${cap} (run.max_cost_usd or --max-cost), so its running agents were stopped; their attempts are resumed next run.`
+        : `the run spent ${spent} of its spend cap of ${cap} (run.max_cost_usd or --max-cost), and starting ${stop.held
+            .map((h) => `\`${h.task}\` (counted as ${h.estimate})`)
+            .join(
+              ', ',
+            )} could pass it, so ${stop.held.length === 1 ? 'it was' : 'they were'} not started.`;
+      return `${what} Raise the cap${run(', or start `bearing run` again to spend up to the cap once more')}.`;
+    }
     default:
       return unreachable(stop);
   }

@@ -217,7 +217,8 @@ export type RecordedStop = Extract<
       | 'disk-full'
       | 'lock-lost'
       | 'internal-error'
-      | 'landing-blocked';
+      | 'landing-blocked'
+      | 'cost-cap';
   }
 >;
 

@@ -94,6 +94,8 @@ export interface RunSettings {
   queue?: string;
   /** Queue mode: the git remote workers fetch from and push to. */
   remote: string;
+  /** run.max_cost_usd: the spend cap of one run, in US dollars; unset: none. */
+  maxCostUsd?: number;
   /** run.notify: the command (argv template) run when the run needs a person or ends; unset: none. */
   notify?: string[];
 }

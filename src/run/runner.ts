@@ -22,6 +22,7 @@ import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
+import { estimateText, runSpend, startEstimate } from '../core/spend-cap.js';
 import { describeStale, refreshStale, type StaleRefresh } from '../core/stale.js';
 import type { AttemptProcess, Fingerprint, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
@@ -78,6 +79,8 @@ export interface RunOptions {
   outageBackoffMs?: readonly number[];
   /** Queue mode: the Redis URL through which workers run the attempts (overrides run.queue). */
   queue?: string;
+  /** The run's spend cap in US dollars (`--max-cost`; overrides run.max_cost_usd). */
+  maxCostUsd?: number;
   /** Queue mode: how often awaited jobs are looked at besides BullMQ's events; tests shorten it. */
   queuePollMs?: number;
 }
@@ -100,6 +103,8 @@ export type RunEnd =
   | { kind: 'internal-error'; next: string }
   /** Another process took the run lock. */
   | { kind: 'lock-lost'; next: string }
+  /** The spend cap stopped the run, or kept tasks from starting. */
+  | { kind: 'cost-cap'; next: string }
   | { kind: 'invalid'; diagnostics: Diagnostic[] }
   | { kind: 'locked'; holder: LockHeld }
   | { kind: 'missing-cli'; missing: MissingCommand[] }
@@ -115,6 +120,11 @@ const FATAL: ReadonlySet<StopReason['kind']> = new Set([
   'internal-error',
   'lock-lost',
 ]);
+
+/** Whether the run ends its running agents for this reason: a fatal one, or spend past the cap. */
+function endsAgents(reason: StopReason): boolean {
+  return FATAL.has(reason.kind) || (reason.kind === 'cost-cap' && reason.passed);
+}
 
 export async function runProject(options: RunOptions): Promise<RunEnd> {
   const { root, env } = options;
@@ -241,6 +251,12 @@ class Run {
   #rejoining: Task[] = [];
   /** Tasks this run paused after (checkpoint or on_failure: pause), in order. */
   readonly #pausedInRun: string[] = [];
+  /** When the run started (ms): the attempts it started since count against its spend cap. */
+  #startedMs = 0;
+  /** Running tasks: what each was counted as spending when it started (see runSpend). */
+  readonly #reserved = new Map<string, number>();
+  /** Ready tasks the spend cap kept from starting, with what each was counted as. */
+  readonly #heldByCap = new Map<string, string>();
   /** Ready tasks whose CLI is missing: each reported once, and named when the run ends. */
   readonly #reportedMissing = new Map<string, { command: string; installHint: string }>();
   /** Tasks removed from the task files during the run before they completed. */
@@ -323,6 +339,7 @@ class Run {
     try {
       await this.#recover();
       this.#gitRepo = await isGitRepo(this.#options.root);
+      this.#startedMs = this.#clock();
       this.#state.lastRun = { startedAt: this.#now().toISOString(), pid: process.pid };
       const { stale } = this.#refreshStale();
       this.#save();
@@ -565,6 +582,7 @@ class Run {
       }
       if (this.#agentsRunning() >= this.#concurrency) break;
       if (this.#lacksCommand(task)) continue;
+      if (!this.#withinCap(task)) continue;
       if (!this.#mayStart()) break;
       this.#start(task);
       started++;
@@ -594,6 +612,46 @@ class Run {
       return false;
     }
     return true;
+  }
+
+  /** The spend cap in force: `--max-cost`, else run.max_cost_usd as the task files say now. */
+  #capUsd(): number | undefined {
+    return this.#options.maxCostUsd ?? this.#plan.run.maxCostUsd;
+  }
+
+  /**
+   * Whether starting `task` keeps the run within its spend cap, counting
+   * what the running tasks were counted as. One that would pass it waits:
+   * a cheaper task may still fit, and a running one may end spending less.
+   */
+  #withinCap(task: Task): boolean {
+    const cap = this.#capUsd();
+    if (cap === undefined) return true;
+    const estimate = startEstimate(task, this.#plan.tasks, this.#state);
+    const spent = runSpend(this.#state, this.#startedMs, this.#reserved);
+    if (spent.usd + estimate.usd <= cap) {
+      this.#heldByCap.delete(task.id);
+      this.#reserved.set(task.id, estimate.usd);
+      return true;
+    }
+    this.#heldByCap.set(task.id, estimateText(estimate));
+    return false;
+  }
+
+  /** After a spend: once what this run's agents spent passes the cap, they are stopped. */
+  #checkSpend(): void {
+    const cap = this.#capUsd();
+    if (cap === undefined || this.#stop?.kind === 'cost-cap') return;
+    const spent = runSpend(this.#state, this.#startedMs);
+    if (spent.usd <= cap) return;
+    this.#requestStop({
+      kind: 'cost-cap',
+      capUsd: cap,
+      spentUsd: spent.usd,
+      estimated: spent.estimated,
+      passed: true,
+      held: [],
+    });
   }
 
   #lacksCommand(task: Task): boolean {
@@ -746,6 +804,7 @@ class Run {
       },
       onProgress: (attempt, progress) => {
         this.#emit({ type: 'progress', id: task.id, attempt, progress });
+        this.#checkSpend();
       },
       onPhase,
       save: () => this.#save(),
@@ -755,6 +814,8 @@ class Run {
   /** What follows from one attempt's end: the breaker, holds, a stop, the save. */
   #finish(task: Task, o: TaskOutcome): void {
     const f = o.failure;
+    this.#reserved.delete(task.id);
+    this.#checkSpend();
     if (o.outcome !== 'interrupted') {
       const tripped = this.#breaker.record(task.id, f);
       if (tripped) this.#requestStop({ kind: 'circuit-open', ...tripped });
@@ -855,7 +916,7 @@ class Run {
     ) {
       this.#stop = reason;
     }
-    if (FATAL.has(reason.kind) && !this.#halt.signal.aborted) {
+    if (endsAgents(reason) && !this.#halt.signal.aborted) {
       this.#emit({ type: 'stopping', reason: describeStop(reason) });
       this.#halt.abort();
     }
@@ -890,6 +951,22 @@ class Run {
       )
       .map(([task, m]) => ({ task, ...m }));
     if (unstarted.length > 0) this.#requestStop({ kind: 'missing-cli', tasks: unstarted });
+    // The run ran out of work because the cap kept tasks from starting: say so.
+    const held = [...this.#heldByCap]
+      .filter(([id]) => isRunnable(statusOf(this.#state, id)))
+      .map(([task, estimate]) => ({ task, estimate }));
+    const cap = this.#capUsd();
+    if (held.length > 0 && cap !== undefined) {
+      const spent = runSpend(this.#state, this.#startedMs);
+      this.#requestStop({
+        kind: 'cost-cap',
+        capUsd: cap,
+        spentUsd: spent.usd,
+        estimated: spent.estimated,
+        passed: false,
+        held,
+      });
+    }
     const lastRun = this.#state.lastRun ?? {
       startedAt: this.#now().toISOString(),
       pid: process.pid,
@@ -1007,6 +1084,8 @@ function runEnd(
         return { kind: 'internal-error', next };
       case 'lock-lost':
         return { kind: 'lock-lost', next };
+      case 'cost-cap':
+        return { kind: 'cost-cap', next };
       default:
         return hadInternalError ? { kind: 'internal-error', next } : { kind: 'stopped', next };
     }
@@ -1028,6 +1107,7 @@ function recordedStop(stop: StopReason | undefined): RecordedStop | undefined {
     case 'disk-full':
     case 'lock-lost':
     case 'internal-error':
+    case 'cost-cap':
       return stop;
     default:
       return undefined;
@@ -1043,6 +1123,8 @@ function describeStop(stop: StopReason): string {
       return `internal error in bearing ${stop.version}: ${stop.message}; ending every agent`;
     case 'lock-lost':
       return stop.message;
+    case 'cost-cap':
+      return `the run spent ${stop.estimated ? '~' : ''}$${stop.spentUsd.toFixed(2)}, past its spend cap of $${stop.capUsd.toFixed(2)}; ending every agent`;
     default:
       return stop.kind;
   }

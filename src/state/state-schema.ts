@@ -165,6 +165,13 @@ const recordedStopShape = union('kind', {
   'lock-lost': { message: string() },
   'internal-error': { message: string(), version: string() },
   'landing-blocked': { task: string(), branch: string(), files: array(string()) },
+  'cost-cap': {
+    capUsd: number({ min: 0 }),
+    spentUsd: number({ min: 0 }),
+    estimated: boolean(),
+    passed: boolean(),
+    held: array(object({ task: string(), estimate: string() })),
+  },
 });
 
 export const runInfoShape = object({

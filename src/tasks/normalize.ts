@@ -128,6 +128,7 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     conflictRetries: run?.conflict_retries ?? BUILTIN_DEFAULTS.run.conflict_retries,
     ...(run?.queue !== undefined ? { queue: run.queue } : {}),
     remote: run?.remote ?? BUILTIN_DEFAULTS.run.remote,
+    ...(run?.max_cost_usd !== undefined ? { maxCostUsd: run.max_cost_usd } : {}),
     ...(run?.notify !== undefined ? { notify: [...run.notify] } : {}),
   };
 }

@@ -267,6 +267,12 @@ export const runSettingsSchema = z
       .describe(
         "Queue mode: the git remote workers fetch the project from and push attempts' branches to. Its URL must be reachable from every worker.",
       ),
+    max_cost_usd: z
+      .number()
+      .positive()
+      .describe(
+        "Spend cap for one `bearing run`, in US dollars: no task starts when what the run has spent plus that task's `budget_usd` (without one, the average cost of its CLI's recent attempts) would pass it, and once the running agents' spend, from their live events, passes it, they are stopped and the run ends with exit code 7. `bearing run --max-cost` overrides it. Unset: no cap.",
+      ),
     notify: z
       .array(z.string())
       .min(1)
@@ -344,6 +350,7 @@ export const BUILTIN_DEFAULTS = {
     conflict_retries: 1,
     queue: undefined,
     remote: 'origin',
+    max_cost_usd: undefined,
     notify: undefined,
   },
 } as const satisfies {
@@ -375,5 +382,6 @@ export const UNSET_MEANING: Partial<
   id: 'required',
   command: 'required',
   install_hint: 'a generic hint naming the command',
+  max_cost_usd: 'no spend cap',
   notify: 'no notifications',
 };

@@ -38,6 +38,7 @@ const EXIT_TABLE = [
   '    4  another `bearing run` is working on this project',
   '    5  an agent CLI that a task needs is not installed',
   '    6  Bearing cannot read or write its files in bearing/ (disk full, permissions)',
+  "    7  the run's spend cap stopped its agents, or kept tasks from starting",
   '   70  internal error in Bearing (please report it)',
   '  130  interrupted (Ctrl-C, SIGTERM or SIGHUP)',
 ];

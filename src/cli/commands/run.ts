@@ -11,6 +11,7 @@ export interface RunOptions {
   concurrency?: string;
   isolation?: string;
   queue?: string;
+  maxCost?: string;
   json?: boolean;
 }
 
@@ -21,6 +22,17 @@ export async function run(ctx: CommandContext, dir: string, opts: RunOptions): P
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       ctx.output.err(
         `bearing run: --concurrency: expected a whole number >= 1, got "${opts.concurrency}"`,
+      );
+      ctx.setExitCode(EXIT.invalid);
+      return;
+    }
+  }
+  let maxCostUsd: number | undefined;
+  if (opts.maxCost !== undefined) {
+    maxCostUsd = Number(opts.maxCost);
+    if (opts.maxCost.trim() === '' || !Number.isFinite(maxCostUsd) || maxCostUsd <= 0) {
+      ctx.output.err(
+        `bearing run: --max-cost: expected an amount in US dollars above 0, got "${opts.maxCost}"`,
       );
       ctx.setExitCode(EXIT.invalid);
       return;
@@ -62,6 +74,7 @@ export async function run(ctx: CommandContext, dir: string, opts: RunOptions): P
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(isolation !== undefined ? { isolation } : {}),
       ...(opts.queue !== undefined ? { queue: opts.queue } : {}),
+      ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
       onEvent: view,
     });
     switch (end.kind) {
@@ -86,6 +99,9 @@ export async function run(ctx: CommandContext, dir: string, opts: RunOptions): P
         break;
       case 'lock-lost':
         ctx.setExitCode(EXIT.locked);
+        break;
+      case 'cost-cap':
+        ctx.setExitCode(EXIT.costCap);
         break;
       case 'invalid':
         for (const d of end.diagnostics) ctx.output.err(formatDiagnostic(d));

@@ -1,0 +1,88 @@
+/**
+ * The spend cap of one `bearing run` (run.max_cost_usd, `--max-cost`): what
+ * the run has spent, what a task about to start may spend, and whether it
+ * fits. Pure: the runner asks before each start and after each spend.
+ *
+ * The run's spend is what its own attempts cost: those that ended (the CLI's
+ * figure) and those running (their live events, an estimate for claude
+ * until its result; codex reports no cost, so its attempts count as their
+ * reservation only). Attempts of earlier runs are not counted: a run stopped
+ * by its cap goes on when it is started again, with the same cap.
+ */
+import type { RunState } from './state.js';
+import type { Task } from './task.js';
+
+/** How many of a CLI's latest priced attempts its average is taken over. */
+export const RECENT_ATTEMPTS = 5;
+
+export interface RunSpend {
+  usd: number;
+  /** Part of it is Bearing's estimate (a running claude attempt before its result). */
+  estimated: boolean;
+}
+
+/**
+ * What the attempts started since `since` (the run's start) have spent,
+ * running ones included. `reserved`: what each running task was counted as
+ * when it started; a running attempt counts at least that much until it
+ * ends, so that tasks started side by side cannot all pass the cap together.
+ */
+export function runSpend(
+  state: RunState,
+  since: number,
+  reserved: ReadonlyMap<string, number> = new Map(),
+): RunSpend {
+  let usd = 0;
+  let estimated = false;
+  for (const record of Object.values(state.tasks)) {
+    for (const a of record.attempts) {
+      if (a.outcome === 'running') {
+        // Only this run's attempts run; the live cost is dropped when one ends.
+        const live = a.progress?.cost;
+        const held = reserved.get(record.id) ?? 0;
+        usd += Math.max(live?.usd ?? 0, held);
+        estimated ||= live !== undefined && live.estimated && live.usd >= held;
+      } else if (Date.parse(a.startedAt) >= since) {
+        usd += a.costUsd ?? 0;
+      }
+    }
+  }
+  return { usd, estimated };
+}
+
+/** What a task about to start is counted as spending, and on what grounds. */
+export type StartEstimate =
+  | { usd: number; basis: 'budget' }
+  | { usd: number; basis: 'average'; attempts: number }
+  /** No budget and no priced attempt of its CLI yet: counted as nothing. */
+  | { usd: 0; basis: 'none' };
+
+/**
+ * Its `budget_usd` when it has one; else the average cost of the latest
+ * RECENT_ATTEMPTS ended attempts, with a cost, of tasks on the same CLI.
+ */
+export function startEstimate(task: Task, tasks: readonly Task[], state: RunState): StartEstimate {
+  if (task.budgetUsd !== undefined) return { usd: task.budgetUsd, basis: 'budget' };
+  const sameCli = new Set(tasks.filter((t) => t.cli === task.cli).map((t) => t.id));
+  const priced = Object.values(state.tasks)
+    .filter((r) => sameCli.has(r.id))
+    .flatMap((r) => r.attempts)
+    .filter((a) => a.outcome !== 'running' && a.costUsd !== undefined && a.endedAt !== undefined)
+    .sort((a, b) => Date.parse(b.endedAt!) - Date.parse(a.endedAt!))
+    .slice(0, RECENT_ATTEMPTS);
+  if (priced.length === 0) return { usd: 0, basis: 'none' };
+  const sum = priced.reduce((total, a) => total + a.costUsd!, 0);
+  return { usd: sum / priced.length, basis: 'average', attempts: priced.length };
+}
+
+/** "its budget_usd, $0.50", for the line that says why a task did not start. */
+export function estimateText(e: StartEstimate): string {
+  switch (e.basis) {
+    case 'budget':
+      return `its budget_usd, $${e.usd.toFixed(2)}`;
+    case 'average':
+      return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, $${e.usd.toFixed(2)}`;
+    case 'none':
+      return 'nothing (no budget_usd and no earlier attempt of its CLI)';
+  }
+}
