@@ -41,7 +41,7 @@ export function runSpend(
         const live = a.progress?.cost;
         const held = reserved.get(record.id) ?? 0;
         usd += Math.max(live?.usd ?? 0, held);
-        estimated ||= live !== undefined && live.estimated && live.usd >= held;
+        estimated ||= (live?.estimated ?? false) && live!.usd >= held;
       } else if (Date.parse(a.startedAt) >= since) {
         usd += a.costUsd ?? 0;
       }

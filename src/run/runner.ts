@@ -908,11 +908,12 @@ class Run {
     if (reason.kind === 'paused') this.#pausedInRun.push(reason.task);
     const current = this.#stop;
     // The first reason wins, but an interruption outranks a pause or a failure,
-    // and a run that cannot go on at all outranks everything.
+    // and a run that cannot go on at all outranks everything. A stop that ended
+    // the agents itself is not outranked by their attempts' interruption.
     if (
       !current ||
       (FATAL.has(reason.kind) && !FATAL.has(current.kind)) ||
-      (reason.kind === 'interrupted' && !FATAL.has(current.kind))
+      (reason.kind === 'interrupted' && !endsAgents(current))
     ) {
       this.#stop = reason;
     }

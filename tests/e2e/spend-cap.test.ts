@@ -1,0 +1,76 @@
+/**
+ * The run's spend cap (run.max_cost_usd, `--max-cost`) with the fake claude,
+ * whose events carry usage as the real CLI's do: a task that could pass the
+ * cap does not start, an agent whose live spend passes it is stopped, and
+ * either way the run ends with exit code 7, saying why and what to do, and
+ * the next run goes on.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { Project, tasksYaml, useRig } from './rig.js';
+
+useRig();
+
+describe('the spend cap', () => {
+  it('starts no task whose budget could pass it; the next run, with room, starts it', async () => {
+    const p = await Project.create({
+      'bearing/config.yaml': 'run:\n  max_cost_usd: 1\n',
+      'bearing/tasks/t.yaml': tasksYaml([
+        { id: 'first', prompt: '[[first]]', budget_usd: 1, expect_changes: false },
+        { id: 'second', prompt: '[[second]]', budget_usd: 1, expect_changes: false },
+      ]),
+    });
+    const capped = await p.run(['run']);
+    expect(capped.code).toBe(EXIT.costCap);
+    expect(p.task('first').status).toBe('completed');
+    // Never started: no attempt (no record at all), so queued for the next run.
+    expect(p.state().tasks.second).toBeUndefined();
+    expect(p.callsFor('[[second]]')).toEqual([]);
+    expect(capped.stdout + capped.stderr).toContain(
+      'Stopped: the run spent $0.02 of its spend cap of $1.00 (run.max_cost_usd or --max-cost), and starting `second` (counted as its budget_usd, $1.00) could pass it, so it was not started. Raise the cap, or start `bearing run` again to spend up to the cap once more.',
+    );
+    // A new run has its own cap; --max-cost overrides config.yaml.
+    const next = await p.run(['run', '--max-cost', '2']);
+    expect(next.code).toBe(0);
+    expect(p.task('second').status).toBe('completed');
+  });
+
+  it('stops a running agent once its live spend passes the cap, and the next run resumes it', async () => {
+    const releaseDir = mkdtempSync(join(tmpdir(), 'bearing-cap-'));
+    onTestFinished(() => rmSync(releaseDir, { recursive: true, force: true }));
+    const release = join(releaseDir, 'release');
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'big', prompt: '[[big]]', expect_changes: false },
+          { id: 'after', prompt: '[[after]]', depends_on: ['big'], expect_changes: false },
+        ]),
+      },
+      // Its events so far cost more than the cap (claude's list prices on
+      // its usage); it waits for a file before its result.
+      {
+        scenarios: [{ match: '[[big]]', writeFiles: { 'a.txt': 'a' }, releaseFile: release }],
+      },
+    );
+    const capped = await p.run(['run', '--max-cost', '0.000001']);
+    expect(capped.code).toBe(EXIT.costCap);
+    const big = p.task('big');
+    expect(big.status).toBe('interrupted');
+    expect(big.attempts).toHaveLength(1);
+    expect(p.state().tasks.after).toBeUndefined();
+    expect(capped.stdout + capped.stderr).toMatch(
+      /Stopped: the run spent ~\$0\.\d\d, past its spend cap of \$0\.00 \(run\.max_cost_usd or --max-cost\), so its running agents were stopped; their attempts are resumed next run\./,
+    );
+    expect(p.statusMd()).toContain('past its spend cap');
+    // The next run, with room, resumes the stopped session and goes on.
+    writeFileSync(release, '');
+    expect((await p.run(['run', '--max-cost', '5'])).code).toBe(0);
+    expect(p.task('big').attempts.map((a) => a.outcome)).toEqual(['interrupted', 'completed']);
+    expect(big.attempts[0]!.sessionId).toMatch(/\S/);
+    expect(p.task('big').attempts[1]!.sessionId).toBe(big.attempts[0]!.sessionId);
+    expect(p.task('after').status).toBe('completed');
+  });
+});
