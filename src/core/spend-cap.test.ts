@@ -63,6 +63,14 @@ describe('startEstimate', () => {
     expect(startEstimate(claude, tasks, state)).toEqual({ usd: 3, basis: 'average', attempts: 5 });
   });
 
+  it('is nothing for a shell command, whatever budget_usd the defaults give it', () => {
+    const shell = makeTask({ id: 'next', cli: 'shell', budgetUsd: 5 });
+    expect(startEstimate(shell, tasks, { version: 1, tasks: {} })).toEqual({
+      usd: 0,
+      basis: 'shell',
+    });
+  });
+
   it('is nothing, said so, without a budget or a priced attempt of its CLI', () => {
     const state: RunState = {
       version: 1,

@@ -55,13 +55,16 @@ export type StartEstimate =
   | { usd: number; basis: 'budget' }
   | { usd: number; basis: 'average'; attempts: number }
   /** No budget and no priced attempt of its CLI yet: counted as nothing. */
-  | { usd: 0; basis: 'none' };
+  | { usd: 0; basis: 'none' }
+  /** A shell command: no model, no cost, whatever budget_usd the defaults give. */
+  | { usd: 0; basis: 'shell' };
 
 /**
  * Its `budget_usd` when it has one; else the average cost of the latest
  * RECENT_ATTEMPTS ended attempts, with a cost, of tasks on the same CLI.
  */
 export function startEstimate(task: Task, tasks: readonly Task[], state: RunState): StartEstimate {
+  if (task.cli === 'shell') return { usd: 0, basis: 'shell' };
   if (task.budgetUsd !== undefined) return { usd: task.budgetUsd, basis: 'budget' };
   const sameCli = new Set(tasks.filter((t) => t.cli === task.cli).map((t) => t.id));
   const priced = Object.values(state.tasks)
@@ -84,5 +87,7 @@ export function estimateText(e: StartEstimate): string {
       return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, $${e.usd.toFixed(2)}`;
     case 'none':
       return 'nothing (no budget_usd and no earlier attempt of its CLI)';
+    case 'shell':
+      return 'nothing (a shell command)';
   }
 }

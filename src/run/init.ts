@@ -101,13 +101,21 @@ export function configFile(schema: string): string {
 
 # Defaults for every task in the project; a task file's \`defaults:\` and the
 # task's own values win over these.
-# defaults:
-#   cli: claude
-#   model: sonnet
-#   permission_mode: auto      # what claude may do unattended
-#   sandbox: workspace-write   # what codex may do
-#   timeout: 30m
-#   idle_timeout: 10m
+#
+# The two spending limits are on, so that no agent runs uncapped without
+# you knowing: an attempt that reaches one fails (budget-exceeded,
+# max-turns) and is retried or not as on_failure says. Raise them, or
+# delete them for no limit, as your tasks need. Claude Code applies both;
+# codex has neither (cap a whole run with run.max_cost_usd below).
+defaults:
+  budget_usd: 5                # the most one attempt may spend, in US dollars
+  max_turns: 100               # the most model requests in one attempt
+  # cli: claude
+  # model: sonnet
+  # permission_mode: auto      # what claude may do unattended
+  # sandbox: workspace-write   # what codex may do
+  # timeout: 30m
+  # idle_timeout: 10m
 
 # Custom agents: any CLI that takes a prompt as an argument. A task selects
 # one with \`cli: <name>\`. No shell is involved: each list item is one argument.
@@ -123,6 +131,8 @@ export function configFile(schema: string): string {
 #   concurrency: 1             # tasks side by side
 #   prompt_format: structured  # structured | prose
 #   context_limit: 8000        # characters of PRIOR context handed to one task
+#   max_cost_usd: 50           # spend cap of one run: no task starts that could
+#                              # pass it, and agents are stopped once they do
 `;
 }
 

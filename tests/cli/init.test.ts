@@ -16,6 +16,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadProject } from '../../src/tasks/load.js';
 import { checkJsonSchema } from './json-schema-check.js';
 import { bearing, expectNoStackTrace, lines, ROOT, useCli, yaml } from './support.js';
 
@@ -141,6 +142,19 @@ describe('bearing init', () => {
         '  check-hello  Check the greeting  shell   <- hello',
       ),
     });
+  });
+
+  it('caps every agent attempt by default, in config.yaml where the user sees it', async () => {
+    const fx = await project();
+    expect((await run(fx, 'init')).code).toBe(0);
+    const config = readFileSync(fx.path('bearing/config.yaml'), 'utf8');
+    expect(parse(config).defaults).toEqual({ budget_usd: 5, max_turns: 100 });
+    // Every task has them (claude passes them on as --max-budget-usd, --max-turns).
+    const { plan } = await loadProject(fx.path());
+    expect(plan!.tasks.map((t) => [t.id, t.budgetUsd, t.maxTurns])).toEqual([
+      ['hello', 5, 100],
+      ['check-hello', 5, 100],
+    ]);
   });
 
   it('writes an example task file that the shipped JSON Schema accepts', async () => {
