@@ -7,6 +7,7 @@
  * `turn.failed` is.
  */
 
+import { type CodexPrice, codexCost } from '../core/codex-prices.js';
 import type { Failure } from '../core/failure.js';
 import {
   clipTarget,
@@ -161,6 +162,7 @@ export function classifyCodexError(message: string): Failure {
 export class CodexJsonParser implements OutputParser {
   readonly #previous: Usage;
   readonly #cwd?: string;
+  readonly #price?: CodexPrice;
   readonly #events = new EventLines();
   #progress: LiveProgress = NO_PROGRESS;
   #sessionId?: string;
@@ -176,9 +178,22 @@ export class CodexJsonParser implements OutputParser {
   constructor(options: ParserOptions = {}) {
     this.#previous = options.previousUsage ?? ZERO_USAGE;
     this.#cwd = options.cwd;
+    this.#price = options.codexPrice;
   }
 
-  /** Tokens arrive only with `turn.completed`; codex prints no cost. */
+  #withUsage(usage: Usage): LiveProgress {
+    return {
+      ...this.#progress,
+      turns: this.#turnsCompleted,
+      usage,
+      ...(this.#price ? { cost: { usd: codexCost(usage, this.#price), estimated: true } } : {}),
+    };
+  }
+
+  /**
+   * Tokens arrive only with `turn.completed`. codex prints no cost: with a
+   * price, the cost is Bearing's estimate, marked as one.
+   */
   get progress(): LiveProgress {
     return this.#progress;
   }
@@ -208,11 +223,7 @@ export class CodexJsonParser implements OutputParser {
         this.#turnsCompleted++;
         this.#usage = usageOf(obj(event.usage));
         this.#lastTurn = { ok: true };
-        this.#progress = {
-          ...this.#progress,
-          turns: this.#turnsCompleted,
-          usage: minus(this.#usage, this.#previous),
-        };
+        this.#progress = this.#withUsage(minus(this.#usage, this.#previous));
         return 'final';
       case 'turn.failed':
         this.#lastTurn = {

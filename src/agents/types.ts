@@ -4,6 +4,7 @@
  * a result. The process layer owns spawning; it feeds output lines in and
  * decides nothing about what they mean.
  */
+import type { CodexPrice } from '../core/codex-prices.js';
 import type { LiveProgress } from '../core/progress.js';
 import type { Usage } from '../core/state.js';
 import type { CustomAgent, OutputFormat, Task } from '../core/task.js';
@@ -110,6 +111,8 @@ export interface ParserOptions {
   previousUsage?: Usage;
   /** The folder the agent runs in: tool targets inside it are shown relative to it. */
   cwd?: string;
+  /** codex: the price of the task's model, for the estimate of its cost (it reports none). */
+  codexPrice?: CodexPrice;
 }
 
 /** One agent CLI: how to run it and how to read it. */

@@ -5,6 +5,7 @@
 import { adviseFailure, describeFailure, type Failure, isExternal } from './failure.js';
 import { schedule } from './graph.js';
 import { unreachable } from './result.js';
+import { dollars } from './spend-cap.js';
 import { describeStale } from './stale.js';
 import type { RunState, Wait } from './state.js';
 import type { Plan } from './task.js';
@@ -246,8 +247,8 @@ function stopWhy(stop: StopReason, canRun: boolean): string {
     case 'landing-blocked':
       return `\`${stop.task}\` completed, but landing its work on ${stop.branch} would overwrite local changes in the checkout (${stop.files.join(', ')}). Commit or stash them${run(', then `bearing run`')}; its work is kept and lands then, without running it again.`;
     case 'cost-cap': {
-      const spent = `${stop.estimated ? '~' : ''}$${stop.spentUsd.toFixed(2)}`;
-      const cap = `$${stop.capUsd.toFixed(2)}`;
+      const spent = `${stop.estimated ? '~' : ''}${dollars(stop.spentUsd)}`;
+      const cap = dollars(stop.capUsd);
       const what = stop.passed
         ? `the run spent ${spent}, past its spend cap of ${cap} (run.max_cost_usd or --max-cost), so its running agents were stopped; their attempts are resumed next run.`
         : `the run spent ${spent} of its spend cap of ${cap} (run.max_cost_usd or --max-cost), and starting ${stop.held

@@ -5,12 +5,15 @@
  *
  * The run's spend is what its own attempts cost: those that ended (the CLI's
  * figure) and those running (their live events, an estimate for claude
- * until its result; codex reports no cost, so its attempts count as their
- * reservation only). Attempts of earlier runs are not counted: a run stopped
+ * until its result; codex reports no cost, so its attempts count at
+ * Bearing's estimate from their tokens, run.codex_prices). Attempts of earlier runs are not counted: a run stopped
  * by its cap goes on when it is started again, with the same cap.
  */
-import type { RunState } from './state.js';
+import type { RunState, Usage } from './state.js';
 import type { Task } from './task.js';
+
+/** Bearing's estimate for an ended attempt whose CLI reported no cost (codex), if it has one. */
+export type Estimator = (taskId: string, usage: Usage) => number | undefined;
 
 /** How many of a CLI's latest priced attempts its average is taken over. */
 export const RECENT_ATTEMPTS = 5;
@@ -31,6 +34,7 @@ export function runSpend(
   state: RunState,
   since: number,
   reserved: ReadonlyMap<string, number> = new Map(),
+  estimate: Estimator = () => undefined,
 ): RunSpend {
   let usd = 0;
   let estimated = false;
@@ -43,7 +47,9 @@ export function runSpend(
         usd += Math.max(live?.usd ?? 0, held);
         estimated ||= (live?.estimated ?? false) && live!.usd >= held;
       } else if (Date.parse(a.startedAt) >= since) {
-        usd += a.costUsd ?? 0;
+        const guess = a.costUsd === undefined && a.usage ? estimate(record.id, a.usage) : undefined;
+        usd += a.costUsd ?? guess ?? 0;
+        estimated ||= guess !== undefined;
       }
     }
   }
@@ -63,28 +69,43 @@ export type StartEstimate =
  * Its `budget_usd` when it has one; else the average cost of the latest
  * RECENT_ATTEMPTS ended attempts, with a cost, of tasks on the same CLI.
  */
-export function startEstimate(task: Task, tasks: readonly Task[], state: RunState): StartEstimate {
+export function startEstimate(
+  task: Task,
+  tasks: readonly Task[],
+  state: RunState,
+  estimate: Estimator = () => undefined,
+): StartEstimate {
   if (task.cli === 'shell') return { usd: 0, basis: 'shell' };
   if (task.budgetUsd !== undefined) return { usd: task.budgetUsd, basis: 'budget' };
   const sameCli = new Set(tasks.filter((t) => t.cli === task.cli).map((t) => t.id));
   const priced = Object.values(state.tasks)
     .filter((r) => sameCli.has(r.id))
-    .flatMap((r) => r.attempts)
-    .filter((a) => a.outcome !== 'running' && a.costUsd !== undefined && a.endedAt !== undefined)
-    .sort((a, b) => Date.parse(b.endedAt!) - Date.parse(a.endedAt!))
+    .flatMap((r) =>
+      r.attempts.flatMap((a) => {
+        if (a.outcome === 'running' || a.endedAt === undefined) return [];
+        const usd = a.costUsd ?? (a.usage ? estimate(r.id, a.usage) : undefined);
+        return usd === undefined ? [] : [{ usd, endedAt: Date.parse(a.endedAt) }];
+      }),
+    )
+    .sort((a, b) => b.endedAt - a.endedAt)
     .slice(0, RECENT_ATTEMPTS);
   if (priced.length === 0) return { usd: 0, basis: 'none' };
-  const sum = priced.reduce((total, a) => total + a.costUsd!, 0);
+  const sum = priced.reduce((total, a) => total + a.usd, 0);
   return { usd: sum / priced.length, basis: 'average', attempts: priced.length };
+}
+
+/** An amount in a cap's messages: cents from a dollar up, else the fractions a small attempt costs. */
+export function dollars(usd: number): string {
+  return `$${usd.toFixed(usd >= 1 ? 2 : 4)}`;
 }
 
 /** "its budget_usd, $0.50", for the line that says why a task did not start. */
 export function estimateText(e: StartEstimate): string {
   switch (e.basis) {
     case 'budget':
-      return `its budget_usd, $${e.usd.toFixed(2)}`;
+      return `its budget_usd, ${dollars(e.usd)}`;
     case 'average':
-      return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, $${e.usd.toFixed(2)}`;
+      return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${dollars(e.usd)}`;
     case 'none':
       return 'nothing (no budget_usd and no earlier attempt of its CLI)';
     case 'shell':

@@ -3,6 +3,7 @@
  * durations in milliseconds, camelCase. Built from the written form by
  * src/tasks/normalize.ts; nothing else constructs one from user input.
  */
+
 import type {
   CHECKPOINTS,
   EFFORTS,
@@ -14,6 +15,7 @@ import type {
   RETRY_MODES,
   SANDBOX_MODES,
 } from '../tasks/schema.js';
+import type { CodexPrice } from './codex-prices.js';
 
 export type Effort = (typeof EFFORTS)[number];
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
@@ -96,6 +98,8 @@ export interface RunSettings {
   remote: string;
   /** run.max_cost_usd: the spend cap of one run, in US dollars; unset: none. */
   maxCostUsd?: number;
+  /** run.codex_prices: prices added to, or replacing, the built-in ones; unset: none. */
+  codexPrices?: Record<string, CodexPrice>;
   /** run.notify: the command (argv template) run when the run needs a person or ends; unset: none. */
   notify?: string[];
 }

@@ -8,9 +8,10 @@
 import { adapterFor } from '../agents/registry.js';
 import type { AgentAdapter, AgentInvocation, ParserOptions } from '../agents/types.js';
 import { nextAttempt } from '../core/attempt.js';
+import { codexPrice } from '../core/codex-prices.js';
 import { assemblePrompt, resumePrompt } from '../core/prompt.js';
 import { addUsage, type RunState, ZERO_USAGE } from '../core/state.js';
-import type { Plan, PromptFormat, Task } from '../core/task.js';
+import type { OutputFormat, Plan, PromptFormat, Task } from '../core/task.js';
 
 export interface PreparedPrompt {
   /** 1-based attempt number (also the run directory name). */
@@ -77,7 +78,11 @@ export function prepareAttempt(
     ...(resumeSessionId !== undefined ? { resumeSessionId } : {}),
     ...(plan.agents[task.cli] ? { agent: plan.agents[task.cli]! } : {}),
   });
-  return { ...prepared, invocation, parserOptions: parserOptions(state, task, resumeSessionId) };
+  return {
+    ...prepared,
+    invocation,
+    parserOptions: parserOptions(plan, state, task, adapter.output, resumeSessionId),
+  };
 }
 
 /**
@@ -85,13 +90,17 @@ export function prepareAttempt(
  * subtracts what the earlier attempts of that session already reported.
  */
 function parserOptions(
+  plan: Plan,
   state: RunState,
   task: Task,
+  output: OutputFormat,
   resumeSessionId: string | undefined,
 ): ParserOptions | undefined {
-  if (resumeSessionId === undefined) return undefined;
+  // codex prints no cost: the parser estimates it at the model's price.
+  const price = output === 'codex' ? codexPrice(task.model, plan.run.codexPrices) : undefined;
+  if (resumeSessionId === undefined) return price ? { codexPrice: price } : undefined;
   const previousUsage = (state.tasks[task.id]?.attempts ?? [])
     .filter((a) => a.sessionId === resumeSessionId && a.usage)
     .reduce((sum, a) => addUsage(sum, a.usage!), ZERO_USAGE);
-  return { previousUsage };
+  return { previousUsage, ...(price ? { codexPrice: price } : {}) };
 }

@@ -12,7 +12,10 @@
  * more tasks, end or await the running ones, save what can be saved, release
  * the lock (the caller's `finally`), and say what to do next.
  */
+
+import { adapterFor } from '../agents/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
+import { codexCost, codexPrice } from '../core/codex-prices.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { fingerprintOf } from '../core/fingerprint.js';
@@ -22,7 +25,14 @@ import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { runTotals } from '../core/run-totals.js';
-import { estimateText, runSpend, startEstimate } from '../core/spend-cap.js';
+import {
+  dollars,
+  type Estimator,
+  estimateText,
+  type RunSpend,
+  runSpend,
+  startEstimate,
+} from '../core/spend-cap.js';
 import { describeStale, refreshStale, type StaleRefresh } from '../core/stale.js';
 import type { AttemptProcess, Fingerprint, RecordedStop, RunState } from '../core/state.js';
 import { renderStatusMarkdown } from '../core/status-report.js';
@@ -627,8 +637,8 @@ class Run {
   #withinCap(task: Task): boolean {
     const cap = this.#capUsd();
     if (cap === undefined) return true;
-    const estimate = startEstimate(task, this.#plan.tasks, this.#state);
-    const spent = runSpend(this.#state, this.#startedMs, this.#reserved);
+    const estimate = startEstimate(task, this.#plan.tasks, this.#state, this.#estimator);
+    const spent = this.#spent(this.#reserved);
     if (spent.usd + estimate.usd <= cap) {
       this.#heldByCap.delete(task.id);
       this.#reserved.set(task.id, estimate.usd);
@@ -638,11 +648,23 @@ class Run {
     return false;
   }
 
+  /** What this run's attempts spent; codex's, which report no cost, at Bearing's estimate. */
+  #spent(reserved?: ReadonlyMap<string, number>): RunSpend {
+    return runSpend(this.#state, this.#startedMs, reserved, this.#estimator);
+  }
+
+  /** codex reports no cost: its attempts' cost is estimated from their tokens (run.codex_prices). */
+  readonly #estimator: Estimator = (id, usage) => {
+    const task = this.#plan.tasks.find((t) => t.id === id);
+    if (!task || adapterFor(task, this.#plan.agents).output !== 'codex') return undefined;
+    return codexCost(usage, codexPrice(task.model, this.#plan.run.codexPrices));
+  };
+
   /** After a spend: once what this run's agents spent passes the cap, they are stopped. */
   #checkSpend(): void {
     const cap = this.#capUsd();
     if (cap === undefined || this.#stop?.kind === 'cost-cap') return;
-    const spent = runSpend(this.#state, this.#startedMs);
+    const spent = this.#spent();
     if (spent.usd <= cap) return;
     this.#requestStop({
       kind: 'cost-cap',
@@ -958,7 +980,7 @@ class Run {
       .map(([task, estimate]) => ({ task, estimate }));
     const cap = this.#capUsd();
     if (held.length > 0 && cap !== undefined) {
-      const spent = runSpend(this.#state, this.#startedMs);
+      const spent = this.#spent();
       this.#requestStop({
         kind: 'cost-cap',
         capUsd: cap,
@@ -1125,7 +1147,7 @@ function describeStop(stop: StopReason): string {
     case 'lock-lost':
       return stop.message;
     case 'cost-cap':
-      return `the run spent ${stop.estimated ? '~' : ''}$${stop.spentUsd.toFixed(2)}, past its spend cap of $${stop.capUsd.toFixed(2)}; ending every agent`;
+      return `the run spent ${stop.estimated ? '~' : ''}${dollars(stop.spentUsd)}, past its spend cap of ${dollars(stop.capUsd)}; ending every agent`;
     default:
       return stop.kind;
   }

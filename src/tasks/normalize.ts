@@ -129,6 +129,16 @@ export function normalizeRun(run: WrittenConfig['run']): RunSettings {
     ...(run?.queue !== undefined ? { queue: run.queue } : {}),
     remote: run?.remote ?? BUILTIN_DEFAULTS.run.remote,
     ...(run?.max_cost_usd !== undefined ? { maxCostUsd: run.max_cost_usd } : {}),
+    ...(run?.codex_prices !== undefined
+      ? {
+          codexPrices: Object.fromEntries(
+            Object.entries(run.codex_prices).map(([model, p]) => [
+              model,
+              { input: p.input, cachedInput: p.cached_input, output: p.output },
+            ]),
+          ),
+        }
+      : {}),
     ...(run?.notify !== undefined ? { notify: [...run.notify] } : {}),
   };
 }

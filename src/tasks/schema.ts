@@ -273,6 +273,21 @@ export const runSettingsSchema = z
       .describe(
         "Spend cap for one `bearing run`, in US dollars: no task starts when what the run has spent plus that task's `budget_usd` (without one, the average cost of its CLI's recent attempts) would pass it, and once the running agents' spend, from their live events, passes it, they are stopped and the run ends with exit code 7. `bearing run --max-cost` overrides it. Unset: no cap.",
       ),
+    codex_prices: z
+      .record(
+        z.string(),
+        z.strictObject({
+          input: z.number().min(0).describe('US dollars per million input tokens.'),
+          cached_input: z
+            .number()
+            .min(0)
+            .describe('US dollars per million input tokens read from the prompt cache.'),
+          output: z.number().min(0).describe('US dollars per million output tokens.'),
+        }),
+      )
+      .describe(
+        "Prices of codex's models, by model name, for the cost Bearing estimates for codex attempts (codex reports tokens but no cost; the figure is shown as `~$`, an estimate). Entries are added to, or replace, the built-in list of OpenAI's prices; a model in neither, or a task without `model`, is priced as `gpt-5-codex`.",
+      ),
     notify: z
       .array(z.string())
       .min(1)
@@ -351,6 +366,7 @@ export const BUILTIN_DEFAULTS = {
     queue: undefined,
     remote: 'origin',
     max_cost_usd: undefined,
+    codex_prices: undefined,
     notify: undefined,
   },
 } as const satisfies {
@@ -383,5 +399,6 @@ export const UNSET_MEANING: Partial<
   command: 'required',
   install_hint: 'a generic hint naming the command',
   max_cost_usd: 'no spend cap',
+  codex_prices: "OpenAI's list prices, built in",
   notify: 'no notifications',
 };

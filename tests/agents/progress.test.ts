@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ClaudeStreamParser, claudePrices } from '../../src/agents/claude.js';
 import { CodexJsonParser, unwrapShell } from '../../src/agents/codex.js';
 import type { OutputParser } from '../../src/agents/types.js';
+import { codexPrice } from '../../src/core/codex-prices.js';
 import { type LiveProgress, priced, runningSpend, toolText } from '../../src/core/progress.js';
 import type { RunState } from '../../src/core/state.js';
 import { reference } from './support.js';
@@ -146,6 +147,25 @@ describe('codex live progress', () => {
     const steps = progressSteps(parser, reference('codex-patch.stdout'));
     expect(steps[0]!.tool).toEqual({ name: 'Add', target: 'hello.txt' });
     expect(steps.at(-1)!.usage).toEqual(usage(2000, 80, 2000, 0));
+  });
+
+  it("with its model's price, the cost is Bearing's estimate from the tokens, cached input priced apart, and marked as one", () => {
+    const parser = new CodexJsonParser({ codexPrice: codexPrice('gpt-5.1-codex-mini') });
+    const steps = progressSteps(parser, reference('codex-success.stdout'));
+    // 3,000 input of which 2,048 cached, 84 output: 952 x $0.25 + 2,048 x $0.025 + 84 x $2 per million.
+    expect(steps.at(-1)!.cost).toEqual({
+      usd: (952 * 0.25 + 2048 * 0.025 + 84 * 2) / 1e6,
+      estimated: true,
+    });
+  });
+
+  it('prices a model by run.codex_prices first, then the built-in list, and an unknown or unset one as gpt-5-codex', () => {
+    const mine = { input: 9, cachedInput: 1, output: 90 };
+    expect(codexPrice('my-model', { 'my-model': mine })).toBe(mine);
+    expect(codexPrice('gpt-5-mini')).toEqual({ input: 0.25, cachedInput: 0.025, output: 2 });
+    expect(codexPrice(undefined)).toEqual(codexPrice('gpt-5-codex'));
+    expect(codexPrice('o-something-new')).toEqual({ input: 1.25, cachedInput: 0.125, output: 10 });
+    expect(codexPrice(undefined, { 'gpt-5-codex': mine })).toBe(mine);
   });
 
   it('a command in plain quoting shows without its shell', () => {

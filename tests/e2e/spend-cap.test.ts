@@ -30,7 +30,7 @@ describe('the spend cap', () => {
     expect(p.state().tasks.second).toBeUndefined();
     expect(p.callsFor('[[second]]')).toEqual([]);
     expect(capped.stdout + capped.stderr).toContain(
-      'Stopped: the run spent $0.02 of its spend cap of $1.00 (run.max_cost_usd or --max-cost), and starting `second` (counted as its budget_usd, $1.00) could pass it, so it was not started. Raise the cap, or start `bearing run` again to spend up to the cap once more.',
+      'Stopped: the run spent $0.0234 of its spend cap of $1.00 (run.max_cost_usd or --max-cost), and starting `second` (counted as its budget_usd, $1.00) could pass it, so it was not started. Raise the cap, or start `bearing run` again to spend up to the cap once more.',
     );
     // A new run has its own cap; --max-cost overrides config.yaml.
     const next = await p.run(['run', '--max-cost', '2']);
@@ -62,7 +62,7 @@ describe('the spend cap', () => {
     expect(big.attempts).toHaveLength(1);
     expect(p.state().tasks.after).toBeUndefined();
     expect(capped.stdout + capped.stderr).toMatch(
-      /Stopped: the run spent ~\$0\.\d\d, past its spend cap of \$0\.00 \(run\.max_cost_usd or --max-cost\), so its running agents were stopped; their attempts are resumed next run\./,
+      /Stopped: the run spent ~\$0\.\d{4}, past its spend cap of \$0\.0000 \(run\.max_cost_usd or --max-cost\), so its running agents were stopped; their attempts are resumed next run\./,
     );
     expect(p.statusMd()).toContain('past its spend cap');
     // The next run, with room, resumes the stopped session and goes on.
@@ -72,5 +72,25 @@ describe('the spend cap', () => {
     expect(big.attempts[0]!.sessionId).toMatch(/\S/);
     expect(p.task('big').attempts[1]!.sessionId).toBe(big.attempts[0]!.sessionId);
     expect(p.task('after').status).toBe('completed');
+  });
+
+  it("counts a codex attempt, which reports no cost, at Bearing's estimate from its tokens", async () => {
+    const codex = { cli: 'codex', sandbox: 'workspace-write', expect_changes: false };
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        { id: 'one', prompt: '[[one]]', ...codex },
+        { id: 'two', prompt: '[[two]]', depends_on: ['one'], ...codex },
+      ]),
+    });
+    // Each codex turn reports 3,000 input tokens (2,048 cached) and 84
+    // output: at gpt-5-codex's list price (codex's default model), $0.0023.
+    const capped = await p.run(['run', '--max-cost', '0.004']);
+    expect(capped.code).toBe(EXIT.costCap);
+    expect(p.task('one').status).toBe('completed');
+    expect(p.task('one').costUsd).toBe(0);
+    expect(p.state().tasks.two).toBeUndefined();
+    expect(capped.stdout + capped.stderr).toContain(
+      "Stopped: the run spent ~$0.0023 of its spend cap of $0.0040 (run.max_cost_usd or --max-cost), and starting `two` (counted as its CLI's average over the last 1 attempt, $0.0023) could pass it",
+    );
   });
 });
