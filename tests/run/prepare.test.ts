@@ -4,6 +4,7 @@
  * `bearing prompt` see them.
  */
 import { describe, expect, it } from 'vitest';
+import { codexPrice } from '../../src/core/codex-prices.js';
 import { describeFailure, type Failure } from '../../src/core/failure.js';
 import { assemblePrompt, resumePrompt } from '../../src/core/prompt.js';
 import { type AttemptRecord, emptyState, type RunState, ZERO_USAGE } from '../../src/core/state.js';
@@ -43,7 +44,7 @@ const failed = (n: number, sessionId: string, failure: Failure = verifyFailed): 
 });
 
 describe('prepareAttempt', () => {
-  it('a first attempt: the assembled prompt, no resume, no parser options', () => {
+  it("a first attempt: the assembled prompt, no resume; codex parses with its model's price", () => {
     const task = makeTask({ id: 't', cli: 'codex' });
     const plan = makePlan([task]);
     const prepared = prepareAttempt(plan, emptyState(), task, { isGitRepo: true });
@@ -52,7 +53,8 @@ describe('prepareAttempt', () => {
     expect(prepared.prompt).toBe(
       assemblePrompt(plan, emptyState(), task, { format: 'structured', contextLimit: 8000 }),
     );
-    expect(prepared.parserOptions).toBeUndefined();
+    // codex's default model is priced as gpt-5-codex (it reports no cost; Bearing estimates it).
+    expect(prepared.parserOptions).toEqual({ codexPrice: codexPrice('gpt-5-codex') });
     expect(prepared.invocation.file).toBe('codex');
     expect(prepared.invocation.args).not.toContain('resume');
   });
@@ -84,7 +86,14 @@ describe('prepareAttempt', () => {
         cacheReadTokens: 10,
         cacheWriteTokens: 2,
       },
+      codexPrice: codexPrice(undefined),
     });
+  });
+
+  it('a claude attempt has no parser options before any resume: claude reports its own cost', () => {
+    const task = makeTask({ id: 't', cli: 'claude' });
+    const prepared = prepareAttempt(makePlan([task]), emptyState(), task, { isGitRepo: true });
+    expect(prepared.parserOptions).toBeUndefined();
   });
 
   it('after a failed gate, retry_mode: auto starts fresh with the error appended', () => {
