@@ -4,8 +4,8 @@
  * it (SIGTERM, as a service manager does) and starts it again on the same
  * port: what a Redis restart looks like to the clients.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,20 +24,48 @@ export function redisSkipReason(): string | undefined {
 export interface RedisServer {
   port: number;
   url: string;
+  /** With `tls`: the certificate of the authority that signed the server's (for NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * `persist`: an append-only file written at every command, as a production
- * Redis that must keep its jobs across a restart is set up.
+ * Redis that must keep its jobs across a restart is set up. `tls`: TLS only
+ * (no plain port), with a server certificate for 127.0.0.1 signed by a
+ * certificate authority of the test's own, made by openssl.
  */
 export async function startRedis(
-  options: { password?: string; persist?: boolean } = {},
+  options: { password?: string; persist?: boolean; tls?: boolean } = {},
 ): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bearing-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  const tls = options.tls ? certificates(dir) : undefined;
+  const args = [
+    ...(tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          tls.cert,
+          '--tls-key-file',
+          tls.key,
+          '--tls-ca-cert-file',
+          tls.ca,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : ['--port', String(port)]),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+  ];
   args.push(
     ...(options.persist
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
@@ -48,7 +76,8 @@ export async function startRedis(
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`,
+    ...(tls ? { caFile: tls.ca } : {}),
     async restart() {
       await kill(child, 'SIGTERM');
       child = await launch(args);
@@ -58,6 +87,58 @@ export async function startRedis(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A certificate authority and a server certificate for 127.0.0.1 that it signed, in `dir`. */
+function certificates(dir: string): { ca: string; cert: string; key: string } {
+  const at = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=bearing test CA',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.crt'),
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    at('server.key'),
+    '-out',
+    at('server.csr'),
+  );
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.crt'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    at('san.ext'),
+    '-out',
+    at('server.crt'),
+  );
+  return { ca: at('ca.crt'), cert: at('server.crt'), key: at('server.key') };
 }
 
 function launch(args: string[]): Promise<ChildProcess> {

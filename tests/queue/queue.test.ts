@@ -46,11 +46,16 @@ function addRemote(p: Project): string {
  * once it stops renewing its lock; short only where a test kills a worker
  * (a loaded machine can delay a renewal by a second or two).
  */
-function startWorker(p: Project, url: string, lockMs = 30_000): Running {
+function startWorker(
+  p: Project,
+  url: string,
+  lockMs = 30_000,
+  env: Record<string, string> = {},
+): Running {
   const cache = tempDir('bearing-worker-');
   return p.start(
     ['worker', '--queue', url, '--cache', cache, '--lock-ms', String(lockMs), '--cli', 'claude'],
-    { timeoutMs: 300_000 },
+    { timeoutMs: 300_000, env },
   );
 }
 
@@ -292,6 +297,20 @@ describe.skipIf(skip !== undefined)('queue mode', () => {
     }
     // Nothing of the environment travels: the job holds the prompt, not the coordinator's variables.
     expect(JSON.stringify(p.state())).not.toContain('not-to-be-printed');
+  }, 180_000);
+
+  it('a Redis reached over TLS only (rediss://), its certificate authority trusted through NODE_EXTRA_CA_CERTS', async () => {
+    redis = await startRedis({ tls: true });
+    expect(redis.url).toMatch(/^rediss:\/\/127\.0\.0\.1:\d+$/);
+    const p = await dagProject(3, 0);
+    addRemote(p);
+    // Node's own way to trust a private CA: no flag of Bearing's, no certificate in the queue URL.
+    const env = { NODE_EXTRA_CA_CERTS: redis.caFile! };
+    const worker = startWorker(p, redis.url, 30_000, env);
+    await worker.waitForOutput(/serving claude/, 60_000);
+    const run = await p.run(['run', '--queue', redis.url], { timeoutMs: 120_000, env });
+    expect(run.code).toBe(0);
+    expectAllLandedOnce(p, 3);
   }, 180_000);
 
   it('a queue URL that is not redis:// or rediss:// is refused before anything runs, exit 2', async () => {
