@@ -56,6 +56,8 @@ export class AttemptQueue {
   /** Put the job on its CLI's queue; a job of that id already there (a rejoin) is left as it is. */
   async add(cli: string, id: string, data: AttemptJobData): Promise<void> {
     this.#listen(cli);
+    // Listening before the job is there: a worker's first events follow at once.
+    await this.#events.get(cli)?.waitUntilReady();
     await this.#queue(cli).add('attempt', data, {
       jobId: id,
       // One run per job: a stalled or failed job is the coordinator's to deal with.

@@ -5,6 +5,7 @@
  * results only: no environment, no credentials. Each worker runs the agent
  * with its own environment and its own CLI logins.
  */
+import type { LiveProgress } from '../core/progress.js';
 import type { AgentJob, AgentRun } from '../run/agent-run.js';
 
 /** The queue of one CLI: jobs go to the workers that have it (see docs/architecture.md). */
@@ -55,5 +56,7 @@ export const WORKER_STOPPED = 'worker-stopped';
 /** What a worker says about a job while it runs (BullMQ progress). */
 export type JobProgress =
   | { kind: 'started'; worker: string }
+  /** What the agent's events say it has done so far, sent at most once a second. */
+  | { kind: 'progress'; worker: string; progress: LiveProgress }
   /** The CLI hit its usage limit on this worker: the job goes back for another worker. */
   | { kind: 'limited'; worker: string; until: string; message: string };

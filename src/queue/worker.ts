@@ -17,9 +17,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { AgentRunResult } from '../agents/types.js';
+import type { LiveProgress } from '../core/progress.js';
 import { gitOk } from '../process/git.js';
 import { which } from '../process/which.js';
 import { type AgentRun, runAgent } from '../run/agent-run.js';
+import { ProgressSaver } from '../run/progress-saver.js';
 import { GitRepo } from '../workspace/repo.js';
 import { landingMessage } from '../workspace/worktrees.js';
 import { connectionOptions, QUEUE_PREFIX, type QueueAddress } from './connection.js';
@@ -147,13 +149,27 @@ async function runJob(
   try {
     const cwd = join(path, data.prefix);
     mkdirSync(cwd, { recursive: true });
+    // The coordinator shows the agent's progress as for a local attempt: the
+    // latest, at most once a second (each is a write to Redis).
+    let latest: LiveProgress | undefined;
+    const relay = new ProgressSaver(() => {
+      const progress = latest;
+      if (!progress) return;
+      job
+        .updateProgress({ kind: 'progress', worker: name, progress } satisfies JobProgress)
+        .catch(() => undefined);
+    });
     const run = await runAgent(agent, {
       cwd,
       dir,
       env: options.env,
       signal,
       abortMessage: () => `the worker ${name} stopped the attempt`,
-    });
+      onProgress: (progress) => {
+        latest = progress;
+        relay.onEvent({ type: 'progress', id: agent.task.id, attempt: agent.attempt, progress });
+      },
+    }).finally(() => relay.close());
     if (run.result.failure?.reason === 'rate-limited' && ctx.token) {
       await giveBack(job, ctx, run.result);
     }

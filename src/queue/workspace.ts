@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { LiveProgress } from '../core/progress.js';
 import { type AttemptRecord, type AttemptWorktree, ZERO_USAGE } from '../core/state.js';
 import type { Task } from '../core/task.js';
 import type { AgentJob, AgentRun } from '../run/agent-run.js';
@@ -75,7 +76,10 @@ export class QueueWorkspace extends WorktreeWorkspace {
   readonly #settings: QueueSettings;
   readonly #queue: AttemptQueue;
   /** The worktree of each job this run waits for, to note which worker took it. */
-  readonly #byJob = new Map<string, AttemptWorktree>();
+  readonly #byJob = new Map<
+    string,
+    { wt: AttemptWorktree; onProgress: (progress: LiveProgress) => void }
+  >();
   /** Pushes of the target's tip, one at a time. */
   readonly #publishing = new Queue();
   #published: string | undefined;
@@ -94,10 +98,13 @@ export class QueueWorkspace extends WorktreeWorkspace {
   }
 
   #progress(job: string, progress: JobProgress): void {
-    const wt = this.#byJob.get(job);
+    const waiting = this.#byJob.get(job);
+    const wt = waiting?.wt;
     if (!wt?.queued) return;
-    if (progress.kind === 'started') wt.queued.worker = progress.worker;
-    else {
+    // Each update names its worker: one whose 'started' was missed is known at the next.
+    if (progress.kind !== 'limited') wt.queued.worker = progress.worker;
+    if (progress.kind === 'progress') waiting!.onProgress(progress.progress);
+    else if (progress.kind === 'limited') {
       this.#settings.note(
         `${progress.worker} hit a usage limit (${progress.message}); it takes no more of these jobs until ${progress.until}, others go on`,
       );
@@ -133,7 +140,10 @@ export class QueueWorkspace extends WorktreeWorkspace {
   ): Promise<{ site: Site; ran: AgentRun }> {
     const site = this.#site(task, attempt.worktree!, attempt);
     const job = { attempt: attempt.attempt, token: attempt.process?.token ?? '' };
-    const ran = await site.runAgent!(job as AgentJob, signal);
+    // Saved with the run's next save.
+    const ran = await site.runAgent!(job as AgentJob, signal, (progress) => {
+      attempt.progress = progress;
+    });
     return { site, ran };
   }
 
@@ -192,8 +202,8 @@ export class QueueWorkspace extends WorktreeWorkspace {
     return {
       cwd: this.repo.top,
       worktree: wt,
-      runAgent: async (job, signal) => {
-        const ran = await this.#runRemote(task, wt, job, rejoined, signal);
+      runAgent: async (job, signal, onProgress) => {
+        const ran = await this.#runRemote(task, wt, job, rejoined, signal, onProgress);
         pushed = ran.commit;
         return ran.run;
       },
@@ -215,12 +225,13 @@ export class QueueWorkspace extends WorktreeWorkspace {
     job: AgentJob,
     rejoined: AttemptRecord | undefined,
     signal: AbortSignal,
+    onProgress: (progress: LiveProgress) => void,
   ): Promise<{ run: AgentRun; commit?: string }> {
     const queue = this.#queue;
     const id =
       wt.queued?.job || jobOf(task, { attempt: job.attempt, process: { token: job.token } });
     wt.queued = { ...wt.queued, job: id, cli: task.cli };
-    this.#byJob.set(id, wt);
+    this.#byJob.set(id, { wt, onProgress });
     if (!rejoined) {
       await this.#sayIfUnserved(task.cli);
       const data: AttemptJobData = {

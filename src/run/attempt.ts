@@ -148,18 +148,19 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     ...(input.killGraceMs !== undefined ? { killGraceMs: input.killGraceMs } : {}),
   };
   // Here, in the site's folder, or on a worker (queue mode): the same run either way.
+  const onProgress = (progress: LiveProgress): void => {
+    attempt.progress = progress;
+    input.onProgress?.(next.attempt, progress);
+  };
   const ran = site.runAgent
-    ? await site.runAgent(job, signal)
+    ? await site.runAgent(job, signal, onProgress)
     : await runAgent(job, {
         cwd: site.cwd,
         dir,
         env,
         signal,
         abortMessage: input.abortMessage,
-        onProgress: (progress) => {
-          attempt.progress = progress;
-          input.onProgress?.(next.attempt, progress);
-        },
+        onProgress,
         onSpawn: (pid) => {
           const startTime = processStartTime(pid);
           attempt.process = {

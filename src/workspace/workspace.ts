@@ -14,6 +14,7 @@
  *   on workers on other machines; their work comes back as pushed branches
  *   and lands the same way.
  */
+import type { LiveProgress } from '../core/progress.js';
 import type { AttemptWorktree } from '../core/state.js';
 import type { Task } from '../core/task.js';
 import type { AgentJob, AgentRun } from '../run/agent-run.js';
@@ -61,7 +62,11 @@ export interface Site {
    * Queue mode: the agent runs on a worker, not here; this hands it the job
    * and waits for its run (src/queue/). Absent: it runs here, in `cwd`.
    */
-  runAgent?(job: AgentJob, signal: AbortSignal): Promise<AgentRun>;
+  runAgent?(
+    job: AgentJob,
+    signal: AbortSignal,
+    onProgress: (progress: LiveProgress) => void,
+  ): Promise<AgentRun>;
   /**
    * The attempt ended without completing: keep its work where it is (a
    * commit on its branch in worktree mode) and say which files it changed.

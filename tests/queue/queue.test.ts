@@ -6,7 +6,7 @@
  * the tests sleep.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { which } from '../../src/process/which.js';
@@ -318,6 +318,38 @@ describe.skipIf(skip !== undefined)('queue mode', () => {
     },
     180_000,
   );
+
+  it("a worker's attempt shows its live progress and its worker at the coordinator, as a local one does", async () => {
+    redis = await startRedis();
+    const release = join(tempDir('bearing-release-'), 'go');
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([{ id: 'slow', prompt: '[[slow]]' }]),
+        '.gitignore': 'bearing/.state/\n',
+      },
+      // Its Write tool call, then it waits for the test before its final message.
+      {
+        scenarios: [{ match: '[[slow]]', writeFiles: { 'slow.txt': 'x\n' }, releaseFile: release }],
+      },
+    );
+    addRemote(p);
+    const worker = startWorker(p, redis.url);
+    await worker.waitForOutput(/serving claude/, 60_000);
+    const run = p.start(['run', '--queue', redis.url], { timeoutMs: 120_000 });
+    await waitFor(
+      () => p.state().tasks.slow?.attempts.at(-1)?.progress?.tool !== undefined,
+      "the worker's progress in the coordinator's state",
+    );
+    const status = JSON.parse((await p.run(['status', '--json'])).stdout);
+    const slow = status.tasks.find((t: { id: string }) => t.id === 'slow');
+    expect(slow.status).toBe('running');
+    expect(slow.worker).toMatch(/:\d+$/);
+    expect(slow.progress.tool).toEqual({ name: 'Write', target: 'slow.txt' });
+    expect(slow.progress.tokens.input).toBeGreaterThan(0);
+    writeFileSync(release, '');
+    expect((await run.done).code).toBe(0);
+    expect(p.task('slow').status).toBe('completed');
+  }, 180_000);
 
   it('a queue URL that is not redis:// or rediss:// is refused before anything runs, exit 2', async () => {
     const p = await dagProject(1, 0);
