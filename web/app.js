@@ -42,8 +42,9 @@ function setAttrs(node, attrs) {
   }
 }
 
-function usd(n, unknown = false) {
-  return `$${n.toFixed(n >= 1 ? 2 : 4)}${unknown ? '+' : ''}`;
+/** `~` marks Bearing's estimate from tokens (codex); `+`, a lower bound (a CLI that reported no cost). */
+function usd(n, { estimated = false, unknown = false } = {}) {
+  return `${estimated ? '~' : ''}$${n.toFixed(n >= 1 ? 2 : 4)}${unknown ? '+' : ''}`;
 }
 
 function thousands(n) {
@@ -85,7 +86,7 @@ function liveLine(task) {
     parts.push(`${thousands(total)} tokens`);
   }
   if (typeof live.cost_usd === 'number')
-    parts.push(`${live.cost_estimated ? '~' : ''}${usd(live.cost_usd)}`);
+    parts.push(usd(live.cost_usd, { estimated: live.cost_estimated }));
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
@@ -94,7 +95,7 @@ function subLine(task) {
     return liveLine(task) ?? `running ${elapsedSince(task.startedAt)}`;
   }
   const parts = [task.status];
-  if (task.attempts > 0) parts.push(usd(task.costUsd, task.costUnknown));
+  if (task.attempts > 0) parts.push(usd(task.costUsd, task.cost));
   if (task.durationMs > 0) parts.push(duration(task.durationMs));
   return parts.join(' · ');
 }
@@ -123,17 +124,22 @@ function renderHeader(view) {
       el('span', { class: 'label', text: label }),
       el('span', { class: 'value', text: value }),
     );
-  document
-    .getElementById('totals')
-    .replaceChildren(
-      figure('progress', `${p.completed}/${p.total} completed`, 'progress'),
-      ...statusFigures(p, figure),
-      figure('cost', usd(view.cost.usd, view.cost.unknownFor.length > 0), 'total-cost'),
-      figure(
-        'tokens in / out',
-        `${thousands(t.input + t.cache_read + t.cache_write)} / ${thousands(t.output)}`,
-      ),
-    );
+  document.getElementById('totals').replaceChildren(
+    figure('progress', `${p.completed}/${p.total} completed`, 'progress'),
+    ...statusFigures(p, figure),
+    figure(
+      'cost',
+      usd(view.cost.usd, {
+        estimated: view.cost.estimated,
+        unknown: view.cost.unknownFor.length > 0,
+      }),
+      'total-cost',
+    ),
+    figure(
+      'tokens in / out',
+      `${thousands(t.input + t.cache_read + t.cache_write)} / ${thousands(t.output)}`,
+    ),
+  );
   document.getElementById('next').textContent = view.next;
   const problems = document.getElementById('problems');
   problems.hidden = view.diagnostics.length === 0;
@@ -277,7 +283,7 @@ function renderCosts(view) {
         rx: 3,
         'data-status': c.status,
       }),
-      svg('text', { class: 'usd', x: labelWidth + w + 6, y: y + 14, text: usd(c.usd, c.unknown) }),
+      svg('text', { class: 'usd', x: labelWidth + w + 6, y: y + 14, text: usd(c.usd, c) }),
     );
   });
   box.replaceChildren(chart);
@@ -326,7 +332,7 @@ function renderDetail(panel, task, detail) {
     .filter(Boolean)
     .join(' · ');
   const figures = [
-    task.attempts > 0 ? `cost ${usd(task.costUsd, task.costUnknown)}` : undefined,
+    task.attempts > 0 ? `cost ${usd(task.costUsd, task.cost)}` : undefined,
     task.turns > 0 ? `${task.turns} turns` : undefined,
     task.tokens.output > 0 ? `${thousands(task.tokens.output)} tokens out` : undefined,
     task.durationMs > 0 ? duration(task.durationMs) : undefined,
@@ -472,7 +478,9 @@ function attemptsTable(attempts) {
         {},
         el('td', { text: String(a.attempt) }),
         el('td', { text: a.outcome }),
-        el('td', { text: a.costUsd === null ? '' : usd(a.costUsd) }),
+        el('td', {
+          text: a.costUsd === null ? '' : usd(a.costUsd, { estimated: a.costEstimated }),
+        }),
         el('td', { text: a.durationMs === null ? '' : duration(a.durationMs) }),
         el('td', { text: [a.error, ...a.notes].filter(Boolean).join('\n') }),
       ),

@@ -278,12 +278,14 @@ export class CodexJsonParser implements OutputParser {
       notes.push('codex printed its final event but did not exit; Bearing ended it');
     }
     notes.push(...this.#events.notes());
+    const usage = this.#usage ? minus(this.#usage, this.#previous) : { ...ZERO_USAGE };
     return {
       status: failure ? 'failed' : 'completed',
       ...(failure ? { failure } : {}),
       summary: this.#lastMessage,
-      costUsd: undefined,
-      usage: this.#usage ? minus(this.#usage, this.#previous) : { ...ZERO_USAGE },
+      // codex prints tokens only: with a price, the attempt records Bearing's estimate, marked as one.
+      ...(this.#price ? { costUsd: codexCost(usage, this.#price), costEstimated: true } : {}),
+      usage,
       turns: this.#turnsCompleted,
       sessionId: this.#sessionId,
       notes,

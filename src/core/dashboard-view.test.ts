@@ -83,9 +83,42 @@ describe('dashboardView', () => {
 
   it('charts the cost of the tasks that have run', () => {
     expect(view().costs).toEqual([
-      { id: 'schema', usd: 0.25, unknown: false, status: 'completed' },
-      { id: 'api', usd: 0.5, unknown: false, status: 'awaiting-review' },
-      { id: 'docs', usd: 0, unknown: false, status: 'running' },
+      { id: 'schema', usd: 0.25, estimated: false, unknown: false, status: 'completed' },
+      { id: 'api', usd: 0.5, estimated: false, unknown: false, status: 'awaiting-review' },
+      { id: 'docs', usd: 0, estimated: false, unknown: false, status: 'running' },
+    ]);
+  });
+
+  it("marks codex's estimated costs, recorded or live, as estimates in the totals and the chart", () => {
+    const { plan, state } = fixture();
+    state.tasks.api!.attempts[0] = {
+      ...state.tasks.api!.attempts[0]!,
+      costUsd: 0.5,
+      costEstimated: true,
+    };
+    const status = statusJson({ plan, state, next: '', now: NOW });
+    Object.assign(status.tasks[2]!, {
+      status: 'running',
+      progress: { turns: 1, tool: null, tokens: null, cost_usd: 0.125, cost_estimated: true },
+    });
+    const v = dashboardView({
+      status,
+      state,
+      project: 'shop',
+      run: { active: true, pid: 42, since: '2026-01-01T00:00:00.000Z' },
+      diagnostics: [],
+    });
+    expect(v.cost).toEqual({ usd: 0.75, estimated: true, unknownFor: [] });
+    expect(v.tasks.map((t) => [t.id, t.cost.estimated])).toEqual([
+      ['schema', false],
+      ['api', true],
+      ['docs', false],
+      ['last', false],
+    ]);
+    expect(v.costs.map((c) => [c.id, c.usd, c.estimated])).toEqual([
+      ['schema', 0.25, false],
+      ['api', 0.5, true],
+      ['docs', 0.125, true],
     ]);
   });
 

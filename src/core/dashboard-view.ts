@@ -6,6 +6,7 @@
  * the page without a change here: whatever this function does not know is
  * passed on in `more`, and the page shows it when it is there.
  */
+import { roundUsd } from './cost.js';
 import { reviewRefusal } from './review-action.js';
 import type { RunState, TaskStatus } from './state.js';
 import type { StatusJson, StatusJsonTask, StatusJsonTokens } from './status-report.js';
@@ -27,13 +28,13 @@ export interface DashboardView {
   run: { active: boolean; pid: number | null; since: string | null };
   next: string;
   progress: StatusJson['progress'];
-  cost: { usd: number; unknownFor: string[] };
+  cost: { usd: number; estimated: boolean; unknownFor: string[] };
   tokens: StatusJsonTokens;
   tasks: DashboardTask[];
   /** Dependency edges between tasks in the plan, from -> to (dependency first). */
   edges: { from: string; to: string }[];
   /** Cost per task for the chart: tasks that have run, in plan order. */
-  costs: { id: string; usd: number; unknown: boolean; status: TaskStatus }[];
+  costs: { id: string; usd: number; estimated: boolean; unknown: boolean; status: TaskStatus }[];
   removed: { id: string; status: TaskStatus; costUsd: number }[];
   diagnostics: string[];
 }
@@ -51,7 +52,8 @@ export interface DashboardTask {
   startedAt: string | null;
   attempts: number;
   costUsd: number;
-  costUnknown: boolean;
+  /** Whether part of costUsd is an estimate (codex), or a lower bound (a CLI that reported no cost). */
+  cost: { estimated: boolean; unknown: boolean };
   tokens: StatusJsonTokens;
   turns: number;
   durationMs: number;
@@ -85,6 +87,7 @@ const MAPPED = new Set<string>([
   'started_at',
   'attempts',
   'cost_usd',
+  'cost_estimated',
   'cost_unknown',
   'tokens',
   'turns',
@@ -109,7 +112,11 @@ export function dashboardView(input: DashboardInput): DashboardView {
     run: { active: input.run.active, pid: input.run.pid ?? null, since: input.run.since ?? null },
     next: status.next,
     progress: status.progress,
-    cost: { usd: status.cost.usd, unknownFor: status.cost.unknown_for },
+    cost: {
+      usd: status.cost.usd,
+      estimated: status.cost.estimated,
+      unknownFor: status.cost.unknown_for,
+    },
     tokens: status.tokens,
     tasks,
     edges: status.tasks.flatMap((t) =>
@@ -119,8 +126,9 @@ export function dashboardView(input: DashboardInput): DashboardView {
       .filter((t) => t.attempts > 0)
       .map((t) => ({
         id: t.id,
-        usd: roundUsd(t.costUsd + (liveCostUsd(t.more) ?? 0)),
-        unknown: t.costUnknown,
+        usd: roundUsd(t.costUsd + (liveCost(t.more)?.usd ?? 0)),
+        estimated: t.cost.estimated || liveCost(t.more)?.estimated === true,
+        unknown: t.cost.unknown,
         status: t.status,
       })),
     removed: status.removed.map((r) => ({ id: r.id, status: r.status, costUsd: r.cost_usd })),
@@ -149,7 +157,7 @@ function dashboardTask(t: StatusJsonTask, state: RunState): DashboardTask {
     startedAt: t.started_at,
     attempts: t.attempts,
     costUsd: t.cost_usd,
-    costUnknown: t.cost_unknown,
+    cost: { estimated: t.cost_estimated, unknown: t.cost_unknown },
     tokens: t.tokens,
     turns: t.turns,
     durationMs: t.duration_ms,
@@ -170,14 +178,12 @@ function dashboardTask(t: StatusJsonTask, state: RunState): DashboardTask {
  * only, and a chart of a run in progress should not show its biggest spender
  * at zero.
  */
-function liveCostUsd(more: Record<string, unknown>): number | undefined {
+function liveCost(more: Record<string, unknown>): { usd: number; estimated: boolean } | undefined {
   const progress = more.progress;
   if (typeof progress !== 'object' || progress === null) return undefined;
-  const usd = (progress as { cost_usd?: unknown }).cost_usd;
-  return typeof usd === 'number' ? usd : undefined;
-}
-
-/** As the status JSON rounds its costs: sums of floats drift. */
-function roundUsd(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+  const { cost_usd: usd, cost_estimated: estimated } = progress as {
+    cost_usd?: unknown;
+    cost_estimated?: unknown;
+  };
+  return typeof usd === 'number' ? { usd, estimated: estimated === true } : undefined;
 }

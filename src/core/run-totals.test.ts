@@ -45,7 +45,7 @@ describe('runTotals', () => {
       },
     };
     expect(runTotals(state, SINCE, new Date('2026-12-01T12:02:03.000Z'))).toEqual({
-      costUsd: 0.75,
+      cost: { usd: 0.75, estimated: false, unknown: false },
       costUnknownFor: [],
       usage: usage(11),
       attempts: 2,
@@ -53,16 +53,14 @@ describe('runTotals', () => {
       tasks: [
         {
           id: 'new',
-          costUsd: 0.5,
-          costUnknown: false,
+          cost: { usd: 0.5, estimated: false, unknown: false },
           usage: usage(1),
           attempts: 1,
           durationMs: 0,
         },
         {
           id: 'both',
-          costUsd: 0.25,
-          costUnknown: false,
+          cost: { usd: 0.25, estimated: false, unknown: false },
           usage: usage(10),
           attempts: 1,
           durationMs: 0,
@@ -81,11 +79,30 @@ describe('runTotals', () => {
     };
     const t = runTotals(state, SINCE, new Date(SINCE));
     expect(t.costUnknownFor).toEqual(['cx']);
-    expect(t.tasks.map((s) => [s.id, s.costUnknown])).toEqual([
+    expect(t.tasks.map((s) => [s.id, s.cost.unknown])).toEqual([
       ['cx', true],
       ['sh', false],
     ]);
-    expect(t.costUsd).toBe(0);
+    expect(t.cost.usd).toBe(0);
     expect(t.attempts).toBe(2);
+  });
+
+  it("marks a total that holds codex's estimate, which is not unknown", () => {
+    const state: RunState = {
+      version: 1,
+      tasks: {
+        cx: record('cx', [
+          { startedAt: SINCE, usage: usage(5), costUsd: 0.02, costEstimated: true },
+        ]),
+        cl: record('cl', [{ startedAt: SINCE, usage: usage(5), costUsd: 0.5 }]),
+      },
+    };
+    const t = runTotals(state, SINCE, new Date(SINCE));
+    expect(t.cost).toEqual({ usd: 0.52, estimated: true, unknown: false });
+    expect(t.costUnknownFor).toEqual([]);
+    expect(t.tasks.map((s) => [s.id, s.cost.estimated])).toEqual([
+      ['cl', false],
+      ['cx', true],
+    ]);
   });
 });

@@ -3,12 +3,13 @@
  * totals (status.md has those), so that the line a run ends with answers
  * "what did this cost me". Pure.
  */
+import { addCost, attemptCost, type Cost, NO_COST } from './cost.js';
 import { addUsage, type RunState, type Usage, ZERO_USAGE } from './state.js';
 
 export interface RunTotals {
-  /** Cost the CLIs reported for this run's attempts. */
-  costUsd: number;
-  /** Tasks with an attempt in this run whose CLI reported tokens but no cost (codex). */
+  /** What this run's attempts cost: reported by the CLIs, or estimated (codex). */
+  cost: Cost;
+  /** Tasks with an attempt in this run whose cost is unknown (tokens that nothing priced). */
   costUnknownFor: string[];
   usage: Usage;
   /** Attempts this run started. */
@@ -22,10 +23,7 @@ export interface RunTotals {
 /** What one task's attempts in this run cost. */
 export interface TaskSpend {
   id: string;
-  /** Cost the CLI reported for them. */
-  costUsd: number;
-  /** Some attempt reported tokens but no cost (codex): costUsd is a lower bound. */
-  costUnknown: boolean;
+  cost: Cost;
   usage: Usage;
   attempts: number;
   durationMs: number;
@@ -34,7 +32,7 @@ export interface TaskSpend {
 /** Totals of the attempts started at or after `since` (ISO, the run's start), up to `now`. */
 export function runTotals(state: RunState, since: string, now: Date): RunTotals {
   const from = Date.parse(since);
-  let costUsd = 0;
+  let cost = NO_COST;
   let usage = ZERO_USAGE;
   let attempts = 0;
   const costUnknownFor: string[] = [];
@@ -42,8 +40,7 @@ export function runTotals(state: RunState, since: string, now: Date): RunTotals 
   for (const record of Object.values(state.tasks)) {
     const spend: TaskSpend = {
       id: record.id,
-      costUsd: 0,
-      costUnknown: false,
+      cost: NO_COST,
       usage: ZERO_USAGE,
       attempts: 0,
       durationMs: 0,
@@ -53,24 +50,19 @@ export function runTotals(state: RunState, since: string, now: Date): RunTotals 
       if (Date.parse(a.startedAt) < from) continue;
       spend.attempts++;
       spend.durationMs += a.durationMs ?? 0;
-      if (a.costUsd !== undefined) spend.costUsd += a.costUsd;
-      if (a.usage) {
-        spend.usage = addUsage(spend.usage, a.usage);
-        if (a.costUsd === undefined && a.usage.inputTokens + a.usage.outputTokens > 0) {
-          spend.costUnknown = true;
-        }
-      }
+      spend.cost = addCost(spend.cost, attemptCost(a));
+      if (a.usage) spend.usage = addUsage(spend.usage, a.usage);
     }
     if (spend.attempts === 0) continue;
     tasks.push(spend);
     attempts += spend.attempts;
-    costUsd += spend.costUsd;
+    cost = addCost(cost, spend.cost);
     usage = addUsage(usage, spend.usage);
-    if (spend.costUnknown) costUnknownFor.push(record.id);
+    if (spend.cost.unknown) costUnknownFor.push(record.id);
   }
-  tasks.sort((a, b) => b.costUsd - a.costUsd || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  tasks.sort((a, b) => b.cost.usd - a.cost.usd || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
-    costUsd,
+    cost,
     costUnknownFor,
     usage,
     attempts,

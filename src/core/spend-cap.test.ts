@@ -60,7 +60,12 @@ describe('startEstimate', () => {
       },
     };
     expect(RECENT_ATTEMPTS).toBe(5);
-    expect(startEstimate(claude, tasks, state)).toEqual({ usd: 3, basis: 'average', attempts: 5 });
+    expect(startEstimate(claude, tasks, state)).toEqual({
+      usd: 3,
+      basis: 'average',
+      attempts: 5,
+      estimated: false,
+    });
   });
 
   it('is nothing for a shell command, whatever budget_usd the defaults give it', () => {

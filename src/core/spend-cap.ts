@@ -5,14 +5,16 @@
  *
  * The run's spend is what its own attempts cost: those that ended (the CLI's
  * figure) and those running (their live events, an estimate for claude
- * until its result; codex reports no cost, so its attempts count at
- * Bearing's estimate from their tokens, run.codex_prices). Attempts of earlier runs are not counted: a run stopped
- * by its cap goes on when it is started again, with the same cap.
+ * until its result). codex reports no cost: its attempts count at Bearing's
+ * estimate from their tokens (run.codex_prices), recorded on the attempt, or
+ * made here for one recorded before codex was priced. Attempts of earlier
+ * runs are not counted: a run stopped by its cap goes on when it is started
+ * again, with the same cap.
  */
 import type { RunState, Usage } from './state.js';
 import type { Task } from './task.js';
 
-/** Bearing's estimate for an ended attempt whose CLI reported no cost (codex), if it has one. */
+/** Bearing's estimate for an ended attempt recorded with tokens but no cost (codex, before it was priced). */
 export type Estimator = (taskId: string, usage: Usage) => number | undefined;
 
 /** How many of a CLI's latest priced attempts its average is taken over. */
@@ -20,7 +22,7 @@ export const RECENT_ATTEMPTS = 5;
 
 export interface RunSpend {
   usd: number;
-  /** Part of it is Bearing's estimate (a running claude attempt before its result). */
+  /** Part of it is Bearing's estimate (a running claude attempt before its result, codex). */
   estimated: boolean;
 }
 
@@ -49,7 +51,7 @@ export function runSpend(
       } else if (Date.parse(a.startedAt) >= since) {
         const guess = a.costUsd === undefined && a.usage ? estimate(record.id, a.usage) : undefined;
         usd += a.costUsd ?? guess ?? 0;
-        estimated ||= guess !== undefined;
+        estimated ||= guess !== undefined || a.costEstimated === true;
       }
     }
   }
@@ -59,7 +61,8 @@ export function runSpend(
 /** What a task about to start is counted as spending, and on what grounds. */
 export type StartEstimate =
   | { usd: number; basis: 'budget' }
-  | { usd: number; basis: 'average'; attempts: number }
+  /** `estimated`: some of the attempts' costs are Bearing's estimates (codex). */
+  | { usd: number; basis: 'average'; attempts: number; estimated: boolean }
   /** No budget and no priced attempt of its CLI yet: counted as nothing. */
   | { usd: 0; basis: 'none' }
   /** A shell command: no model, no cost, whatever budget_usd the defaults give. */
@@ -83,15 +86,23 @@ export function startEstimate(
     .flatMap((r) =>
       r.attempts.flatMap((a) => {
         if (a.outcome === 'running' || a.endedAt === undefined) return [];
-        const usd = a.costUsd ?? (a.usage ? estimate(r.id, a.usage) : undefined);
-        return usd === undefined ? [] : [{ usd, endedAt: Date.parse(a.endedAt) }];
+        const guess = a.costUsd === undefined && a.usage ? estimate(r.id, a.usage) : undefined;
+        const usd = a.costUsd ?? guess;
+        if (usd === undefined) return [];
+        const estimated = guess !== undefined || a.costEstimated === true;
+        return [{ usd, estimated, endedAt: Date.parse(a.endedAt) }];
       }),
     )
     .sort((a, b) => b.endedAt - a.endedAt)
     .slice(0, RECENT_ATTEMPTS);
   if (priced.length === 0) return { usd: 0, basis: 'none' };
   const sum = priced.reduce((total, a) => total + a.usd, 0);
-  return { usd: sum / priced.length, basis: 'average', attempts: priced.length };
+  return {
+    usd: sum / priced.length,
+    basis: 'average',
+    attempts: priced.length,
+    estimated: priced.some((a) => a.estimated),
+  };
 }
 
 /** An amount in a cap's messages: cents from a dollar up, else the fractions a small attempt costs. */
@@ -105,7 +116,7 @@ export function estimateText(e: StartEstimate): string {
     case 'budget':
       return `its budget_usd, ${dollars(e.usd)}`;
     case 'average':
-      return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${dollars(e.usd)}`;
+      return `its CLI's average over the last ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${e.estimated ? '~' : ''}${dollars(e.usd)}`;
     case 'none':
       return 'nothing (no budget_usd and no earlier attempt of its CLI)';
     case 'shell':

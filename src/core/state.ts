@@ -51,6 +51,8 @@ export interface AttemptRecord {
   outcome: 'running' | 'completed' | 'failed' | 'interrupted';
   failure?: Failure;
   costUsd?: number;
+  /** costUsd is Bearing's estimate from the tokens (codex, priced by run.codex_prices). */
+  costEstimated?: boolean;
   usage?: Usage;
   turns?: number;
   sessionId?: string;

@@ -5,6 +5,8 @@
  * to decide what to do next: progress, cost and "Next:" first, then one
  * section per task in plan order. Pure and deterministic: the time is passed in.
  */
+
+import { addCost, type Cost, costText, NO_COST, roundUsd, taskCost } from './cost.js';
 import {
   type AdviceContext,
   adviseFailure,
@@ -87,7 +89,8 @@ interface TaskView {
   /** Queued: held back by this failed or paused task. */
   blockedBy?: { id: string; status: TaskStatus };
   ready: boolean;
-  costUnknown: boolean;
+  /** What its ended attempts cost (a running one's is in `progress`). */
+  cost: Cost;
 }
 
 interface Report {
@@ -97,7 +100,8 @@ interface Report {
   removed: TaskRecord[];
   counts: Record<TaskStatus, number>;
   total: number;
-  costUsd: number;
+  cost: Cost;
+  /** Tasks some of whose cost is unknown (their CLI reported tokens that nothing prices). */
   costUnknownFor: string[];
   usage: Usage;
 }
@@ -131,7 +135,7 @@ function read(input: StatusInput): Report {
       status,
       waitingFor: [],
       ready: ready.has(task.id),
-      costUnknown: task.cli !== 'shell' && hasUnknownCost(record),
+      cost: taskCost(record),
     };
     if (status === 'running') {
       const last = record?.attempts.at(-1);
@@ -158,10 +162,10 @@ function read(input: StatusInput): Report {
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   // Money and tokens spent count whether or not the task is still planned.
-  let costUsd = 0;
+  let cost = NO_COST;
   let usage: Usage = ZERO_USAGE;
   for (const r of [...views.flatMap((v) => (v.record ? [v.record] : [])), ...removed]) {
-    costUsd += r.costUsd;
+    cost = addCost(cost, taskCost(r));
     usage = addUsage(usage, r.usage);
   }
   return {
@@ -170,25 +174,10 @@ function read(input: StatusInput): Report {
     removed,
     counts,
     total: plan.tasks.length,
-    costUsd,
-    costUnknownFor: views.filter((v) => v.costUnknown).map((v) => v.task.id),
+    cost,
+    costUnknownFor: views.filter((v) => v.cost.unknown).map((v) => v.task.id),
     usage,
   };
-}
-
-/**
- * An attempt whose CLI reported tokens but no cost (codex, some custom
- * agents). Attempts that reported nothing at all (killed, failed to start)
- * are not counted either way: costs are what the CLIs reported.
- */
-function hasUnknownCost(record: TaskRecord | undefined): boolean {
-  return (record?.attempts ?? []).some(
-    (a) =>
-      a.outcome !== 'running' &&
-      a.costUsd === undefined &&
-      a.usage !== undefined &&
-      a.usage.inputTokens + a.usage.outputTokens > 0,
-  );
 }
 
 function progressLine(r: Report): string {
@@ -199,9 +188,10 @@ function progressLine(r: Report): string {
   return parts.join(', ');
 }
 
-function costText(r: Report): string {
-  const base = usd(r.costUsd);
-  if (r.costUnknownFor.length === 0) return base;
+function totalCostText(r: Report): string {
+  const base = costText({ ...r.cost, unknown: false });
+  if (r.costUnknownFor.length === 0)
+    return r.cost.estimated ? `${base} (~: estimated from tokens)` : base;
   const n = r.costUnknownFor.length;
   return `${base}, plus unknown for ${nameList(r.costUnknownFor, (id) => `\`${id}\``)} (${n === 1 ? 'its CLI reports' : 'their CLIs report'} no cost)`;
 }
@@ -289,11 +279,7 @@ function attemptsText(attempts: AttemptRecord[]): string {
 
 function spendText(v: TaskView): string {
   const r = v.record!;
-  const cost = v.costUnknown
-    ? r.costUsd > 0
-      ? `${usd(r.costUsd)} + unknown`
-      : 'cost unknown'
-    : usd(r.costUsd);
+  const cost = costText(v.cost);
   // codex reports no turns: say nothing rather than "0 turns".
   const turns = r.turns > 0 ? `, ${plural(r.turns, 'turn')}` : '';
   return `${cost}${turns}, ${formatMs(r.durationMs)}`;
@@ -336,29 +322,72 @@ export interface RenderOptions {
   memo?: boolean;
 }
 
+/**
+ * A plan of up to this many tasks has every task's section in status.md,
+ * one file to read. A larger one has each in a file of its own
+ * (bearing/status/<id>.md), and status.md shows those worth reading now: a
+ * planner cannot read 10,000 sections, and a run should not rewrite them all
+ * at every change.
+ */
+export const STATUS_INLINE_TASKS = 100;
+/** A larger plan's status.md: at most this many sections of tasks that need attention... */
+const SHOWN_ATTENTION = 40;
+/** ...and of the tasks completed last, whose hand-offs a planner reads next. */
+const SHOWN_RECENT = 10;
+/** Statuses a person or the planner may have to act on, or that are going on. */
+const ATTENTION: ReadonlySet<TaskStatus> = new Set([
+  'running',
+  'failed',
+  'awaiting-review',
+  'needs-review',
+  'interrupted',
+  'stale',
+]);
+
+export interface StatusFiles {
+  /** bearing/status.md. */
+  main: string;
+  /**
+   * A plan of more than STATUS_INLINE_TASKS: every task's section by id, for
+   * bearing/status/<id>.md. Undefined when status.md holds them all.
+   */
+  tasks?: Map<string, string>;
+}
+
 /** The full bearing/status.md. */
 export function renderStatusMarkdown(input: StatusInput, options: RenderOptions = {}): string {
+  return renderStatusFiles(input, { ...options, tasks: false }).main;
+}
+
+/**
+ * status.md and, for a plan of more than STATUS_INLINE_TASKS, each task's
+ * own file. `tasks: false`: status.md only (a reader that prints it).
+ */
+export function renderStatusFiles(
+  input: StatusInput,
+  options: RenderOptions & { tasks?: boolean } = {},
+): StatusFiles {
   const memo = options.memo ?? true;
   const r = read(input);
+  const section = (v: TaskView): string =>
+    memo ? cachedSection(v, input.now, r.canRun) : sectionText(v, input.now, r.canRun);
+  const inline = r.views.length <= STATUS_INLINE_TASKS;
   const out: string[] = [
     '# Bearing status',
     '',
     `- Progress: ${progressLine(r)}`,
-    `- Cost: ${costText(r)}`,
+    `- Cost: ${totalCostText(r)}`,
     `- Tokens: ${tokensText(r.usage)}`,
     `- Next: ${oneLine(input.next)}`,
     `- Updated: ${input.now.toISOString()}`,
     '',
     'Bearing rewrites this file after every change. To change the plan, edit the files in bearing/tasks/.',
   ];
-
-  for (const v of r.views) {
-    out.push(
-      '',
-      memo ? cachedSection(v, input.now, r.canRun) : sectionText(v, input.now, r.canRun),
-    );
+  if (inline) {
+    for (const v of r.views) out.push('', section(v));
+  } else {
+    out.push('', ...shownTasks(r, section));
   }
-
   if (r.removed.length > 0) {
     out.push(
       '',
@@ -370,11 +399,53 @@ export function renderStatusMarkdown(input: StatusInput, options: RenderOptions 
     for (const rec of r.removed) {
       const files = rec.filesChanged?.length ?? 0;
       out.push(
-        `- ${code(rec.id)} [${rec.status}], ${plural(rec.attempts.length, 'attempt')}, ${usd(rec.costUsd)}, ${plural(files, 'file')} changed`,
+        `- ${code(rec.id)} [${rec.status}], ${plural(rec.attempts.length, 'attempt')}, ${costText(taskCost(rec))}, ${plural(files, 'file')} changed`,
       );
     }
   }
-  return `${out.join('\n')}\n`;
+  const main = `${out.join('\n')}\n`;
+  if (inline || options.tasks === false) return { main };
+  return { main, tasks: new Map(r.views.map((v) => [v.task.id, `${section(v)}\n`])) };
+}
+
+/** A large plan's status.md: the sections worth reading now, and where the rest are. */
+function shownTasks(r: Report, section: (v: TaskView) => string): string[] {
+  const attention = r.views.filter((v) => ATTENTION.has(v.status));
+  const recent = r.views
+    .filter((v) => v.status === 'completed' && v.record)
+    .sort((a, b) => (a.record!.updatedAt < b.record!.updatedAt ? 1 : -1))
+    .slice(0, SHOWN_RECENT);
+  const shown = attention.slice(0, SHOWN_ATTENTION);
+  const parts = [
+    ...(shown.length > 0
+      ? [
+          `${plural(shown.length, 'task')} that ${shown.length === 1 ? 'needs' : 'need'} attention (running, failed, awaiting or needing review, interrupted, stale)`,
+        ]
+      : []),
+    ...(recent.length > 0 ? [`the ${plural(recent.length, 'task')} completed last`] : []),
+  ];
+  const below =
+    parts.length > 0
+      ? `below are ${parts.join(' and ')}`
+      : 'no task needs attention or has completed yet';
+  const out = [
+    '## Tasks',
+    '',
+    `This plan has ${thousands(r.total)} tasks, too many for one file: ${below}. Every task's section is in \`bearing/status/<id>.md\`, and \`bearing status --json\` has them all.`,
+  ];
+  for (const v of shown) out.push('', section(v));
+  const more = attention.length - shown.length;
+  if (more > 0) {
+    out.push(
+      '',
+      `... and ${thousands(more)} more that need attention: ${nameList(
+        attention.slice(shown.length).map((v) => v.task.id),
+        code,
+      )} (each in \`bearing/status/<id>.md\`).`,
+    );
+  }
+  for (const v of recent) out.push('', section(v));
+  return out;
 }
 
 /**
@@ -490,7 +561,7 @@ export function renderSummary(input: StatusInput): string {
   const r = read(input);
   const out = [
     `Bearing: ${progressLine(r)}`,
-    `Cost: ${costText(r)}`,
+    `Cost: ${totalCostText(r)}`,
     `Tokens: ${tokensText(r.usage)}`,
     ...lastRunLines(input),
     ...nextLines(input.next),
@@ -544,16 +615,10 @@ function lastRunLines(input: StatusInput): string[] {
   const until = run.endedAt ? new Date(run.endedAt) : input.now;
   const t = runTotals(input.state, run.startedAt, until);
   if (t.attempts === 0) return [];
-  const unknown = t.costUnknownFor.length > 0 ? ' + unknown' : '';
-  const head = `Last run: ${run.endedAt ? 'took' : 'running for'} ${formatMs(t.wallMs)}, ${usd(t.costUsd)}${unknown}, ${plural(t.attempts, 'attempt')}; tokens ${tokensText(t.usage)}`;
-  const shown = t.tasks.slice(0, SUMMARY_MAX_SPEND_NAMES).map((s) => {
-    const cost = s.costUnknown
-      ? s.costUsd > 0
-        ? `${usd(s.costUsd)}+?`
-        : 'cost unknown'
-      : usd(s.costUsd);
-    return `${s.id} ${cost}`;
-  });
+  const head = `Last run: ${run.endedAt ? 'took' : 'running for'} ${formatMs(t.wallMs)}, ${costText(t.cost)}, ${plural(t.attempts, 'attempt')}; tokens ${tokensText(t.usage)}`;
+  const shown = t.tasks
+    .slice(0, SUMMARY_MAX_SPEND_NAMES)
+    .map((s) => `${s.id} ${costText(s.cost, 'short')}`);
   const more = t.tasks.length - shown.length;
   const byTask = `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
   return [head, truncate(`  by task: ${byTask}`, SUMMARY_LINE_WIDTH)];
@@ -584,10 +649,7 @@ function summaryDetail(v: TaskView, now: Date): string {
   switch (v.status) {
     case 'completed': {
       if (record) {
-        bits.push(
-          v.costUnknown ? 'cost unknown' : usd(record.costUsd),
-          formatMs(record.durationMs),
-        );
+        bits.push(costText(v.cost), formatMs(record.durationMs));
         bits.push(plural(record.filesChanged?.length ?? 0, 'file'));
       }
       if (record?.flagged) bits.push('flagged');
@@ -652,8 +714,12 @@ export interface StatusJson {
     /** Completed, but edited or built on work that changed since: runs again. */
     stale: number;
   };
-  /** Total spend, removed tasks included; `unknown_for` lists tasks whose CLI reported no cost. */
-  cost: { usd: number; unknown_for: string[] };
+  /**
+   * Total spend, removed tasks included. `estimated`: part of `usd` is
+   * Bearing's estimate from tokens (codex); `unknown_for` lists tasks whose
+   * CLI reported tokens that nothing priced, so `usd` is a lower bound.
+   */
+  cost: { usd: number; estimated: boolean; unknown_for: string[] };
   tokens: StatusJsonTokens;
   /** What happens next: the next task, or why the run stopped and what to do. */
   next: string;
@@ -695,9 +761,11 @@ export interface StatusJsonTask {
   /** Running in queue mode: the worker that took the attempt (`host:pid`); otherwise null. */
   worker: string | null;
   attempts: number;
-  /** Sum over attempts of the cost the CLI reported. */
+  /** Sum over ended attempts of the cost the CLI reported, or Bearing estimated (codex). */
   cost_usd: number;
-  /** True when some attempt's CLI reported no cost, so cost_usd is a lower bound. */
+  /** True when part of cost_usd is Bearing's estimate from the tokens (codex, run.codex_prices). */
+  cost_estimated: boolean;
+  /** True when some attempt reported tokens but no cost and none was estimated, so cost_usd is a lower bound. */
   cost_unknown: boolean;
   tokens: StatusJsonTokens;
   turns: number;
@@ -755,6 +823,7 @@ export interface StatusJsonRemoved {
   status: TaskStatus;
   attempts: number;
   cost_usd: number;
+  cost_estimated: boolean;
   summary: string | null;
   files_changed: string[];
 }
@@ -776,7 +845,7 @@ export function statusJson(input: StatusInput): StatusJson {
       needs_review: r.counts['needs-review'],
       stale: r.counts.stale,
     },
-    cost: { usd: roundUsd(r.costUsd), unknown_for: r.costUnknownFor },
+    cost: { usd: roundUsd(r.cost.usd), estimated: r.cost.estimated, unknown_for: r.costUnknownFor },
     tokens: tokensJson(r.usage),
     next: input.next,
     tasks: r.views.map((v) => taskJson(v, r.canRun)),
@@ -785,6 +854,7 @@ export function statusJson(input: StatusInput): StatusJson {
       status: rec.status,
       attempts: rec.attempts.length,
       cost_usd: roundUsd(rec.costUsd),
+      cost_estimated: taskCost(rec).estimated,
       summary: rec.summary ?? null,
       files_changed: rec.filesChanged ?? [],
     })),
@@ -836,8 +906,9 @@ function taskJson(v: TaskView, canRun: boolean): StatusJsonTask {
     progress: v.progress ? progressJson(v.progress) : null,
     worker: v.worker ?? null,
     attempts: record?.attempts.length ?? 0,
-    cost_usd: roundUsd(record?.costUsd ?? 0),
-    cost_unknown: v.costUnknown,
+    cost_usd: roundUsd(v.cost.usd),
+    cost_estimated: v.cost.estimated,
+    cost_unknown: v.cost.unknown,
     tokens: tokensJson(record?.usage ?? ZERO_USAGE),
     turns: record?.turns ?? 0,
     duration_ms: record?.durationMs ?? 0,
@@ -893,7 +964,7 @@ export function progressText(p: LiveProgress): string {
   const parts = [plural(p.turns, 'turn')];
   if (p.tool) parts.push(toolText(p.tool));
   parts.push(`${thousands(totalTokens(p.usage))} tokens`);
-  parts.push(p.cost ? `${p.cost.estimated ? '~' : ''}${usd(p.cost.usd)}` : 'no cost reported');
+  parts.push(p.cost ? costText({ ...p.cost, unknown: false }) : 'no cost reported');
   return parts.join(' · ');
 }
 
@@ -907,15 +978,6 @@ export function tokensJson(u: Usage): StatusJsonTokens {
 }
 
 // --- text helpers ------------------------------------------------------------------
-
-function usd(n: number): string {
-  return `$${n.toFixed(4)}`;
-}
-
-/** Sums of floats drift (0.1 + 0.2); JSON consumers get what status.md shows, to 1e-6. */
-function roundUsd(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
-}
 
 /** 1234567 -> "1,234,567", independent of the machine's locale. */
 export function thousands(n: number): string {

@@ -60,8 +60,10 @@ export interface AgentReport {
   failure?: Failure;
   /** The agent's final message (bounded), the hand-off to dependents. */
   summary: string;
-  /** The CLI's own cost estimate; undefined when it prints none (codex, text). */
+  /** The CLI's own cost, else Bearing's estimate from the tokens; undefined when neither is known. */
   costUsd?: number;
+  /** costUsd is Bearing's estimate (codex, priced by run.codex_prices), not the CLI's figure. */
+  costEstimated?: boolean;
   usage: Usage;
   turns?: number;
   /** Newest session id seen, for resuming. */
@@ -159,6 +161,7 @@ export function finishAttempt(
     outcome: attemptOutcome(end),
     ...(end.failure ? { failure: end.failure } : {}),
     ...(end.costUsd !== undefined ? { costUsd: end.costUsd } : {}),
+    ...(end.costEstimated ? { costEstimated: true } : {}),
     usage: end.usage,
     ...(end.turns !== undefined ? { turns: end.turns } : {}),
     ...(end.sessionId ? { sessionId: end.sessionId } : {}),

@@ -304,6 +304,7 @@ function reportFields(result: AgentRunResult): Partial<AttemptRecord> {
     summary: result.summary,
     usage: result.usage,
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+    ...(result.costEstimated ? { costEstimated: true } : {}),
     ...(result.turns !== undefined ? { turns: result.turns } : {}),
     ...(result.sessionId ? { sessionId: result.sessionId } : {}),
   };

@@ -60,6 +60,8 @@ export interface AttemptDetail {
   endedAt: string | null;
   durationMs: number | null;
   costUsd: number | null;
+  /** costUsd is Bearing's estimate from the tokens (codex). */
+  costEstimated: boolean;
   turns: number | null;
   summary: string | null;
   error: string | null;
@@ -82,6 +84,7 @@ export function taskDetail(
       endedAt: a.endedAt ?? null,
       durationMs: a.durationMs ?? null,
       costUsd: a.costUsd ?? null,
+      costEstimated: a.costEstimated === true,
       turns: a.turns ?? null,
       summary: a.summary ?? null,
       error: a.failure ? describeFailure(a.failure) : null,

@@ -3,6 +3,7 @@
  * them (live lines on a TTY, one line per event otherwise, JSON lines with
  * --json). Nothing here writes to a stream.
  */
+import type { Cost } from '../core/cost.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import type { LiveProgress } from '../core/progress.js';
@@ -65,10 +66,11 @@ export type RunEvent =
   | {
       type: 'tick';
       running: { id: string; startedAt: number }[];
-      /** Recorded costs plus what running attempts have cost so far. */
-      costUsd: number;
-      /** Part of costUsd is an estimate (a running claude attempt before its result). */
-      costEstimated: boolean;
+      /**
+       * Recorded costs plus what running attempts have cost so far; estimated
+       * in part while a claude attempt has no result yet, or codex ran.
+       */
+      cost: Cost;
       done: number;
       total: number;
     }

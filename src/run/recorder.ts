@@ -24,10 +24,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { RunState } from '../core/state.js';
+import type { StatusFiles } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { StateJournal } from '../state/journal.js';
-import { journalFile, statusFile } from '../state/paths.js';
+import { journalFile, statusFile, statusTasksDir } from '../state/paths.js';
 import { StateWriteError } from '../state/store.js';
+import { TaskStatusFiles } from '../state/task-status-files.js';
 
 /** status.md follows the state within this long, plus a second per STATUS_BYTES_PER_SECOND of it. */
 const STATUS_INTERVAL_MS = 200;
@@ -54,7 +56,8 @@ export class RunRecorder {
   readonly #state: () => RunState;
   readonly #live: () => Iterable<string>;
   readonly #journal: StateJournal;
-  readonly #renderStatus: () => string;
+  readonly #renderStatus: () => StatusFiles;
+  readonly #taskStatus: TaskStatusFiles;
   readonly #onFailure: (failure: WriteFailure) => void;
   readonly #now: Clock;
   #failure: WriteFailure | undefined;
@@ -74,8 +77,8 @@ export class RunRecorder {
     seq: number;
     /** Tasks being worked on, whose records may have changed in place. */
     live: () => Iterable<string>;
-    /** status.md's content for the state as it is now. */
-    renderStatus: () => string;
+    /** status.md's content for the state as it is now, and a large plan's per-task files. */
+    renderStatus: () => StatusFiles;
     /** Called once, on the first failed write. */
     onFailure: (failure: WriteFailure) => void;
     /** Times status.md's writes, to space them out. */
@@ -86,6 +89,7 @@ export class RunRecorder {
     this.#live = options.live;
     this.#journal = new StateJournal(options.root, options.seq);
     this.#renderStatus = options.renderStatus;
+    this.#taskStatus = new TaskStatusFiles(options.root);
     this.#onFailure = options.onFailure;
     this.#now = options.now;
   }
@@ -137,12 +141,18 @@ export class RunRecorder {
     const file = statusFile(this.#root);
     const written = this.#attempt(
       () => {
-        const text = this.#renderStatus();
-        writeFileAtomic(file, text, { fsync: false });
-        this.#statusInterval =
-          STATUS_INTERVAL_MS + (1000 * Buffer.byteLength(text)) / STATUS_BYTES_PER_SECOND;
+        const files = this.#renderStatus();
+        writeFileAtomic(file, files.main, { fsync: false });
+        const bytes = Buffer.byteLength(files.main) + this.#taskStatus.write(files.tasks);
+        this.#statusInterval = STATUS_INTERVAL_MS + (1000 * bytes) / STATUS_BYTES_PER_SECOND;
       },
-      () => file,
+      // A large plan's per-task files are named by their folder (the path in
+      // the error is a temporary file's).
+      (error) => {
+        const path = (error as NodeJS.ErrnoException | undefined)?.path;
+        const tasks = statusTasksDir(this.#root);
+        return typeof path === 'string' && path.startsWith(tasks) ? tasks : file;
+      },
     );
     if (!written) this.#statusFailed = true;
   }

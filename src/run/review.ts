@@ -9,13 +9,14 @@ import { fingerprintOf } from '../core/fingerprint.js';
 import { nextStep } from '../core/next-step.js';
 import { applyReviewAction } from '../core/review-action.js';
 import { refreshStale } from '../core/stale.js';
-import { renderStatusMarkdown } from '../core/status-report.js';
+import { renderStatusFiles } from '../core/status-report.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { digest } from '../state/digest.js';
 import { Inbox } from '../state/inbox.js';
 import { acquireRunLock } from '../state/lock.js';
 import { statusFile } from '../state/paths.js';
 import { loadState, readState, saveState } from '../state/store.js';
+import { TaskStatusFiles } from '../state/task-status-files.js';
 import { loadProject } from '../tasks/load.js';
 
 export type ReviewOutcome =
@@ -82,16 +83,18 @@ export async function review(
     }
     // The lock is released as this returns: status.md may advise `bearing run`.
     const gate = { kind: 'free' } as const;
-    writeFileAtomic(
-      statusFile(root),
-      renderStatusMarkdown({
+    const files = renderStatusFiles(
+      {
         plan: loaded.plan,
         state: state,
         next: nextStep(loaded.plan, state, new Set(), undefined, [], gate),
         now: now(),
         gate,
-      }),
+      },
+      { memo: false },
     );
+    writeFileAtomic(statusFile(root), files.main);
+    new TaskStatusFiles(root).write(files.tasks);
     return { kind: 'applied', message: result.message, followUp: 'Run `bearing run` to continue.' };
   } finally {
     lock.value.release();

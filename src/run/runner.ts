@@ -16,6 +16,7 @@
 import { adapterFor } from '../agents/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { codexCost, codexPrice } from '../core/codex-prices.js';
+import { addCost, type Cost, taskCost } from '../core/cost.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { fingerprintOf } from '../core/fingerprint.js';
@@ -35,7 +36,7 @@ import {
 } from '../core/spend-cap.js';
 import { describeStale, refreshStale, type StaleRefresh } from '../core/stale.js';
 import type { AttemptProcess, Fingerprint, RecordedStop, RunState } from '../core/state.js';
-import { renderStatusMarkdown } from '../core/status-report.js';
+import { renderStatusFiles, type StatusFiles } from '../core/status-report.js';
 import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
 import { DEFAULT_KILL_GRACE_MS } from '../process/run-process.js';
@@ -1031,7 +1032,7 @@ class Run {
     this.#recorder.save(options);
   }
 
-  #renderStatus(): string {
+  #renderStatus(): StatusFiles {
     const running = new Set(this.#running.keys());
     const since = this.#state.lastRun?.startedAt;
     const gate: RunGate = this.#ended
@@ -1045,7 +1046,7 @@ class Run {
       this.#ended ? [] : this.#holds.waits(),
       gate,
     );
-    return renderStatusMarkdown({
+    return renderStatusFiles({
       plan: this.#plan,
       state: this.#state,
       next,
@@ -1062,11 +1063,12 @@ class Run {
 
   #tick(): Tick {
     const live = runningSpend(this.#state);
+    let cost: Cost = { usd: live.usd, estimated: live.estimated, unknown: false };
+    for (const r of Object.values(this.#state.tasks)) cost = addCost(cost, taskCost(r));
     return {
       type: 'tick',
       running: [...this.#running].map(([id, r]) => ({ id, startedAt: r.startedAt })),
-      costUsd: totalCost(this.#state) + live.usd,
-      costEstimated: live.estimated,
+      cost,
       done: this.#plan.tasks.filter((t) => TERMINAL_OK.has(statusOf(this.#state, t.id))).length,
       total: this.#plan.tasks.length,
     };
@@ -1151,10 +1153,4 @@ function describeStop(stop: StopReason): string {
     default:
       return stop.kind;
   }
-}
-
-function totalCost(state: RunState): number {
-  let sum = 0;
-  for (const r of Object.values(state.tasks)) sum += r.costUsd;
-  return sum;
 }

@@ -5,6 +5,7 @@
  * ends or the signal aborts.
  */
 import { watch } from 'chokidar';
+import { taskCost } from '../core/cost.js';
 import type { LiveProgress } from '../core/progress.js';
 import type { RunState, TaskStatus } from '../core/state.js';
 import { readLock } from '../state/lock.js';
@@ -20,6 +21,8 @@ export type WatchEvent =
       from: TaskStatus;
       to: TaskStatus;
       costUsd: number;
+      /** Part of costUsd is Bearing's estimate from tokens (codex). */
+      costEstimated: boolean;
       error?: string;
     }
   /** A running attempt's live progress, as the run saved it (at most once a second). */
@@ -70,6 +73,7 @@ export async function watchProject(options: WatchOptions): Promise<void> {
             from,
             to,
             costUsd: r.costUsd,
+            costEstimated: taskCost(r).estimated,
             ...(r.failure && to !== 'completed' ? { error: r.failure.reason } : {}),
           });
         }

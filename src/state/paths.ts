@@ -25,6 +25,17 @@ export function statusFile(projectDir: string): string {
   return join(projectDir, BEARING_DIR, 'status.md');
 }
 
+/** A large plan's per-task status files (see STATUS_INLINE_TASKS in core/status-report.ts). */
+export function statusTasksDir(projectDir: string): string {
+  return join(projectDir, BEARING_DIR, 'status');
+}
+
+/** `bearing/status/<task>.md`: one task's section of the status. */
+export function taskStatusFile(projectDir: string, taskId: string): string {
+  assertSafeTaskId(taskId);
+  return join(statusTasksDir(projectDir), `${taskId}.md`);
+}
+
 /** Bearing's own, git-ignored directory. */
 export function stateDir(projectDir: string): string {
   return join(projectDir, BEARING_DIR, '.state');

@@ -97,6 +97,7 @@ export const attemptShape = object({
   outcome: oneOf(['running', 'completed', 'failed', 'interrupted']),
   failure: optional(failureShape),
   costUsd: optional(number({ min: 0 })),
+  costEstimated: optional(boolean()),
   usage: optional(usageShape),
   turns: optional(count),
   sessionId: optional(string()),

@@ -8,6 +8,7 @@
  * would be 21,600 lines of it), and without a terminal it becomes a line
  * only after a minute in which nothing else was printed.
  */
+import { attemptCost, costText, roundUsd } from '../core/cost.js';
 import { formatDiagnostic } from '../core/diagnostic.js';
 import { adviseFailure, describeFailure, formatMs } from '../core/failure.js';
 import { type LiveProgress, totalTokens } from '../core/progress.js';
@@ -144,7 +145,7 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         const a = e.attempt;
         const facts = [
           a.durationMs !== undefined ? formatMs(a.durationMs) : undefined,
-          a.costUsd !== undefined ? `$${a.costUsd.toFixed(4)}` : undefined,
+          a.costUsd !== undefined ? costText(attemptCost(a)) : undefined,
           a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : undefined,
           e.record.filesChanged && e.outcome === 'completed'
             ? `${e.record.filesChanged.length} file${e.record.filesChanged.length === 1 ? '' : 's'} changed`
@@ -207,7 +208,7 @@ export function runView(output: Output, options: RunViewOptions): RunView {
         if (e.running.length === 0) return;
         const at = now();
         const running = e.running.map((r) => `${r.id} ${formatMs(at - r.startedAt)}`).join(', ');
-        const cost = `${e.costEstimated ? '~' : ''}$${e.costUsd.toFixed(4)}`;
+        const cost = costText({ ...e.cost, unknown: false });
         const text = `${color.cyan('…')} running ${running} · ${cost} so far · ${e.done}/${e.total} done`;
         if (output.isTTY) {
           // One line per running task whose agent reports progress, cut to the
@@ -269,12 +270,7 @@ function perTaskLines(tasks: TaskSpend[]): string[] {
   const shown = tasks.slice(0, MAX_TASK_SPEND_LINES);
   const width = Math.max(0, ...shown.map((t) => t.id.length));
   const lines = shown.map((t) => {
-    const cost = t.costUnknown
-      ? t.costUsd > 0
-        ? `$${t.costUsd.toFixed(4)} + unknown`
-        : 'cost unknown'
-      : `$${t.costUsd.toFixed(4)}`;
-    return `  ${t.id.padEnd(width)}  ${cost} · ${t.attempts} attempt${t.attempts === 1 ? '' : 's'} · ${formatMs(t.durationMs)} · ${thousands(totalTokens(t.usage))} tokens`;
+    return `  ${t.id.padEnd(width)}  ${costText(t.cost)} · ${t.attempts} attempt${t.attempts === 1 ? '' : 's'} · ${formatMs(t.durationMs)} · ${thousands(totalTokens(t.usage))} tokens`;
   });
   const more = tasks.length - shown.length;
   if (more > 0) lines.push(`  ... and ${more} more (\`bearing status\` has each task's cost)`);
@@ -286,7 +282,7 @@ function totalsText(t: RunTotals): string {
   const unknown = t.costUnknownFor.length
     ? ` (plus unknown for ${t.costUnknownFor.join(', ')})`
     : '';
-  return `${formatMs(t.wallMs)} · $${t.costUsd.toFixed(4)}${unknown} · tokens ${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
+  return `${formatMs(t.wallMs)} · ${costText({ ...t.cost, unknown: false })}${unknown} · tokens ${thousands(u.inputTokens)} input, ${thousands(u.outputTokens)} output, ${thousands(u.cacheReadTokens)} cache read, ${thousands(u.cacheWriteTokens)} cache write`;
 }
 
 function clip(line: string, width: number): string {
@@ -331,15 +327,17 @@ function eventJson(e: RunEvent): Record<string, unknown> {
       return {
         type: e.type,
         next: e.next,
-        cost_usd: Math.round(t.costUsd * 1e6) / 1e6,
+        cost_usd: roundUsd(t.cost.usd),
+        cost_estimated: t.cost.estimated,
         cost_unknown_for: t.costUnknownFor,
         tokens: tokensJson(t.usage),
         attempts: t.attempts,
         wall_ms: t.wallMs,
         tasks: t.tasks.map((task) => ({
           id: task.id,
-          cost_usd: Math.round(task.costUsd * 1e6) / 1e6,
-          cost_unknown: task.costUnknown,
+          cost_usd: roundUsd(task.cost.usd),
+          cost_estimated: task.cost.estimated,
+          cost_unknown: task.cost.unknown,
           tokens: tokensJson(task.usage),
           attempts: task.attempts,
           duration_ms: task.durationMs,

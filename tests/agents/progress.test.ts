@@ -153,10 +153,25 @@ describe('codex live progress', () => {
     const parser = new CodexJsonParser({ codexPrice: codexPrice('gpt-5.1-codex-mini') });
     const steps = progressSteps(parser, reference('codex-success.stdout'));
     // 3,000 input of which 2,048 cached, 84 output: 952 x $0.25 + 2,048 x $0.025 + 84 x $2 per million.
-    expect(steps.at(-1)!.cost).toEqual({
-      usd: (952 * 0.25 + 2048 * 0.025 + 84 * 2) / 1e6,
-      estimated: true,
+    const usd = (952 * 0.25 + 2048 * 0.025 + 84 * 2) / 1e6;
+    expect(steps.at(-1)!.cost).toEqual({ usd, estimated: true });
+    // The attempt records the same estimate, marked as one.
+    expect(parser.finish({ exitCode: 0 })).toMatchObject({ costUsd: usd, costEstimated: true });
+  });
+
+  it('a resumed session is priced on its own tokens only; without a price, no cost is recorded', () => {
+    const resumed = new CodexJsonParser({
+      codexPrice: codexPrice('gpt-5-codex'),
+      previousUsage: usage(1000, 4, 48, 0),
     });
+    progressSteps(resumed, reference('codex-success.stdout'));
+    // 2,000 input of which 2,000 cached, 80 output.
+    expect(resumed.finish({ exitCode: 0 }).costUsd).toBeCloseTo((2000 * 0.125 + 80 * 10) / 1e6, 12);
+    const unpriced = new CodexJsonParser();
+    progressSteps(unpriced, reference('codex-success.stdout'));
+    const result = unpriced.finish({ exitCode: 0 });
+    expect(result.costUsd).toBeUndefined();
+    expect(result.costEstimated).toBeUndefined();
   });
 
   it('prices a model by run.codex_prices first, then the built-in list, and an unknown or unset one as gpt-5-codex', () => {

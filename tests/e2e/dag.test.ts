@@ -211,7 +211,10 @@ describe('a mixed-agent DAG', () => {
     expect(state.tasks.api!.attempts[0]!.model).toBeUndefined();
 
     const api = state.tasks.api!;
-    expect(api.costUsd).toBe(0);
+    // codex prints no cost: Bearing's estimate at gpt-5-codex's list price
+    // (2,100 uncached input, 1,000 cached, 90 output), marked as one.
+    expect(api.costUsd).toBeCloseTo((2100 * 1.25 + 1000 * 0.125 + 90 * 10) / 1e6, 12);
+    expect(api.attempts[0]!.costEstimated).toBe(true);
     expect(api.usage).toEqual({
       inputTokens: 3100,
       outputTokens: 90,
@@ -227,11 +230,12 @@ describe('a mixed-agent DAG', () => {
     expect(state.lastRun?.endedAt).toBeDefined();
     expect(p.lockExists()).toBe(false);
 
-    // status.md: progress, cost (codex has none), tokens, next, per-task sections.
+    // status.md: progress, cost (codex's estimated, so the total is marked), tokens, next, per-task sections.
     expect(p.statusLine('Progress')).toBe('5/5 completed');
     expect(p.statusLine('Cost')).toBe(
-      `$${(0.125 + 0.023424 * 2).toFixed(4)}, plus unknown for \`api\` (its CLI reports no cost)`,
+      `~$${(0.125 + 0.023424 * 2 + api.costUsd).toFixed(4)} (~: estimated from tokens)`,
     );
+    expect(p.statusSection('api')).toContain(`- Spent: ~$${api.costUsd.toFixed(4)}, 1 turn, `);
     expect(p.statusLine('Tokens')).toBe(
       '3,820 input, 330 output, 62,440 cache read, 12,288 cache write',
     );

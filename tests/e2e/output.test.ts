@@ -142,7 +142,7 @@ describe('reading commands', () => {
       needs_review: 0,
       stale: 0,
     });
-    expect(s.cost).toEqual({ usd: 0.5, unknown_for: [] });
+    expect(s.cost).toEqual({ usd: 0.5, estimated: false, unknown_for: [] });
     const byId = Object.fromEntries(s.tasks.map((t: { id: string }) => [t.id, t]));
     expect(byId.build).toMatchObject({
       name: 'Build it',

@@ -87,10 +87,54 @@ describe('the spend cap', () => {
     const capped = await p.run(['run', '--max-cost', '0.004']);
     expect(capped.code).toBe(EXIT.costCap);
     expect(p.task('one').status).toBe('completed');
-    expect(p.task('one').costUsd).toBe(0);
     expect(p.state().tasks.two).toBeUndefined();
     expect(capped.stdout + capped.stderr).toContain(
-      "Stopped: the run spent ~$0.0023 of its spend cap of $0.0040 (run.max_cost_usd or --max-cost), and starting `two` (counted as its CLI's average over the last 1 attempt, $0.0023) could pass it",
+      "Stopped: the run spent ~$0.0023 of its spend cap of $0.0040 (run.max_cost_usd or --max-cost), and starting `two` (counted as its CLI's average over the last 1 attempt, ~$0.0023) could pass it",
     );
+  });
+
+  it("records a codex attempt's estimate as its cost, marked as an estimate wherever a cost is shown", async () => {
+    const p = await Project.create({
+      'bearing/tasks/t.yaml': tasksYaml([
+        {
+          id: 'cx',
+          prompt: '[[cx]]',
+          cli: 'codex',
+          sandbox: 'workspace-write',
+          expect_changes: false,
+        },
+        { id: 'sh', cli: 'shell', run: 'true', depends_on: ['cx'] },
+      ]),
+    });
+    const run = await p.run(['run']);
+    expect(run.code).toBe(0);
+    // 952 uncached input tokens at $1.25/M, 2,048 cached at $0.125/M, 84 output at $10/M.
+    const usd = (952 * 1.25 + 2048 * 0.125 + 84 * 10) / 1e6;
+    const cx = p.task('cx');
+    expect(cx.attempts[0]).toMatchObject({ costEstimated: true });
+    expect(cx.attempts[0]!.costUsd).toBeCloseTo(usd, 9);
+    expect(cx.costUsd).toBeCloseTo(usd, 9);
+    // The end of the run: the total and the task's line.
+    expect(run.stdout).toMatch(/this run took \S+ · ~\$0\.0023 · tokens/);
+    expect(run.stdout).toMatch(/^ {2}cx +~\$0\.0023 · 1 attempt/m);
+    expect(p.statusMd()).toContain('- Cost: ~$0.0023 (~: estimated from tokens)');
+    expect(p.statusMd()).toContain('- Spent: ~$0.0023, 1 turn, ');
+    const json = JSON.parse((await p.run(['status', '--json'])).stdout) as {
+      cost: { usd: number; estimated: boolean; unknown_for: string[] };
+      tasks: { id: string; cost_usd: number; cost_estimated: boolean; cost_unknown: boolean }[];
+    };
+    expect(json.cost).toEqual({
+      usd: Math.round(usd * 1e6) / 1e6,
+      estimated: true,
+      unknown_for: [],
+    });
+    expect(json.tasks.map((t) => [t.id, t.cost_estimated, t.cost_unknown])).toEqual([
+      ['cx', true, false],
+      ['sh', false, false],
+    ]);
+    const summary = (await p.run(['summary'])).stdout;
+    expect(summary).toContain('Cost: ~$0.0023 (~: estimated from tokens)');
+    expect(summary).toMatch(/Last run: took \S+, ~\$0\.0023, 2 attempts/);
+    expect(summary).toContain('by task: cx ~$0.0023, sh $0.0000');
   });
 });

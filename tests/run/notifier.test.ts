@@ -89,7 +89,7 @@ describe('Notifier', () => {
       type: 'run-end',
       next: 'Paused after `db`.\nFailed: `api`.',
       totals: {
-        costUsd: 0,
+        cost: { usd: 0, estimated: false, unknown: false },
         costUnknownFor: [],
         usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
         attempts: 0,

@@ -15,7 +15,7 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
     state: () => emptyState(),
     seq: 0,
     live: () => [],
-    renderStatus: () => `at ${t}\n`,
+    renderStatus: () => ({ main: `at ${t}\n` }),
     onFailure: () => {},
     now: () => new Date(t),
   });
@@ -44,7 +44,7 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
   const fx = await fixtures.create({ 'bearing/config.yaml': '' });
   let t = Date.parse('2026-05-01T10:00:00Z');
   // A plan of some 1,000 tasks: 256 KB of status.md.
-  const render = () => `at ${t}\n${'x'.repeat(256 * 1024)}\n`;
+  const render = () => ({ main: `at ${t}\n${'x'.repeat(256 * 1024)}\n` });
   const recorder = new RunRecorder({
     root: fx.dir,
     state: () => emptyState(),
@@ -59,7 +59,7 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
     recorder.save();
     recorder.flushStatus();
     const first = status();
-    expect(first).toBe(render());
+    expect(first).toBe(render().main);
 
     t += 1_000;
     recorder.save();
@@ -69,12 +69,12 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
     t += 1_300;
     recorder.save();
     recorder.flushStatus();
-    expect(status()).toBe(render()); // 2.3 s after it (200 ms + 1 s per 128 KB): written
+    expect(status()).toBe(render().main); // 2.3 s after it (200 ms + 1 s per 128 KB): written
 
     t += 10;
     recorder.save();
     recorder.flushStatus(true);
-    expect(status()).toBe(render()); // the final save: at once
+    expect(status()).toBe(render().main); // the final save: at once
   } finally {
     recorder.close();
   }

@@ -356,7 +356,7 @@ describe('interrupted tasks', () => {
 - Spent: $0.0000, 0ms
 - Error: interrupted: Ctrl-C
 `);
-    expect(statusJson(input).cost).toEqual({ usd: 0, unknown_for: [] });
+    expect(statusJson(input).cost).toEqual({ usd: 0, estimated: false, unknown_for: [] });
     expect(renderSummary(input)).toContain('[interrupted] solo · interrupted: Ctrl-C · ready\n');
     // Without knowing whether `bearing run` would start (a run may hold the lock), it is not named.
     const unsure = renderStatusMarkdown({ ...input, gate: undefined });
@@ -401,7 +401,7 @@ describe('statusJson', () => {
       needs_review: 0,
       stale: 0,
     });
-    expect(json.cost).toEqual({ usd: 0.85, unknown_for: ['review'] });
+    expect(json.cost).toEqual({ usd: 0.85, estimated: false, unknown_for: ['review'] });
     expect(json.tokens).toEqual({ input: 6100, output: 710, cache_read: 5000, cache_write: 300 });
     expect(json.tasks.map((t) => [t.id, t.status])).toEqual([
       ['db', 'completed'],
@@ -430,6 +430,7 @@ describe('statusJson', () => {
       worker: null,
       attempts: 2,
       cost_usd: 0.5,
+      cost_estimated: false,
       cost_unknown: false,
       tokens: { input: 2000, output: 400, cache_read: 0, cache_write: 0 },
       turns: 20,
@@ -465,6 +466,7 @@ describe('statusJson', () => {
         status: 'completed',
         attempts: 1,
         cost_usd: 0.1,
+        cost_estimated: false,
         summary: null,
         files_changed: ['a.txt', 'b.txt'],
       },

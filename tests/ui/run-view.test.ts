@@ -8,7 +8,7 @@ import { runView } from '../../src/ui/run-view.js';
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 const task = makeTask({ id: 'a' });
 const TOTALS = {
-  costUsd: 0.0468,
+  cost: { usd: 0.0468, estimated: false, unknown: false },
   costUnknownFor: [],
   usage: { inputTokens: 480, outputTokens: 160, cacheReadTokens: 40960, cacheWriteTokens: 8192 },
   attempts: 2,
@@ -20,8 +20,7 @@ function tick(running: boolean): Extract<RunEvent, { type: 'tick' }> {
   return {
     type: 'tick',
     running: running ? [{ id: 'a', startedAt: T0 }] : [],
-    costUsd: 0,
-    costEstimated: false,
+    cost: { usd: 0, estimated: false, unknown: false },
     done: 0,
     total: 1,
   };
@@ -225,8 +224,9 @@ describe('run view on a terminal', () => {
         cost: { usd: 0.0123, estimated: true },
       },
     });
-    view({ ...tick(true), costUsd: 0.0123, costEstimated: true });
-    view({ ...tick(true), costUsd: 0.0123, costEstimated: true });
+    const cost = { usd: 0.0123, estimated: true, unknown: false };
+    view({ ...tick(true), cost });
+    view({ ...tick(true), cost });
     expect(term.screen().slice(-2)).toEqual([
       '… running a 5s · ~$0.0123 so far · 0/1 done',
       '  a 5s · 3 turns · Edit src/db.js · 1,120 tokens · ~$0.0123',

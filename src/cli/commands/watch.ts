@@ -1,3 +1,4 @@
+import { costText } from '../../core/cost.js';
 import { progressJson, progressText } from '../../core/status-report.js';
 import { watchProject } from '../../run/watch.js';
 import type { CommandContext } from '../context.js';
@@ -40,7 +41,7 @@ export async function watch(ctx: CommandContext, dir: string, opts: WatchOptions
             break;
           case 'change':
             ctx.output.out(
-              `${time()} ${color.bold(e.id)}: ${e.from} -> ${e.to}${e.costUsd ? ` ($${e.costUsd.toFixed(4)})` : ''}${e.error ? ` [${e.error}]` : ''}`,
+              `${time()} ${color.bold(e.id)}: ${e.from} -> ${e.to}${e.costUsd ? ` (${costText({ usd: e.costUsd, estimated: e.costEstimated, unknown: false })})` : ''}${e.error ? ` [${e.error}]` : ''}`,
             );
             break;
           case 'progress':
