@@ -18,7 +18,8 @@ function kind(path) {
   if (basename(dirname(path)) === '.state' && /^(state\.json|journal\.jsonl)$/.test(name)) {
     return 'state';
   }
-  if (name === 'status.md') return 'status';
+  // status.md, and a large plan's per-task files (bearing/status/<id>.md).
+  if (name === 'status.md' || basename(dirname(path)) === 'status') return 'status';
   return undefined;
 }
 

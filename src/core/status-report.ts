@@ -3,9 +3,10 @@
  * One reading of plan + state feeds all three, so they never disagree. Written
  * for a person in an editor and for the planner, an AI that rereads the file
  * to decide what to do next: progress, cost and "Next:" first, then one
- * section per task in plan order. Pure and deterministic: the time is passed in.
+ * section per task in plan order (a plan of more than STATUS_INLINE_TASKS:
+ * the tasks that need attention, each task in a file of its own). Pure and
+ * deterministic: the time is passed in.
  */
-
 import { addCost, type Cost, costText, NO_COST, roundUsd, taskCost } from './cost.js';
 import {
   type AdviceContext,
@@ -334,6 +335,8 @@ export const STATUS_INLINE_TASKS = 100;
 const SHOWN_ATTENTION = 40;
 /** ...and of the tasks completed last, whose hand-offs a planner reads next. */
 const SHOWN_RECENT = 10;
+/** Removed tasks listed by name in status.md; `status --json` has them all. */
+const SHOWN_REMOVED = 50;
 /** Statuses a person or the planner may have to act on, or that are going on. */
 const ATTENTION: ReadonlySet<TaskStatus> = new Set([
   'running',
@@ -396,10 +399,15 @@ export function renderStatusFiles(
       'Recorded in bearing/.state/state.json but no longer in any task file:',
       '',
     );
-    for (const rec of r.removed) {
+    for (const rec of r.removed.slice(0, SHOWN_REMOVED)) {
       const files = rec.filesChanged?.length ?? 0;
       out.push(
         `- ${code(rec.id)} [${rec.status}], ${plural(rec.attempts.length, 'attempt')}, ${costText(taskCost(rec))}, ${plural(files, 'file')} changed`,
+      );
+    }
+    if (r.removed.length > SHOWN_REMOVED) {
+      out.push(
+        `- ... and ${thousands(r.removed.length - SHOWN_REMOVED)} more (\`bearing status --json\` lists them under \`removed\`)`,
       );
     }
   }
