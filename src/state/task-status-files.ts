@@ -61,6 +61,8 @@ export class TaskStatusFiles {
   #onDisk(dir: string, sections: ReadonlyMap<string, string>): Map<string, string> {
     const found = new Map<string, string>();
     for (const name of readdirSync(dir)) {
+      // A temporary file a killed process left mid-write.
+      if (name.startsWith('.') && name.endsWith('.tmp')) rmSync(join(dir, name), { force: true });
       if (!name.endsWith('.md')) continue;
       const id = name.slice(0, -3);
       const text = sections.get(id);

@@ -120,6 +120,7 @@ describe('bearing/status/<id>.md', () => {
     const dir = join(fx.dir, 'bearing', 'status');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'gone.md'), 'a task no longer planned\n');
+    writeFileSync(join(dir, `.${id(1)}.md.1.2.abcd.tmp`), 'half written by a killed run');
     const before = input(STATUS_INLINE_TASKS + 20, 30);
     const first = renderStatusFiles(before).tasks!;
     // An earlier run left one file right: it is not written again.
