@@ -8,14 +8,14 @@
  *
  * The state is saved at once after every transition (a result is never
  * lost), as a line of its journal (state/journal.ts), and whole when the run
- * ends. status.md, derived from it and rewritten in full, is written when
- * the run's StatusWriter asks (status-writer.ts), and during the run at most
- * once per interval that grows with the file: 200 ms, and 1 s more per
- * STATUS_BYTES_PER_SECOND of it. A complete status.md holds every task, so
- * each write costs as much as the plan is large; spaced so, status.md costs
- * at most that many bytes a second however large the plan and however fast
- * its tasks, instead of a whole file per transition (292 MB for a 1,000-task
- * run of quick tasks). Tasks that take minutes each still get their own
+ * ends. status.md, derived from it (with a large plan's per-task files),
+ * is written when the run's StatusWriter asks (status-writer.ts), and during
+ * the run at most once per interval that grows with the work: 200 ms, and
+ * 1 s more per STATUS_BYTES_PER_SECOND written, or nine times as long as the
+ * last write took, whichever is longer. So status.md costs at most that many
+ * bytes a second and a tenth of the run's time however large the plan and
+ * however fast its tasks, instead of a whole file per transition (292 MB for
+ * a 1,000-task run of quick tasks). Tasks that take minutes each still get their own
  * write, a burst of quick transitions folds into one, and the writes that
  * readers wait for are made at once: when the run starts, and when it ends,
  * whatever ended it (all done, a pause, a failure, Ctrl-C, a failed write).
@@ -35,6 +35,13 @@ import { TaskStatusFiles } from '../state/task-status-files.js';
 const STATUS_INTERVAL_MS = 200;
 /** Half of a 1,000-task plan's status.md: a plan that size gets a write every 2 s at most, 10,000 tasks every 20 s. */
 const STATUS_BYTES_PER_SECOND = 128 * 1024;
+/**
+ * And the next write waits this many times as long as the last took: reading
+ * a 10,000-task plan's records to find what changed costs time even when
+ * little is written, and status.md may take a tenth of the run's time, no
+ * more.
+ */
+const STATUS_WAIT_PER_WORK = 9;
 
 /** A write that failed: which file and why, in words a person can act on. */
 export interface WriteFailure {
@@ -141,10 +148,15 @@ export class RunRecorder {
     const file = statusFile(this.#root);
     const written = this.#attempt(
       () => {
+        const started = this.#now().getTime();
         const files = this.#renderStatus();
         writeFileAtomic(file, files.main, { fsync: false });
         const bytes = Buffer.byteLength(files.main) + this.#taskStatus.write(files.tasks);
-        this.#statusInterval = STATUS_INTERVAL_MS + (1000 * bytes) / STATUS_BYTES_PER_SECOND;
+        const took = this.#now().getTime() - started;
+        this.#statusInterval = Math.max(
+          STATUS_INTERVAL_MS + (1000 * bytes) / STATUS_BYTES_PER_SECOND,
+          STATUS_WAIT_PER_WORK * took,
+        );
       },
       // A large plan's per-task files are named by their folder (the path in
       // the error is a temporary file's).

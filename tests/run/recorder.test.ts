@@ -79,3 +79,40 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
     recorder.close();
   }
 });
+
+it('spaces status.md writes by the time the last one took: nine times as long, so status takes a tenth of the run', async () => {
+  const fx = await fixtures.create({ 'bearing/config.yaml': '' });
+  let t = Date.parse('2026-05-01T10:00:00Z');
+  // A large plan: little is written, but finding what changed takes 100 ms.
+  const render = () => {
+    t += 100;
+    return { main: `at ${t}\n` };
+  };
+  const recorder = new RunRecorder({
+    root: fx.dir,
+    state: () => emptyState(),
+    seq: 0,
+    live: () => [],
+    renderStatus: render,
+    onFailure: () => {},
+    now: () => new Date(t),
+  });
+  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  try {
+    recorder.save();
+    recorder.flushStatus();
+    const first = status();
+
+    t += 700; // 800 ms after the last write started: 900 ms are due
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).toBe(first);
+
+    t += 150; // 950 ms after it: written
+    recorder.save();
+    recorder.flushStatus();
+    expect(status()).not.toBe(first);
+  } finally {
+    recorder.close();
+  }
+});
