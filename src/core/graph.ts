@@ -151,15 +151,22 @@ export function ancestors(plan: Plan, task: Task): Ancestor[] {
   return out;
 }
 
+/** Per plan (a reload makes a new one): each task's direct dependents. */
+const dependentsOf = new WeakMap<Plan, Map<string, Task[]>>();
+
 /** Every task that depends on `id`, directly or not. */
 export function descendants(plan: Plan, id: string): Task[] {
-  const dependents = new Map<string, Task[]>();
-  for (const t of plan.tasks) {
-    for (const d of t.dependsOn) {
-      const list = dependents.get(d) ?? [];
-      list.push(t);
-      dependents.set(d, list);
+  let dependents = dependentsOf.get(plan);
+  if (!dependents) {
+    dependents = new Map<string, Task[]>();
+    for (const t of plan.tasks) {
+      for (const d of t.dependsOn) {
+        const list = dependents.get(d) ?? [];
+        list.push(t);
+        dependents.set(d, list);
+      }
     }
+    dependentsOf.set(plan, dependents);
   }
   const seen = new Set<string>();
   const out: Task[] = [];

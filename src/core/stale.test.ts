@@ -178,3 +178,20 @@ describe('results recorded before fingerprints existed', () => {
     expect(statuses(state)).toMatchObject({ api: 'stale', docs: 'stale', db: 'completed' });
   });
 });
+
+describe('a refresh of some tasks only (after one ended)', () => {
+  it('looks at those tasks and at nothing else, which a full refresh then finds', () => {
+    const state = ranAll(project());
+    // db ran again with a new result, and ui's task file was edited meanwhile.
+    state.tasks.db = {
+      ...state.tasks.db!,
+      attempts: [...state.tasks.db!.attempts, state.tasks.db!.attempts[0]!],
+    };
+    const edited = project({ ui: { prompt: 'Do ui, in dark mode.' } });
+    const only = new Set(['db', 'api', 'docs']);
+    const partial = refreshStale(edited, state, digest, T0, { adopt: true, only });
+    expect(partial.became).toEqual(['api', 'docs']);
+    expect(statuses(state)).toMatchObject({ ui: 'completed' });
+    expect(refresh(edited, state).became).toEqual(['ui']);
+  });
+});

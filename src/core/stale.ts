@@ -27,7 +27,7 @@ export interface StaleTask {
 }
 
 export interface StaleRefresh {
-  /** Every stale task in the plan, in plan (dependency) order. */
+  /** Every stale task in the plan (of `only`, when given), in plan (dependency) order. */
   stale: StaleTask[];
   /** Ids that became stale in this refresh. */
   became: string[];
@@ -45,7 +45,15 @@ export function refreshStale(
   state: RunState,
   hash: Hash,
   now: Date,
-  options: { adopt: boolean },
+  options: {
+    adopt: boolean;
+    /**
+     * Look at these tasks only: all that a change can have made stale (a
+     * task that ended, and what builds on it). A run ends thousands of tasks;
+     * each refresh of them all would hash every finished task again.
+     */
+    only?: ReadonlySet<string>;
+  },
 ): StaleRefresh {
   const out: StaleRefresh = { stale: [], became: [], cleared: [] };
   const handOffs = new Map<string, string>();
@@ -60,6 +68,7 @@ export function refreshStale(
   const staleNow = new Set<string>();
   const at = now.toISOString();
   for (const task of plan.tasks) {
+    if (options.only && !options.only.has(task.id)) continue;
     const record = state.tasks[task.id];
     if (!record || (record.status !== 'completed' && record.status !== 'stale')) continue;
     const recorded = record.fingerprint;

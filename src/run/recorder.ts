@@ -11,9 +11,9 @@
  * ends. status.md, derived from it (with a large plan's per-task files),
  * is written when the run's StatusWriter asks (status-writer.ts), and during
  * the run at most once per interval that grows with the work: 200 ms, and
- * 1 s more per STATUS_BYTES_PER_SECOND written, or nine times as long as the
+ * 1 s more per STATUS_BYTES_PER_SECOND written, or 19 times as long as the
  * last write took, whichever is longer. So status.md costs at most that many
- * bytes a second and a tenth of the run's time however large the plan and
+ * bytes a second and a twentieth of the run's time however large the plan and
  * however fast its tasks, instead of a whole file per transition (292 MB for
  * a 1,000-task run of quick tasks). Tasks that take minutes each still get their own
  * write, a burst of quick transitions folds into one, and the writes that
@@ -38,10 +38,10 @@ const STATUS_BYTES_PER_SECOND = 128 * 1024;
 /**
  * And the next write waits this many times as long as the last took: reading
  * a 10,000-task plan's records to find what changed costs time even when
- * little is written, and status.md may take a tenth of the run's time, no
- * more.
+ * little is written, and status.md may take a twentieth of the run's time,
+ * no more.
  */
-const STATUS_WAIT_PER_WORK = 9;
+const STATUS_WAIT_PER_WORK = 19;
 
 /** A write that failed: which file and why, in words a person can act on. */
 export interface WriteFailure {

@@ -20,7 +20,7 @@ import { addCost, type Cost, taskCost } from '../core/cost.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { fingerprintOf } from '../core/fingerprint.js';
-import { awaitsPerson, isRunnable, schedule, statusOf } from '../core/graph.js';
+import { awaitsPerson, descendants, isRunnable, schedule, statusOf } from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
@@ -552,8 +552,16 @@ class Run {
    * what is stale now and what became so. Results from before fingerprints
    * are adopted.
    */
-  #refreshStale(): StaleRefresh {
-    return refreshStale(this.#plan, this.#state, digest, this.#now(), { adopt: true });
+  /** `after`: only what a new result of this task can have made stale (it, and what builds on it). */
+  #refreshStale(after?: string): StaleRefresh {
+    const only =
+      after === undefined
+        ? undefined
+        : new Set([after, ...descendants(this.#plan, after).map((t) => t.id)]);
+    return refreshStale(this.#plan, this.#state, digest, this.#now(), {
+      adopt: true,
+      ...(only ? { only } : {}),
+    });
   }
 
   /** Say which tasks are stale, and why: they run again. */
@@ -849,7 +857,7 @@ class Run {
     if (!holdsDealWith(f)) this.#stopAfter(task, o);
     this.#releaseIfDone(task.id);
     // A new result upstream: what was built on the old one is stale.
-    this.#refreshStale();
+    this.#refreshStale(task.id);
     this.#save();
     this.#emit({
       type: 'task-end',
