@@ -173,7 +173,13 @@ export class PlanWatcher {
     if (fingerprint === this.#fingerprint) {
       // The files are as they were when the removal was first seen: it is
       // confirmed once it has lasted long enough.
-      if (this.#pending && this.#ms() >= this.#confirmAt()) return this.#apply(this.#pending);
+      if (this.#pending) {
+        const until = this.#confirmAt();
+        if (this.#ms() >= until) return this.#apply(this.#pending);
+        // A timer may fire a millisecond before the wall clock says it is
+        // due: without a new one, nothing would wake the run to confirm it.
+        if (!this.#confirmTimer) this.#armConfirm(until);
+      }
       return { kind: 'same' };
     }
     this.#fingerprint = fingerprint;

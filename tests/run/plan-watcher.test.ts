@@ -129,6 +129,35 @@ describe('PlanWatcher: removals are confirmed before they count', () => {
       await watcher.load();
       rmSync(fx.path('bearing/tasks/b.yaml'));
       expect((await watcher.reloadIfChanged()).kind).toBe('unsure');
+      // As the run loop does: wait, reload. A timer that fires a millisecond
+      // early by the wall clock gets one wake more (the next test).
+      let reload: Awaited<ReturnType<PlanWatcher['reloadIfChanged']>>;
+      do {
+        await watcher.nextWake();
+        reload = await watcher.reloadIfChanged();
+      } while (reload.kind === 'same');
+      expect(reload).toMatchObject({ kind: 'changed', removed: ['b', 'c'] });
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('wakes the run again when its timer fired before the clock says the removal is due', async () => {
+    const fx = await fixtures.create(TASKS);
+    let now = 1_000_000;
+    const watcher = new PlanWatcher(fx.dir, fx.dir, {
+      removalConfirmMs: 50,
+      now: () => new Date(now),
+    });
+    try {
+      await watcher.load();
+      rmSync(fx.path('bearing/tasks/b.yaml'));
+      expect((await watcher.reloadIfChanged()).kind).toBe('unsure');
+      // The timer fires, but the wall clock is a millisecond short of due.
+      now += 49;
+      await watcher.nextWake();
+      expect(await watcher.reloadIfChanged()).toEqual({ kind: 'same' });
+      now += 1;
       await watcher.nextWake();
       expect(await watcher.reloadIfChanged()).toMatchObject({
         kind: 'changed',
