@@ -124,13 +124,16 @@ export function dashboardView(input: DashboardInput): DashboardView {
     ),
     costs: tasks
       .filter((t) => t.attempts > 0)
-      .map((t) => ({
-        id: t.id,
-        usd: roundUsd(t.costUsd + (liveCost(t.more)?.usd ?? 0)),
-        estimated: t.cost.estimated || liveCost(t.more)?.estimated === true,
-        unknown: t.cost.unknown,
-        status: t.status,
-      })),
+      .map((t) => {
+        const live = liveCost(t.more);
+        return {
+          id: t.id,
+          usd: roundUsd(t.costUsd + (live?.usd ?? 0)),
+          estimated: t.cost.estimated || live?.estimated === true,
+          unknown: t.cost.unknown,
+          status: t.status,
+        };
+      }),
     removed: status.removed.map((r) => ({ id: r.id, status: r.status, costUsd: r.cost_usd })),
     diagnostics: input.diagnostics,
   };

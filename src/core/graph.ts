@@ -151,14 +151,16 @@ export function ancestors(plan: Plan, task: Task): Ancestor[] {
   return out;
 }
 
-/** Per plan (a reload makes a new one): each task's direct dependents. */
-const dependentsOf = new WeakMap<Plan, Map<string, Task[]>>();
+/** Per plan (a reload makes a new one): each task's direct dependents, and its place in the plan. */
+const indexes = new WeakMap<
+  Plan,
+  { dependents: Map<string, Task[]>; order: Map<string, number> }
+>();
 
-/** Every task that depends on `id`, directly or not. */
-export function descendants(plan: Plan, id: string): Task[] {
-  let dependents = dependentsOf.get(plan);
-  if (!dependents) {
-    dependents = new Map<string, Task[]>();
+function indexOf(plan: Plan): { dependents: Map<string, Task[]>; order: Map<string, number> } {
+  let index = indexes.get(plan);
+  if (!index) {
+    const dependents = new Map<string, Task[]>();
     for (const t of plan.tasks) {
       for (const d of t.dependsOn) {
         const list = dependents.get(d) ?? [];
@@ -166,8 +168,15 @@ export function descendants(plan: Plan, id: string): Task[] {
         dependents.set(d, list);
       }
     }
-    dependentsOf.set(plan, dependents);
+    index = { dependents, order: new Map(plan.tasks.map((t, i) => [t.id, i])) };
+    indexes.set(plan, index);
   }
+  return index;
+}
+
+/** Every task that depends on `id`, directly or not, in plan order. */
+export function descendants(plan: Plan, id: string): Task[] {
+  const { dependents, order } = indexOf(plan);
   const seen = new Set<string>();
   const out: Task[] = [];
   const stack = [id];
@@ -180,6 +189,5 @@ export function descendants(plan: Plan, id: string): Task[] {
       stack.push(t.id);
     }
   }
-  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
   return out.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }

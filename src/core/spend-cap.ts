@@ -11,7 +11,7 @@
  * runs are not counted: a run stopped by its cap goes on when it is started
  * again, with the same cap.
  */
-import type { RunState, Usage } from './state.js';
+import type { AttemptRecord, RunState, Usage } from './state.js';
 import type { Task } from './task.js';
 
 /** Bearing's estimate for an ended attempt recorded with tokens but no cost (codex, before it was priced). */
@@ -49,13 +49,28 @@ export function runSpend(
         usd += Math.max(live?.usd ?? 0, held);
         estimated ||= (live?.estimated ?? false) && live!.usd >= held;
       } else if (Date.parse(a.startedAt) >= since) {
-        const guess = a.costUsd === undefined && a.usage ? estimate(record.id, a.usage) : undefined;
-        usd += a.costUsd ?? guess ?? 0;
-        estimated ||= guess !== undefined || a.costEstimated === true;
+        const cost = endedCost(record.id, a, estimate);
+        usd += cost?.usd ?? 0;
+        estimated ||= cost?.estimated ?? false;
       }
     }
   }
   return { usd, estimated };
+}
+
+/**
+ * An ended attempt's cost: the CLI's, the estimate recorded with it (codex),
+ * or, for one recorded with tokens only, Bearing's estimate now; undefined
+ * when nothing prices it.
+ */
+function endedCost(
+  taskId: string,
+  a: AttemptRecord,
+  estimate: Estimator,
+): { usd: number; estimated: boolean } | undefined {
+  if (a.costUsd !== undefined) return { usd: a.costUsd, estimated: a.costEstimated === true };
+  const guess = a.usage ? estimate(taskId, a.usage) : undefined;
+  return guess === undefined ? undefined : { usd: guess, estimated: true };
 }
 
 /** What a task about to start is counted as spending, and on what grounds. */
@@ -86,11 +101,8 @@ export function startEstimate(
     .flatMap((r) =>
       r.attempts.flatMap((a) => {
         if (a.outcome === 'running' || a.endedAt === undefined) return [];
-        const guess = a.costUsd === undefined && a.usage ? estimate(r.id, a.usage) : undefined;
-        const usd = a.costUsd ?? guess;
-        if (usd === undefined) return [];
-        const estimated = guess !== undefined || a.costEstimated === true;
-        return [{ usd, estimated, endedAt: Date.parse(a.endedAt) }];
+        const cost = endedCost(r.id, a, estimate);
+        return cost ? [{ ...cost, endedAt: Date.parse(a.endedAt) }] : [];
       }),
     )
     .sort((a, b) => b.endedAt - a.endedAt)

@@ -1,25 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { emptyState } from '../../src/core/state.js';
+import type { StatusFiles } from '../../src/core/status-report.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import { statusFile } from '../../src/state/paths.js';
 import { useFixtures } from '../helpers/fixtures.js';
 
 const fixtures = useFixtures();
 
-it('spaces status.md writes by its clock, not the wall clock', async () => {
+/** A recorder in a new project whose status is `render`'s and whose clock is `clock` (ms). */
+async function recorderWith(render: () => StatusFiles, clock: () => number) {
   const fx = await fixtures.create({ 'bearing/config.yaml': '' });
-  let t = Date.parse('2026-05-01T10:00:00Z');
   const recorder = new RunRecorder({
     root: fx.dir,
     state: () => emptyState(),
     seq: 0,
     live: () => [],
-    renderStatus: () => ({ main: `at ${t}\n` }),
+    renderStatus: render,
     onFailure: () => {},
-    now: () => new Date(t),
+    now: () => new Date(clock()),
   });
-  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  return { recorder, status: () => readFileSync(statusFile(fx.dir), 'utf8') };
+}
+
+it('spaces status.md writes by its clock, not the wall clock', async () => {
+  let t = Date.parse('2026-05-01T10:00:00Z');
+  const { recorder, status } = await recorderWith(
+    () => ({ main: `at ${t}\n` }),
+    () => t,
+  );
   try {
     recorder.save();
     recorder.flushStatus();
@@ -41,20 +50,10 @@ it('spaces status.md writes by its clock, not the wall clock', async () => {
 });
 
 it('spaces status.md writes by their size, and writes at once when forced (the run ends)', async () => {
-  const fx = await fixtures.create({ 'bearing/config.yaml': '' });
   let t = Date.parse('2026-05-01T10:00:00Z');
   // A plan of some 1,000 tasks: 256 KB of status.md.
   const render = () => ({ main: `at ${t}\n${'x'.repeat(256 * 1024)}\n` });
-  const recorder = new RunRecorder({
-    root: fx.dir,
-    state: () => emptyState(),
-    seq: 0,
-    live: () => [],
-    renderStatus: render,
-    onFailure: () => {},
-    now: () => new Date(t),
-  });
-  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  const { recorder, status } = await recorderWith(render, () => t);
   try {
     recorder.save();
     recorder.flushStatus();
@@ -81,23 +80,13 @@ it('spaces status.md writes by their size, and writes at once when forced (the r
 });
 
 it('spaces status.md writes by the time the last one took: 19 times as long, so status takes a twentieth of the run', async () => {
-  const fx = await fixtures.create({ 'bearing/config.yaml': '' });
   let t = Date.parse('2026-05-01T10:00:00Z');
   // A large plan: little is written, but finding what changed takes 100 ms.
   const render = () => {
     t += 100;
     return { main: `at ${t}\n` };
   };
-  const recorder = new RunRecorder({
-    root: fx.dir,
-    state: () => emptyState(),
-    seq: 0,
-    live: () => [],
-    renderStatus: render,
-    onFailure: () => {},
-    now: () => new Date(t),
-  });
-  const status = () => readFileSync(statusFile(fx.dir), 'utf8');
+  const { recorder, status } = await recorderWith(render, () => t);
   try {
     recorder.save();
     recorder.flushStatus();
