@@ -73,6 +73,7 @@ export async function openQueueWorkspace(
 
 export class QueueWorkspace extends WorktreeWorkspace {
   readonly sessionsHere = false;
+  protected override readonly prepareAhead = 0;
   readonly #settings: QueueSettings;
   readonly #queue: AttemptQueue;
   /** The worktree of each job this run waits for, to note which worker took it. */

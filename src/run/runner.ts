@@ -50,7 +50,7 @@ import { acquireRunLock, type Lock, type LockHeld } from '../state/lock.js';
 import { type LoadedState, loadState, readState } from '../state/store.js';
 import { VERSION } from '../version.js';
 import { chooseWorkspace, uncleanCheckout } from '../workspace/choose.js';
-import type { Workspace } from '../workspace/workspace.js';
+import type { AttemptName, Workspace } from '../workspace/workspace.js';
 import { WorktreeWorkspace } from '../workspace/worktrees.js';
 import { concludeAttempt, executeAttempt, RESULT_GRACE_MS } from './attempt.js';
 import { CircuitBreaker } from './breaker.js';
@@ -101,6 +101,9 @@ export interface RunOptions {
  * up to this many, and the workers' own --concurrency decides how many run.
  */
 const QUEUED_AT_ONCE = 256;
+
+/** How many of the attempts to open next the workspace is told of (it makes their sites ready beforehand). */
+const NEXT_ATTEMPTS_TOLD = 4;
 
 export type RunEnd =
   | { kind: 'done'; next: string }
@@ -593,13 +596,17 @@ class Run {
     let wakeAt: number | undefined;
     const { ready, waiting } = schedule(this.#plan, this.#state, new Set(this.#running.keys()));
     let started = 0;
-    for (const task of ready) {
+    let full = ready.length;
+    for (const [i, task] of ready.entries()) {
       const heldUntil = this.#holds.heldUntil(task.cli);
       if (heldUntil !== undefined) {
         wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, heldUntil);
         continue;
       }
-      if (this.#agentsRunning() >= this.#concurrency) break;
+      if (this.#agentsRunning() >= this.#concurrency) {
+        full = i;
+        break;
+      }
       if (this.#lacksCommand(task)) continue;
       if (!this.#withinCap(task)) continue;
       if (!this.#mayStart()) break;
@@ -609,8 +616,26 @@ class Run {
     // Attempts to come: tasks yet to start, and started ones yet to take a site.
     let opening = 0;
     for (const r of this.#running.values()) if (r.phase === 'opening') opening++;
-    void this.#workspace.expect(ready.length - started + waiting.length + opening);
+    void this.#workspace.expect(
+      ready.length - started + waiting.length + opening,
+      this.#nextAttempts(ready, full),
+    );
     return wakeAt;
+  }
+
+  /**
+   * The first attempts of ready tasks left for want of a place, from `from`
+   * on: the next the run opens, as places free (see Workspace.expect).
+   */
+  #nextAttempts(ready: readonly Task[], from: number): AttemptName[] {
+    const next: AttemptName[] = [];
+    for (let i = from; i < ready.length && next.length < NEXT_ATTEMPTS_TOLD; i++) {
+      const task = ready[i]!;
+      if (this.#state.tasks[task.id]?.attempts.length) continue; // a retry may resume where it ran
+      if (this.#holds.heldUntil(task.cli) !== undefined) continue;
+      next.push({ taskId: task.id, attempt: 1 });
+    }
+    return next;
   }
 
   /** The checks a spawn must pass that are about the run, not the task: the lock and the disk. */

@@ -37,10 +37,20 @@ export interface Workspace {
    * one off): what is kept for reuse beyond that goes now,
    * beside the last agents, instead of at the end of the run. Settles when
    * it is gone; the run does not wait for that (`close` does).
+   *
+   * `next`: the first attempts the run will open as agents' places free,
+   * in order (ready tasks' first attempts), so that their sites may be made
+   * ready beforehand.
    */
-  expect(attempts: number): Promise<void>;
+  expect(attempts: number, next?: readonly AttemptName[]): Promise<void>;
   /** The run is over: remove what was kept for reuse. */
   close(): Promise<void>;
+}
+
+/** One attempt of one task. */
+export interface AttemptName {
+  taskId: string;
+  attempt: number;
 }
 
 export interface OpenRequest {
@@ -141,7 +151,7 @@ export class InPlaceWorkspace implements Workspace {
   }
 
   async expect(): Promise<void> {
-    // Nothing is kept for reuse.
+    // Nothing is kept for reuse, or made beforehand.
   }
 
   async close(): Promise<void> {

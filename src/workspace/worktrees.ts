@@ -26,7 +26,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AttemptWorktree } from '../core/state.js';
 import { Trash } from '../process/trash.js';
 import { type GitRepo, Queue } from './repo.js';
-import type { Landing, OpenRequest, Site, Workspace } from './workspace.js';
+import type { AttemptName, Landing, OpenRequest, Site, Workspace } from './workspace.js';
 
 export interface Target {
   /** The branch work lands on. */
@@ -49,6 +49,9 @@ export function attemptBranch(taskId: string, attempt: number): string {
 
 /** Landings made again because someone else committed on the branch meanwhile, before giving up. */
 const MAX_LANDING_TRIES = 3;
+
+/** How many of the attempts the run opens next get a worktree beforehand (see #prepare). */
+const PREPARE_AHEAD = 2;
 
 /** Worktrees kept for reuse are named `.spare-<n>`: never an attempt's name, as no task id starts with a dot. */
 const SPARE = '.spare-';
@@ -82,6 +85,18 @@ export class WorktreeWorkspace implements Workspace {
   readonly #checkouts = new Queue();
   /** How many more attempts the run may open (see `expect`), less those opened since; no bound until told. */
   #upcoming = Number.POSITIVE_INFINITY;
+  /**
+   * Worktrees made ready for the attempts the run opens next (see `expect`),
+   * by path: a spare taken beforehand, so the attempt need not wait for it.
+   * Undefined when git would not take the spare.
+   */
+  readonly #prepared = new Map<string, Promise<AttemptWorktree | undefined>>();
+  /** Attempts opening now that have no worktree yet (paths). */
+  readonly #opening = new Set<string>();
+  /** The attempts the run opens next, as it last said (see `expect`). */
+  #next: readonly AttemptName[] = [];
+  /** How many of the next attempts get a worktree beforehand (none on a queue's coordinator: its agents run elsewhere). */
+  protected readonly prepareAhead: number = PREPARE_AHEAD;
 
   constructor(
     readonly repo: GitRepo,
@@ -100,7 +115,16 @@ export class WorktreeWorkspace implements Workspace {
       // The resumed session, and the work it had done, are in that worktree.
       wt = { path: resumes.path, branch: resumes.branch, base: resumes.base };
     } else {
-      wt = await this.#create(task.id, attempt);
+      // Counted until it has its worktree: a spare it may take is not made ready for another.
+      const path = this.#attemptPath(task.id, attempt);
+      this.#opening.add(path);
+      // Made ready for it once and then given back, the name was released: it is this attempt's now.
+      this.#released.delete(path);
+      try {
+        wt = (await this.#takePrepared(path)) ?? (await this.#create(task.id, attempt));
+      } finally {
+        this.#opening.delete(path);
+      }
     }
     const cwd = resolve(wt.path, this.repo.prefix);
     await mkdir(cwd, { recursive: true });
@@ -275,20 +299,90 @@ export class WorktreeWorkspace implements Workspace {
     }
   }
 
-  expect(attempts: number): Promise<void> {
+  expect(attempts: number, next: readonly AttemptName[] = []): Promise<void> {
     this.#upcoming = attempts;
+    this.#next = next;
+    const prepared = this.#prepare(next);
     // Spares no attempt will take: removed beside the agents still running.
     // (A retry the run could not foresee then checks out a new worktree.)
-    const extra = this.#spares.splice(0, Math.max(0, this.#spares.length - attempts));
+    const unwanted = this.#spares.length + this.#prepared.size - attempts;
+    const extra = this.#spares.splice(0, Math.max(0, Math.min(this.#spares.length, unwanted)));
     const removed = Promise.all(extra.map((path) => this.remove({ path }))).then(() => undefined);
     this.#beside(removed);
-    return removed;
+    return Promise.all([removed, prepared]).then(() => undefined);
   }
 
   /** The run is over: the spares go too (into the trash: nothing waits for their files). */
   async close(): Promise<void> {
+    this.#next = [];
+    void this.#prepare([]);
     await Promise.all(this.#besides);
     await Promise.all(this.#spares.splice(0).map((path) => this.remove({ path })));
+  }
+
+  /**
+   * Take an idle spare for the first of these attempts now, while agents
+   * run, rather than when an agent's place frees and the attempt waits for
+   * it (renaming and checking out a large tree is a good part of a second on
+   * a busy machine): `prepareAhead` of them at most. Worktrees made ready for
+   * attempts no longer among these go back to the spares (as tasks become
+   * ready the order shifts; one still among them keeps its worktree). Never a
+   * new checkout: only what would sit idle is used.
+   */
+  #prepare(next: readonly AttemptName[]): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    const wanted = new Map(next.map((n) => [this.#attemptPath(n.taskId, n.attempt), n]));
+    for (const [path, prepared] of this.#prepared) {
+      if (wanted.has(path)) continue;
+      this.#prepared.delete(path);
+      work.push(prepared.then((wt) => (wt ? this.release([wt]) : undefined)));
+    }
+    for (const [path, { taskId, attempt }] of wanted) {
+      if (this.#prepared.size >= this.prepareAhead) break;
+      if (this.#prepared.has(path) || this.#opening.has(path) || existsSync(path)) continue;
+      if (this.#spares.length <= this.#opening.size) break;
+      const spare = this.#spares.pop()!;
+      // Released before (made ready for it once, then not wanted): it is used again.
+      this.#released.delete(path);
+      const branch = attemptBranch(taskId, attempt);
+      // Whatever goes wrong, the attempt checks out a new worktree when it opens (see #create).
+      const prepared = this.#takeSpare(spare, path, branch).then(
+        (base) => (base ? { path, branch, base } : undefined),
+        () => undefined,
+      );
+      this.#prepared.set(path, prepared);
+      work.push(prepared);
+    }
+    const done = Promise.all(work).then(() => undefined);
+    this.#beside(done);
+    return done;
+  }
+
+  /**
+   * The worktree made ready for this attempt, if one was, brought up to
+   * what landed since (the files that changed, and its branch).
+   */
+  async #takePrepared(path: string): Promise<AttemptWorktree | undefined> {
+    const prepared = this.#prepared.get(path);
+    if (!prepared) return undefined;
+    this.#prepared.delete(path);
+    const wt = await prepared;
+    if (!wt) return undefined;
+    const tip = await this.#tip();
+    if (tip === wt.base) return wt;
+    // Its files are the base's exactly (nothing has run in it): a two-way
+    // read-tree touches only the files that changed between the two.
+    const caughtUp =
+      (await this.repo.git(['read-tree', '-m', '-u', wt.base, tip], path)).code === 0 &&
+      (await this.repo.git(['update-ref', `refs/heads/${wt.branch}`, tip, wt.base], path)).code ===
+        0;
+    if (caughtUp) return { ...wt, base: tip };
+    await this.remove(wt);
+    return undefined;
+  }
+
+  #attemptPath(taskId: string, attempt: number): string {
+    return join(this.dir, `${taskId}-${attempt}`);
   }
 
   /**
@@ -324,6 +418,8 @@ export class WorktreeWorkspace implements Workspace {
       return false;
     }
     this.#spares.push(spare);
+    // A spare now: ready for one of the attempts the run opens next.
+    this.#beside(this.#prepare(this.#next));
     return true;
   }
 
@@ -457,7 +553,7 @@ export class WorktreeWorkspace implements Workspace {
 
   /** A worktree for a fresh attempt, at the target's tip: a spare if there is one, else a new one. */
   async #create(taskId: string, attempt: number): Promise<AttemptWorktree> {
-    const path = join(this.dir, `${taskId}-${attempt}`);
+    const path = this.#attemptPath(taskId, attempt);
     const branch = attemptBranch(taskId, attempt);
     // Anything a killed run left under this name goes first.
     if (existsSync(path)) await this.remove({ path, branch });

@@ -418,6 +418,65 @@ describe('spare worktrees', () => {
     await cLanding;
   });
 
+  it('the attempts the run opens next get a spare beforehand, brought up to what landed since when they open', async () => {
+    const { top, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'same.txt'));
+    await ws.release([a.worktree!]);
+    await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
+    // Ready before b opens: named for it, on its branch, the spare's files.
+    const path = join(top, 'bearing/.state/worktrees/b-1');
+    expect(git(path, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
+    expect(inode(join(path, 'same.txt'))).toBe(kept);
+    // Meanwhile c lands (in a new worktree: there is no other spare).
+    const c = await ws.open({ task: makeTask({ id: 'c' }), attempt: 1, othersRunning: none });
+    expect(c.cwd).not.toBe(path);
+    writeFileSync(join(c.cwd, 'c.txt'), 'c\n');
+    writeFileSync(join(c.cwd, 'a.txt'), 'changed by c\n');
+    expect((await c.land(landingMessage('c', 1, 's'), () => undefined)).kind).toBe('landed');
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(b.cwd).toBe(path);
+    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
+    expect(git(path, 'rev-parse', 'bearing/b/1')).toBe(git(top, 'rev-parse', 'main'));
+    expect(readFileSync(join(path, 'c.txt'), 'utf8')).toBe('c\n');
+    expect(readFileSync(join(path, 'a.txt'), 'utf8')).toBe('changed by c\n');
+    expect(inode(join(path, 'same.txt'))).toBe(kept);
+    expect(git(path, 'status', '--porcelain', '--ignored')).toBe('');
+    writeFileSync(join(b.cwd, 'b.txt'), 'b\n');
+    expect(await b.land(landingMessage('b', 1, 's'), () => undefined)).toMatchObject({
+      kind: 'landed',
+      files: ['b.txt'],
+    });
+  });
+
+  it('a worktree made ready for an attempt no longer next is a spare again, and an attempt opening now keeps the spare it may take', async () => {
+    const { top, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'same.txt'));
+    await ws.release([a.worktree!]);
+    await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
+    await ws.expect(5, []);
+    // b's worktree went back, without b's branch, and is the next one's.
+    expect(await ws.list()).toEqual([{ path: join(top, 'bearing/.state/worktrees/.spare-2') }]);
+    expect(await ws.attemptBranches()).toEqual([]);
+    await ws.expect(5, [{ taskId: 'c', attempt: 1 }]);
+    expect(inode(join(top, 'bearing/.state/worktrees/c-1/same.txt'))).toBe(kept);
+    expect(await ws.attemptBranches()).toEqual(['bearing/c/1']);
+    await ws.expect(5, []);
+    expect(await ws.list()).toEqual([{ path: join(top, 'bearing/.state/worktrees/.spare-3') }]);
+    expect(await ws.attemptBranches()).toEqual([]);
+    // d starts, and in the same step the run names e as next: d keeps the one spare.
+    const d = ws.open({ task: makeTask({ id: 'd' }), attempt: 1, othersRunning: none });
+    const told = ws.expect(5, [{ taskId: 'e', attempt: 1 }]);
+    const dSite = await d;
+    expect(inode(join(dSite.cwd, 'same.txt'))).toBe(kept);
+    await told;
+    expect(existsSync(join(top, 'bearing/.state/worktrees/e-1'))).toBe(false);
+    await ws.release([dSite.worktree!]);
+    await ws.close();
+    expect(await ws.list()).toEqual([]);
+  });
+
   it('a later run takes over the spares a killed run left', async () => {
     const { top, repo, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
