@@ -40,7 +40,7 @@ export interface Workspace {
    *
    * `next`: the first attempts the run will open as agents' places free,
    * in order (ready tasks' first attempts), so that their sites may be made
-   * ready beforehand.
+   * ready beforehand; it settles when they are. It never rejects.
    */
   expect(attempts: number, next?: readonly AttemptName[]): Promise<void>;
   /** The run is over: remove what was kept for reuse. */

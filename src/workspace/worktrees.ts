@@ -309,7 +309,9 @@ export class WorktreeWorkspace implements Workspace {
     const extra = this.#spares.splice(0, Math.max(0, Math.min(this.#spares.length, unwanted)));
     const removed = Promise.all(extra.map((path) => this.remove({ path }))).then(() => undefined);
     this.#beside(removed);
-    return Promise.all([removed, prepared]).then(() => undefined);
+    // Never rejects: the run does not await it, and like all work beside the
+    // run a failure here only leaves a spare (removed when the run closes).
+    return Promise.allSettled([removed, prepared]).then(() => undefined);
   }
 
   /** The run is over: the spares go too (into the trash: nothing waits for their files). */
