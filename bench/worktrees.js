@@ -318,9 +318,10 @@ async function dag(base, dir) {
  * Where the gap to the ideal scheduler goes: agents' places left idle while a
  * task was ready (its dependencies landed), from the attempts' records
  * (started before the spawn; ended at the agent's end plus its landing). The
- * first wave (the first CONCURRENCY agents, each after a new checkout of the
- * whole tree, one at a time) is shown apart: on this shared machine it swings
- * with the disk's write-back far more than the rest does from run to run.
+ * first wave (the first CONCURRENCY agents: with a first layer that wide,
+ * each after a new checkout of the whole tree, one at a time) is shown
+ * apart: on a shared machine it swings with the disk's write-back far more
+ * than the rest does from run to run.
  */
 function idlePlaces(dir, tasks) {
   const state = JSON.parse(readFileSync(join(dir, 'bearing', '.state', 'state.json'), 'utf8'));
@@ -355,7 +356,7 @@ function idlePlaces(dir, tasks) {
     else idle.after += waiting;
   }
   console.log(
-    `DAG first wave: agents started at ${firstWave.map((s) => ((s - t0) / 1000).toFixed(1)).join(', ')} s (a new checkout each)`,
+    `DAG first wave: the first ${CONCURRENCY} agents started at ${firstWave.map((s) => ((s - t0) / 1000).toFixed(1)).join(', ')} s`,
   );
   console.log(
     `DAG places idle while a task was ready: ${seconds(idle.wave / 1000)} in the first wave, ${seconds(idle.after / 1000)} after it (${(idle.after / (tasks.length - CONCURRENCY)).toFixed(0)} ms per later task)`,
