@@ -306,7 +306,7 @@ export class WorktreeWorkspace implements Workspace {
     // Spares no attempt will take: removed beside the agents still running.
     // (A retry the run could not foresee then checks out a new worktree.)
     const unwanted = this.#spares.length + this.#prepared.size - attempts;
-    const extra = this.#spares.splice(0, Math.max(0, Math.min(this.#spares.length, unwanted)));
+    const extra = this.#spares.splice(0, Math.max(0, unwanted));
     const removed = Promise.all(extra.map((path) => this.remove({ path }))).then(() => undefined);
     this.#beside(removed);
     // Never rejects: the run does not await it, and like all work beside the
@@ -420,8 +420,8 @@ export class WorktreeWorkspace implements Workspace {
       return false;
     }
     this.#spares.push(spare);
-    // A spare now: ready for one of the attempts the run opens next.
-    this.#beside(this.#prepare(this.#next));
+    // A spare now: ready for one of the attempts the run opens next (beside the run, see #prepare).
+    void this.#prepare(this.#next);
     return true;
   }
 
