@@ -18,7 +18,7 @@
  * on upgrade would re-run all of it for nothing.
  */
 import { changedFields, fingerprintOf, type Hash, handOffDigest } from './fingerprint.js';
-import type { RunState, StaleReason, TaskRecord } from './state.js';
+import { putRecord, type RunState, type StaleReason, type TaskRecord } from './state.js';
 import type { Plan } from './task.js';
 
 export interface StaleTask {
@@ -74,7 +74,7 @@ export function refreshStale(
     const recorded = record.fingerprint;
     if (!recorded) {
       if (options.adopt) {
-        state.tasks[task.id] = { ...record, fingerprint: fingerprintOf(task, state, hash) };
+        putRecord(state, task.id, { ...record, fingerprint: fingerprintOf(task, state, hash) });
       }
       continue;
     }
@@ -86,12 +86,12 @@ export function refreshStale(
       out.stale.push({ id: task.id, reason });
       if (record.status === 'completed') out.became.push(task.id);
       if (record.status !== 'stale' || !sameReason(record.stale, reason)) {
-        state.tasks[task.id] = { ...record, status: 'stale', stale: reason, updatedAt: at };
+        putRecord(state, task.id, { ...record, status: 'stale', stale: reason, updatedAt: at });
       }
     } else if (record.status === 'stale') {
       const next: TaskRecord = { ...record, status: 'completed', updatedAt: at };
       delete next.stale;
-      state.tasks[task.id] = next;
+      putRecord(state, task.id, next);
       out.cleared.push(task.id);
     }
   }

@@ -13,7 +13,7 @@ import type { Failure } from '../core/failure.js';
 import { fingerprintOf } from '../core/fingerprint.js';
 import { notChanged, unknownFiles } from '../core/hand-off.js';
 import type { LiveProgress } from '../core/progress.js';
-import type { AttemptRecord, RunState } from '../core/state.js';
+import { type AttemptRecord, putRecord, type RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import {
   beginAttempt,
@@ -129,7 +129,7 @@ export async function executeAttempt(input: AttemptInput): Promise<TaskOutcome> 
     },
     now(),
   );
-  state.tasks[task.id] = begun.record;
+  putRecord(state, task.id, begun.record);
   const { attempt } = begun;
   // The same object as the site's: a landing in progress is saved with the attempt.
   if (site.worktree) attempt.worktree = site.worktree;
@@ -209,7 +209,7 @@ export async function concludeAttempt(
     const landing = await site.land(message, () => input.save());
     if (landing.kind === 'blocked') {
       const blocked = landingBlocked(state.tasks[task.id]!, attempt, landing.files, now());
-      state.tasks[task.id] = blocked.record;
+      putRecord(state, task.id, blocked.record);
       return blocked.outcome;
     }
     if (landing.kind === 'conflict') {
@@ -246,7 +246,7 @@ export async function concludeAttempt(
     join(dir, 'result.json'),
     `${JSON.stringify({ ...ended.outcome.attempt, filesChanged: files, ...(changes ? { fileChanges: changes } : {}) }, null, 2)}\n`,
   );
-  state.tasks[task.id] = ended.record;
+  putRecord(state, task.id, ended.record);
   return ended.outcome;
 }
 

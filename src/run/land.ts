@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Failure } from '../core/failure.js';
-import type { RunState } from '../core/state.js';
+import { putRecord, type RunState } from '../core/state.js';
 import type { Plan, Task } from '../core/task.js';
 import { finishLanding, recoverCompleted, type TaskOutcome } from '../core/transitions.js';
 import { landingMessage, type WorktreeWorkspace } from '../workspace/worktrees.js';
@@ -55,7 +55,7 @@ export async function landWaiting(input: {
     input.now(),
     { conflictRetries: input.plan.run.conflictRetries },
   );
-  state.tasks[task.id] = ended.record;
+  putRecord(state, task.id, ended.record);
   return ended.outcome;
 }
 
@@ -80,7 +80,7 @@ export async function recoverLandings(
     const task = plan.tasks.find((t) => t.id === id);
     if (!task) continue;
     const files = (await workspace.landed(wt)) ? await workspace.landedFiles(wt) : undefined;
-    state.tasks[id] = recoverCompleted(task, record, attempt, files, now);
+    putRecord(state, id, recoverCompleted(task, record, attempt, files, now));
     recovered.push(id);
   }
   return recovered;

@@ -35,7 +35,13 @@ import {
   startEstimate,
 } from '../core/spend-cap.js';
 import { describeStale, refreshStale, type StaleRefresh } from '../core/stale.js';
-import type { AttemptProcess, Fingerprint, RecordedStop, RunState } from '../core/state.js';
+import {
+  type AttemptProcess,
+  type Fingerprint,
+  putRecord,
+  type RecordedStop,
+  type RunState,
+} from '../core/state.js';
 import { renderStatusFiles, type StatusFiles } from '../core/status-report.js';
 import type { IsolationMode, Plan, Task } from '../core/task.js';
 import { abandonAttempt, stopReasonFor, type TaskOutcome } from '../core/transitions.js';
@@ -955,7 +961,7 @@ class Run {
             version: VERSION,
           };
     const abandoned = abandonAttempt(this.#state.tasks[task.id], task.id, failure, this.#now());
-    this.#state.tasks[task.id] = abandoned.record;
+    putRecord(this.#state, task.id, abandoned.record);
     return abandoned.outcome;
   }
 

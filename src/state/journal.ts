@@ -7,11 +7,14 @@
  * are; the snapshots, written when the journal has grown to four times the
  * last one, add a quarter as much again.
  *
- * The state is an object the run changes in place as well as replaces
- * records of, so what changed is found, not told: a record that is not the
- * object saved last time, or one that may have been changed in place (a
- * task the run is working on, one still running, one waiting to land, or
- * one the caller names) and whose JSON differs from the last line's.
+ * What changed is told, not found by comparing every record, which at
+ * 10,000 tasks cost more than the rest of a transition. The run replaces
+ * records through putRecord (core/state.ts), which marks them, and changes
+ * some in place: those the caller names (the tasks it is working on, a
+ * review action's), and those still running or waiting to land, which this
+ * writer keeps looking at. Each of these is written when its JSON differs
+ * from the last line's. A state whose tasks object is not the one saved last
+ * (recovery builds a new one) is written whole.
  */
 import {
   closeSync,
@@ -22,7 +25,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import type { RunState, TaskRecord } from '../core/state.js';
+import { type RunState, type TaskRecord, takePut } from '../core/state.js';
 import { journalFile, stateFile } from './paths.js';
 import { journalHeader, StateWriteError, saveState, writingTo } from './store.js';
 
@@ -45,8 +48,13 @@ export class StateJournal {
   #files: { journal: Stats; snapshot: Stats } | undefined;
   #journalBytes = 0;
   #snapshotBytes = 0;
-  /** Each task's record as last saved: the object, and its JSON when a journal line held it. */
-  readonly #saved = new Map<string, TaskRecord>();
+  /** The tasks object saved last: another one (recovery's) is saved whole. */
+  #tasks: Record<string, TaskRecord> | undefined;
+  /** The tasks saved, to tell a record removed. */
+  readonly #ids = new Set<string>();
+  /** Tasks whose record, as last saved, was running or waiting to land: it may change in place, named or not. */
+  readonly #watched = new Set<string>();
+  /** A record's JSON when a journal line held it. */
   readonly #savedJson = new Map<string, string>();
   #lastRunJson: string | undefined;
 
@@ -58,13 +66,13 @@ export class StateJournal {
 
   /**
    * Record the state as it is now. `touched`: tasks that may have been
-   * changed in place since the last save. The first save of a process is a
-   * snapshot: the journal it finds may end in a line cut short, and is not
-   * appended to. Throws a StateWriteError (store.ts) on IO errors; what was
-   * saved before stays readable.
+   * changed in place since the last save (records put are known). The first
+   * save of a process is a snapshot: the journal it finds may end in a line
+   * cut short, and is not appended to. Throws a StateWriteError (store.ts)
+   * on IO errors; what was saved before stays readable.
    */
   save(state: RunState, touched: ReadonlySet<string>): void {
-    if (this.#fd === undefined || this.#moved()) {
+    if (this.#fd === undefined || state.tasks !== this.#tasks || this.#moved()) {
       this.compact(state);
       return;
     }
@@ -97,9 +105,15 @@ export class StateJournal {
     }
     this.#fd = fd;
     this.#journalBytes = Buffer.byteLength(journalHeader(this.#seq));
-    this.#saved.clear();
+    this.#tasks = state.tasks;
+    takePut(state.tasks);
+    this.#ids.clear();
+    this.#watched.clear();
     this.#savedJson.clear();
-    for (const id in state.tasks) this.#saved.set(id, state.tasks[id]!);
+    for (const id in state.tasks) {
+      this.#ids.add(id);
+      if (mayChangeInPlace(state.tasks[id]!)) this.#watched.add(id);
+    }
     this.#lastRunJson = JSON.stringify(state.lastRun);
   }
 
@@ -115,25 +129,20 @@ export class StateJournal {
    */
   #entry(state: RunState, touched: ReadonlySet<string>): string | undefined {
     let tasks = '';
-    let count = 0;
-    for (const id in state.tasks) {
-      count++;
-      const record = state.tasks[id]!;
-      if (
-        this.#saved.get(id) === record &&
-        !touched.has(id) &&
-        record.status !== 'running' &&
-        record.land === undefined
-      ) {
+    for (const id of new Set([...takePut(state.tasks), ...touched, ...this.#watched])) {
+      const record = state.tasks[id];
+      if (record === undefined) {
+        if (this.#ids.has(id)) return undefined;
         continue;
       }
-      this.#saved.set(id, record);
+      this.#ids.add(id);
+      if (mayChangeInPlace(record)) this.#watched.add(id);
+      else this.#watched.delete(id);
       const json = JSON.stringify(record);
       if (this.#savedJson.get(id) === json) continue;
       this.#savedJson.set(id, json);
       tasks += `${tasks ? ',' : ''}${JSON.stringify(id)}:${json}`;
     }
-    if (count !== this.#saved.size) return undefined;
     if (state.lastRun === undefined && this.#lastRunJson !== undefined) return undefined;
     const lastRun = JSON.stringify(state.lastRun);
     const runChanged = lastRun !== this.#lastRunJson;
@@ -179,6 +188,11 @@ export class StateJournal {
       return true;
     }
   }
+}
+
+/** A running attempt's progress, or a landing's steps, are written into the record as they happen. */
+function mayChangeInPlace(record: TaskRecord): boolean {
+  return record.status === 'running' || record.land !== undefined;
 }
 
 function same(a: Stats, b: Stats): boolean {

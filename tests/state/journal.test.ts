@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type RunState, type TaskRecord, ZERO_USAGE } from '../../src/core/state.js';
+import { putRecord, type RunState, type TaskRecord, ZERO_USAGE } from '../../src/core/state.js';
 import { StateJournal } from '../../src/state/journal.js';
 import { journalFile, stateDir, stateFile } from '../../src/state/paths.js';
 import { loadState, readState } from '../../src/state/store.js';
@@ -60,7 +60,7 @@ function saveSequence(project: string): RunState[] {
   try {
     save();
     // A record replaced, as the transitions do.
-    state.tasks.t00000 = { ...record('t00000', 'running'), attempts: [] };
+    putRecord(state, 't00000', { ...record('t00000', 'running'), attempts: [] });
     save();
     // A running record changed in place, named by nobody.
     state.tasks.t00000!.attempts.push({
@@ -75,7 +75,7 @@ function saveSequence(project: string): RunState[] {
     state.tasks.t00001!.retryFrom = 0;
     save(['t00001']);
     // A new task, and the last run's waits.
-    state.tasks.fresh = record('fresh', 'failed');
+    putRecord(state, 'fresh', record('fresh', 'failed'));
     state.lastRun!.waits = [
       { cli: 'claude', kind: 'limit', until: '2026-01-01T05:00:00.000Z', message: 'limit' },
     ];
@@ -99,7 +99,7 @@ describe('the state journal', () => {
       const snapshot = readFileSync(stateFile(project));
       const lines = () => journalText(project).split('\n').length;
       const before = lines();
-      state.tasks.t00002 = record('t00002', 'failed');
+      putRecord(state, 't00002', record('t00002', 'failed'));
       journal.save(state, new Set());
       state.tasks.t00002.status = 'queued';
       journal.save(state, new Set(['t00002']));
@@ -130,7 +130,7 @@ describe('the state journal', () => {
         journal.save(state, new Set());
         const snapshotBefore = statSync(stateFile(project)).size;
         const journalBefore = statSync(journalFile(project)).size;
-        state.tasks.t00003 = { ...record('t00003', 'running'), attempts: [] };
+        putRecord(state, 't00003', { ...record('t00003', 'running'), attempts: [] });
         journal.save(state, new Set());
         expect(statSync(stateFile(project)).size).toBe(snapshotBefore);
         appended.push(statSync(journalFile(project)).size - journalBefore);
@@ -171,7 +171,7 @@ describe('the state journal', () => {
     const journal = new StateJournal(project, seq);
     try {
       journal.save(state, new Set());
-      state.tasks.t00002 = record('t00002', 'running');
+      putRecord(state, 't00002', record('t00002', 'running'));
       journal.save(state, new Set());
       expect(load(project)).toEqual(state);
       expect(journalText(project).endsWith('\n')).toBe(true);
@@ -223,7 +223,7 @@ describe('the state journal', () => {
     const writer = new StateJournal(project, loaded.value.seq);
     try {
       // The snapshot holds a newer t00000 than any line of the old journal.
-      state.tasks.t00000 = record('t00000', 'completed');
+      putRecord(state, 't00000', record('t00000', 'completed'));
       writer.compact(state);
       // A crash before the new journal replaced the old one leaves the old one.
       writeFileSync(journalFile(project), oldJournal);
@@ -255,12 +255,29 @@ describe('the state journal', () => {
     try {
       journal.save(state, new Set());
       rmSync(stateDir(project), { recursive: true });
-      state.tasks.t00001 = record('t00001', 'failed');
+      putRecord(state, 't00001', record('t00001', 'failed'));
       journal.save(state, new Set());
       expect(load(project)).toEqual(state);
     } finally {
       journal.close();
     }
+  });
+
+  it('is told of every record the run replaces: src/ writes records only through putRecord', () => {
+    const src = join(import.meta.dirname, '..', '..', 'src');
+    const writes: string[] = [];
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+      readFileSync(join(src, file), 'utf8')
+        .split('\n')
+        .forEach((line) => {
+          // `x.tasks[id] = ...`, `x.tasks.id = ...`: a record put behind the journal's back.
+          if (/\.tasks(\[[^\]]+\]|\.\w+)\s*=[^=]/.test(line))
+            writes.push(`${file}: ${line.trim()}`);
+        });
+    }
+    // putRecord's own write.
+    expect(writes).toEqual(['core/state.ts: state.tasks[id] = record;']);
   });
 
   it('saves a removed record as a new snapshot', () => {
@@ -270,8 +287,8 @@ describe('the state journal', () => {
     try {
       journal.save(state, new Set());
       delete state.tasks.t00001;
-      state.tasks.other = record('other');
-      journal.save(state, new Set());
+      putRecord(state, 'other', record('other'));
+      journal.save(state, new Set(['t00001']));
       expect(load(project)).toEqual(state);
       expect(journalText(project)).toMatch(/^\{"base":\d+\}\n$/);
     } finally {
@@ -291,7 +308,8 @@ describe('the state journal under kill -9', () => {
   });
 
   /**
-   * A run that saves as fast as it can: each save changes 20 of 200 records
+   * A run that saves as fast as it can: each save changes 20 of 200 records,
+   * named to the journal,
    * and counts in lastRun.pid, so the journal is compacted every few dozen
    * saves. It says which count each save that returned holds.
    */
@@ -308,12 +326,14 @@ for (let i = 0; i < 200; i++) {
 const state = { version: 1, tasks, lastRun: { startedAt: '2026-01-01T00:00:00.000Z', pid: Number(from) } };
 const journal = new StateJournal(project, Number(process.argv[3] ?? 0));
 for (let n = Number(from) + 1; ; n++) {
+  const changed = new Set();
   for (let k = 0; k < 20; k++) {
     const id = 't' + ((n * 20 + k) % 200);
     state.tasks[id] = { ...state.tasks[id], turns: n };
+    changed.add(id);
   }
   state.lastRun.pid = n;
-  journal.save(state, new Set());
+  journal.save(state, changed);
   process.stdout.write(n + '\\n');
 }
 `;
