@@ -159,6 +159,46 @@ describe('context limit', () => {
   });
 });
 
+describe('context limit, with more ancestors than can fit', () => {
+  // 300 direct dependencies finished in 30 seconds (ten at each: ties), and
+  // a chain of 1,000 before them: far more than a 600-character PRIOR holds.
+  const chain = Array.from({ length: 1000 }, (_, i) =>
+    makeTask({ id: `c${i}`, dependsOn: i ? [`c${i - 1}`] : [] }),
+  );
+  const fan = Array.from({ length: 300 }, (_, i) => makeTask({ id: `d${i}`, dependsOn: ['c999'] }));
+  const last = makeTask({ id: 'last', dependsOn: fan.map((t) => t.id) });
+  const wide = makePlan([...chain, ...fan, last]);
+  const state = emptyState();
+  const second = (i: number) => `2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`;
+  for (const t of chain) state.tasks[t.id] = completed(t.id, 'Done.', [], second(0));
+  for (const [i, t] of fan.entries()) {
+    state.tasks[t.id] = completed(t.id, 'Done.', [], second(Math.floor(i / 10)));
+  }
+
+  it('keeps the newest direct dependencies (of equals, the later listed) and counts every other ancestor as omitted', () => {
+    const text = assemblePrompt(wide, state, last, { format: 'structured', contextLimit: 600 });
+    const prior = text.split('\n').filter((l) => l.startsWith('PRIOR:'));
+    const size = prior.join('\n').length;
+    expect(size).toBeLessThanOrEqual(600);
+    // As many as fit: the same lines as when only the last 20 exist (all rendered, then trimmed).
+    const few = fan.slice(280).map((t) => ({ ...t, dependsOn: [] }));
+    const alone = assemblePrompt(
+      makePlan([...few, { ...last, dependsOn: few.map((t) => t.id) }]),
+      state,
+      last,
+      { format: 'structured', contextLimit: 600 },
+    );
+    const kept20 = alone.split('\n').filter((l) => l.startsWith('PRIOR:'));
+    expect(prior.slice(0, -1)).toEqual(kept20.slice(0, -1));
+    const kept = prior.flatMap((l) => JSON.parse(l.slice('PRIOR: '.length)).id ?? []);
+    const omitted = JSON.parse(prior.at(-1)!.slice('PRIOR: '.length)).omitted;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length + omitted).toBe(1300);
+    // The kept are the last of the fan, in the order it lists them.
+    expect(kept).toEqual(fan.slice(300 - kept.length).map((t) => t.id));
+  });
+});
+
 describe('retries', () => {
   const failedRecord = {
     ...completed('auth', ''),

@@ -30,6 +30,14 @@ const ANCESTOR_SUMMARY_CHARS = 160;
 const MAX_GATE_OUTPUT_CHARS = 4000;
 /** A direct dependency's summary is never trimmed below this before the entry is dropped. */
 const MIN_SUMMARY_CHARS = 200;
+/**
+ * Every PRIOR entry takes more characters than this ("- Earlier, ", the id
+ * and the brackets round the name alone do), so no more than
+ * context_limit / MIN_ENTRY_CHARS + 1 of them can fit: the rest are counted
+ * as omitted, never rendered, and a task at the end of a 10,000-task chain
+ * costs what one at its 500th does.
+ */
+const MIN_ENTRY_CHARS = 16;
 
 export interface RetryNote {
   /** The attempt about to run (2 for the first retry). */
@@ -73,7 +81,10 @@ export function assemblePrompt(
   const parts: string[] = [];
   const directives = renderDirectives(task, options.format);
   if (directives) parts.push(directives);
-  const prior = renderPrior(priorEntries(plan, state, task), options);
+  const prior = renderPrior(
+    priorEntries(plan, state, task, Math.floor(options.contextLimit / MIN_ENTRY_CHARS) + 1),
+    options,
+  );
   if (prior) parts.push(prior);
   parts.push(task.prompt?.trim() ?? '');
   if (options.retry) parts.push(renderRetry(options.retry, options.format));
@@ -104,26 +115,65 @@ function renderDirectives(task: Task, format: PromptFormat): string {
   return lines.join('\n');
 }
 
-function priorEntries(plan: Plan, state: RunState, task: Task): PriorEntry[] {
-  const entries: PriorEntry[] = [];
+/** The completed and skipped ancestors, nearest first. */
+interface Handed {
+  dep: Task;
+  distance: number;
+  record: TaskRecord;
+}
+
+/**
+ * The PRIOR entries that may fit, at most `mayFit`, and how many others
+ * there are: the nearest and then the newest, the reverse of the order
+ * renderPrior drops them in.
+ */
+function priorEntries(
+  plan: Plan,
+  state: RunState,
+  task: Task,
+  mayFit: number,
+): { entries: PriorEntry[]; beyond: number } {
+  const handed: Handed[] = [];
   for (const { task: dep, distance } of ancestors(plan, task)) {
     const record: TaskRecord | undefined = state.tasks[dep.id];
     if (!record || (record.status !== 'completed' && record.status !== 'skipped')) continue;
-    const entry: PriorEntry = {
-      id: dep.id,
-      name: dep.name,
-      distance,
-      status: record.status,
-      summary: (record.summary ?? '').trim(),
-      files: record.filesChanged ?? [],
-      unknownFiles: record.checks?.unknownFiles ?? [],
-      updatedAt: record.updatedAt,
-    };
-    if (record.status === 'skipped' && record.failure)
-      entry.error = describeFailure(record.failure);
-    entries.push(entry);
+    handed.push({ dep, distance, record });
   }
-  return entries;
+  const kept = nearestNewest(handed, mayFit);
+  return { entries: kept.map(priorEntry), beyond: handed.length - kept.length };
+}
+
+/**
+ * The first `n` of `handed` (nearest first) when the farthest of them are
+ * ranked newest first; ties as renderPrior's stable sort leaves them (of
+ * equals, the later in `handed` is dropped last). In `handed`'s order.
+ */
+function nearestNewest(handed: Handed[], n: number): Handed[] {
+  if (handed.length <= n) return handed;
+  const edge = handed[n - 1]!.distance;
+  const nearer = handed.filter((h) => h.distance < edge);
+  const level = handed.filter((h) => h.distance === edge);
+  const newest = new Set(
+    [...level]
+      .sort((a, b) => compareText(a.record.updatedAt, b.record.updatedAt))
+      .slice(level.length - (n - nearer.length)),
+  );
+  return [...nearer, ...level.filter((h) => newest.has(h))];
+}
+
+function priorEntry({ dep, distance, record }: Handed): PriorEntry {
+  const entry: PriorEntry = {
+    id: dep.id,
+    name: dep.name,
+    distance,
+    status: record.status,
+    summary: (record.summary ?? '').trim(),
+    files: record.filesChanged ?? [],
+    unknownFiles: record.checks?.unknownFiles ?? [],
+    updatedAt: record.updatedAt,
+  };
+  if (record.status === 'skipped' && record.failure) entry.error = describeFailure(record.failure);
+  return entry;
 }
 
 function renderEntry(e: PriorEntry, format: PromptFormat): string {
@@ -173,7 +223,10 @@ function renderEntry(e: PriorEntry, format: PromptFormat): string {
  * oldest, are shortened and then dropped first; direct dependencies keep at
  * least their id, name and files as long as anything fits.
  */
-function renderPrior(entries: PriorEntry[], options: PromptOptions): string {
+function renderPrior(
+  { entries, beyond }: { entries: PriorEntry[]; beyond: number },
+  options: PromptOptions,
+): string {
   if (entries.length === 0) return '';
   const { format, contextLimit } = options;
   const header =
@@ -188,15 +241,13 @@ function renderPrior(entries: PriorEntry[], options: PromptOptions): string {
   // so trimming a long chain of ancestors stays linear.
   const rendered = new Map(entries.map((e) => [e, renderEntry(e, format)]));
   const lineCost = (text: string): number => (text ? text.length + 1 : 0);
-  let omitted = 0;
+  let omitted = beyond;
   let total = lineCost(header);
   for (const text of rendered.values()) total += lineCost(text);
   const size = (): number => total + lineCost(omittedLine(omitted)) - 1;
   // Lowest priority first: farthest, then oldest.
   const trimOrder = [...entries].sort(
-    (a, b) =>
-      b.distance - a.distance ||
-      (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0),
+    (a, b) => b.distance - a.distance || compareText(a.updatedAt, b.updatedAt),
   );
   for (const e of trimOrder) {
     if (size() <= contextLimit) break;
@@ -228,6 +279,10 @@ function renderRetry(retry: RetryNote, format: PromptFormat): string {
   }
   const gateText = gate ? `\nOutput of the check:\n${indent(gate, '    ')}` : '';
   return `This is attempt ${retry.attempt}. The previous attempt failed: ${retry.error}${gateText}\n${retry.instruction ?? FIX_THE_CAUSE}`;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function tail(text: string, max: number): string {

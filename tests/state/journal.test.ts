@@ -101,7 +101,7 @@ describe('the state journal', () => {
       const before = lines();
       putRecord(state, 't00002', record('t00002', 'failed'));
       journal.save(state, new Set());
-      state.tasks.t00002.status = 'queued';
+      state.tasks.t00002!.status = 'queued';
       journal.save(state, new Set(['t00002']));
       expect(load(project)).toEqual(state);
       expect(lines()).toBe(before + 2);
