@@ -180,16 +180,8 @@ describe('context limit, with more ancestors than can fit', () => {
     const prior = text.split('\n').filter((l) => l.startsWith('PRIOR:'));
     const size = prior.join('\n').length;
     expect(size).toBeLessThanOrEqual(600);
-    // As many as fit: the same lines as when only the last 20 exist (all rendered, then trimmed).
-    const few = fan.slice(280).map((t) => ({ ...t, dependsOn: [] }));
-    const alone = assemblePrompt(
-      makePlan([...few, { ...last, dependsOn: few.map((t) => t.id) }]),
-      state,
-      last,
-      { format: 'structured', contextLimit: 600 },
-    );
-    const kept20 = alone.split('\n').filter((l) => l.startsWith('PRIOR:'));
-    expect(prior.slice(0, -1)).toEqual(kept20.slice(0, -1));
+    // And as many as fit: not one more line as long as the shortest would.
+    expect(size + 1 + Math.min(...prior.slice(0, -1).map((l) => l.length))).toBeGreaterThan(600);
     const kept = prior.flatMap((l) => JSON.parse(l.slice('PRIOR: '.length)).id ?? []);
     const omitted = JSON.parse(prior.at(-1)!.slice('PRIOR: '.length)).omitted;
     expect(kept.length).toBeGreaterThan(0);
