@@ -7,7 +7,7 @@
  * marked interrupted under it.
  */
 import type { Failure } from './failure.js';
-import type { AttemptRecord, RunState, TaskRecord } from './state.js';
+import { type AttemptRecord, type RunState, recordsOf, type TaskRecord } from './state.js';
 import { abandonedOutcome } from './transitions.js';
 
 export interface Recovery {
@@ -34,7 +34,7 @@ export function recoverInterrupted(
   alive: ReadonlySet<string> = new Set(),
 ): Recovery {
   const recovered: string[] = [];
-  const tasks: Record<string, TaskRecord> = {};
+  const tasks = recordsOf();
   const at = now.toISOString();
   for (const [id, record] of Object.entries(state.tasks)) {
     const stale =

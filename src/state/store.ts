@@ -23,7 +23,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Clock, systemClock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
-import { emptyState, type RunInfo, type RunState, type TaskRecord } from '../core/state.js';
+import {
+  emptyState,
+  type RunInfo,
+  type RunState,
+  recordsOf,
+  type TaskRecord,
+} from '../core/state.js';
 import { writeFileAtomic } from './atomic.js';
 import { journalFile, stateDir, stateFile } from './paths.js';
 import { type Issue, issuesOf } from './shape.js';
@@ -171,7 +177,8 @@ function readSnapshot(projectDir: string, options: LoadOptions): Result<LoadedSt
   if (issues.length > 0) return damaged(file, bytes, 'invalid', describeIssues(issues), options);
   // Keys the shape does not know are kept, so fields written by a newer minor
   // version survive a load and save.
-  return ok({ state: state as unknown as RunState, seq: seq as number });
+  const loaded = state as unknown as RunState;
+  return ok({ state: { ...loaded, tasks: recordsOf(loaded.tasks) }, seq: seq as number });
 }
 
 const JOURNAL_ADVICE =
