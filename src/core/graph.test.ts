@@ -85,4 +85,13 @@ describe('ancestors and descendants', () => {
     ]);
     expect(ids(descendants(p, 'top'))).toEqual(['l', 'r', 'bottom']);
   });
+
+  it('walks on past the descendants `through` accepts only, in plan order', () => {
+    const top = makeTask({ id: 'top' });
+    const l = makeTask({ id: 'l', dependsOn: ['top'] });
+    const r = makeTask({ id: 'r', dependsOn: ['top'] });
+    const below = makeTask({ id: 'below', dependsOn: ['l'] });
+    const p = makePlan([top, l, r, below, makeTask({ id: 'under-r', dependsOn: ['r'] })]);
+    expect(ids(descendants(p, 'top', (t) => t.id !== 'r'))).toEqual(['l', 'r', 'below']);
+  });
 });

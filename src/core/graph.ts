@@ -204,9 +204,17 @@ function indexOf(plan: Plan): PlanIndex {
   return index;
 }
 
-/** Every task that depends on `id`, directly or not, in plan order. */
-export function descendants(plan: Plan, id: string): Task[] {
-  const { dependents, order } = indexOf(plan);
+/**
+ * Every task that depends on `id`, directly or not, in plan order. `through`:
+ * the walk goes on past the tasks it accepts only (the others are included,
+ * not what depends on them).
+ */
+export function descendants(
+  plan: Plan,
+  id: string,
+  through: (task: Task) => boolean = () => true,
+): Task[] {
+  const { dependents } = indexOf(plan);
   const seen = new Set<string>();
   const out: Task[] = [];
   const stack = [id];
@@ -216,8 +224,14 @@ export function descendants(plan: Plan, id: string): Task[] {
       if (seen.has(t.id)) continue;
       seen.add(t.id);
       out.push(t);
-      stack.push(t.id);
+      if (through(t)) stack.push(t.id);
     }
   }
-  return out.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  return inPlanOrder(plan, out);
+}
+
+/** `tasks` of `plan`, sorted in its order. */
+export function inPlanOrder(plan: Plan, tasks: Iterable<Task>): Task[] {
+  const { order } = indexOf(plan);
+  return [...tasks].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }

@@ -18,6 +18,7 @@
  * on upgrade would re-run all of it for nothing.
  */
 import { changedFields, fingerprintOf, type Hash, handOffDigest } from './fingerprint.js';
+import { inPlanOrder, tasksById } from './graph.js';
 import { putRecord, type RunState, type StaleReason, type TaskRecord } from './state.js';
 import type { Plan } from './task.js';
 
@@ -67,8 +68,14 @@ export function refreshStale(
   };
   const staleNow = new Set<string>();
   const at = now.toISOString();
-  for (const task of plan.tasks) {
-    if (options.only && !options.only.has(task.id)) continue;
+  const byId = tasksById(plan);
+  const tasks = options.only
+    ? inPlanOrder(
+        plan,
+        [...options.only].flatMap((id) => byId.get(id) ?? []),
+      )
+    : plan.tasks;
+  for (const task of tasks) {
     const record = state.tasks[task.id];
     if (!record || (record.status !== 'completed' && record.status !== 'stale')) continue;
     const recorded = record.fingerprint;

@@ -561,12 +561,22 @@ class Run {
    * what is stale now and what became so. Results from before fingerprints
    * are adopted.
    */
-  /** `after`: only what a new result of this task can have made stale (it, and what builds on it). */
+  /**
+   * `after`: only what a new result of this task can have made stale: it,
+   * and what builds on it, as far as finished tasks reach. One neither
+   * completed nor stale cannot become stale, and hands on what it did
+   * before, so nothing past it can change (a task ending early in a
+   * 10,000-task chain would otherwise look at all that follow).
+   */
   #refreshStale(after?: string): StaleRefresh {
+    const finished = (t: Task): boolean => {
+      const status = statusOf(this.#state, t.id);
+      return status === 'completed' || status === 'stale';
+    };
     const only =
       after === undefined
         ? undefined
-        : new Set([after, ...descendants(this.#plan, after).map((t) => t.id)]);
+        : new Set([after, ...descendants(this.#plan, after, finished).map((t) => t.id)]);
     return refreshStale(this.#plan, this.#state, digest, this.#now(), {
       adopt: true,
       ...(only ? { only } : {}),
