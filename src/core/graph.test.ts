@@ -86,6 +86,17 @@ describe('ancestors and descendants', () => {
     expect(ids(descendants(p, 'top'))).toEqual(['l', 'r', 'bottom']);
   });
 
+  it('gives an ancestor that is also a direct dependency distance 1', () => {
+    const b = makeTask({ id: 'b' });
+    const a = makeTask({ id: 'a', dependsOn: ['b'] });
+    const x = makeTask({ id: 'x', dependsOn: ['a', 'b', 'gone'] });
+    const p = makePlan([b, a, x]);
+    expect(ancestors(p, x).map((y) => [y.task.id, y.distance])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+  });
+
   it('walks on past the descendants `through` accepts only, in plan order', () => {
     const top = makeTask({ id: 'top' });
     const l = makeTask({ id: 'l', dependsOn: ['top'] });

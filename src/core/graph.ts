@@ -145,25 +145,23 @@ export interface Ancestor {
 
 /** Every task this one depends on, directly or not, nearest first, each once. */
 export function ancestors(plan: Plan, task: Task): Ancestor[] {
-  const byId = tasksById(plan);
-  const seen = new Set<string>([task.id]);
+  const { tasks } = plan;
+  const { deps, order } = indexOf(plan);
+  // By place in the plan: a task at the end of a 10,000-task chain has them all.
+  const seen = new Uint8Array(tasks.length);
+  const self = order.get(task.id);
+  if (self !== undefined) seen[self] = 1;
   const out: Ancestor[] = [];
-  let frontier = [task];
-  let distance = 1;
-  while (frontier.length > 0) {
-    const next: Task[] = [];
-    for (const t of frontier) {
-      for (const depId of t.dependsOn) {
-        if (seen.has(depId)) continue;
-        seen.add(depId);
-        const dep = byId.get(depId);
-        if (!dep) continue;
-        out.push({ task: dep, distance });
-        next.push(dep);
-      }
+  let frontier = task.dependsOn.map((d) => order.get(d) ?? -1);
+  for (let distance = 1; frontier.length > 0; distance++) {
+    const next: number[] = [];
+    for (const j of frontier) {
+      if (j < 0 || seen[j]) continue;
+      seen[j] = 1;
+      out.push({ task: tasks[j]!, distance });
+      for (const k of deps[j]!) if (k >= 0 && !seen[k]) next.push(k);
     }
     frontier = next;
-    distance++;
   }
   return out;
 }
