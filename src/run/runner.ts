@@ -560,8 +560,7 @@ class Run {
    * stale ones whose cause went away, completed): core/stale.ts. Returns
    * what is stale now and what became so. Results from before fingerprints
    * are adopted.
-   */
-  /**
+   *
    * `after`: only what a new result of this task can have made stale: it,
    * and what builds on it, as far as finished tasks reach. One neither
    * completed nor stale cannot become stale, and hands on what it did
