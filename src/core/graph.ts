@@ -167,40 +167,51 @@ export function ancestors(plan: Plan, task: Task): Ancestor[] {
 }
 
 /**
- * Per plan (a reload makes a new one): each task's direct dependents, its
- * place in the plan, its dependencies' places (-1: not in the plan), and
- * its id as V8 keeps property names (internalized). A record looked up by a
- * task id read from a file is otherwise found by first looking for that
- * copy, every time: two thirds of scheduling at 5,000 records.
+ * Per plan (a reload makes a new one), each made when first asked for: a
+ * reading command schedules once and needs none of the rest.
  */
-interface PlanIndex {
-  dependents: Map<string, Task[]>;
-  order: Map<string, number>;
-  deps: number[][];
-  keys: string[];
-}
-
-const indexes = new WeakMap<Plan, PlanIndex>();
-
-function indexOf(plan: Plan): PlanIndex {
-  let index = indexes.get(plan);
-  if (!index) {
-    const dependents = new Map<string, Task[]>();
-    for (const t of plan.tasks) {
-      for (const d of t.dependsOn) {
-        const list = dependents.get(d) ?? [];
-        list.push(t);
-        dependents.set(d, list);
-      }
+function perPlan<T>(make: (plan: Plan) => T): (plan: Plan) => T {
+  const made = new WeakMap<Plan, T>();
+  return (plan) => {
+    let value = made.get(plan);
+    if (value === undefined) {
+      value = make(plan);
+      made.set(plan, value);
     }
-    const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
-    const deps = plan.tasks.map((t) => t.dependsOn.map((d) => order.get(d) ?? -1));
-    const keys = plan.tasks.map((t) => Object.keys({ [t.id]: 0 })[0]!);
-    index = { dependents, order, deps, keys };
-    indexes.set(plan, index);
-  }
-  return index;
+    return value;
+  };
 }
+
+/**
+ * Each task's place in the plan, its dependencies' places (-1: not in the
+ * plan), and its id as V8 keeps property names (internalized). A record
+ * looked up by a task id read from a file is otherwise found by first
+ * looking for that copy, every time: two thirds of scheduling at 5,000
+ * records.
+ */
+const indexOf = perPlan((plan) => {
+  const order = new Map(plan.tasks.map((t, i) => [t.id, i]));
+  const deps = plan.tasks.map((t) => t.dependsOn.map((d) => order.get(d) ?? -1));
+  // Property names are internalized: read back, they are the copies.
+  const names: Record<string, number> = Object.create(null);
+  for (const t of plan.tasks) names[t.id] = 0;
+  const internalized = new Map(Object.keys(names).map((k) => [k, k]));
+  const keys = plan.tasks.map((t) => internalized.get(t.id)!);
+  return { order, deps, keys };
+});
+
+/** Each task's direct dependents. */
+const dependentsOf = perPlan((plan) => {
+  const dependents = new Map<string, Task[]>();
+  for (const t of plan.tasks) {
+    for (const d of t.dependsOn) {
+      const list = dependents.get(d) ?? [];
+      list.push(t);
+      dependents.set(d, list);
+    }
+  }
+  return dependents;
+});
 
 /**
  * Every task that depends on `id`, directly or not, in plan order. `through`:
@@ -212,7 +223,7 @@ export function descendants(
   id: string,
   through: (task: Task) => boolean = () => true,
 ): Task[] {
-  const { dependents } = indexOf(plan);
+  const dependents = dependentsOf(plan);
   const seen = new Set<string>();
   const out: Task[] = [];
   const stack = [id];
