@@ -50,8 +50,12 @@ export function attemptBranch(taskId: string, attempt: number): string {
 /** Landings made again because someone else committed on the branch meanwhile, before giving up. */
 const MAX_LANDING_TRIES = 3;
 
-/** How many of the attempts the run opens next get a worktree beforehand (see #prepare). */
-const PREPARE_AHEAD = 2;
+/**
+ * How many of the attempts the run opens next get a worktree beforehand (see
+ * #prepare): all it names. A task that becomes ready takes its place in the
+ * plan's order, often ahead of those already waiting, and then opens first.
+ */
+const PREPARE_AHEAD = 4;
 
 /** Worktrees kept for reuse are named `.spare-<n>`: never an attempt's name, as no task id starts with a dot. */
 const SPARE = '.spare-';
@@ -91,6 +95,8 @@ export class WorktreeWorkspace implements Workspace {
    * Undefined when git would not take the spare.
    */
   readonly #prepared = new Map<string, Promise<AttemptWorktree | undefined>>();
+  /** Prepared worktrees with a catch-up waiting to start (see #catchUpPrepared), by path. */
+  readonly #catchingUp = new Set<string>();
   /** Attempts opening now that have no worktree yet (paths). */
   readonly #opening = new Set<string>();
   /** The attempts the run opens next, as it last said (see `expect`). */
@@ -143,7 +149,10 @@ export class WorktreeWorkspace implements Workspace {
           const landing = await this.#commitAndLand(wt, message, onIntent);
           // Landed work needs its worktree no more: a spare at once, for the
           // attempt that takes this one's place (see #create).
-          if (landing.kind === 'landed') this.#beside(this.release([wt]));
+          if (landing.kind === 'landed') {
+            this.#beside(this.release([wt]));
+            this.#catchUpPrepared();
+          }
           return landing;
         } finally {
           this.#landings--;
@@ -340,8 +349,13 @@ export class WorktreeWorkspace implements Workspace {
       work.push(prepared.then((wt) => (wt ? this.release([wt]) : undefined)));
     }
     for (const [path, { taskId, attempt }] of wanted) {
+      const already = this.#prepared.get(path);
+      if (already) {
+        work.push(already);
+        continue;
+      }
       if (this.#prepared.size >= this.prepareAhead) break;
-      if (this.#prepared.has(path) || this.#opening.has(path) || existsSync(path)) continue;
+      if (this.#opening.has(path) || existsSync(path)) continue;
       if (this.#spares.length <= this.#opening.size) break;
       const spare = this.#spares.pop()!;
       // Released before (made ready for it once, then not wanted): it is used again.
@@ -369,15 +383,40 @@ export class WorktreeWorkspace implements Workspace {
     if (!prepared) return undefined;
     this.#prepared.delete(path);
     const wt = await prepared;
-    if (!wt) return undefined;
+    return wt && this.#catchUp(wt);
+  }
+
+  /**
+   * After a landing: the worktrees made ready for the next attempts follow
+   * the target now, beside the run, so the attempt that takes one finds it
+   * current (catching up is most of what taking it would otherwise cost,
+   * a read-tree of the whole index). One step waits per worktree: it
+   * catches up with every landing made before it starts.
+   */
+  #catchUpPrepared(): void {
+    for (const [path, prepared] of this.#prepared) {
+      if (this.#catchingUp.has(path)) continue;
+      this.#catchingUp.add(path);
+      const caughtUp = prepared.then((wt) => {
+        this.#catchingUp.delete(path);
+        // A failure here is met again, and said, when the attempt takes it.
+        return wt && this.#catchUp(wt).catch(() => wt);
+      });
+      this.#prepared.set(path, caughtUp);
+      this.#beside(caughtUp.then(() => undefined));
+    }
+  }
+
+  /** A worktree made ready for an attempt, brought up to what landed since (undefined if git would not). */
+  async #catchUp(wt: AttemptWorktree): Promise<AttemptWorktree | undefined> {
     const tip = await this.#tip();
     if (tip === wt.base) return wt;
     // Its files are the base's exactly (nothing has run in it): a two-way
     // read-tree touches only the files that changed between the two.
     const caughtUp =
-      (await this.repo.git(['read-tree', '-m', '-u', wt.base, tip], path)).code === 0 &&
-      (await this.repo.git(['update-ref', `refs/heads/${wt.branch}`, tip, wt.base], path)).code ===
-        0;
+      (await this.repo.git(['read-tree', '-m', '-u', wt.base, tip], wt.path)).code === 0 &&
+      (await this.repo.git(['update-ref', `refs/heads/${wt.branch}`, tip, wt.base], wt.path))
+        .code === 0;
     if (caughtUp) return { ...wt, base: tip };
     await this.remove(wt);
     return undefined;

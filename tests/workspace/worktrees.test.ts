@@ -418,7 +418,7 @@ describe('spare worktrees', () => {
     await cLanding;
   });
 
-  it('the attempts the run opens next get a spare beforehand, brought up to what landed since when they open', async () => {
+  it('the attempts the run opens next get a spare beforehand, which follows each landing beside the run', async () => {
     const { top, ws } = await pooled(2);
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
     const kept = inode(join(a.cwd, 'same.txt'));
@@ -434,19 +434,42 @@ describe('spare worktrees', () => {
     writeFileSync(join(c.cwd, 'c.txt'), 'c\n');
     writeFileSync(join(c.cwd, 'a.txt'), 'changed by c\n');
     expect((await c.land(landingMessage('c', 1, 's'), () => undefined)).kind).toBe('landed');
-    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
-    expect(b.cwd).toBe(path);
-    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
+    // Still next: b's worktree has caught up with c's landing before b opens.
+    await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
     expect(git(path, 'rev-parse', 'bearing/b/1')).toBe(git(top, 'rev-parse', 'main'));
     expect(readFileSync(join(path, 'c.txt'), 'utf8')).toBe('c\n');
     expect(readFileSync(join(path, 'a.txt'), 'utf8')).toBe('changed by c\n');
     expect(inode(join(path, 'same.txt'))).toBe(kept);
     expect(git(path, 'status', '--porcelain', '--ignored')).toBe('');
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(b.cwd).toBe(path);
+    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
     writeFileSync(join(b.cwd, 'b.txt'), 'b\n');
     expect(await b.land(landingMessage('b', 1, 's'), () => undefined)).toMatchObject({
       kind: 'landed',
       files: ['b.txt'],
     });
+  });
+
+  it('a worktree made ready beforehand is brought up, when its attempt opens, to a commit the person made on the branch', async () => {
+    const { top, ws } = await pooled(2);
+    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
+    const kept = inode(join(a.cwd, 'same.txt'));
+    await ws.release([a.worktree!]);
+    await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
+    const path = join(top, 'bearing/.state/worktrees/b-1');
+    const base = git(path, 'rev-parse', 'bearing/b/1');
+    writeFileSync(join(top, 'a.txt'), 'changed by hand\n');
+    git(top, '-c', 'user.name=p', '-c', 'user.email=p@p', 'commit', '-q', '-am', 'mine');
+    // No landing: nothing beside the run knows of it.
+    expect(git(path, 'rev-parse', 'bearing/b/1')).toBe(base);
+    const b = await ws.open({ task: makeTask({ id: 'b' }), attempt: 1, othersRunning: none });
+    expect(b.cwd).toBe(path);
+    expect(b.worktree?.base).toBe(git(top, 'rev-parse', 'main'));
+    expect(git(path, 'rev-parse', 'bearing/b/1')).toBe(git(top, 'rev-parse', 'main'));
+    expect(readFileSync(join(path, 'a.txt'), 'utf8')).toBe('changed by hand\n');
+    expect(inode(join(path, 'same.txt'))).toBe(kept);
+    expect(git(path, 'status', '--porcelain', '--ignored')).toBe('');
   });
 
   it('a worktree made ready for an attempt no longer next is a spare again, and an attempt opening now keeps the spare it may take', async () => {
