@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestors, descendants, schedule } from './graph.js';
+import { ancestors, descendants, schedule, settledPrefix } from './graph.js';
 import { emptyState, type RunState } from './state.js';
 import { completed, makePlan, makeTask } from './test-support.js';
 
@@ -61,6 +61,39 @@ describe('schedule', () => {
   it('runs interrupted tasks again', () => {
     const s = schedule(plan, withStatus({ a: 'interrupted' }));
     expect(ids(s.ready)).toEqual(['a', 'd']);
+  });
+});
+
+describe('the settled prefix', () => {
+  it('counts the first tasks that are completed or skipped and not running, from a count known before', () => {
+    const state = withStatus({ a: 'completed', d: 'skipped', c: 'completed' });
+    expect(settledPrefix(plan, state, new Set())).toBe(2);
+    expect(settledPrefix(plan, state, new Set(), 1)).toBe(2);
+    // A running task is not settled, whatever its record says.
+    expect(settledPrefix(plan, state, new Set(['d']))).toBe(1);
+    for (const status of ['failed', 'stale', 'awaiting-review', 'needs-review'] as const) {
+      expect(settledPrefix(plan, withStatus({ a: 'completed', d: status }), new Set())).toBe(1);
+    }
+  });
+
+  it('scheduled from after it, the ready, waiting and blocked tasks are the same', () => {
+    const chain = makePlan(
+      Array.from({ length: 6 }, (_, i) =>
+        makeTask({ id: `t${i}`, dependsOn: i === 0 ? [] : [`t${i - 1}`] }),
+      ),
+    );
+    const cases = [
+      withStatus({ t0: 'completed', t1: 'skipped' }),
+      withStatus({ t0: 'completed', t1: 'completed', t2: 'failed' }),
+      withStatus({ t0: 'completed', t1: 'completed', t2: 'completed', t3: 'awaiting-review' }),
+    ];
+    for (const state of cases) {
+      const settled = settledPrefix(chain, state, new Set());
+      expect(settled).toBeGreaterThan(0);
+      expect(schedule(chain, state, new Set(), settled)).toEqual(schedule(chain, state));
+    }
+    const state = withStatus({ t0: 'completed', t1: 'completed' });
+    expect(ids(schedule(chain, state, new Set(), 2).ready)).toEqual(['t2']);
   });
 });
 

@@ -72,15 +72,22 @@ export function schedule(
   plan: Plan,
   state: RunState,
   running: ReadonlySet<string> = new Set(),
+  /** The first tasks known to be settled (see settledPrefix): nothing is said of them. */
+  settled = 0,
 ): Schedule {
   const { tasks } = plan;
   const { deps, keys } = indexOf(plan);
   // Each task's status looked up once: at 10,000 tasks the lookups are most
   // of what scheduling costs, and it runs before every decision.
-  const status = keys.map((id) => (running.has(id) ? 'running' : statusOf(state, id)));
+  const status: TaskStatus[] = new Array(tasks.length);
+  for (let i = settled; i < tasks.length; i++) {
+    const id = keys[i]!;
+    status[i] = running.has(id) ? 'running' : statusOf(state, id);
+  }
   const depStatus = (i: number, k: number): TaskStatus => {
     const j = deps[i]![k]!;
-    if (j >= 0) return status[j]!;
+    // Settled: completed or skipped; all that is asked of it here is that it satisfies.
+    if (j >= 0) return j < settled ? 'completed' : status[j]!;
     const id = tasks[i]!.dependsOn[k]!;
     return running.has(id) ? 'running' : statusOf(state, id);
   };
@@ -111,7 +118,7 @@ export function schedule(
   };
 
   const out: Schedule = { ready: [], waiting: [], blocked: [], running: [] };
-  for (let i = 0; i < tasks.length; i++) {
+  for (let i = settled; i < tasks.length; i++) {
     const task = tasks[i]!;
     const s = status[i]!;
     if (s === 'running' && running.has(task.id)) {
@@ -129,6 +136,27 @@ export function schedule(
     }
   }
   return out;
+}
+
+/**
+ * How many of the plan's first tasks are settled: completed or skipped, and
+ * not running. Plans are in dependency order, so these satisfy whatever
+ * depends on them and no task among them can become ready; a run schedules
+ * from the first unsettled one (at the end of a 10,000-task chain, that is
+ * one task instead of all of them). Counted on from `from`, a count known
+ * before: a settled task becomes unsettled only by a review action or an
+ * edit of the task files (a new plan), after which the count starts at 0.
+ */
+export function settledPrefix(
+  plan: Plan,
+  state: RunState,
+  running: ReadonlySet<string>,
+  from = 0,
+): number {
+  const { keys } = indexOf(plan);
+  let i = from;
+  while (i < keys.length && !running.has(keys[i]!) && satisfies(statusOf(state, keys[i]!))) i++;
+  return i;
 }
 
 /** What holds a task back: the first dependency, searching upward, that cannot become satisfied on its own. */

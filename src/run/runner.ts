@@ -20,7 +20,14 @@ import { addCost, type Cost, taskCost } from '../core/cost.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Failure } from '../core/failure.js';
 import { fingerprintOf } from '../core/fingerprint.js';
-import { awaitsPerson, descendants, isRunnable, schedule, statusOf } from '../core/graph.js';
+import {
+  awaitsPerson,
+  descendants,
+  isRunnable,
+  schedule,
+  settledPrefix,
+  statusOf,
+} from '../core/graph.js';
 import { nextStep, type RunGate, type StopReason } from '../core/next-step.js';
 import { runningSpend } from '../core/progress.js';
 import { recoverInterrupted } from '../core/recovery.js';
@@ -281,6 +288,12 @@ class Run {
   readonly #reportedMissing = new Map<string, { command: string; installHint: string }>();
   /** Tasks removed from the task files during the run before they completed. */
   readonly #removedUnrun = new Set<string>();
+  /**
+   * How many of the plan's first tasks are settled (graph.ts settledPrefix):
+   * scheduling starts after them. Back to 0 when a review action is applied
+   * or the plan is reloaded, which may unsettle any task.
+   */
+  #settled = 0;
   #internalErrors = 0;
   /** The final save is being made: readers of status.md will find no run active. */
   #ended = false;
@@ -516,6 +529,7 @@ class Run {
       if (result.ok) applied.push(request.id);
     }
     if (applied.length === 0) return;
+    this.#settled = 0;
     // An approval makes what was stale only because of it current; a retry
     // of a completed task makes its dependents stale.
     this.#tellStale(this.#refreshStale().became);
@@ -549,6 +563,7 @@ class Run {
         removed: reloaded.removed,
       });
       this.#plan = reloaded.plan;
+      this.#settled = 0;
       const { became } = this.#refreshStale();
       this.#save();
       this.#tellStale(became);
@@ -609,7 +624,9 @@ class Run {
     const removalPending = this.#watcher.removalPendingUntil();
     if (removalPending !== undefined) return removalPending;
     let wakeAt: number | undefined;
-    const { ready, waiting } = schedule(this.#plan, this.#state, new Set(this.#running.keys()));
+    const running = new Set(this.#running.keys());
+    const { ready, waiting } = schedule(this.#plan, this.#state, running, this.#settled);
+    this.#settled = settledPrefix(this.#plan, this.#state, running, this.#settled);
     let started = 0;
     let full = ready.length;
     for (const [i, task] of ready.entries()) {

@@ -63,6 +63,41 @@ describe('planner edits during a run', () => {
   });
 });
 
+describe('review actions during a run', () => {
+  it('`bearing retry` of a task the run completed earlier runs it again in the same run, and its completed dependent after it', async () => {
+    const p = await Project.create(
+      {
+        'bearing/tasks/t.yaml': tasksYaml([
+          { id: 'first', prompt: '[[first]]' },
+          { id: 'after', depends_on: ['first'], prompt: '[[after]]' },
+          { id: 'slow', prompt: '[[slow]]' },
+        ]),
+      },
+      {
+        scenarios: [
+          { match: '[[first]]', summary: 'first done' },
+          { match: '[[after]]', summary: 'after done' },
+          { match: '[[slow]]', delayMs: 6000, summary: 'slow done' },
+        ],
+      },
+    );
+    const run = p.start(['run', '--concurrency', '2']);
+    await run.waitForOutput(/✔ after completed/);
+    expect(p.task('slow').status).toBe('running');
+
+    const retry = await p.run(['retry', 'first']);
+    expect(retry.code).toBe(0);
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    // Both ran twice, in this run: the retried task, then what builds on it.
+    expect(p.callsFor('[[first]]')).toHaveLength(2);
+    expect(p.callsFor('[[after]]')).toHaveLength(2);
+    expect(p.callsFor('[[slow]]')).toHaveLength(1);
+    for (const id of ['first', 'after', 'slow']) expect(p.task(id).status).toBe('completed');
+    expect(p.statusLine('Next')).toMatch(/^All 3 tasks done\./);
+  });
+});
+
 describe('the lock', () => {
   it('a second `bearing run` while one is active exits 4 and names the holder pid', async () => {
     const p = await Project.create(
