@@ -418,14 +418,20 @@ describe('spare worktrees', () => {
     await cLanding;
   });
 
-  it('the attempts the run opens next get a spare beforehand, which follows each landing beside the run', async () => {
-    const { top, ws } = await pooled(2);
+  /** a's worktree, a spare once a is over, made ready for b as the next attempt: its path, and an inode of a's. */
+  async function readyForB() {
+    const made = await pooled(2);
+    const { top, ws } = made;
     const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
     const kept = inode(join(a.cwd, 'same.txt'));
     await ws.release([a.worktree!]);
     await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
+    return { ...made, path: join(top, 'bearing/.state/worktrees/b-1'), kept };
+  }
+
+  it('the attempts the run opens next get a spare beforehand, which follows each landing beside the run', async () => {
+    const { top, ws, path, kept } = await readyForB();
     // Ready before b opens: named for it, on its branch, the spare's files.
-    const path = join(top, 'bearing/.state/worktrees/b-1');
     expect(git(path, 'symbolic-ref', '--short', 'HEAD')).toBe('bearing/b/1');
     expect(inode(join(path, 'same.txt'))).toBe(kept);
     // Meanwhile c lands (in a new worktree: there is no other spare).
@@ -452,12 +458,7 @@ describe('spare worktrees', () => {
   });
 
   it('a worktree made ready beforehand is brought up, when its attempt opens, to a commit the person made on the branch', async () => {
-    const { top, ws } = await pooled(2);
-    const a = await ws.open({ task: makeTask({ id: 'a' }), attempt: 1, othersRunning: none });
-    const kept = inode(join(a.cwd, 'same.txt'));
-    await ws.release([a.worktree!]);
-    await ws.expect(5, [{ taskId: 'b', attempt: 1 }]);
-    const path = join(top, 'bearing/.state/worktrees/b-1');
+    const { top, ws, path, kept } = await readyForB();
     const base = git(path, 'rev-parse', 'bearing/b/1');
     writeFileSync(join(top, 'a.txt'), 'changed by hand\n');
     git(top, '-c', 'user.name=p', '-c', 'user.email=p@p', 'commit', '-q', '-am', 'mine');
