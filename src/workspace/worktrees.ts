@@ -50,13 +50,6 @@ export function attemptBranch(taskId: string, attempt: number): string {
 /** Landings made again because someone else committed on the branch meanwhile, before giving up. */
 const MAX_LANDING_TRIES = 3;
 
-/**
- * How many of the attempts the run opens next get a worktree beforehand (see
- * #prepare): all it names. A task that becomes ready takes its place in the
- * plan's order, often ahead of those already waiting, and then opens first.
- */
-const PREPARE_AHEAD = 4;
-
 /** Worktrees kept for reuse are named `.spare-<n>`: never an attempt's name, as no task id starts with a dot. */
 const SPARE = '.spare-';
 
@@ -101,8 +94,13 @@ export class WorktreeWorkspace implements Workspace {
   readonly #opening = new Set<string>();
   /** The attempts the run opens next, as it last said (see `expect`). */
   #next: readonly AttemptName[] = [];
-  /** How many of the next attempts get a worktree beforehand (none on a queue's coordinator: its agents run elsewhere). */
-  protected readonly prepareAhead: number = PREPARE_AHEAD;
+  /**
+   * How many of the next attempts get a worktree beforehand: every one the
+   * run names (it names a few), as a task that becomes ready takes its place
+   * in the plan's order, often ahead of those already waiting, and then
+   * opens first. None on a queue's coordinator: its agents run elsewhere.
+   */
+  protected readonly prepareAhead: number = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly repo: GitRepo,
