@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardView } from '../core/dashboard-view.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { runsDir, statusFile } from '../state/paths.js';
 import { PLAIN } from '../ui/output.js';
 import { renderTranscriptEntry } from '../ui/transcript-view.js';
@@ -53,7 +54,7 @@ export interface Dashboard {
 }
 
 /** The page and its scripts, shipped in the package beside dist/. */
-const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const WEB_DIR = fileURLToPath(new URL('web/', PACKAGE_ROOT));
 
 /** A browser-ready ES module of the layout library, served as it is installed: no build step. */
 function dagreModule(): string {

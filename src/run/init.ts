@@ -5,10 +5,11 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { listTaskFilesSync } from '../tasks/load.js';
 
 /** Where the shipped JSON Schemas are, whatever directory Bearing is installed in. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+export const SCHEMA_DIR = fileURLToPath(new URL('schema/', PACKAGE_ROOT));
 export const TASK_SCHEMA_FILE = join(SCHEMA_DIR, 'task-file.schema.json');
 export const CONFIG_SCHEMA_FILE = join(SCHEMA_DIR, 'config.schema.json');
 

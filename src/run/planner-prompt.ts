@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { referenceMarkdown } from '../tasks/reference.js';
 
 /** The CLIs `bearing start` can open a planner session in. */
@@ -14,9 +15,7 @@ export const PLANNER_CLIS = ['claude', 'codex'] as const;
 export type PlannerCli = (typeof PLANNER_CLIS)[number];
 
 /** Where the prompt sources ship, whatever directory Bearing is installed in. */
-export const PLANNER_PROMPTS_DIR = fileURLToPath(
-  new URL('../../planner-prompts/', import.meta.url),
-);
+export const PLANNER_PROMPTS_DIR = fileURLToPath(new URL('planner-prompts/', PACKAGE_ROOT));
 
 /** Replaced in shared.md by the generated task-file reference. */
 export const REFERENCE_MARKER = '<!-- bearing:task-file-reference -->';

@@ -35,6 +35,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claudeAdapter } from '../agents/claude.js';
 import { codexAdapter } from '../agents/codex.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type {
   InteractiveCommand,
   InteractiveEnd,
@@ -193,7 +194,7 @@ export function resumeAdvice(options: {
 }
 
 /** bin/bearing.js of this installation. */
-export const BEARING_BIN = fileURLToPath(new URL('../../bin/bearing.js', import.meta.url));
+export const BEARING_BIN = fileURLToPath(new URL('bin/bearing.js', PACKAGE_ROOT));
 
 /** A word for a POSIX shell: as it is when safe, else single-quoted. */
 function shellWord(word: string): string {

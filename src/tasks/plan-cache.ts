@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Plan } from '../core/task.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { VERSION } from '../version.js';
 import { displayPath, type ReadFiles } from './files.js';
 
@@ -24,13 +24,16 @@ import { displayPath, type ReadFiles } from './files.js';
 const FORMAT = 1;
 
 /**
- * This build of Bearing: the version, and when this module was written. A
- * build rewrites every module, so a rebuilt checkout with other rules does
- * not reuse plans the previous build checked.
+ * tsc's output of this module: a build rewrites every module, so a rebuilt
+ * checkout with other rules does not reuse plans the previous build checked.
+ * The same file whether this code runs from it or from the bundle made of it.
  */
+const BUILT_MODULE = new URL('dist/tasks/plan-cache.js', PACKAGE_ROOT);
+
+/** This build of Bearing: the version, and when it was built. */
 function buildStamp(): string {
   try {
-    return `${VERSION}@${statSync(fileURLToPath(import.meta.url)).mtimeMs}`;
+    return `${VERSION}@${statSync(BUILT_MODULE).mtimeMs}`;
   } catch {
     return VERSION;
   }

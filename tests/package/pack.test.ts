@@ -141,6 +141,7 @@ describe('npm pack', () => {
   });
 
   it('ships the built CLI, built by prepack in the copy', () => {
+    expect(packed).toContain('dist/bundle/main.js');
     expect(packed).toContain('dist/cli/main.js');
     expect(packed.filter((f) => f.startsWith('src/') || f.startsWith('tests/'))).toEqual([]);
   });
