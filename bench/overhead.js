@@ -93,32 +93,41 @@ function runChain(n) {
 }
 
 // A small plan is run again until it gives MIN_GAPS gaps: nine from one
-// 10-task run swing by a third between runs on a shared machine.
+// 10-task run swing by a third between runs on a shared machine. Its runs
+// are made half before the larger plans and half after them, so a machine
+// that grows busier or quieter over the ten minutes weighs on both ends.
 const MIN_GAPS = 100;
-const results = [];
-for (const n of SIZES) {
-  const gaps = [];
-  let wall = 0;
-  let runs = 0;
-  let error;
-  while (gaps.length < MIN_GAPS && error === undefined) {
-    const run = runChain(n);
-    if ('error' in run) error = run.error;
-    else {
-      gaps.push(...run.gaps);
-      wall += run.wall;
-      runs++;
+const plans = SIZES.map((n) => ({ n, gaps: [], halves: [], wall: 0, runs: 0, error: undefined }));
+for (const until of [MIN_GAPS / 2, MIN_GAPS]) {
+  for (const plan of plans) {
+    const from = plan.gaps.length;
+    while (plan.gaps.length < until && plan.error === undefined) {
+      const run = runChain(plan.n);
+      if ('error' in run) plan.error = run.error;
+      else {
+        plan.gaps.push(...run.gaps);
+        plan.wall += run.wall;
+        plan.runs++;
+      }
+      if (plan.n < 2) break;
     }
-    if (n < 2) break;
+    if (plan.gaps.length > from) plan.halves.push(plan.gaps.slice(from));
   }
+}
+const results = [];
+for (const { n, gaps, halves, wall, runs, error } of plans) {
   if (error !== undefined) {
     console.log(`${n} tasks: ${error}`);
     continue;
   }
   const m = median(gaps);
   results.push({ n, median: m });
+  const split =
+    halves.length === 2
+      ? `; before / after the larger plans: ${halves.map((h) => median(h).toFixed(1)).join(' / ')} ms`
+      : '';
   console.log(
-    `overhead per task, ${n} tasks${GIT ? ' (git repo)' : ''}: median ${m.toFixed(1)} ms, p90 ${pct(gaps, 0.9).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms (n=${gaps.length}, ${runs} run${runs === 1 ? '' : 's'}); run wall time ${(wall / runs / 1000).toFixed(1)} s`,
+    `overhead per task, ${n} tasks${GIT ? ' (git repo)' : ''}: median ${m.toFixed(1)} ms, p90 ${pct(gaps, 0.9).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms (n=${gaps.length}, ${runs} run${runs === 1 ? '' : 's'}${split}); run wall time ${(wall / runs / 1000).toFixed(1)} s`,
   );
 }
 if (results.length >= 2) {
