@@ -271,28 +271,46 @@ type Marked = Record<string, TaskRecord> & { [PUT]?: Set<string> };
  *
  * What is stored is a copy (see sameShape): the caller hands the record
  * over, and changes it afterwards through `state.tasks[id]`, never through
- * its own reference. The objects inside (attempts, usage) are not copied.
+ * its own reference. Ended attempts are copied too, as run totals and
+ * status.md read every one; the running attempt stays the object the
+ * attempt's code holds and updates. Nothing deeper is copied.
  */
 export function putRecord(state: RunState, id: string, record: TaskRecord): void {
-  state.tasks[id] = sameShape(record);
+  const stored = sameShape(record);
+  stored.attempts = record.attempts.map((a) => (a.outcome === 'running' ? a : sameShape(a)));
+  state.tasks[id] = stored;
   const tasks = state.tasks as Marked;
   if (tasks[PUT]) tasks[PUT].add(id);
   else Object.defineProperty(tasks, PUT, { value: new Set([id]), writable: true });
 }
 
 /**
- * The record's own fields, set one by one in their order on a new object.
+ * The object's own fields, set one by one in their order on a new object.
  * Node 20's V8 gives each object that spread syntax makes (`{ ...record,
- * status }`, how transitions.ts makes records) a hidden class of its own once
- * the spread has run a few times, and code that reads a field of thousands of
- * such records misses V8's caches on every read: PRIOR's walk over a task's
- * ancestors took 3.9 ms per task at 3,500 tasks, and 0.8 ms once records were
- * put this way. Objects whose fields are set in the same order share one.
+ * status }`, how transitions.ts makes records and attempts) a hidden class of
+ * its own once the spread has run a few times, and code that reads a field of
+ * thousands of such objects misses V8's caches on every read: PRIOR's walk
+ * over a task's ancestors took 3.9 ms per task at 3,500 tasks, and 0.8 ms once
+ * records were put this way. Objects whose fields are set in the same order
+ * share one.
  */
-function sameShape(record: TaskRecord): TaskRecord {
+function sameShape<T extends object>(from: T): T {
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(record)) copy[key] = record[key as keyof TaskRecord];
-  return copy as unknown as TaskRecord;
+  for (const key of Object.keys(from)) {
+    const value = (from as Record<string, unknown>)[key];
+    // Only a hand-edited state.json has such a key: it stays a field, not the prototype.
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      copy[key] = value;
+    }
+  }
+  return copy as T;
 }
 
 /** The tasks whose records were put since the last call (state/journal.ts), forgotten here. */
