@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ancestors, descendants, schedule, settledPrefix } from './graph.js';
+import { descendants, forEachAncestor, schedule, settledPrefix } from './graph.js';
 import { emptyState, type RunState } from './state.js';
+import type { Plan, Task } from './task.js';
 import { completed, makePlan, makeTask } from './test-support.js';
 
 const a = makeTask({ id: 'a' });
@@ -8,6 +9,13 @@ const b = makeTask({ id: 'b', dependsOn: ['a'] });
 const c = makeTask({ id: 'c', dependsOn: ['b'] });
 const d = makeTask({ id: 'd' });
 const plan = makePlan([a, d, b, c]);
+
+/** forEachAncestor's visits, in order. */
+function ancestors(p: Plan, task: Task): { task: Task; distance: number }[] {
+  const out: { task: Task; distance: number }[] = [];
+  forEachAncestor(p, task, (t, distance) => out.push({ task: t, distance }));
+  return out;
+}
 
 function withStatus(statuses: Record<string, RunState['tasks'][string]['status']>): RunState {
   const state = emptyState();

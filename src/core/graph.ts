@@ -165,33 +165,35 @@ interface Hold {
   status: TaskStatus;
 }
 
-export interface Ancestor {
-  task: Task;
-  /** 1 for a direct dependency, 2 for a dependency's dependency, ... */
-  distance: number;
-}
-
-/** Every task this one depends on, directly or not, nearest first, each once. */
-export function ancestors(plan: Plan, task: Task): Ancestor[] {
+/**
+ * Every task this one depends on, directly or not, nearest first, each once,
+ * with its distance: 1 for a direct dependency, 2 for a dependency's
+ * dependency... A visit, not a list: a task at the end of a 10,000-task chain
+ * has them all, and PRIOR keeps a few hundred of them.
+ */
+export function forEachAncestor(
+  plan: Plan,
+  task: Task,
+  visit: (ancestor: Task, distance: number) => void,
+): void {
   const { tasks } = plan;
   const { deps, order } = indexOf(plan);
-  // By place in the plan: a task at the end of a 10,000-task chain has them all.
+  // By place in the plan.
   const seen = new Uint8Array(tasks.length);
   const self = order.get(task.id);
   if (self !== undefined) seen[self] = 1;
-  const out: Ancestor[] = [];
   let frontier = task.dependsOn.map((d) => order.get(d) ?? -1);
+  let next: number[] = [];
   for (let distance = 1; frontier.length > 0; distance++) {
-    const next: number[] = [];
     for (const j of frontier) {
       if (j < 0 || seen[j]) continue;
       seen[j] = 1;
-      out.push({ task: tasks[j]!, distance });
+      visit(tasks[j]!, distance);
       for (const k of deps[j]!) if (k >= 0 && !seen[k]) next.push(k);
     }
-    frontier = next;
+    [frontier, next] = [next, frontier];
+    next.length = 0;
   }
-  return out;
 }
 
 /**

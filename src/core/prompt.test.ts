@@ -191,6 +191,52 @@ describe('context limit, with more ancestors than can fit', () => {
   });
 });
 
+describe('context limit, at the end of a long chain', () => {
+  const chain = Array.from({ length: 1000 }, (_, i) =>
+    makeTask({ id: `c${i}`, dependsOn: i ? [`c${i - 1}`] : [] }),
+  );
+  const last = makeTask({ id: 'last', dependsOn: ['c999'] });
+  const plan = makePlan([...chain, last]);
+  const state = emptyState();
+  for (const [i, t] of chain.entries()) {
+    state.tasks[t.id] = completed(
+      t.id,
+      `Step ${i} done.`,
+      [`f${i}.js`],
+      `2026-01-01T00:00:00.000Z`,
+    );
+  }
+
+  it.each(['structured', 'prose'] as const)(
+    'keeps (%s) the nearest ancestors, as many as fit, and counts the rest as omitted',
+    (format) => {
+      const limit = 2000;
+      const text = assemblePrompt(plan, state, last, { format, contextLimit: limit });
+      const lines = text.split('\n');
+      const prior =
+        format === 'structured'
+          ? lines.filter((l) => l.startsWith('PRIOR:'))
+          : lines.slice(
+              lines.indexOf('Work already done by the tasks this one builds on:'),
+              lines.findIndex((l) => l.includes('omitted to fit')) + 1,
+            );
+      const size = prior.join('\n').length;
+      expect(size).toBeLessThanOrEqual(limit);
+      const ids = prior.flatMap((l) => /\bc\d+\b/.exec(l)?.[0] ?? []);
+      // Nearest first, one after another: c999, c998, ...
+      expect(ids).toEqual(ids.map((_, i) => `c${999 - i}`));
+      const omitted = Number(/(?:"omitted":|\()(\d+)/.exec(prior.at(-1)!)![1]);
+      expect(ids.length + omitted).toBe(1000);
+      // Not one more line of an earlier ancestor would fit.
+      const earlier = prior.filter(
+        (l) => l.includes('"earlier":true') || l.startsWith('- Earlier'),
+      );
+      expect(earlier.length).toBeGreaterThan(10);
+      expect(size + 1 + Math.min(...earlier.map((l) => l.length))).toBeGreaterThan(limit);
+    },
+  );
+});
+
 describe('retries', () => {
   const failedRecord = {
     ...completed('auth', ''),

@@ -8,7 +8,7 @@
  * summary.
  */
 import { describeFailure } from './failure.js';
-import { ancestors } from './graph.js';
+import { forEachAncestor } from './graph.js';
 import type { RunState, TaskRecord } from './state.js';
 import type { Plan, PromptFormat, Task } from './task.js';
 
@@ -115,7 +115,7 @@ function renderDirectives(task: Task, format: PromptFormat): string {
   return lines.join('\n');
 }
 
-/** The completed and skipped ancestors, nearest first. */
+/** The completed and skipped forEachAncestor, nearest first. */
 interface Handed {
   dep: Task;
   distance: number;
@@ -133,14 +133,20 @@ function priorEntries(
   task: Task,
   mayFit: number,
 ): { entries: PriorEntry[]; beyond: number } {
+  // Listed: the first `mayFit` and the rest of the last one's distance, all
+  // nearestNewest looks at. Counted: every one.
   const handed: Handed[] = [];
-  for (const { task: dep, distance } of ancestors(plan, task)) {
+  let count = 0;
+  forEachAncestor(plan, task, (dep, distance) => {
     const record: TaskRecord | undefined = state.tasks[dep.id];
-    if (!record || (record.status !== 'completed' && record.status !== 'skipped')) continue;
-    handed.push({ dep, distance, record });
-  }
+    if (!record || (record.status !== 'completed' && record.status !== 'skipped')) return;
+    count++;
+    if (handed.length < mayFit || handed[mayFit - 1]!.distance === distance) {
+      handed.push({ dep, distance, record });
+    }
+  });
   const kept = nearestNewest(handed, mayFit);
-  return { entries: kept.map(priorEntry), beyond: handed.length - kept.length };
+  return { entries: kept.map(priorEntry), beyond: count - kept.length };
 }
 
 /**
@@ -237,19 +243,36 @@ function renderPrior(
       : format === 'structured'
         ? `PRIOR: ${JSON.stringify({ omitted: n, note: 'older context trimmed to fit context_limit' })}`
         : `- (${n} earlier task${n === 1 ? '' : 's'} omitted to fit the context limit)`;
+  const lineCost = (text: string): number => (text ? text.length + 1 : 0);
   // Each entry is rendered once and re-rendered only when its own summary is shortened,
   // so trimming a long chain of ancestors stays linear.
-  const rendered = new Map(entries.map((e) => [e, renderEntry(e, format)]));
-  const lineCost = (text: string): number => (text ? text.length + 1 : 0);
-  let omitted = beyond;
-  let total = lineCost(header);
-  for (const text of rendered.values()) total += lineCost(text);
-  const size = (): number => total + lineCost(omittedLine(omitted)) - 1;
+  const texts = new Map<PriorEntry, string>();
+  const render = (e: PriorEntry): string => {
+    let text = texts.get(e);
+    if (text === undefined) {
+      text = renderEntry(e, format);
+      texts.set(e, text);
+    }
+    return text;
+  };
   // Lowest priority first: farthest, then oldest.
   const trimOrder = [...entries].sort(
     (a, b) => b.distance - a.distance || compareText(a.updatedAt, b.updatedAt),
   );
-  for (const e of trimOrder) {
+  const candidates = fittingPart(
+    trimOrder,
+    beyond,
+    lineCost(header) - 1,
+    contextLimit,
+    (e) => lineCost(render(e)),
+    (n) => lineCost(omittedLine(n)),
+  );
+  const rendered = new Map(candidates.map((e) => [e, render(e)]));
+  let omitted = beyond + trimOrder.length - candidates.length;
+  let total = lineCost(header);
+  for (const text of rendered.values()) total += lineCost(text);
+  const size = (): number => total + lineCost(omittedLine(omitted)) - 1;
+  for (const e of candidates) {
     if (size() <= contextLimit) break;
     if (e.distance === 1 && e.summary.length > MIN_SUMMARY_CHARS) {
       const target = Math.max(MIN_SUMMARY_CHARS, e.summary.length - (size() - contextLimit) - 40);
@@ -266,6 +289,35 @@ function renderPrior(
   const lines = entries.filter((e) => rendered.has(e)).map((e) => rendered.get(e)!);
   if (omitted > 0) lines.push(omittedLine(omitted));
   return [header, ...lines].filter(Boolean).join('\n');
+}
+
+/**
+ * The part of `trimOrder` worth rendering and trimming: its end, the entries
+ * of highest priority. All of it, unless ancestors beyond it are omitted
+ * anyway: the omitted line is then always there, each entry kept makes PRIOR
+ * longer, and the entries that fit are those before the first that does not
+ * (at the end of a 10,000-task chain, about 90 of the 501 that may). Still
+ * all of it when that first one is a direct dependency: renderPrior then
+ * shortens summaries. `size`: what the header takes before the entries.
+ */
+function fittingPart(
+  trimOrder: PriorEntry[],
+  beyond: number,
+  size: number,
+  contextLimit: number,
+  entryCost: (e: PriorEntry) => number,
+  omittedCost: (omitted: number) => number,
+): PriorEntry[] {
+  if (beyond === 0) return trimOrder;
+  for (let i = trimOrder.length - 1; i >= 0; i--) {
+    const e = trimOrder[i]!;
+    // With e kept: the entries after it in trimOrder are kept, those before omitted.
+    if (size + entryCost(e) + omittedCost(beyond + i) > contextLimit) {
+      return e.distance === 1 ? trimOrder : trimOrder.slice(i + 1);
+    }
+    size += entryCost(e);
+  }
+  return trimOrder;
 }
 
 const FIX_THE_CAUSE = 'Fix the cause and finish the task.';
