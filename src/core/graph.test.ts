@@ -31,7 +31,7 @@ describe('schedule', () => {
   it('starts with the roots, in plan order', () => {
     const s = schedule(plan, emptyState());
     expect(ids(s.ready)).toEqual(['a', 'd']);
-    expect(ids(s.waiting)).toEqual(['b', 'c']);
+    expect(s.waiting).toBe(2); // b and c
     expect(s.blocked).toEqual([]);
   });
 
@@ -63,7 +63,7 @@ describe('schedule', () => {
     const s = schedule(plan, emptyState(), new Set(['a']));
     expect(ids(s.running)).toEqual(['a']);
     expect(ids(s.ready)).toEqual(['d']);
-    expect(ids(s.waiting)).toEqual(['b', 'c']);
+    expect(s.waiting).toBe(2); // b and c
   });
 
   it('runs interrupted tasks again', () => {

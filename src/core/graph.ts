@@ -56,8 +56,13 @@ export interface Blocked {
 export interface Schedule {
   /** Runnable now, in plan order (dependency order, ties by declaration). */
   ready: Task[];
-  /** Runnable but waiting for dependencies that are themselves still to run or running. */
-  waiting: Task[];
+  /**
+   * How many are runnable but waiting for dependencies that are themselves
+   * still to run or running: a count, as every reader only counts them (a
+   * list of them made before every decision was most of what scheduling
+   * allocated at 10,000 tasks).
+   */
+  waiting: number;
   /** Runnable but held back by a failed or paused dependency, directly or further up. */
   blocked: Blocked[];
   running: Task[];
@@ -78,23 +83,25 @@ export function schedule(
   const { tasks } = plan;
   const { deps, keys } = indexOf(plan);
   // Each task's status looked up once: at 10,000 tasks the lookups are most
-  // of what scheduling costs, and it runs before every decision.
-  const status: TaskStatus[] = new Array(tasks.length);
+  // of what scheduling costs, and it runs before every decision. Indexed from
+  // the first task after the settled ones, as `held` is.
+  const status: TaskStatus[] = new Array(tasks.length - settled);
   for (let i = settled; i < tasks.length; i++) {
     const id = keys[i]!;
-    status[i] = running.has(id) ? 'running' : statusOf(state, id);
+    status[i - settled] = running.has(id) ? 'running' : statusOf(state, id);
   }
   const depStatus = (i: number, k: number): TaskStatus => {
     const j = deps[i]![k]!;
     // Settled: completed or skipped; all that is asked of it here is that it satisfies.
-    if (j >= 0) return j < settled ? 'completed' : status[j]!;
+    if (j >= 0) return j < settled ? 'completed' : status[j - settled]!;
     const id = tasks[i]!.dependsOn[k]!;
     return running.has(id) ? 'running' : statusOf(state, id);
   };
-  const held: (Hold | null | undefined)[] = new Array(tasks.length);
-  // The first dependency, searching upward, that can no longer become satisfied on its own.
+  const held: (Hold | null | undefined)[] = new Array(tasks.length - settled);
+  // The first dependency, searching upward, that can no longer become satisfied
+  // on its own. Asked only of unsettled tasks: a settled one satisfies.
   const heldBy = (i: number): Hold | null => {
-    const known = held[i];
+    const known = held[i - settled];
     if (known !== undefined) return known;
     let result: Hold | null = null;
     const { dependsOn } = tasks[i]!;
@@ -113,14 +120,14 @@ export function schedule(
         }
       }
     }
-    held[i] = result;
+    held[i - settled] = result;
     return result;
   };
 
-  const out: Schedule = { ready: [], waiting: [], blocked: [], running: [] };
+  const out: Schedule = { ready: [], waiting: 0, blocked: [], running: [] };
   for (let i = settled; i < tasks.length; i++) {
     const task = tasks[i]!;
-    const s = status[i]!;
+    const s = status[i - settled]!;
     if (s === 'running' && running.has(task.id)) {
       out.running.push(task);
       continue;
@@ -132,7 +139,7 @@ export function schedule(
     } else if (task.dependsOn.every((_, k) => satisfies(depStatus(i, k)))) {
       out.ready.push(task);
     } else {
-      out.waiting.push(task);
+      out.waiting++;
     }
   }
   return out;

@@ -91,7 +91,7 @@ export function nextStep(
       `A run is active${run.pid === undefined ? '' : ` (pid ${run.pid}${run.since ? `, since ${run.since}` : ''})`}: follow it with \`bearing watch\`.`,
     );
     if (running.size > 0) {
-      const queued = s.ready.length + s.waiting.length;
+      const queued = s.ready.length + s.waiting;
       parts.push(
         `Running ${[...running].map((id) => `\`${id}\``).join(', ')}${queued ? `; ${queued} more queued` : ''}.`,
       );

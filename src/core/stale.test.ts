@@ -73,7 +73,7 @@ describe('an edit to a task file', () => {
     // They run again, in dependency order: api first, docs once api is done.
     expect(isRunnable('stale')).toBe(true);
     expect(schedule(edited, state).ready.map((t) => t.id)).toEqual(['api']);
-    expect(schedule(edited, state).waiting.map((t) => t.id)).toEqual(['docs']);
+    expect(schedule(edited, state).waiting).toBe(1); // docs
   });
 
   it('names every field that changed, and ignores settings that do not shape the work', () => {

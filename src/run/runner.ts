@@ -649,7 +649,7 @@ class Run {
     let opening = 0;
     for (const r of this.#running.values()) if (r.phase === 'opening') opening++;
     void this.#workspace.expect(
-      ready.length - started + waiting.length + opening,
+      ready.length - started + waiting + opening,
       this.#nextAttempts(ready, full),
     );
     return wakeAt;
