@@ -123,6 +123,12 @@ export function schedule(
     held[i - settled] = result;
     return result;
   };
+  // A loop, not `dependsOn.every(...)`: a closure per task made before every decision.
+  const dependenciesSatisfied = (i: number): boolean => {
+    for (let k = 0; k < tasks[i]!.dependsOn.length; k++)
+      if (!satisfies(depStatus(i, k))) return false;
+    return true;
+  };
 
   const out: Schedule = { ready: [], waiting: 0, blocked: [], running: [] };
   for (let i = settled; i < tasks.length; i++) {
@@ -136,7 +142,7 @@ export function schedule(
     const hold = heldBy(i);
     if (hold) {
       out.blocked.push({ task, dependency: hold.dependency, dependencyStatus: hold.status });
-    } else if (task.dependsOn.every((_, k) => satisfies(depStatus(i, k)))) {
+    } else if (dependenciesSatisfied(i)) {
       out.ready.push(task);
     } else {
       out.waiting++;
