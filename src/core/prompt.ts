@@ -115,7 +115,7 @@ function renderDirectives(task: Task, format: PromptFormat): string {
   return lines.join('\n');
 }
 
-/** The completed and skipped forEachAncestor, nearest first. */
+/** The completed and skipped ancestors, nearest first. */
 interface Handed {
   dep: Task;
   distance: number;
