@@ -1,10 +1,11 @@
 /**
  * What startup and the reading commands load, read from the built dist/ (and
- * the bundle of it that bin/bearing.js runs) as node would (static `import ... from` edges only; `await import()` is what
- * an action or a cache miss loads later). Declaring every command for
- * `--help` must not load the libraries the actions need, and `bearing
- * status` on an unchanged plan must not load the YAML parser or zod: each
- * costs more to import than the rest of the command.
+ * the bundle of it that bin/bearing.js runs) as node would (static `import
+ * ... from` edges only; `await import()` is what an action or a cache miss
+ * loads later). Declaring every command for `--help` must not load the
+ * libraries the actions need, and `bearing status` on an unchanged plan must
+ * not load the YAML parser or zod: each costs more to import than the rest of
+ * the command.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
