@@ -111,12 +111,17 @@ function agentEdits(dir) {
   };
 }
 
-/** The snapshot after a task, as a run takes it: one snapshot, compared with the last. */
+/**
+ * The snapshot after a task, as a run takes it: one snapshot, compared with
+ * the last, through a watch kept across them (in builds that have one).
+ */
 function snapshotMeasure(changes, dir, kind) {
   let last;
+  const watch = changes.WorkTreeWatch ? new changes.WorkTreeWatch(dir) : undefined;
+  watches.push(watch);
   return async () => {
     const started = performance.now();
-    const snapshot = await changes.snapshotWorkTree(dir);
+    const snapshot = await changes.snapshotWorkTree(dir, { watch });
     if (last) changes.changedFiles(last, snapshot);
     const ms = performance.now() - started;
     if (snapshot.kind !== kind)
@@ -144,6 +149,7 @@ function report(times, reference, label) {
   return lines;
 }
 
+const watches = [];
 const base = mkdtempSync(join(tmpdir(), 'bearing-bench-changes-'));
 try {
   // --- with git ---
@@ -179,5 +185,6 @@ try {
   const printf = median(fileTimes.snapshot.map((ms, i) => ms / fileTimes['find -printf'][i]));
   console.log(`    snapshot / find -printf: ${printf.toFixed(2)}x`);
 } finally {
+  for (const watch of watches) watch?.close();
   rmSync(base, { recursive: true, force: true });
 }

@@ -30,6 +30,7 @@ import { resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gitOk, runGit, splitZ } from '../process/git.js';
 import { BEARING_DIR } from './paths.js';
+import { TreeWatch, type WrittenPaths } from './tree-watch.js';
 
 export interface Snapshot {
   /** How it was taken; snapshots of different kinds compare only by which paths exist. */
@@ -51,6 +52,43 @@ export interface SnapshotOptions {
   maxHashed?: number;
   /** The clock, to tell how long ago a file last changed (default Date.now). */
   now?: () => number;
+  /** Kept across the snapshots of this folder: only what it saw written is looked at again. */
+  watch?: WorkTreeWatch;
+}
+
+/**
+ * Kept by the caller across its snapshots of one folder (a run's, in place,
+ * closed at its end): the kernel's word on which paths were written since
+ * the last snapshot spares a look at every file (src/state/tree-watch.ts).
+ * Without git, a snapshot then stats only those paths. In git, it does not
+ * stat the dirty and untracked files it saw last time and nothing wrote to
+ * since (git status still runs).
+ */
+export class WorkTreeWatch {
+  readonly tree: TreeWatch;
+  /** The files as the last snapshot without git saw them, while the watch vouches for them. */
+  walked: Walked | undefined;
+  /** In git, the dirty and untracked files the last snapshot through this watch saw. */
+  seen: ReadonlyMap<string, SeenFile> | undefined;
+  /** Snapshots through one watch take turns: each brings the same state up to date. */
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(projectDir: string, options: { maxEvents?: number } = {}) {
+    this.tree = new TreeWatch(resolve(projectDir), options);
+  }
+
+  /** Runs `snapshot` after those already asked for. */
+  inTurn<T>(snapshot: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(snapshot);
+    this.#turn = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    this.tree.close();
+    this.walked = undefined;
+    this.seen = undefined;
+  }
 }
 
 const DEFAULT_MAX_FILES = 50_000;
@@ -76,6 +114,11 @@ export async function snapshotWorkTree(
   projectDir: string,
   options: SnapshotOptions = {},
 ): Promise<Snapshot> {
+  const { watch } = options;
+  return watch ? watch.inTurn(() => snapshot(projectDir, options)) : snapshot(projectDir, options);
+}
+
+async function snapshot(projectDir: string, options: SnapshotOptions): Promise<Snapshot> {
   const location = await gitLocation(projectDir);
   if (location !== undefined) {
     try {
@@ -84,12 +127,13 @@ export async function snapshotWorkTree(
         location,
         options.maxHashed ?? DEFAULT_MAX_HASHED,
         options.now ?? Date.now,
+        options.watch,
       );
     } catch {
       // A broken repository (corrupt index, unreadable objects): fall back to file times.
     }
   }
-  return walkSnapshot(projectDir, options.maxFiles ?? DEFAULT_MAX_FILES);
+  return walkSnapshot(projectDir, options.maxFiles ?? DEFAULT_MAX_FILES, options.watch);
 }
 
 /** Paths whose content differs between the snapshots, sorted, relative, '/'-separated. */
@@ -249,6 +293,11 @@ interface SeenFile {
   oid: string;
   /** Changed long enough before it was hashed that the same stat means the same content. */
   settled: boolean;
+  /**
+   * Its folder was watched (by the snapshots' watch) from before it was
+   * hashed: while no event names it, its content is the same.
+   */
+  watched: boolean;
 }
 
 /**
@@ -342,6 +391,7 @@ async function gitSnapshot(
   { top, prefix, index }: GitLocation,
   maxHashed: number,
   now: () => number,
+  watch: WorkTreeWatch | undefined,
 ): Promise<Snapshot> {
   const startedAt = now();
   const root = resolve(projectDir);
@@ -372,13 +422,16 @@ async function gitSnapshot(
     const tracked = trackedEntries(projectDir, index, pathspec, relative);
     // Each is awaited below, unless an error ends this first: then none is left unhandled.
     for (const pending of [hashing, status, tracked]) pending.catch(() => undefined);
-    // Meanwhile, look at the files the last snapshot found dirty or untracked: most still are.
-    const seen = seenFiles.get(root);
+    // Meanwhile, look at the files the last snapshot found dirty or untracked
+    // (most still are), unless the watch says nothing wrote to them.
+    const seen = watch ? watch.seen : seenFiles.get(root);
+    if (watch) watch.walked = undefined; // kept for snapshots without git; this one takes the events
+    const unwritten = watch ? await unwrittenSince(watch) : () => false;
     const looked = new Map<string, Stats | undefined>();
     const slice = new TimeSlice();
-    for (const path of seen?.keys() ?? []) {
+    for (const [path, last] of seen ?? []) {
       if (slice.due()) await slice.pause();
-      looked.set(path, lstatIfAny(`${root}/${path}`));
+      if (!unwritten(path, last)) looked.set(path, lstatIfAny(`${root}/${path}`));
     }
     // Modified, added, deleted and untracked files: look at the work tree itself.
     const changes = new Map<string, string | undefined>();
@@ -391,6 +444,12 @@ async function gitSnapshot(
       if (path === undefined) continue;
       // Staged only (work tree = index): the index listing has the content.
       if (xy[1] === ' ' && xy !== '??') continue;
+      const last = seen?.get(path);
+      if (last && unwritten(path, last)) {
+        changes.set(path, last.oid);
+        nowSeen.set(path, last);
+        continue;
+      }
       const file = `${root}/${path}`;
       const info = looked.has(path) ? looked.get(path) : lstatIfAny(file);
       if (info === undefined) {
@@ -402,10 +461,9 @@ async function gitSnapshot(
         const head = await runGit(file, ['rev-parse', 'HEAD']).catch(() => undefined);
         changes.set(path, `dir:${head?.code === 0 ? head.stdout.toString('utf8').trim() : xy}`);
       } else if (toHash.length + nowSeen.size < maxHashed && !path.includes('\n')) {
-        const last = seen?.get(path);
         if (last?.settled && sameStat(last.stamp, info)) {
           changes.set(path, last.oid);
-          nowSeen.set(path, last);
+          nowSeen.set(path, { ...last, watched: watchedSince(watch, path) });
         } else {
           toHash.push({ path, info });
         }
@@ -424,9 +482,16 @@ async function gitSnapshot(
       // file system's clock and keep its stat: hashed again next time.
       const settled = Math.max(info.mtimeMs, info.ctimeMs) < startedAt - RACY_MS;
       const { dev, ino, size, mtimeMs, ctimeMs } = info;
-      nowSeen.set(path, { stamp: { dev, ino, size, mtimeMs, ctimeMs }, oid, settled });
+      const stamp = { dev, ino, size, mtimeMs, ctimeMs };
+      nowSeen.set(path, { stamp, oid, settled, watched: watchedSince(watch, path) });
     });
-    seenFiles.set(root, nowSeen);
+    if (watch) {
+      watch.seen = nowSeen;
+      // Watched from now on, for the next snapshot: each file's folder and those above it.
+      for (const path of nowSeen.keys()) watchFolderOf(watch.tree, path);
+    } else {
+      seenFiles.set(root, nowSeen);
+    }
     // Unmodified tracked files: the content is what the index holds.
     return { kind: 'git', entries: new LayeredEntries(await tracked, changes), truncated: false };
   } finally {
@@ -434,16 +499,194 @@ async function gitSnapshot(
   }
 }
 
+/**
+ * Takes what was written since the last snapshot through `watch`, and
+ * returns whether the watch vouches that a file seen then is unchanged:
+ * watched since before it was hashed, and named in no event since, nor
+ * any folder above it. Folders named are watched again from scratch (they
+ * may be other folders now); a take that cannot vouch drops every watch.
+ */
+async function unwrittenSince(
+  watch: WorkTreeWatch,
+): Promise<(path: string, last: SeenFile) => boolean> {
+  const written = await watch.tree.take();
+  if (written === undefined) {
+    watch.tree.reset();
+    return () => false;
+  }
+  for (const path of written.named) if (watch.tree.isWatched(path)) watch.tree.unwatch(path);
+  return (path, last) => last.watched && !written.touches(path);
+}
+
+/**
+ * Whether the watch watched `path`'s folder since its last take: then any
+ * write to it from now on is named in the next take. Asked before this
+ * snapshot adds watches (watchFolderOf), which would miss writes made before.
+ */
+function watchedSince(watch: WorkTreeWatch | undefined, path: string): boolean {
+  return watch !== undefined && watch.tree.isWatched(folderOf(path));
+}
+
+/** Watches `path`'s folder and every folder above it, up to the project's. */
+function watchFolderOf(tree: TreeWatch, path: string): void {
+  for (let folder = folderOf(path); !tree.isWatched(folder); folder = folderOf(folder)) {
+    tree.watch(folder);
+    if (folder === '' || !tree.open) return;
+  }
+}
+
+function folderOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
 // --- without git -------------------------------------------------------------
 
-async function walkSnapshot(projectDir: string, maxFiles: number): Promise<Snapshot> {
+async function walkSnapshot(
+  projectDir: string,
+  maxFiles: number,
+  watch: WorkTreeWatch | undefined,
+): Promise<Snapshot> {
   const root = resolve(projectDir);
+  if (watch) watch.seen = undefined; // kept for snapshots in git; this one takes the events
+  if (watch?.walked) {
+    const written = await watch.tree.take();
+    if (written !== undefined) {
+      const updated = await updateWalk(root, watch.tree, watch.walked, written);
+      if (updated.count <= maxFiles) return walkedSnapshot(updated);
+    }
+  }
+  // No watch, or a first snapshot, or one the watch cannot vouch for: every file.
+  watch?.tree.reset();
   const entries = new Map<string, string>();
   let boundary: string | undefined;
+  let truncated = false;
+  await walkFolder(
+    root,
+    '',
+    (path, st) => {
+      if (entries.size >= maxFiles) {
+        truncated = true;
+        return false;
+      }
+      entries.set(path, fileKey(st));
+      boundary = path;
+      return true;
+    },
+    watch?.tree,
+  );
+  if (truncated) {
+    // Past the cap, a snapshot is a walk's prefix, which a watch cannot keep up to date.
+    watch?.tree.close();
+    return boundary !== undefined
+      ? { kind: 'files', entries, truncated: true, boundary }
+      : { kind: 'files', entries, truncated: true };
+  }
+  if (watch?.tree.open) {
+    watch.walked = { base: entries, changes: new Map(), count: entries.size };
+    return walkedSnapshot(watch.walked);
+  }
+  return { kind: 'files', entries, truncated: false };
+}
+
+/**
+ * The files as the last snapshot saw them, kept by a watch: a walk's entries
+ * (never changed after it) with what was written since laid over them.
+ */
+interface Walked {
+  base: ReadonlyMap<string, string>;
+  changes: Map<string, string | undefined>;
+  /** How many files there are: the base's, plus those added, less those gone. */
+  count: number;
+}
+
+/** A snapshot of what a watch keeps: its own copy of the changes, which go on changing. */
+function walkedSnapshot(walked: Walked): Snapshot {
+  // Laid over a newer copy of the whole once the changes are many: copying
+  // them for every snapshot would grow with the run.
+  if (walked.changes.size > Math.max(1024, walked.base.size / 8)) {
+    walked.base = new Map(new LayeredEntries(walked.base, walked.changes));
+    walked.changes = new Map();
+  }
+  return {
+    kind: 'files',
+    entries: new LayeredEntries(walked.base, new Map(walked.changes)),
+    truncated: false,
+  };
+}
+
+/** Brings `walked` up to date with the paths the watch says were written, and returns it. */
+async function updateWalk(
+  root: string,
+  tree: TreeWatch,
+  walked: Walked,
+  written: WrittenPaths,
+): Promise<Walked> {
+  const view = new LayeredEntries(walked.base, walked.changes);
+  const set = (path: string, key: string | undefined): void => {
+    const had = view.has(path);
+    if (key === undefined && !had) return;
+    walked.changes.set(path, key);
+    walked.count += (key !== undefined ? 1 : 0) - (had ? 1 : 0);
+  };
   const slice = new TimeSlice();
-  // Depth first, names sorted, so the walk order (and any truncation point) is deterministic.
+  for (const path of written.named) {
+    if (slice.due()) await slice.pause();
+    if (!walkable(path)) continue;
+    const st = lstatIfAny(`${root}/${path}`);
+    // A folder named in its parent's events was made, removed, moved or
+    // replaced: what was under it goes, and what is under it now is walked.
+    if (tree.isWatched(path)) {
+      tree.unwatch(path);
+      const prefix = `${path}/`;
+      const gone = [...view.keys()].filter((file) => file.startsWith(prefix));
+      for (const file of gone) set(file, undefined);
+    }
+    if (st?.isDirectory()) {
+      set(path, undefined);
+      if (!SKIPPED_DIRS.has(path.slice(path.lastIndexOf('/') + 1))) {
+        const add = (file: string, fst: Stats): boolean => {
+          set(file, fileKey(fst));
+          return true;
+        };
+        await walkFolder(root, path, add, tree);
+      }
+    } else {
+      set(path, st ? fileKey(st) : undefined);
+    }
+  }
+  return walked;
+}
+
+/** Whether a walk would record `path`: not under bearing/ at the top or a skipped folder. */
+function walkable(path: string): boolean {
+  if (isBearingPath(path)) return false;
+  const parts = path.split('/');
+  for (let i = 0; i < parts.length - 1; i++) if (SKIPPED_DIRS.has(parts[i]!)) return false;
+  return true;
+}
+
+function fileKey(st: Stats): string {
+  return `${st.isSymbolicLink() ? 'l' : 'f'}:${st.size}:${st.mtimeMs}`;
+}
+
+/**
+ * Walks the folder `start` (relative, '' the root) depth first, names
+ * sorted, so the walk order (and any truncation point) is deterministic.
+ * `visit` gets each file or link and returns false to stop. With a watch,
+ * each folder is watched before it is read: what is written in it after
+ * the read shows up in the next take.
+ */
+async function walkFolder(
+  root: string,
+  start: string,
+  visit: (path: string, st: Stats) => boolean,
+  tree: TreeWatch | undefined,
+): Promise<void> {
+  const slice = new TimeSlice();
   const stack: Array<{ rel: string; dirents: Dirent[]; next: number }> = [];
   const enter = (rel: string): void => {
+    tree?.watch(rel);
     let dirents: Dirent[];
     try {
       dirents = readdirSync(rel ? `${root}/${rel}` : root, { withFileTypes: true });
@@ -457,7 +700,7 @@ async function walkSnapshot(projectDir: string, maxFiles: number): Promise<Snaps
     });
     stack.push({ rel, dirents: kept, next: 0 });
   };
-  enter('');
+  enter(start);
   while (stack.length > 0) {
     if (slice.due()) await slice.pause();
     const dir = stack.at(-1)!;
@@ -472,16 +715,8 @@ async function walkSnapshot(projectDir: string, maxFiles: number): Promise<Snaps
       continue;
     }
     const st = lstatIfAny(`${root}/${path}`);
-    if (!st) continue;
-    if (entries.size >= maxFiles) {
-      return boundary !== undefined
-        ? { kind: 'files', entries, truncated: true, boundary }
-        : { kind: 'files', entries, truncated: true };
-    }
-    entries.set(path, `${st.isSymbolicLink() ? 'l' : 'f'}:${st.size}:${st.mtimeMs}`);
-    boundary = path;
+    if (st && !visit(path, st)) return;
   }
-  return { kind: 'files', entries, truncated: false };
 }
 
 /** The file's own stat (a link's, not its target's), or undefined if it is gone or unreadable. */

@@ -18,7 +18,13 @@ import type { LiveProgress } from '../core/progress.js';
 import type { AttemptWorktree } from '../core/state.js';
 import type { Task } from '../core/task.js';
 import type { AgentJob, AgentRun } from '../run/agent-run.js';
-import { type PathChange, pathChanges, type Snapshot, snapshotWorkTree } from '../state/changes.js';
+import {
+  type PathChange,
+  pathChanges,
+  type Snapshot,
+  snapshotWorkTree,
+  WorkTreeWatch,
+} from '../state/changes.js';
 
 export interface Workspace {
   readonly kind: 'in-place' | 'worktree';
@@ -115,25 +121,30 @@ export type Landing =
 /**
  * The project folder itself. With nothing else running, the tree after one
  * task is the tree before the next: that snapshot is reused instead of
- * measured twice.
+ * measured twice. A watch kept for the run tells each snapshot what was
+ * written since the last.
  */
 export class InPlaceWorkspace implements Workspace {
   readonly kind = 'in-place';
+  readonly #watch: WorkTreeWatch;
   #latest: Snapshot | undefined;
   /** Bumped whenever a task starts; a snapshot is reusable only within one generation. */
   #generation = 0;
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string) {
+    this.#watch = new WorkTreeWatch(root);
+  }
 
   async open(request: OpenRequest): Promise<Site> {
     // Invalidate first: a task started alongside this one must measure for itself.
     const cached = this.#latest;
     this.#latest = undefined;
     this.#generation++;
-    const before = !request.othersRunning() && cached ? cached : await snapshotWorkTree(this.root);
+    const snapshot = (): Promise<Snapshot> => snapshotWorkTree(this.root, { watch: this.#watch });
+    const before = !request.othersRunning() && cached ? cached : await snapshot();
     const generation = this.#generation;
     const measure = async (): Promise<{ files: string[]; changes: PathChange[] }> => {
-      const after = await snapshotWorkTree(this.root);
+      const after = await snapshot();
       // Reusable only if no task started since this one did and none ran while it was taken.
       if (this.#generation === generation && !request.othersRunning()) this.#latest = after;
       const changes = pathChanges(before, after);
@@ -155,6 +166,6 @@ export class InPlaceWorkspace implements Workspace {
   }
 
   async close(): Promise<void> {
-    // Nothing is kept.
+    this.#watch.close();
   }
 }

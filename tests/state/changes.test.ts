@@ -11,8 +11,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changedFiles, isGitRepo, pathChanges, snapshotWorkTree } from '../../src/state/changes.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  changedFiles,
+  isGitRepo,
+  pathChanges,
+  type Snapshot,
+  type SnapshotOptions,
+  snapshotWorkTree,
+  WorkTreeWatch,
+} from '../../src/state/changes.js';
 import { git, gitRepo, useTempDirs, writeFiles } from './support.js';
 
 const tempDir = useTempDirs();
@@ -28,15 +36,35 @@ afterAll(() => {
   else process.env.GIT_CEILING_DIRECTORIES = savedCeiling;
 });
 
+/**
+ * snapshotWorkTree, or, `watched`, as a run takes them in place: through one
+ * watch per folder, kept across its snapshots (closed after each test).
+ */
+function snapshots(
+  watched: boolean,
+): (project: string, options?: SnapshotOptions) => Promise<Snapshot> {
+  const watches = new Map<string, WorkTreeWatch>();
+  afterEach(() => {
+    for (const watch of watches.values()) watch.close();
+    watches.clear();
+  });
+  return (project, options = {}) => {
+    if (!watched) return snapshotWorkTree(project, options);
+    if (!watches.has(project)) watches.set(project, new WorkTreeWatch(project));
+    return snapshotWorkTree(project, { ...options, watch: watches.get(project)! });
+  };
+}
+
 /** Snapshot, act, snapshot; both snapshots must be of the expected kind (no silent fallback). */
 async function measure(
   project: string,
   act: () => void,
   kind: 'git' | 'files' = 'git',
+  snapshot: (project: string) => Promise<Snapshot> = snapshotWorkTree,
 ): Promise<string[]> {
-  const before = await snapshotWorkTree(project);
+  const before = await snapshot(project);
   act();
-  const after = await snapshotWorkTree(project);
+  const after = await snapshot(project);
   expect([before.kind, after.kind]).toEqual([kind, kind]);
   return changedFiles(before, after);
 }
@@ -277,161 +305,180 @@ describe('changedFiles in a git repository: links, binaries, folders, modes, nes
   });
 });
 
-describe('object ids remembered between snapshots', () => {
-  /** Snapshots whose clock is a minute ahead: every file counts as long settled. */
-  const later = { now: () => Date.now() + 60_000 };
+for (const watched of [false, true]) {
+  describe(`object ids remembered between snapshots${watched ? ', through a watch' : ''}`, () => {
+    const snapshot = snapshots(watched);
 
-  it('never hide a change: same size, the old mtime put back, in one task after another', async () => {
-    const project = tempDir();
-    gitRepo(project, { 'tracked.txt': 'v1\n' });
-    writeFiles(project, { 'tracked.txt': 'dirty\n', 'untracked.txt': 'aaaa\n', 'left.txt': 'x\n' });
-    let before = await snapshotWorkTree(project, later);
-    for (const text of ['bbbb\n', 'cccc\n', 'bbbb\n']) {
-      for (const f of ['untracked.txt', 'tracked.txt']) {
-        const path = join(project, f);
-        const { atime, mtime } = statSync(path);
-        writeFileSync(path, f === 'tracked.txt' ? text.replace(/./, 'D') : text);
-        utimesSync(path, atime, mtime);
+    /** Snapshots whose clock is a minute ahead: every file counts as long settled. */
+    const later = { now: () => Date.now() + 60_000 };
+
+    it('never hide a change: same size, the old mtime put back, in one task after another', async () => {
+      const project = tempDir();
+      gitRepo(project, { 'tracked.txt': 'v1\n' });
+      writeFiles(project, {
+        'tracked.txt': 'dirty\n',
+        'untracked.txt': 'aaaa\n',
+        'left.txt': 'x\n',
+      });
+      let before = await snapshot(project, later);
+      for (const text of ['bbbb\n', 'cccc\n', 'bbbb\n']) {
+        for (const f of ['untracked.txt', 'tracked.txt']) {
+          const path = join(project, f);
+          const { atime, mtime } = statSync(path);
+          writeFileSync(path, f === 'tracked.txt' ? text.replace(/./, 'D') : text);
+          utimesSync(path, atime, mtime);
+        }
+        const after = await snapshot(project, later);
+        expect(changedFiles(before, after)).toEqual(['tracked.txt', 'untracked.txt']);
+        before = after;
       }
-      const after = await snapshotWorkTree(project, later);
-      expect(changedFiles(before, after)).toEqual(['tracked.txt', 'untracked.txt']);
-      before = after;
-    }
-    // Touched, not changed: the same content is no change, remembered or hashed again.
-    const now = new Date();
-    utimesSync(join(project, 'left.txt'), now, now);
-    expect(changedFiles(before, await snapshotWorkTree(project, later))).toEqual([]);
-  });
-
-  it('keep the answer right when the index changes between snapshots', async () => {
-    const project = tempDir();
-    gitRepo(project, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
-    writeFiles(project, { 'new.txt': 'n\n', 'a.txt': 'a2\n' });
-    const before = await snapshotWorkTree(project, later);
-    const files = await measure(project, () => {
-      git(project, 'add', 'new.txt', 'a.txt');
-      git(project, 'commit', '-q', '-m', 'agent');
-      writeFiles(project, { 'b.txt': 'b2\n' });
+      // Touched, not changed: the same content is no change, remembered or hashed again.
+      const now = new Date();
+      utimesSync(join(project, 'left.txt'), now, now);
+      expect(changedFiles(before, await snapshot(project, later))).toEqual([]);
     });
-    expect(files).toEqual(['b.txt']);
-    const after = await snapshotWorkTree(project, later);
-    expect(changedFiles(before, after)).toEqual(['b.txt']);
-    expect(new Map(after.entries)).toEqual(
-      new Map([
-        ['a.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
-        ['b.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
-        ['new.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
-      ]),
-    );
-    expect(after.entries.size).toBe(3);
-    expect(after.entries.get('new.txt')).toBe(before.entries.get('new.txt'));
-  });
-});
 
-describe('changedFiles without git', () => {
-  it('compares size and modification time, skipping .git-less noise and bearing/', async () => {
-    const project = tempDir();
-    writeFiles(project, {
-      'keep.txt': 'keep\n',
-      'touch.txt': 'same size\n',
-      'grow.txt': 'a\n',
-      'gone.txt': 'x\n',
-      'node_modules/pkg/index.js': 'v1\n',
-      'bearing/tasks/a.yaml': 'id: a\n',
+    it('keep the answer right when the index changes between snapshots', async () => {
+      const project = tempDir();
+      gitRepo(project, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+      writeFiles(project, { 'new.txt': 'n\n', 'a.txt': 'a2\n' });
+      const before = await snapshot(project, later);
+      const files = await measure(
+        project,
+        () => {
+          git(project, 'add', 'new.txt', 'a.txt');
+          git(project, 'commit', '-q', '-m', 'agent');
+          writeFiles(project, { 'b.txt': 'b2\n' });
+        },
+        'git',
+        snapshot,
+      );
+      expect(files).toEqual(['b.txt']);
+      const after = await snapshot(project, later);
+      expect(changedFiles(before, after)).toEqual(['b.txt']);
+      expect(new Map(after.entries)).toEqual(
+        new Map([
+          ['a.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+          ['b.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+          ['new.txt', expect.stringMatching(/^[0-9a-f]{40}$/)],
+        ]),
+      );
+      expect(after.entries.size).toBe(3);
+      expect(after.entries.get('new.txt')).toBe(before.entries.get('new.txt'));
     });
-    expect(await isGitRepo(project)).toBe(false);
-    const before = await snapshotWorkTree(project);
-    expect(before.kind).toBe('files');
-    writeFiles(project, {
-      'grow.txt': 'a longer line\n',
-      'sub/new.txt': 'n\n',
-      'node_modules/pkg/index.js': 'v2\n',
-      'bearing/status.md': 's\n',
+  });
+}
+
+for (const watched of [false, true]) {
+  describe(`changedFiles without git${watched ? ', through a watch kept between snapshots' : ''}`, () => {
+    const snapshot = snapshots(watched);
+
+    it('compares size and modification time, skipping .git-less noise and bearing/', async () => {
+      const project = tempDir();
+      writeFiles(project, {
+        'keep.txt': 'keep\n',
+        'touch.txt': 'same size\n',
+        'grow.txt': 'a\n',
+        'gone.txt': 'x\n',
+        'node_modules/pkg/index.js': 'v1\n',
+        'bearing/tasks/a.yaml': 'id: a\n',
+      });
+      expect(await isGitRepo(project)).toBe(false);
+      const before = await snapshot(project);
+      expect(before.kind).toBe('files');
+      writeFiles(project, {
+        'grow.txt': 'a longer line\n',
+        'sub/new.txt': 'n\n',
+        'node_modules/pkg/index.js': 'v2\n',
+        'bearing/status.md': 's\n',
+      });
+      const later = new Date(Date.now() + 5000);
+      utimesSync(join(project, 'touch.txt'), later, later);
+      rmSync(join(project, 'gone.txt'));
+      const after = await snapshot(project);
+      expect(changedFiles(before, after)).toEqual([
+        'gone.txt',
+        'grow.txt',
+        'sub/new.txt',
+        'touch.txt',
+      ]);
     });
-    const later = new Date(Date.now() + 5000);
-    utimesSync(join(project, 'touch.txt'), later, later);
-    rmSync(join(project, 'gone.txt'));
-    const after = await snapshotWorkTree(project);
-    expect(changedFiles(before, after)).toEqual([
-      'gone.txt',
-      'grow.txt',
-      'sub/new.txt',
-      'touch.txt',
-    ]);
-  });
 
-  it('stops at the file cap and reports nothing beyond where either walk stopped', async () => {
-    const project = tempDir();
-    const files: Record<string, string> = {};
-    for (let i = 0; i < 10; i++) files[`f${i}.txt`] = `${i}\n`;
-    writeFiles(project, files);
-    const before = await snapshotWorkTree(project, { maxFiles: 5 });
-    expect(before).toMatchObject({ truncated: true, boundary: 'f4.txt' });
-    expect(before.entries.size).toBe(5);
-    writeFiles(project, { 'f1.txt': 'changed\n', 'f8.txt': 'changed, beyond the cap\n' });
-    const after = await snapshotWorkTree(project, { maxFiles: 5 });
-    expect(changedFiles(before, after)).toEqual(['f1.txt']);
-  });
-
-  it('reports links, skips .git and node_modules folders at any depth and bearing/ only at the top', async () => {
-    const project = tempDir();
-    writeFiles(project, {
-      'a.txt': 'a\n',
-      'sub/node_modules/x.js': '1\n',
-      'sub/.git/HEAD': 'ref\n',
-      'sub/bearing/notes.txt': 'n\n',
+    it('stops at the file cap and reports nothing beyond where either walk stopped', async () => {
+      const project = tempDir();
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 10; i++) files[`f${i}.txt`] = `${i}\n`;
+      writeFiles(project, files);
+      const before = await snapshot(project, { maxFiles: 5 });
+      expect(before).toMatchObject({ truncated: true, boundary: 'f4.txt' });
+      expect(before.entries.size).toBe(5);
+      writeFiles(project, { 'f1.txt': 'changed\n', 'f8.txt': 'changed, beyond the cap\n' });
+      const after = await snapshot(project, { maxFiles: 5 });
+      expect(changedFiles(before, after)).toEqual(['f1.txt']);
     });
-    symlinkSync('a.txt', join(project, 'link'));
-    symlinkSync('a.txt', join(project, 'left-link'));
-    const files = await measure(
-      project,
-      () => {
-        unlinkSync(join(project, 'link'));
-        symlinkSync('sub/bearing/notes.txt', join(project, 'link'));
-        symlinkSync('a.txt', join(project, 'new-link'));
-        writeFiles(project, {
-          'sub/node_modules/x.js': '2\n',
-          'sub/.git/HEAD': 'ref2\n',
-          'sub/bearing/notes.txt': 'n2\n',
-        });
-        mkdirSync(join(project, 'empty-dir'));
-      },
-      'files',
-    );
-    expect(files).toEqual(['link', 'new-link', 'sub/bearing/notes.txt']);
-  });
 
-  it('walks folders depth first in name order: the cap cuts the same place every time', async () => {
-    const project = tempDir();
-    writeFiles(project, {
-      'a/1.txt': '1',
-      'a/b/2.txt': '2',
-      'a/c.txt': '3',
-      'b.txt': '4',
-      'c/5.txt': '5',
+    it('reports links, skips .git and node_modules folders at any depth and bearing/ only at the top', async () => {
+      const project = tempDir();
+      writeFiles(project, {
+        'a.txt': 'a\n',
+        'sub/node_modules/x.js': '1\n',
+        'sub/.git/HEAD': 'ref\n',
+        'sub/bearing/notes.txt': 'n\n',
+      });
+      symlinkSync('a.txt', join(project, 'link'));
+      symlinkSync('a.txt', join(project, 'left-link'));
+      const files = await measure(
+        project,
+        () => {
+          unlinkSync(join(project, 'link'));
+          symlinkSync('sub/bearing/notes.txt', join(project, 'link'));
+          symlinkSync('a.txt', join(project, 'new-link'));
+          writeFiles(project, {
+            'sub/node_modules/x.js': '2\n',
+            'sub/.git/HEAD': 'ref2\n',
+            'sub/bearing/notes.txt': 'n2\n',
+          });
+          mkdirSync(join(project, 'empty-dir'));
+        },
+        'files',
+        snapshot,
+      );
+      expect(files).toEqual(['link', 'new-link', 'sub/bearing/notes.txt']);
     });
-    const before = await snapshotWorkTree(project, { maxFiles: 3 });
-    expect(before).toMatchObject({ truncated: true, boundary: 'a/c.txt' });
-    expect([...before.entries.keys()]).toEqual(['a/1.txt', 'a/b/2.txt', 'a/c.txt']);
-    writeFiles(project, { 'a/b/2.txt': 'two', 'b.txt': 'four' });
-    const after = await snapshotWorkTree(project, { maxFiles: 3 });
-    expect(changedFiles(before, after)).toEqual(['a/b/2.txt']);
-  });
 
-  it('reports a moved file at both its old and its new path', async () => {
-    const project = tempDir();
-    writeFiles(project, { 'old/a.txt': 'a\n' });
-    const files = await measure(
-      project,
-      () => {
-        mkdirSync(join(project, 'new'));
-        renameSync(join(project, 'old/a.txt'), join(project, 'new/a.txt'));
-      },
-      'files',
-    );
-    expect(files).toEqual(['new/a.txt', 'old/a.txt']);
+    it('walks folders depth first in name order: the cap cuts the same place every time', async () => {
+      const project = tempDir();
+      writeFiles(project, {
+        'a/1.txt': '1',
+        'a/b/2.txt': '2',
+        'a/c.txt': '3',
+        'b.txt': '4',
+        'c/5.txt': '5',
+      });
+      const before = await snapshot(project, { maxFiles: 3 });
+      expect(before).toMatchObject({ truncated: true, boundary: 'a/c.txt' });
+      expect([...before.entries.keys()]).toEqual(['a/1.txt', 'a/b/2.txt', 'a/c.txt']);
+      writeFiles(project, { 'a/b/2.txt': 'two', 'b.txt': 'four' });
+      const after = await snapshot(project, { maxFiles: 3 });
+      expect(changedFiles(before, after)).toEqual(['a/b/2.txt']);
+    });
+
+    it('reports a moved file at both its old and its new path', async () => {
+      const project = tempDir();
+      writeFiles(project, { 'old/a.txt': 'a\n' });
+      const files = await measure(
+        project,
+        () => {
+          mkdirSync(join(project, 'new'));
+          renameSync(join(project, 'old/a.txt'), join(project, 'new/a.txt'));
+        },
+        'files',
+        snapshot,
+      );
+      expect(files).toEqual(['new/a.txt', 'old/a.txt']);
+    });
   });
-});
+}
 
 describe('a larger repository', () => {
   it('lists all 5,000 files of a repository with dirty ones, and no change between two snapshots', async () => {
