@@ -524,7 +524,7 @@ async function unwrittenSince(
  * snapshot adds watches (watchFolderOf), which would miss writes made before.
  */
 function watchedSince(watch: WorkTreeWatch | undefined, path: string): boolean {
-  return watch !== undefined && watch.tree.isWatched(folderOf(path));
+  return watch?.tree.isWatched(folderOf(path)) ?? false;
 }
 
 /** Watches `path`'s folder and every folder above it, up to the project's. */
