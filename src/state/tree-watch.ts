@@ -8,9 +8,9 @@
  *
  * - Events arrive asynchronously. `take()` first writes a file in a folder of
  *   its own, also watched, and waits for that event: all of a process's
- *   watches share one inotify queue, which is first in, first out, so every
- *   write made before (the agent's, which ended before we asked) has been
- *   delivered by then.
+ *   watches share one inotify queue (libuv keeps one per event loop), which
+ *   is first in, first out, so every write made before (the agent's, which
+ *   ended before we asked) has been delivered by then.
  * - The kernel's queue holds `max_queued_events`; past that, events are
  *   dropped, and nothing of that reaches Node. A queue that overflowed held
  *   that many events, all read before the fence's: when half as many arrive
