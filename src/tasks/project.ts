@@ -229,7 +229,8 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       firstById.set(id, task);
     }
   }
-  const knownIds = new Set([...firstById.keys(), ...looseIds]);
+  const knownIds = new Set(firstById.keys());
+  for (const id of looseIds) knownIds.add(id);
   // Built at the first unknown dependency: a valid plan needs no suggestions.
   let suggester: IdSuggester | undefined;
   const didYouMeanId = (id: string): string => {
@@ -272,7 +273,8 @@ function analyse(input: ProjectInput, sink: Diagnostic[]): Analysis {
       // The key this task runs on must say something.
       const needed = isShell ? 'run' : 'prompt';
       const text = task.values[needed];
-      if (typeof text === 'string' && text.trim() === '') {
+      // Nothing but white space (what trim() removes), without a trimmed copy of every prompt.
+      if (typeof text === 'string' && !/\S/.test(text)) {
         const what = isShell ? 'a command' : 'a prompt';
         task.report.value([...task.path, needed], `expected ${what}, got an empty string`);
       }

@@ -66,7 +66,10 @@ function taskEntity(
   const spec = alsoSuggest ? { ...TASK_SPEC, alsoSuggest } : TASK_SPEC;
   const entity = validateEntity(spec, value, path, report);
   if (!entity) return undefined;
-  return { ...entity, fileDefaults, source: report.locator.value(path) };
+  // Field by field, not spread: V8 gives each object a spread makes its own
+  // hidden class, and every check across thousands of tasks would miss its caches.
+  const { given, values } = entity;
+  return { report, path, given, values, fileDefaults, source: report.locator.value(path) };
 }
 
 /** Validate one parsed task file; every problem goes to `report`. */

@@ -345,12 +345,17 @@ describe('agents and what they accept', () => {
           '    cli: shell',
           '  - id: blank',
           '    prompt: "  "',
+          '  - id: blank-lines',
+          '    prompt: "\\n\\t\\u00a0\\u2028"',
+          '  - id: dot',
+          '    prompt: "\\n."',
         ),
       }),
     ).toEqual([
       'bearing/tasks/a.yaml:2:5: tasks[0].prompt: missing: task "agent" runs on codex and needs a prompt: (what the agent must do)',
       'bearing/tasks/a.yaml:4:5: tasks[1].run: missing: shell task "lint" needs run: (the command to run)',
       'bearing/tasks/a.yaml:7:13: tasks[2].prompt: expected a prompt, got an empty string',
+      'bearing/tasks/a.yaml:9:13: tasks[3].prompt: expected a prompt, got an empty string',
     ]);
   });
 
