@@ -187,6 +187,35 @@ function act(
 const sorted = (s: Snapshot): Array<[string, string]> =>
   [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+/**
+ * `steps` rounds of `agent`'s work, each followed by a snapshot through
+ * `watch` and one without: they must agree on every entry, and on what
+ * changed since the round before.
+ */
+async function agreeStepByStep(
+  root: string,
+  watch: WorkTreeWatch,
+  kind: Snapshot['kind'],
+  steps: number,
+  label: string,
+  agent: (step: number) => void,
+): Promise<void> {
+  let lastWatched = await snapshotWorkTree(root, { watch });
+  let lastPlain = await snapshotWorkTree(root);
+  for (let step = 0; step < steps; step++) {
+    agent(step);
+    const watched = await snapshotWorkTree(root, { watch });
+    const plain = await snapshotWorkTree(root);
+    expect([watched.kind, plain.kind]).toEqual([kind, kind]);
+    expect(sorted(watched), `${label}, step ${step}`).toEqual(sorted(plain));
+    expect(pathChanges(lastWatched, watched), `${label}, step ${step}`).toEqual(
+      pathChanges(lastPlain, plain),
+    );
+    lastWatched = watched;
+    lastPlain = plain;
+  }
+}
+
 describe('snapshots through a watch, without git', () => {
   for (const [label, maxEvents] of [
     ['with room for every event', undefined],
@@ -198,21 +227,10 @@ describe('snapshots through a watch, without git', () => {
         writeFiles(root, { 'a/b/c/deep.txt': 'd', 'd/e/x.txt': 'x', 'top.txt': 't' });
         const watch = workTreeWatch(root, maxEvents === undefined ? {} : { maxEvents });
         const pick = random(seed);
-        let lastWatched = await snapshotWorkTree(root, { watch });
-        let lastWalked = await snapshotWorkTree(root);
-        for (let step = 0; step < 40; step++) {
+        await agreeStepByStep(root, watch, 'files', 40, `seed ${seed}`, (step) => {
           const acts = 1 + Math.floor(pick(5));
           for (let k = 0; k < acts; k++) act(root, pick, step);
-          const watched = await snapshotWorkTree(root, { watch });
-          const walked = await snapshotWorkTree(root);
-          expect(watched.kind).toBe('files');
-          expect(sorted(watched), `seed ${seed}, step ${step}`).toEqual(sorted(walked));
-          expect(pathChanges(lastWatched, watched), `seed ${seed}, step ${step}`).toEqual(
-            pathChanges(lastWalked, walked),
-          );
-          lastWatched = watched;
-          lastWalked = walked;
-        }
+        });
       }
     });
   }
@@ -281,25 +299,14 @@ describe('snapshots through a watch, in git', () => {
         writeFiles(root, { 'd/untracked.txt': 'u', 'f/n1': 'f' });
         const watch = workTreeWatch(root, maxEvents === undefined ? {} : { maxEvents });
         const pick = random(seed);
-        let lastWatched = await snapshotWorkTree(root, { watch });
-        let lastPlain = await snapshotWorkTree(root);
-        for (let step = 0; step < 25; step++) {
+        await agreeStepByStep(root, watch, 'git', 25, `seed ${seed}`, (step) => {
           const acts = 1 + Math.floor(pick(5));
           for (let k = 0; k < acts; k++) act(root, pick, step, folders);
           // Now and then the agent stages or commits: the index changes under the snapshots.
           const gitStep = Math.floor(pick(8));
           if (gitStep === 0) git(root, 'add', '-A');
           if (gitStep === 1) git(root, 'commit', '-q', '--allow-empty', '-am', `step ${step}`);
-          const watched = await snapshotWorkTree(root, { watch });
-          const plain = await snapshotWorkTree(root);
-          expect([watched.kind, plain.kind]).toEqual(['git', 'git']);
-          expect(sorted(watched), `seed ${seed}, step ${step}`).toEqual(sorted(plain));
-          expect(pathChanges(lastWatched, watched), `seed ${seed}, step ${step}`).toEqual(
-            pathChanges(lastPlain, plain),
-          );
-          lastWatched = watched;
-          lastPlain = plain;
-        }
+        });
       }
     });
   }
