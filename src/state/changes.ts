@@ -22,6 +22,12 @@
  * milliseconds so running agents' output keeps flowing. Snapshots share the
  * index listing while the index is unchanged, so comparing two looks only at
  * what either found dirty.
+ *
+ * A run keeps a watch over the folder across its snapshots (WorkTreeWatch):
+ * with the kernel's word on what was written since the last snapshot, one
+ * without git stats only those paths, and one in git skips the dirty and
+ * untracked files nothing wrote to. When the watch cannot vouch, a snapshot
+ * looks at everything, as without one.
  */
 import type { Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
