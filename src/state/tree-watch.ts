@@ -175,10 +175,13 @@ export class TreeWatch {
   async #fenceNow(): Promise<boolean> {
     try {
       this.#fence ??= new Fence();
-      return await this.#fence.pass();
+      if (await this.#fence.pass()) return true;
     } catch {
-      return false;
+      // no temp folder to make one in
     }
+    this.#fence?.close();
+    this.#fence = undefined;
+    return false;
   }
 }
 
@@ -217,7 +220,11 @@ class Fence {
       // Not unref'd: while a take waits, the process stays up for the answer.
       const timer = setTimeout(() => settle(false), FENCE_TIMEOUT_MS);
       this.#waiting.set(name, settle);
-      writeFileSync(file, '');
+      try {
+        writeFileSync(file, '');
+      } catch {
+        settle(false); // the folder is gone (a cleaner of the temp folder): a new fence next time
+      }
     });
   }
 

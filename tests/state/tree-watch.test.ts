@@ -88,6 +88,23 @@ describe('TreeWatch', () => {
     expect([...((await watch.take())?.named ?? [])]).toEqual(['h']);
   });
 
+  it('does not vouch when its fence folder went (a temp cleaner), and does with a new one', async () => {
+    const root = tempDir();
+    const before = fences();
+    const watch = treeWatch(root);
+    watch.watch('');
+    expect(await watch.take()).toBeDefined();
+    const made = fences().filter((name) => !before.includes(name));
+    expect(made.length).toBe(1);
+    rmSync(join(tmpdir(), made[0]!), { recursive: true });
+    writeFileSync(join(root, 'a'), 'x');
+    expect(await watch.take()).toBeUndefined();
+    watch.reset();
+    watch.watch('');
+    writeFileSync(join(root, 'b'), 'x');
+    expect([...((await watch.take())?.named ?? [])]).toEqual(['b']);
+  });
+
   it('once closed, never vouches, and leaves no fence folder behind', async () => {
     const root = tempDir();
     const before = fences();
