@@ -4,7 +4,8 @@
 // the floor (`node -e 0`) is measured interleaved with them in the same
 // rounds, and every figure is a median. The targets were set on a quiet
 // machine where the floor was 64 ms; each is also shown as a multiple of the
-// floor, which is what stays comparable when the machine is busy.
+// floor, which is what stays comparable when the machine is busy. Each round
+// runs the cases in a rotated order.
 //
 //   npm run build && node bench/reading.js [--rounds 15] [--baseline <bin/bearing.js>] [--keep]
 //
@@ -91,9 +92,13 @@ try {
   for (const c of cases) c.run();
   const samples = cases.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    cases.forEach((c, i) => {
-      samples[i].push(c.run());
-    });
+    // Each round starts one case further on: no case always follows the same
+    // one (the full load after an edit, say), so what one leaves behind on a
+    // shared machine weighs on all alike.
+    for (let k = 0; k < cases.length; k++) {
+      const i = (k + r) % cases.length;
+      samples[i].push(cases[i].run());
+    }
   }
   const floor = median(samples[0]);
   console.log(
