@@ -31,6 +31,7 @@
 import {
   type FSWatcher,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   unlinkSync,
@@ -39,6 +40,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processIsRunning } from '../process/proc-stat.js';
 
 /** How long the fence's event may take before the watch is judged broken. */
 const FENCE_TIMEOUT_MS = 5000;
@@ -185,12 +187,17 @@ export class TreeWatch {
   }
 }
 
+/** `bearing-fence-<pid>-XXXXXX` in the temp folder: whose it is, so a dead process's can go. */
+const FENCE_PREFIX = 'bearing-fence-';
+
 /**
  * A folder of our own, watched on the same inotify queue as the tree: a file
  * made there comes back as an event after every event queued before it.
+ * Named after the process, so that one a killed run left is removed by the
+ * next fence made.
  */
 class Fence {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'bearing-fence-'));
+  readonly #dir = makeFenceDir();
   /** Fence files written, by name -> settles their pass: true when the event came. */
   readonly #waiting = new Map<string, (arrived: boolean) => void>();
   readonly #watcher: FSWatcher;
@@ -233,6 +240,17 @@ class Fence {
     this.#watcher.close();
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+function makeFenceDir(): string {
+  const temp = tmpdir();
+  for (const name of readdirSync(temp)) {
+    if (!name.startsWith(FENCE_PREFIX)) continue;
+    const pid = Number(name.slice(FENCE_PREFIX.length).split('-')[0]);
+    if (pid > 0 && !processIsRunning(pid))
+      rmSync(join(temp, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(temp, `${FENCE_PREFIX}${process.pid}-`));
 }
 
 function unlinkQuietly(file: string): void {

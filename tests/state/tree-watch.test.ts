@@ -4,8 +4,11 @@
  * walk of every file says, whatever the agent did to the tree, including
  * when the watch cannot vouch for what it saw and the snapshot walks again.
  */
+import { spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -45,7 +48,9 @@ function workTreeWatch(root: string, options?: { maxEvents?: number }): WorkTree
   return watch;
 }
 
-const fences = () => readdirSync(tmpdir()).filter((name) => name.startsWith('bearing-fence-'));
+/** This process's fence folders: other test files' workers make theirs alongside. */
+const fences = (): string[] =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`bearing-fence-${process.pid}-`));
 
 describe('TreeWatch', () => {
   it('names what was written, as soon as the writes are done', async () => {
@@ -103,6 +108,23 @@ describe('TreeWatch', () => {
     watch.watch('');
     writeFileSync(join(root, 'b'), 'x');
     expect([...((await watch.take())?.named ?? [])]).toEqual(['b']);
+  });
+
+  it("removes the fence folders of processes gone (a killed run's), not those of live ones", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const leftByDead = mkdtempSync(join(tmpdir(), `bearing-fence-${gone}-`));
+    const ours = mkdtempSync(join(tmpdir(), `bearing-fence-${process.pid}-`));
+    const other = mkdtempSync(join(tmpdir(), 'bearing-fence-not-a-pid-'));
+    try {
+      const watch = treeWatch(tempDir());
+      watch.watch('');
+      expect(await watch.take()).toBeDefined();
+      expect(existsSync(leftByDead)).toBe(false);
+      expect(existsSync(ours)).toBe(true);
+      expect(existsSync(other)).toBe(true);
+    } finally {
+      for (const dir of [leftByDead, ours, other]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('once closed, never vouches, and leaves no fence folder behind', async () => {
