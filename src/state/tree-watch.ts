@@ -22,8 +22,10 @@
  *
  * When it cannot vouch (a watch could not be made, an error, too many events,
  * the fence not back in time), `take()` says so and the caller looks at
- * everything, as without a watch. Only on Linux: elsewhere `fs.watch` of a
- * folder is not inotify and this ordering is not promised.
+ * everything, as without a watch. A folder that cannot be watched (the limit
+ * of watches) or a fence not back in 5 s closes it for good. Only on Linux:
+ * elsewhere `fs.watch` of a folder is not inotify and this ordering is not
+ * promised.
  *
  * chokidar, which `bearing watch` uses, reports after a stat of its own per
  * event, throttled: nothing there tells when every write up to a moment is in.
@@ -175,17 +177,25 @@ export class TreeWatch {
   }
 
   async #fenceNow(): Promise<boolean> {
+    let pass: FencePass = 'failed';
     try {
       this.#fence ??= new Fence();
-      if (await this.#fence.pass()) return true;
+      pass = await this.#fence.pass();
     } catch {
       // no temp folder to make one in
     }
+    if (pass === 'arrived') return true;
     this.#fence?.close();
     this.#fence = undefined;
+    // A fence that never came back will not next time either: waiting for it
+    // at every snapshot would cost more than looking at every file.
+    if (pass === 'late') this.close();
     return false;
   }
 }
+
+/** How a fence went: its event came, or not in time, or it could not be written. */
+type FencePass = 'arrived' | 'late' | 'failed';
 
 /** `bearing-fence-<pid>-XXXXXX` in the temp folder: whose it is, so a dead process's can go. */
 const FENCE_PREFIX = 'bearing-fence-';
@@ -198,45 +208,45 @@ const FENCE_PREFIX = 'bearing-fence-';
  */
 class Fence {
   readonly #dir = makeFenceDir();
-  /** Fence files written, by name -> settles their pass: true when the event came. */
-  readonly #waiting = new Map<string, (arrived: boolean) => void>();
+  /** Fence files written, by name -> settles their pass. */
+  readonly #waiting = new Map<string, (pass: FencePass) => void>();
   readonly #watcher: FSWatcher;
   #count = 0;
 
   constructor() {
     this.#watcher = watch(this.#dir, { persistent: false }, (_event, name) => {
       const settle = typeof name === 'string' ? this.#waiting.get(name) : undefined;
-      settle?.(true);
+      settle?.('arrived');
     });
     this.#watcher.on('error', () => {
-      for (const settle of this.#waiting.values()) settle(false);
+      for (const settle of this.#waiting.values()) settle('failed');
     });
   }
 
-  /** Resolves true once the fence's own event is in, false if it did not come in time. */
-  pass(): Promise<boolean> {
+  /** Writes a fence file and settles when its event is in, or not in time. */
+  pass(): Promise<FencePass> {
     const name = `${++this.#count}`;
     const file = join(this.#dir, name);
-    return new Promise<boolean>((resolvePass) => {
-      const settle = (arrived: boolean): void => {
+    return new Promise<FencePass>((resolvePass) => {
+      const settle = (pass: FencePass): void => {
         clearTimeout(timer);
         this.#waiting.delete(name);
         unlinkQuietly(file);
-        resolvePass(arrived);
+        resolvePass(pass);
       };
       // Not unref'd: while a take waits, the process stays up for the answer.
-      const timer = setTimeout(() => settle(false), FENCE_TIMEOUT_MS);
+      const timer = setTimeout(() => settle('late'), FENCE_TIMEOUT_MS);
       this.#waiting.set(name, settle);
       try {
         writeFileSync(file, '');
       } catch {
-        settle(false); // the folder is gone (a cleaner of the temp folder): a new fence next time
+        settle('failed'); // the folder is gone (a cleaner of the temp folder): a new fence next time
       }
     });
   }
 
   close(): void {
-    for (const settle of this.#waiting.values()) settle(false);
+    for (const settle of this.#waiting.values()) settle('failed');
     this.#watcher.close();
     rmSync(this.#dir, { recursive: true, force: true });
   }
