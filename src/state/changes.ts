@@ -638,7 +638,6 @@ async function updateWalk(
   const slice = new TimeSlice();
   for (const path of written.named) {
     if (slice.due()) await slice.pause();
-    if (!walkable(path)) continue;
     const st = lstatIfAny(`${root}/${path}`);
     // A folder named in its parent's events was made, removed, moved or
     // replaced: what was under it goes, and what is under it now is walked.
@@ -648,28 +647,29 @@ async function updateWalk(
       const gone = [...view.keys()].filter((file) => file.startsWith(prefix));
       for (const file of gone) set(file, undefined);
     }
-    if (st?.isDirectory()) {
+    // Events come from watched folders only, which the walk entered: the
+    // named path's folder is one the walk keeps, and only the path itself
+    // may be one it leaves out.
+    const folder = folderOf(path);
+    const name = folder === '' ? path : path.slice(folder.length + 1);
+    const kept = st !== undefined && !leftOut(folder, name, st.isDirectory());
+    if (kept && st.isDirectory()) {
       set(path, undefined);
-      if (!SKIPPED_DIRS.has(path.slice(path.lastIndexOf('/') + 1))) {
-        const add = (file: string, fst: Stats): boolean => {
-          set(file, fileKey(fst));
-          return true;
-        };
-        await walkFolder(root, path, add, tree);
-      }
+      const add = (file: string, fst: Stats): boolean => {
+        set(file, fileKey(fst));
+        return true;
+      };
+      await walkFolder(root, path, add, tree);
     } else {
-      set(path, st ? fileKey(st) : undefined);
+      set(path, kept ? fileKey(st) : undefined);
     }
   }
   return walked;
 }
 
-/** Whether a walk would record `path`: not under bearing/ at the top or a skipped folder. */
-function walkable(path: string): boolean {
-  if (isBearingPath(path)) return false;
-  const parts = path.split('/');
-  for (let i = 0; i < parts.length - 1; i++) if (SKIPPED_DIRS.has(parts[i]!)) return false;
-  return true;
+/** Whether the walk leaves out `name` in folder `rel`: .git and node_modules folders anywhere, bearing/ at the top. */
+function leftOut(rel: string, name: string, isDirectory: boolean): boolean {
+  return (isDirectory && SKIPPED_DIRS.has(name)) || (rel === '' && name === BEARING_DIR);
 }
 
 function fileKey(st: Stats): string {
@@ -700,10 +700,7 @@ async function walkFolder(
       return; // unreadable or vanished directory: nothing to record
     }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const kept = dirents.filter((d) => {
-      if (d.isDirectory() && SKIPPED_DIRS.has(d.name)) return false;
-      return !(rel === '' && d.name === BEARING_DIR);
-    });
+    const kept = dirents.filter((d) => !leftOut(rel, d.name, d.isDirectory()));
     stack.push({ rel, dirents: kept, next: 0 });
   };
   enter(start);
