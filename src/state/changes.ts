@@ -469,7 +469,8 @@ async function gitSnapshot(
       } else if (toHash.length + nowSeen.size < maxHashed && !path.includes('\n')) {
         if (last?.settled && sameStat(last.stamp, info)) {
           changes.set(path, last.oid);
-          nowSeen.set(path, { ...last, watched: watchedSince(watch, path) });
+          const { stamp, oid, settled } = last;
+          nowSeen.set(path, { stamp, oid, settled, watched: watchedSince(watch, path) });
         } else {
           toHash.push({ path, info });
         }
