@@ -5,7 +5,6 @@
  * at any moment, a compaction cut between its two writes) loses a save that
  * finished or turns the state into an error.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { putRecord, type RunState, type TaskRecord, ZERO_USAGE } from '../../src
 import { StateJournal } from '../../src/state/journal.js';
 import { journalFile, stateDir, stateFile } from '../../src/state/paths.js';
 import { loadState, readState } from '../../src/state/store.js';
-import { bundle, nodeChild, useTempDirs, waitFor } from './support.js';
+import { bundle, nodeChild, useTempDirs, waitFor, withNatives } from './support.js';
 
 const tempDir = useTempDirs();
 const now = () => new Date('2026-02-03T04:05:06.789Z');
@@ -302,16 +301,11 @@ describe('records put', () => {
   it('share one hidden class per set of fields, however they were made; the running attempt is not copied', async () => {
     // Hidden classes are V8's, seen only with --allow-natives-syntax: a child
     // process runs transitions.ts's spreads as a run does, 200 times.
-    const dir = mkdtempSync(join(tmpdir(), 'bearing-bundle-'));
-    try {
-      const modules = await bundle(dir, {
-        state: 'src/core/state.ts',
-        transitions: 'src/core/transitions.ts',
-      });
-      const script = `
+    const child = await withNatives(
+      { state: 'src/core/state.ts', transitions: 'src/core/transitions.ts' },
+      (modules) => `
 const { putRecord } = await import(${JSON.stringify(modules.state)});
 const { beginAttempt } = await import(${JSON.stringify(modules.transitions)});
-const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 const state = { version: 1, tasks: {} };
 for (let i = 0; i < 200; i++) {
   const { record } = beginAttempt(undefined, 't' + i, { attempt: 1, token: 'x' }, new Date());
@@ -325,20 +319,13 @@ for (let i = 0; i < 200; i++) {
 const records = Object.values(state.tasks);
 const others = (list) => list.filter((r) => !sameMap(r, list[0])).length;
 console.log(JSON.stringify({ records: others(records), attempts: others(records.map((r) => r.attempts[0])) }));
-`;
-      const child = spawnSync(
-        process.execPath,
-        ['--allow-natives-syntax', '--input-type=module', '-e', script],
-        { encoding: 'utf8' },
-      );
-      expect(child.stderr).toBe('');
-      // What the run keeps: every record, and every ended attempt, on one
-      // hidden class. (The objects the spreads made are not: on Node 20, all
-      // but a few have their own.)
-      expect(JSON.parse(child.stdout)).toEqual({ records: 0, attempts: 0 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+`,
+    );
+    expect(child.stderr).toBe('');
+    // What the run keeps: every record, and every ended attempt, on one
+    // hidden class. (The objects the spreads made are not: on Node 20, all
+    // but a few have their own.)
+    expect(JSON.parse(child.stdout)).toEqual({ records: 0, attempts: 0 });
   });
 });
 

@@ -3,7 +3,7 @@
  * fixtures built from {path: contents} maps, and the real modules bundled to
  * plain JS so child processes (crash and race tests) run the code under test.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -89,6 +89,34 @@ export async function bundle(
   return Object.fromEntries(
     Object.keys(entries).map((name) => [name, join(outDir, `${name}.mjs`)]),
   );
+}
+
+/**
+ * Runs a script in `node --allow-natives-syntax`, where V8's own view of
+ * objects can be asked (hidden classes, via the `sameMap(a, b)` it defines),
+ * with `entries` bundled: `script` gets their paths. Its stdout and stderr.
+ */
+export async function withNatives(
+  entries: Record<string, string>,
+  script: (modules: Record<string, string>) => string,
+): Promise<{ stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bearing-bundle-'));
+  try {
+    const modules = await bundle(dir, entries);
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--allow-natives-syntax',
+        '--input-type=module',
+        '-e',
+        `const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');\n${script(modules)}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    return { stdout: child.stdout, stderr: child.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Spawn `node --input-type=module -e <script>` with args; stdout collected line by line. */

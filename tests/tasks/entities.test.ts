@@ -4,44 +4,31 @@
  * the spread has run a few times, and the project-wide checks read fields of
  * every entity: at 20,000 tasks that was a tenth of `bearing validate`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundle } from '../state/support.js';
+import { withNatives } from '../state/support.js';
 
 describe('task entities', () => {
   it('share one hidden class, in a file of many tasks', async () => {
     // Hidden classes are V8's, seen only with --allow-natives-syntax: in a child process.
-    const dir = mkdtempSync(join(tmpdir(), 'bearing-bundle-'));
-    try {
-      const modules = await bundle(dir, {
+    const child = await withNatives(
+      {
         yaml: 'src/tasks/yaml-file.ts',
         report: 'src/tasks/report.ts',
         taskFile: 'src/tasks/task-file.ts',
-      });
-      const script = `
+      },
+      (modules) => `
 const { parseYaml } = await import(${JSON.stringify(modules.yaml)});
 const { FileReport } = await import(${JSON.stringify(modules.report)});
 const { checkTaskFile } = await import(${JSON.stringify(modules.taskFile)});
-const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 let text = 'tasks:\\n';
 for (let i = 0; i < 200; i++) text += '  - id: t' + i + '\\n    prompt: step ' + i + '\\n';
 const parsed = parseYaml(text);
 const sink = [];
 const { tasks } = checkTaskFile(parsed, new FileReport('a.yaml', parsed.locator, sink));
 console.log(JSON.stringify({ tasks: tasks.length, problems: sink.length, others: tasks.filter((t) => !sameMap(t, tasks[0])).length }));
-`;
-      const child = spawnSync(
-        process.execPath,
-        ['--allow-natives-syntax', '--input-type=module', '-e', script],
-        { encoding: 'utf8' },
-      );
-      expect(child.stderr).toBe('');
-      expect(JSON.parse(child.stdout)).toEqual({ tasks: 200, problems: 0, others: 0 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+`,
+    );
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ tasks: 200, problems: 0, others: 0 });
   });
 });
