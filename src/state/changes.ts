@@ -30,12 +30,12 @@
  * looks at everything, as without one.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gitOk, runGit, splitZ } from '../process/git.js';
 import { BEARING_DIR } from './paths.js';
+import { StatusIndex } from './status-index.js';
 import { TreeWatch, type WrittenPaths } from './tree-watch.js';
 
 export interface Snapshot {
@@ -68,10 +68,12 @@ export interface SnapshotOptions {
  * the last snapshot spares a look at every file (src/state/tree-watch.ts).
  * Without git, a snapshot then stats only those paths. In git, it does not
  * stat the dirty and untracked files it saw last time and nothing wrote to
- * since (git status still runs).
+ * since; git status still runs, through a copy of the index kept for the
+ * run, where git keeps its untracked cache (src/state/status-index.ts).
  */
 export class WorkTreeWatch {
   readonly tree: TreeWatch;
+  readonly statusIndex = new StatusIndex();
   /** The files as the last snapshot without git saw them, while the watch vouches for them. */
   walked: Walked | undefined;
   /** In git, the dirty and untracked files the last snapshot through this watch saw. */
@@ -92,6 +94,7 @@ export class WorkTreeWatch {
 
   close(): void {
     this.tree.close();
+    this.statusIndex.close();
     this.walked = undefined;
     this.seen = undefined;
   }
@@ -253,38 +256,60 @@ async function findGitLocation(projectDir: string): Promise<GitLocation | undefi
  * and times are unchanged: one git process less per task, and 20,000 paths
  * not parsed again.
  */
-const indexListings = new Map<string, { stamp: string; entries: ReadonlyMap<string, string> }>();
+const indexListings = new Map<string, IndexListing>();
 
-/** Unmodified tracked files: path -> the object id the index holds. */
-async function trackedEntries(
+interface IndexListing {
+  stamp: string;
+  /** Unmodified tracked files: path -> the object id the index holds. */
+  entries: ReadonlyMap<string, string>;
+  /** Whether it holds a submodule (a gitlink). */
+  gitlinks: boolean;
+}
+
+/** The index file's identity, size and times; undefined when there is none yet (a fresh repo). */
+function indexStamp(index: string): string | undefined {
+  try {
+    const st = statSync(index, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The listing of the index stamped `stamp`, if it was read before. */
+function listedBefore(
   projectDir: string,
   index: string,
+  stamp: string | undefined,
+): IndexListing | undefined {
+  const listed = indexListings.get(`${projectDir}\0${index}`);
+  return stamp !== undefined && listed?.stamp === stamp ? listed : undefined;
+}
+
+/** Lists the index (`stamp` taken before: a change during the listing shows up as a new stamp next time). */
+async function listIndex(
+  projectDir: string,
+  index: string,
+  stamp: string | undefined,
   pathspec: string[],
   relative: (repoPath: string) => string | undefined,
-): Promise<ReadonlyMap<string, string>> {
-  let stamp: string | undefined;
-  try {
-    const st = await stat(index, { bigint: true });
-    stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    stamp = undefined; // no index yet (a fresh repo): ask git
-  }
-  const key = `${projectDir}\0${index}`;
-  const cached = indexListings.get(key);
-  if (stamp !== undefined && cached?.stamp === stamp) return cached.entries;
-  // Stamped before listing: a change during the listing shows up as a new stamp next time.
+): Promise<IndexListing> {
   const out = await gitOk(projectDir, ['ls-files', '-s', '-z', '--full-name', ...pathspec]);
   const entries = new Map<string, string>();
+  let gitlinks = false;
   for (const line of splitZ(out)) {
     // "<mode> <object> <stage>\t<path>"
     const tab = line.indexOf('\t');
     const [mode, oid] = line.slice(0, tab).split(' ');
     const path = relative(line.slice(tab + 1));
     if (path === undefined || !oid) continue;
-    entries.set(path, mode === '160000' ? `commit:${oid}` : oid);
+    const gitlink = mode === '160000';
+    gitlinks ||= gitlink;
+    entries.set(path, gitlink ? `commit:${oid}` : oid);
   }
-  if (stamp !== undefined) indexListings.set(key, { stamp, entries });
-  return entries;
+  const listing = { stamp: stamp ?? '', entries, gitlinks };
+  if (stamp !== undefined) indexListings.set(`${projectDir}\0${index}`, listing);
+  return listing;
 }
 
 /** What of a file's stat tells whether it was written to: see sameStat. */
@@ -407,15 +432,26 @@ async function gitSnapshot(
     const p = repoPath.slice(prefix.length);
     return p === '' || isBearingPath(p) ? undefined : p;
   };
-  const status = gitOk(projectDir, [
-    'status',
+  const stamp = indexStamp(index);
+  const listed = listedBefore(projectDir, index, stamp);
+  const statusArgs = [
     '--porcelain=v1',
     '-z',
     '--untracked-files=all',
     '--no-renames',
     '--ignore-submodules=none',
-    ...pathspec,
-  ]);
+  ];
+  const plainStatus = (): Promise<Buffer> =>
+    gitOk(projectDir, ['status', ...statusArgs, ...pathspec]);
+  // Through the run's copy of the index when the project is the whole work
+  // tree, and its index one listed before (the copy is made of it) without
+  // submodules: see src/state/status-index.ts. `relative` leaves out bearing/.
+  const status =
+    watch && prefix === '' && stamp !== undefined && listed && !listed.gitlinks
+      ? watch.statusIndex
+          .status(projectDir, statusArgs, index, stamp)
+          .then((out) => out ?? plainStatus())
+      : plainStatus();
   // hash-object starts while status runs and gets its paths when status has
   // named them: its start overlaps status instead of following it.
   let hashPaths: (paths: string) => void = () => {};
@@ -425,7 +461,9 @@ async function gitSnapshot(
     }),
   });
   try {
-    const tracked = trackedEntries(projectDir, index, pathspec, relative);
+    const tracked = listed
+      ? Promise.resolve(listed)
+      : listIndex(projectDir, index, stamp, pathspec, relative);
     // Each is awaited below, unless an error ends this first: then none is left unhandled.
     for (const pending of [hashing, status, tracked]) pending.catch(() => undefined);
     // Meanwhile, look at the files the last snapshot found dirty or untracked
@@ -500,7 +538,11 @@ async function gitSnapshot(
       seenFiles.set(root, nowSeen);
     }
     // Unmodified tracked files: the content is what the index holds.
-    return { kind: 'git', entries: new LayeredEntries(await tracked, changes), truncated: false };
+    return {
+      kind: 'git',
+      entries: new LayeredEntries((await tracked).entries, changes),
+      truncated: false,
+    };
   } finally {
     hashPaths(''); // whatever went wrong, hash-object gets its end of input and exits
   }

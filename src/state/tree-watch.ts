@@ -30,19 +30,9 @@
  * chokidar, which `bearing watch` uses, reports after a stat of its own per
  * event, throttled: nothing there tells when every write up to a moment is in.
  */
-import {
-  type FSWatcher,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  watch,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type FSWatcher, readFileSync, rmSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { processIsRunning } from '../process/proc-stat.js';
+import { ownTempDir } from './own-temp-dir.js';
 
 /** How long the fence's event may take before the watch is judged broken. */
 const FENCE_TIMEOUT_MS = 5000;
@@ -197,17 +187,13 @@ export class TreeWatch {
 /** How a fence went: its event came, or not in time, or it could not be written. */
 type FencePass = 'arrived' | 'late' | 'failed';
 
-/** `bearing-fence-<pid>-XXXXXX` in the temp folder: whose it is, so a dead process's can go. */
-const FENCE_PREFIX = 'bearing-fence-';
-
 /**
- * A folder of our own, watched on the same inotify queue as the tree: a file
- * made there comes back as an event after every event queued before it.
- * Named after the process, so that one a killed run left is removed by the
- * next fence made.
+ * A folder of our own (`bearing-fence-<pid>-XXXXXX` in the temp folder),
+ * watched on the same inotify queue as the tree: a file made there comes
+ * back as an event after every event queued before it.
  */
 class Fence {
-  readonly #dir = makeFenceDir();
+  readonly #dir = ownTempDir('bearing-fence-');
   /** Fence files written, by name -> settles their pass. */
   readonly #waiting = new Map<string, (pass: FencePass) => void>();
   readonly #watcher: FSWatcher;
@@ -250,17 +236,6 @@ class Fence {
     this.#watcher.close();
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-function makeFenceDir(): string {
-  const temp = tmpdir();
-  for (const name of readdirSync(temp)) {
-    if (!name.startsWith(FENCE_PREFIX)) continue;
-    const pid = Number(name.slice(FENCE_PREFIX.length).split('-')[0]);
-    if (pid > 0 && !processIsRunning(pid))
-      rmSync(join(temp, name), { recursive: true, force: true });
-  }
-  return mkdtempSync(join(temp, `${FENCE_PREFIX}${process.pid}-`));
 }
 
 function unlinkQuietly(file: string): void {

@@ -324,6 +324,9 @@ describe('snapshots through a watch, without git', () => {
   });
 });
 
+/** What an agent may write to a .gitignore: files, folders, negations, nothing. */
+const IGNORE_RULES = ['n1\n', 'n2\n!n3\n', '*-link\n', 'x/\n', 'new*\n!new1*\n', 'b\n', ''];
+
 describe('snapshots through a watch, in git', () => {
   const folders = FOLDERS.filter((f) => !f.includes('.git'));
 
@@ -341,10 +344,16 @@ describe('snapshots through a watch, in git', () => {
         await agreeStepByStep(root, watch, 'git', 25, `seed ${seed}`, (step) => {
           const acts = 1 + Math.floor(pick(5));
           for (let k = 0; k < acts; k++) act(root, pick, step, folders);
-          // Now and then the agent stages or commits: the index changes under the snapshots.
+          // Now and then the agent stages or commits (the index changes under
+          // the snapshots), or changes what git ignores.
           const gitStep = Math.floor(pick(8));
           if (gitStep === 0) git(root, 'add', '-A');
           if (gitStep === 1) git(root, 'commit', '-q', '--allow-empty', '-am', `step ${step}`);
+          if (gitStep === 2) {
+            const folder = folders[Math.floor(pick(folders.length))]!;
+            const rules = IGNORE_RULES[Math.floor(pick(IGNORE_RULES.length))]!;
+            writeFiles(root, { [join(folder, '.gitignore')]: rules });
+          }
         });
       }
     });
