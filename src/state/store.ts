@@ -104,7 +104,7 @@ export function readState(
   options: LoadOptions = {},
 ): Result<LoadedState, StateError> {
   for (let attempt = 0; ; attempt++) {
-    const snapshot = readSnapshot(projectDir, options);
+    const snapshot = readStateJson(projectDir, options);
     if (!snapshot.ok) return snapshot;
     const journal = readJournal(projectDir, snapshot.value, options);
     if (!('compacted' in journal)) return journal;
@@ -146,7 +146,8 @@ export function journalHeader(base: number): string {
   return `${JSON.stringify({ base })}\n`;
 }
 
-function readSnapshot(projectDir: string, options: LoadOptions): Result<LoadedState, StateError> {
+/** state.json, the state as of its last compaction, and the journal entry it includes. */
+function readStateJson(projectDir: string, options: LoadOptions): Result<LoadedState, StateError> {
   const file = stateFile(projectDir);
   const read = readBytes(file);
   if (!read.ok) return read;
