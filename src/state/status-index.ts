@@ -38,6 +38,8 @@ export class StatusIndex {
   #copiedFrom: string | undefined;
   /** Once a status through the copy failed, or once closed, statuses read the index itself. */
   #off = false;
+  /** A status is reading the copy: closing removes it only after that ends. */
+  #reading = false;
 
   /**
    * `git status <args>` in `cwd`, through the copy of `index` (whose stamp
@@ -52,6 +54,7 @@ export class StatusIndex {
   ): Promise<Buffer | undefined> {
     const copy = this.#off ? undefined : this.#copyOf(index, stamp);
     if (copy === undefined) return undefined;
+    this.#reading = true;
     try {
       return await gitOk(cwd, [...CACHE_CONFIG, 'status', ...args], {
         env: { GIT_INDEX_FILE: copy, GIT_OPTIONAL_LOCKS: '1' },
@@ -60,12 +63,17 @@ export class StatusIndex {
       if (!(error instanceof GitError)) throw error;
       this.close();
       return undefined;
+    } finally {
+      this.#reading = false;
+      // Closed meanwhile: removed now that git has read it (gone before, it
+      // would have been read as an empty index).
+      if (this.#off) this.#drop();
     }
   }
 
   close(): void {
     this.#off = true;
-    this.#drop();
+    if (!this.#reading) this.#drop();
   }
 
   #drop(): void {

@@ -84,6 +84,23 @@ describe("the run's copy of the index", () => {
     }
   });
 
+  it('closed while a status reads it, is removed once that status has read it whole', async () => {
+    const root = tempDir();
+    repoWithUntracked(root);
+    const watch = workTreeWatch(root);
+    await snapshotWorkTree(root, { watch }); // lists the index: the next status reads the copy
+    unlinkSync(join(root, 'src', 'b.ts'));
+    const pending = snapshotWorkTree(root, { watch });
+    await new Promise((resolve) => setImmediate(resolve)); // its git status has started
+    expect(copies()).toHaveLength(1);
+    watch.close();
+    expect(copies()).toHaveLength(1);
+    const watched = await pending;
+    expect(watched.entries.has('src/b.ts')).toBe(false);
+    expect(sorted(watched)).toEqual(sorted(await snapshotWorkTree(root)));
+    expect(copies()).toEqual([]);
+  });
+
   it("is not used with a submodule, whose own index git's status would write", async () => {
     const root = tempDir();
     mkdirSync(join(root, 'sub'));
