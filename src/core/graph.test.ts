@@ -138,6 +138,50 @@ describe('ancestors and descendants', () => {
     ]);
   });
 
+  it('visits as a plain breadth-first walk does, in random plans', () => {
+    // The walk met: a level's tasks in the order their dependents named them.
+    const reference = (p: Plan, task: Task): Array<[string, number]> => {
+      const byId = new Map(p.tasks.map((t) => [t.id, t]));
+      const met = new Set([task.id]);
+      const out: Array<[string, number]> = [];
+      let level = task.dependsOn;
+      for (let distance = 1; level.length > 0; distance++) {
+        const next: string[] = [];
+        for (const id of level) {
+          const found = byId.get(id);
+          if (!found || met.has(id)) continue;
+          met.add(id);
+          out.push([id, distance]);
+          next.push(...found.dependsOn);
+        }
+        level = next;
+      }
+      return out;
+    };
+    let seed = 7;
+    const pick = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const size = 1 + pick(30);
+      const tasks = Array.from({ length: size }, (_, i) =>
+        makeTask({
+          id: `t${i}`,
+          // Earlier tasks, now and then a repeat, itself or one not in the plan.
+          dependsOn: Array.from({ length: pick(4) }, () =>
+            pick(10) === 0 ? (pick(2) ? `t${i}` : 'gone') : `t${pick(Math.max(i, 1))}`,
+          ),
+        }),
+      );
+      const p = makePlan(tasks);
+      for (const task of tasks) {
+        const visited = ancestors(p, task).map((x): [string, number] => [x.task.id, x.distance]);
+        expect(visited, `round ${round}, ${task.id}`).toEqual(reference(p, task));
+      }
+    }
+  });
+
   it('walks on past the descendants `through` accepts only, in plan order', () => {
     const top = makeTask({ id: 'top' });
     const l = makeTask({ id: 'l', dependsOn: ['top'] });

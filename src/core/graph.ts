@@ -191,21 +191,26 @@ export function forEachAncestor(
 ): void {
   const { tasks } = plan;
   const { deps, order } = indexOf(plan);
-  // By place in the plan.
-  const seen = new Uint8Array(tasks.length);
+  // Places in the plan: those met, and a queue of them to visit, one level
+  // of distance after the other. Typed arrays, as at the end of a long chain
+  // this runs once per ancestor per task started.
+  const met = new Uint8Array(tasks.length);
+  const queue = new Int32Array(tasks.length);
+  let tail = 0;
+  const meet = (j: number): void => {
+    if (j < 0 || met[j]) return;
+    met[j] = 1;
+    queue[tail++] = j;
+  };
   const self = order.get(task.id);
-  if (self !== undefined) seen[self] = 1;
-  let frontier = task.dependsOn.map((d) => order.get(d) ?? -1);
-  let next: number[] = [];
-  for (let distance = 1; frontier.length > 0; distance++) {
-    for (const j of frontier) {
-      if (j < 0 || seen[j]) continue;
-      seen[j] = 1;
+  if (self !== undefined) met[self] = 1;
+  for (const d of task.dependsOn) meet(order.get(d) ?? -1);
+  for (let head = 0, distance = 1; head < tail; distance++) {
+    for (const levelEnd = tail; head < levelEnd; head++) {
+      const j = queue[head]!;
       visit(tasks[j]!, distance);
-      for (const k of deps[j]!) if (k >= 0 && !seen[k]) next.push(k);
+      for (const k of deps[j]!) meet(k);
     }
-    [frontier, next] = [next, frontier];
-    next.length = 0;
   }
 }
 
