@@ -4,6 +4,9 @@
 //
 //   with git     `git status --porcelain -z --untracked-files=all` in a
 //                repository of --files tracked files and --untracked more
+//                (also printed, not a target: the same status with git's
+//                untracked cache, on a copy of the index, as a run's
+//                snapshots take it: src/state/status-index.ts)
 //   without git  `find <dir>` over a tree of --files files, and
 //                `find <dir> -printf '%s %T@ %p\0'` (a stat of every file,
 //                which the snapshot needs too: size and modification time)
@@ -18,7 +21,7 @@
 //   node bench/changes.js [--files 20000] [--untracked 5000] [--rounds 15]
 //     [--baseline path/to/another/dist]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,10 +69,14 @@ function writeTree(dir, prefix, count) {
 const trackedPath = (i) => join('src', `d${i % 20}`, `m${Math.floor(i / 20) % 50}`, `f${i}.ts`);
 
 /** Runs a command to its end, its output read and dropped, as a snapshot reads git's. */
-function timeCommand(file, args, cwd) {
+function timeCommand(file, args, cwd, env = {}) {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(file, args, { cwd, env: GIT_ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(file, args, {
+      cwd,
+      env: { ...GIT_ENV, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     child.stdout.on('data', () => {});
     child.on('error', reject);
     child.on('close', (code) =>
@@ -138,7 +145,7 @@ function snapshotMeasure(changes, dir, kind) {
 function report(times, reference, label, measures) {
   const lines = [];
   for (const name of Object.keys(times)) {
-    lines.push(`    ${name.padEnd(12)} median ${median(times[name]).toFixed(1).padStart(7)} ms`);
+    lines.push(`    ${name.padEnd(14)} median ${median(times[name]).toFixed(1).padStart(7)} ms`);
   }
   for (const [name] of builds) {
     // Paid once per run: with a watch, it is set up folder by folder then.
@@ -167,9 +174,28 @@ try {
   spawnSync('git', ['add', '-A'], { cwd: repo, env: GIT_ENV });
   spawnSync('git', ['commit', '-q', '-m', 'tree'], { cwd: repo, env: GIT_ENV });
   writeTree(repo, 'untracked', UNTRACKED);
+  // The copy of the index, for git status with its untracked cache.
+  const cachedIndex = join(base, 'status-index');
+  copyFileSync(join(repo, '.git', 'index'), cachedIndex);
   const gitMeasures = {
     'git status': () =>
       timeCommand('git', ['status', '--porcelain', '-z', '--untracked-files=all'], repo),
+    'cached status': () =>
+      timeCommand(
+        'git',
+        [
+          '-c',
+          'core.untrackedCache=true',
+          '-c',
+          'status.showUntrackedFiles=all',
+          'status',
+          '--porcelain',
+          '-z',
+          '--untracked-files=all',
+        ],
+        repo,
+        { GIT_INDEX_FILE: cachedIndex, GIT_OPTIONAL_LOCKS: '1' },
+      ),
   };
   for (const [name, changes] of builds) gitMeasures[name] = snapshotMeasure(changes, repo, 'git');
   const gitTimes = await rounds(gitMeasures, agentEdits(repo));
@@ -188,6 +214,8 @@ try {
   console.log(`changed files in place, ${ROUNDS} rounds of 5 edits + 2 new files`);
   console.log(`  with git: ${FILES} tracked files, ${UNTRACKED} untracked`);
   for (const line of report(gitTimes, 'git status', '(with git)', gitMeasures)) console.log(line);
+  const cached = median(gitTimes.snapshot.map((ms, i) => ms / gitTimes['cached status'][i]));
+  console.log(`    snapshot / cached status: ${cached.toFixed(2)}x`);
   console.log(`  without git: ${FILES} files`);
   for (const line of report(fileTimes, 'find', '(without git)', fileMeasures)) console.log(line);
   const printf = median(fileTimes.snapshot.map((ms, i) => ms / fileTimes['find -printf'][i]));
