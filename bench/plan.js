@@ -6,6 +6,7 @@
 // benchmark measures the same bytes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { saveState } from '../dist/state/store.js';
 
 const AREAS = ['db', 'api', 'ui', 'auth', 'jobs', 'docs'];
 
@@ -83,7 +84,10 @@ const SUMMARY = (i) =>
     '- tests cover the empty and the error case',
   ].join('\n');
 
-/** The state.json a run that completed every task of writePlan's plan leaves behind. */
+/**
+ * The state a run that completed every task of writePlan's plan leaves
+ * behind: its last save, a snapshot (state.json) and an empty journal.
+ */
 export function writeFinishedState(dir, { tasks }) {
   const random = rng(11);
   const start = Date.parse('2025-06-01T09:00:00.000Z');
@@ -172,9 +176,5 @@ export function writeFinishedState(dir, { tasks }) {
       stopReason: 'Every task completed. Add tasks to bearing/tasks/ and run `bearing run` again.',
     },
   };
-  const stateDir = join(dir, 'bearing', '.state');
-  mkdirSync(stateDir, { recursive: true });
-  const text = `${JSON.stringify(state)}\n`;
-  writeFileSync(join(stateDir, 'state.json'), text);
-  return { bytes: Buffer.byteLength(text) };
+  return { bytes: saveState(dir, state, tasks).snapshotBytes };
 }

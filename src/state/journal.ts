@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { type RunState, type TaskRecord, takePut } from '../core/state.js';
 import { journalFile, stateFile } from './paths.js';
-import { journalHeader, StateWriteError, saveState, writingTo } from './store.js';
+import { StateWriteError, saveState, writingTo } from './store.js';
 
 /**
  * The journal is compacted when it is this many times the snapshot's size:
@@ -91,7 +91,8 @@ export class StateJournal {
   /** Write the whole state as a new snapshot with an empty journal after it. */
   compact(state: RunState): void {
     this.close();
-    this.#snapshotBytes = saveState(this.#projectDir, state, this.#seq);
+    const saved = saveState(this.#projectDir, state, this.#seq);
+    this.#snapshotBytes = saved.snapshotBytes;
     const journal = journalFile(this.#projectDir);
     const fd = writingTo(journal, () => openSync(journal, 'a'));
     try {
@@ -104,7 +105,7 @@ export class StateJournal {
       throw error;
     }
     this.#fd = fd;
-    this.#journalBytes = Buffer.byteLength(journalHeader(this.#seq));
+    this.#journalBytes = saved.journalBytes;
     this.#tasks = state.tasks;
     takePut(state.tasks);
     this.#ids.clear();

@@ -208,8 +208,11 @@ export const runStateShape = refine(
       })),
 );
 
-/** The first line of `.state/journal.jsonl`: the snapshot the entries after it continue. */
-export const journalHeaderShape = object({ base: count });
+/**
+ * The first line of `.state/journal.jsonl`: the snapshot the entries after
+ * it continue, and the sha256 of that state.json's bytes as written.
+ */
+export const journalHeaderShape = object({ base: count, stateSha256: optional(string()) });
 
 /**
  * Every other line: the records that changed in one save, whole, and the

@@ -238,7 +238,7 @@ describe('the state journal', () => {
     saveSequence(project);
     const snapshot = JSON.parse(readFileSync(stateFile(project), 'utf8'));
     writeFileSync(stateFile(project), JSON.stringify({ ...snapshot, journalSeq: 0 }));
-    const text = journalText(project).replace(/^\{"base":\d+\}/, '{"base":1}');
+    const text = journalText(project).replace(/^\{"base":\d+,/, '{"base":1,');
     writeFileSync(
       journalFile(project),
       text.replace(/"seq":(\d+)/g, (_, n) => `"seq":${Number(n) + 1}`),
@@ -290,7 +290,7 @@ describe('the state journal', () => {
       putRecord(state, 'other', record('other'));
       journal.save(state, new Set(['t00001']));
       expect(load(project)).toEqual(state);
-      expect(journalText(project)).toMatch(/^\{"base":\d+\}\n$/);
+      expect(journalText(project)).toMatch(/^\{"base":\d+,"stateSha256":"[0-9a-f]{64}"\}\n$/);
     } finally {
       journal.close();
     }

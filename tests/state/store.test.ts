@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emptyState, type RunState, ZERO_USAGE } from '../../src/core/state.js';
@@ -58,7 +59,11 @@ describe('loadState / saveState', () => {
     expect(readFileSync(stateFile(project), 'utf8')).toMatch(
       /^\{"version":1,[^\n]*,"journalSeq":7\}\n$/,
     );
-    expect(readFileSync(journalFile(project), 'utf8')).toBe('{"base":7}\n');
+    // The journal's first line: the snapshot it continues, and the sha256 of its bytes.
+    const sha = createHash('sha256')
+      .update(readFileSync(stateFile(project)))
+      .digest('hex');
+    expect(readFileSync(journalFile(project), 'utf8')).toBe(`{"base":7,"stateSha256":"${sha}"}\n`);
   });
 
   it('keeps fields it does not know (written by a newer minor version) through load and save', () => {
@@ -132,6 +137,24 @@ describe('loadState / saveState', () => {
     expect(r.error.message).toContain('tasks.db-schema.turns: ');
     expect(r.error.message).toContain('tasks.db-schema.attempts[0].failure.reason: ');
     expect(r.error.preservedAs).toBeDefined();
+  });
+
+  it('checks a state.json edited since the run saved it, and not one read back as written', () => {
+    const project = tempDir();
+    saveState(project, sample(), 7);
+    const edited = readFileSync(stateFile(project), 'utf8').replace(
+      '"status":"failed"',
+      '"status":"exploded"',
+    );
+    writeFileSync(stateFile(project), edited);
+    // The journal's sha256 is of the bytes the run wrote: these are checked.
+    const r = loadState(project, { now });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain('tasks.db-schema.status: ');
+    // A journal that vouches for these very bytes, as for a run's own: not checked again.
+    const sha = createHash('sha256').update(edited).digest('hex');
+    writeFileSync(journalFile(project), `{"base":7,"stateSha256":"${sha}"}\n`);
+    expect(loadState(project, { now }).ok).toBe(true);
   });
 
   it('rejects a task stored under another id', () => {
