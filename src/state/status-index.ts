@@ -5,8 +5,10 @@
  * from one of our statuses to the next and lists every folder for untracked
  * files each time. A copy of our own git may write: the stats it refreshed,
  * and its untracked cache (core.untrackedCache), with which a status lists
- * again only the folders whose stat changed. The copy is made again whenever
- * the index changes (an agent's `git add` or commit).
+ * again only the folders whose stat changed (it trusts a folder's
+ * modification time to change when an entry is added or removed, as for any
+ * repository with the cache on). The copy is made again whenever the index
+ * changes (an agent's `git add` or commit).
  *
  * Only for a status of the whole work tree (git's untracked cache is not
  * used for part of it), and not with submodules: git passes

@@ -138,7 +138,7 @@ export function readState(
  * Synchronous so it also works on the exit path after Ctrl-C. Throws on IO
  * errors (disk full, read-only project): a run that cannot record what it
  * does must not go on: a StateWriteError names the file. Returns the
- * snapshot's size in bytes.
+ * sizes in bytes of the snapshot and of the journal begun after it.
  */
 export function saveState(
   projectDir: string,
