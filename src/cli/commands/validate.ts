@@ -58,7 +58,8 @@ export async function validate(
   ctx.output.out(
     `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'} in ${nFiles} file${nFiles === 1 ? '' : 's'}, valid. In dependency order:`,
   );
-  for (const line of graphLines(plan)) ctx.output.out(line);
+  // One write: at 20,000 tasks a write per line took a tenth of the command's time.
+  ctx.output.out(graphLines(plan).join('\n'));
   printNotes();
 }
 
