@@ -5,39 +5,34 @@
  * the person's index is never written, git's untracked cache is kept in the
  * copy, and where the copy must not or cannot be used, it is not.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Snapshot, snapshotWorkTree, WorkTreeWatch } from '../../src/state/changes.js';
-import { git, gitRepo, useTempDirs, writeFiles } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { snapshotWorkTree, WorkTreeWatch } from '../../src/state/changes.js';
+import {
+  git,
+  gitRepo,
+  ownTempDirs,
+  sortedEntries,
+  useClosing,
+  useTempDirs,
+  writeFiles,
+} from './support.js';
 
 const tempDir = useTempDirs();
-const opened: WorkTreeWatch[] = [];
-afterEach(() => {
-  for (const watch of opened.splice(0)) watch.close();
-});
+const closing = useClosing();
+const workTreeWatch = (root: string): WorkTreeWatch => closing(new WorkTreeWatch(root));
 
-function workTreeWatch(root: string): WorkTreeWatch {
-  const watch = new WorkTreeWatch(root);
-  opened.push(watch);
-  return watch;
-}
-
-/** This process's copies: other test files' workers make theirs alongside. */
+/** This process's copies of the index. */
 const copies = (): string[] =>
-  readdirSync(tmpdir())
-    .filter((name) => name.startsWith(`bearing-index-${process.pid}-`))
-    .map((name) => join(tmpdir(), name, 'index'));
+  ownTempDirs('bearing-index-').map((name) => join(tmpdir(), name, 'index'));
 
 /** What tells whether a file was written: its identity, size and times, to the nanosecond. */
 function stamp(file: string): string {
   const st = statSync(file, { bigint: true });
   return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
-
-const sorted = (s: Snapshot): Array<[string, string]> =>
-  [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** A repository with tracked files and untracked ones in folders of their own. */
 function repoWithUntracked(root: string): void {
@@ -55,7 +50,9 @@ describe("the run's copy of the index", () => {
     for (let step = 0; step < 4; step++) {
       writeFiles(root, { 'src/a.ts': `a${step}`, [`gen/x/new${step}.ts`]: `${step}` });
       const watched = await snapshotWorkTree(root, { watch });
-      expect(sorted(watched), `step ${step}`).toEqual(sorted(await snapshotWorkTree(root)));
+      expect(sortedEntries(watched), `step ${step}`).toEqual(
+        sortedEntries(await snapshotWorkTree(root)),
+      );
     }
     expect(stamp(index)).toBe(before);
     const [copy, ...others] = copies();
@@ -78,7 +75,7 @@ describe("the run's copy of the index", () => {
       unlinkSync(join(root, 'src', 'b.ts'));
       const watched = await snapshotWorkTree(root, { watch });
       expect(watched.entries.has('src/b.ts'), cleaned).toBe(false);
-      expect(sorted(watched), cleaned).toEqual(sorted(await snapshotWorkTree(root)));
+      expect(sortedEntries(watched), cleaned).toEqual(sortedEntries(await snapshotWorkTree(root)));
       expect(copies(), cleaned).toHaveLength(1);
       watch.close();
     }
@@ -97,7 +94,7 @@ describe("the run's copy of the index", () => {
     expect(copies()).toHaveLength(1);
     const watched = await pending;
     expect(watched.entries.has('src/b.ts')).toBe(false);
-    expect(sorted(watched)).toEqual(sorted(await snapshotWorkTree(root)));
+    expect(sortedEntries(watched)).toEqual(sortedEntries(await snapshotWorkTree(root)));
     expect(copies()).toEqual([]);
   });
 
@@ -113,7 +110,9 @@ describe("the run's copy of the index", () => {
     for (let step = 0; step < 3; step++) {
       writeFiles(root, { 'sub/inner.txt': `i${step}`, 'top.txt': `t${step}` });
       const watched = await snapshotWorkTree(root, { watch });
-      expect(sorted(watched), `step ${step}`).toEqual(sorted(await snapshotWorkTree(root)));
+      expect(sortedEntries(watched), `step ${step}`).toEqual(
+        sortedEntries(await snapshotWorkTree(root)),
+      );
     }
     expect(copies()).toEqual([]);
     expect(stamp(subIndex)).toBe(before);
@@ -127,7 +126,9 @@ describe("the run's copy of the index", () => {
     for (let step = 0; step < 3; step++) {
       writeFiles(project, { 'a.ts': `a${step}`, [`new${step}.ts`]: `${step}` });
       const watched = await snapshotWorkTree(project, { watch });
-      expect(sorted(watched), `step ${step}`).toEqual(sorted(await snapshotWorkTree(project)));
+      expect(sortedEntries(watched), `step ${step}`).toEqual(
+        sortedEntries(await snapshotWorkTree(project)),
+      );
     }
     expect(copies()).toEqual([]);
   });

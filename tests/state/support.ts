@@ -4,12 +4,13 @@
  * plain JS so child processes (crash and race tests) run the code under test.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 import { afterEach } from 'vitest';
+import type { Snapshot } from '../../src/state/changes.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -154,4 +155,29 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<
     if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Returns what it is given, and closes it after the current test (watches). */
+export function useClosing(): <T extends { close(): void }>(opened: T) => T {
+  const opened: Array<{ close(): void }> = [];
+  afterEach(() => {
+    for (const o of opened.splice(0)) o.close();
+  });
+  return (o) => {
+    opened.push(o);
+    return o;
+  };
+}
+
+/**
+ * This process's folders `<prefix><pid>-*` in the temp folder (the fence's,
+ * the index copy's): other test files' workers make theirs alongside.
+ */
+export function ownTempDirs(prefix: string): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(`${prefix}${process.pid}-`));
+}
+
+/** A snapshot's entries by path, to compare two whatever their order. */
+export function sortedEntries(s: Snapshot): Array<[string, string]> {
+  return [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

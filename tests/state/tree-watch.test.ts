@@ -9,7 +9,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -20,7 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   pathChanges,
   type Snapshot,
@@ -28,29 +27,25 @@ import {
   WorkTreeWatch,
 } from '../../src/state/changes.js';
 import { TreeWatch } from '../../src/state/tree-watch.js';
-import { git, gitRepo, useTempDirs, writeFiles } from './support.js';
+import {
+  git,
+  gitRepo,
+  ownTempDirs,
+  sortedEntries,
+  useClosing,
+  useTempDirs,
+  writeFiles,
+} from './support.js';
 
 const tempDir = useTempDirs();
-const opened: Array<{ close(): void }> = [];
-afterEach(() => {
-  for (const watch of opened.splice(0)) watch.close();
-});
+const closing = useClosing();
+const treeWatch = (root: string, options?: { maxEvents?: number }): TreeWatch =>
+  closing(new TreeWatch(root, options));
+const workTreeWatch = (root: string, options?: { maxEvents?: number }): WorkTreeWatch =>
+  closing(new WorkTreeWatch(root, options));
 
-function treeWatch(root: string, options?: { maxEvents?: number }): TreeWatch {
-  const watch = new TreeWatch(root, options);
-  opened.push(watch);
-  return watch;
-}
-
-function workTreeWatch(root: string, options?: { maxEvents?: number }): WorkTreeWatch {
-  const watch = new WorkTreeWatch(root, options);
-  opened.push(watch);
-  return watch;
-}
-
-/** This process's fence folders: other test files' workers make theirs alongside. */
-const fences = (): string[] =>
-  readdirSync(tmpdir()).filter((name) => name.startsWith(`bearing-fence-${process.pid}-`));
+/** This process's fence folders. */
+const fences = (): string[] => ownTempDirs('bearing-fence-');
 
 describe('TreeWatch', () => {
   it('names what was written, as soon as the writes are done', async () => {
@@ -223,9 +218,6 @@ function act(
   }
 }
 
-const sorted = (s: Snapshot): Array<[string, string]> =>
-  [...s.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
 /**
  * `steps` rounds of `agent`'s work, each followed by a snapshot through
  * `watch` and one without: they must agree on every entry, and on what
@@ -246,7 +238,7 @@ async function agreeStepByStep(
     const watched = await snapshotWorkTree(root, { watch });
     const plain = await snapshotWorkTree(root);
     expect([watched.kind, plain.kind]).toEqual([kind, kind]);
-    expect(sorted(watched), `${label}, step ${step}`).toEqual(sorted(plain));
+    expect(sortedEntries(watched), `${label}, step ${step}`).toEqual(sortedEntries(plain));
     expect(pathChanges(lastWatched, watched), `${label}, step ${step}`).toEqual(
       pathChanges(lastPlain, plain),
     );
@@ -306,9 +298,9 @@ describe('snapshots through a watch, without git', () => {
       snapshotWorkTree(root, { watch }),
       snapshotWorkTree(root, { watch }),
     ]);
-    const walked = sorted(await snapshotWorkTree(root));
-    expect(sorted(one)).toEqual(walked);
-    expect(sorted(two)).toEqual(walked);
+    const walked = sortedEntries(await snapshotWorkTree(root));
+    expect(sortedEntries(one)).toEqual(walked);
+    expect(sortedEntries(two)).toEqual(walked);
   });
 
   it('past the file cap, walks every time as without a watch', async () => {
